@@ -1,0 +1,69 @@
+"""Values both emulated clouds must agree on, derived from the scenario so they are the same on every run.
+
+These mirror the shapes of the real values (see shared reference, §1a/§1b): Identity Center instance and identity
+store ids, the SAML issuer / ACS / sign-in URLs, the SCIM endpoint and its bearer token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from idbridge.sandbox.scenario import Scenario, stable_id
+
+AWS_GALLERY_TEMPLATE_ID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
+AWS_GALLERY_TEMPLATE_NAME = "AWS IAM Identity Center (successor to AWS Single Sign-On)"
+AWS_SYNC_TEMPLATE_ID = "aWSSingleSignon"
+WILDCARD_REPLY_URL = "https://*.signin.aws.amazon.com/platform/saml/acs/*"
+SANDBOX_CLIENT_ID = "5ea0b0c0-0000-4000-8000-1db71d9e5a4d"  # the audit app registration the sandbox trusts
+
+
+def _hex(*parts: str, length: int) -> str:
+    return hashlib.sha256(":".join(parts).encode()).hexdigest()[:length]
+
+
+def identity_store_id(scenario: Scenario) -> str:
+    return "d-" + _hex(scenario.tenant.id, scenario.instance_account, "store", length=10)
+
+
+def instance_arn(scenario: Scenario) -> str:
+    return "arn:aws:sso:::instance/ssoins-" + _hex(scenario.tenant.id, scenario.instance_account, length=16)
+
+
+def issuer_url(scenario: Scenario) -> str:
+    region = scenario.aws.identity_center.region
+    return f"https://{region}.signin.aws.amazon.com/platform/saml/{identity_store_id(scenario)}"
+
+
+def acs_id(scenario: Scenario) -> str:
+    return stable_id(scenario.tenant.id, scenario.instance_account, "acs")
+
+
+def acs_url(scenario: Scenario, region: str) -> str:
+    return f"https://{region}.signin.aws.amazon.com/platform/saml/acs/{acs_id(scenario)}"
+
+
+def all_regions(scenario: Scenario) -> list[str]:
+    ic = scenario.aws.identity_center
+    return [ic.region, *[r for r in ic.extra_regions if r != ic.region]]
+
+
+def portal_login_url(scenario: Scenario) -> str:
+    token = base64.urlsafe_b64encode(hashlib.sha256(identity_store_id(scenario).encode()).digest()[:24]).decode()
+    return f"https://portal.sso.{scenario.aws.identity_center.region}.amazonaws.com/saml/assertion/{token}"
+
+
+def scim_endpoint(scenario: Scenario) -> str:
+    tenant = stable_id(scenario.tenant.id, scenario.instance_account, "scim")
+    return f"https://scim.{scenario.aws.identity_center.region}.amazonaws.com/{tenant}/scim/v2"
+
+
+def scim_token(scenario: Scenario) -> str:
+    """The bearer token Identity Center issued for SCIM. A sandbox value, not a secret, but the product treats
+    it as one (it only ever travels through secret references)."""
+    return "sbx-scim-" + _hex(scenario.tenant.id, scenario.instance_account, "token", length=40)
+
+
+def federation_metadata_url(tenant_id: str, app_id: str) -> str:
+    return (f"https://login.microsoftonline.com/{tenant_id}/federationmetadata/2007-06/"
+            f"federationmetadata.xml?appid={app_id}")

@@ -1,0 +1,545 @@
+"""Scenario files: one synthetic organisation on both sides of the bridge, with the faults planted in it.
+
+The format is documented in docs/scenarios.md. Every model forbids unknown keys; references between sections
+(group members, assignments, sign-ins) are checked after parsing so that a dangling name is reported with the
+line it stands on.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from idbridge.errors import InputError
+from idbridge.timeexpr import check_time_expr
+from idbridge.yamlfile import PathKey, YamlDocument, read_yaml, validate_document
+
+TimeExpr = Annotated[str, AfterValidator(check_time_expr)]
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/.+$")
+
+
+def _guid(value: str | None) -> str | None:
+    if value is not None and not _GUID.match(value):
+        raise ValueError(f"{value!r} is not a GUID (8-4-4-4-12 hex digits)")
+    return value.lower() if value else value
+
+
+def _account_id(value: str) -> str:
+    if not _ACCOUNT.match(value):
+        raise ValueError(f"{value!r} is not an AWS account id (12 digits, quoted so YAML keeps it a string)")
+    return value
+
+
+def _region(value: str) -> str:
+    if not _AWS_REGION.match(value):
+        raise ValueError(f"{value!r} is not an AWS region name such as eu-west-1")
+    return value
+
+
+def _policy_arn(value: str) -> str:
+    if not _POLICY_ARN.match(value):
+        raise ValueError(f"{value!r} is not an IAM policy ARN")
+    return value
+
+
+Guid = Annotated[str, AfterValidator(_guid)]
+AccountId = Annotated[str, AfterValidator(_account_id)]
+Region = Annotated[str, AfterValidator(_region)]
+PolicyArn = Annotated[str, AfterValidator(_policy_arn)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+# --------------------------------------------------------------------------------------------- Entra ID
+
+
+class Tenant(Strict):
+    id: Guid
+    display_name: str
+    default_domain: str = Field(description="the tenant's initial domain, e.g. contoso.onmicrosoft.com")
+    domains: list[str] = Field(default_factory=list, description="verified custom domains")
+    licence: Literal["P2", "P1", "free"] = "P2"
+
+
+class IdcUserState(Strict):
+    """How Identity Center's copy of a provisioned user differs from what SCIM would have written now.
+
+    `present: false` means SCIM has not (yet) created the user. Any other field overrides the SCIM value, which
+    plants drift (an attribute changed in Entra after the last cycle, a user disabled in Entra but still enabled
+    in Identity Center, and so on)."""
+
+    present: bool = True
+    user_name: str | None = None
+    display_name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email: str | None = None
+    active: bool | None = None
+    external_id: str | None = None
+    recreated: bool = Field(False, description="deleted and created again: new id, old assignments dangle")
+
+
+class EntraUser(Strict):
+    upn: str
+    id: Guid | None = None
+    display_name: str | None = None
+    given_name: str | None = None
+    surname: str | None = None
+    mail: str | None = None
+    other_mails: list[str] = Field(default_factory=list)
+    user_type: Literal["Member", "Guest"] = "Member"
+    account_enabled: bool = True
+    deleted: bool = Field(False, description="deleted in Entra (no longer in /users) after it was provisioned")
+    job_title: str | None = None
+    department: str | None = None
+    company_name: str | None = None
+    employee_id: str | None = None
+    office_location: str | None = None
+    mobile_phone: str | None = None
+    business_phones: list[str] = Field(default_factory=list)
+    street_address: str | None = None
+    city: str | None = None
+    country: str | None = None
+    usage_location: str | None = None
+    preferred_language: str | None = None
+    created: TimeExpr = "now-400d"
+    last_sign_in: TimeExpr | None = None
+    last_non_interactive_sign_in: TimeExpr | None = None
+    mfa_registered: bool = True
+    mfa_methods: list[str] = Field(default_factory=lambda: ["microsoftAuthenticatorPush"])
+    idc: IdcUserState | None = None
+
+    @field_validator("upn")
+    @classmethod
+    def _upn_shape(cls, value: str) -> str:
+        if value.count("@") != 1 or value.startswith("@") or value.endswith("@"):
+            raise ValueError(f"{value!r} is not a user principal name (name@domain)")
+        return value
+
+
+class IdcGroupState(Strict):
+    present: bool = True
+    display_name: str | None = None
+    recreated: bool = False
+
+
+class EntraGroup(Strict):
+    display_name: str
+    id: Guid | None = None
+    description: str | None = None
+    mail_nickname: str | None = None
+    security_enabled: bool = True
+    mail_enabled: bool = False
+    members: list[str] = Field(default_factory=list, description="direct user members, by UPN")
+    member_groups: list[str] = Field(default_factory=list, description="direct nested groups, by display name")
+    dynamic_rule: str | None = Field(None, description="membershipRule; the group becomes a dynamic group")
+    created: TimeExpr = "now-500d"
+    idc: IdcGroupState | None = None
+
+
+class SigningCertificate(Strict):
+    display_name: str = "CN=Microsoft Azure Federated SSO Certificate"
+    start: TimeExpr
+    end: TimeExpr
+    active: bool = Field(False, description="the preferred token signing certificate")
+    uploaded_to_aws: TimeExpr | None = Field(
+        None, description="when this certificate's metadata was uploaded to Identity Center (CloudTrail event)"
+    )
+
+
+class ClaimsConfig(Strict):
+    name_id_format: str = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+    name_id_source: str = "user.userprincipalname"
+    guest_name_id_source: str | None = Field(
+        "user.mail", description="claim condition for external guests; null = no guest rule"
+    )
+
+
+class AttributeMapping(Strict):
+    source: str
+    target: str
+
+
+class Provisioning(Strict):
+    status: Literal["Active", "Paused", "Quarantine", "NotRun", "NotConfigured"] = "Active"
+    quarantine_reason: str | None = None
+    scope: Literal["assigned", "all"] = "assigned"
+    token_valid: bool = True
+    token_created: TimeExpr = "now-120d"
+    last_cycle: TimeExpr | None = "now-25m"
+    steady_state_reached: bool = True
+    successive_failures: int = 0
+    external_id_source: Literal["objectId", "mailNickname", "userPrincipalName", "employeeId"] = "objectId"
+    extra_mappings: list[AttributeMapping] = Field(
+        default_factory=list, description="mappings added to the default AWS schema, e.g. a second phone"
+    )
+    notification_email: str | None = None
+    initial_sync: bool = Field(True, description="run the emulated SCIM cycle at seed time to fill Identity Center")
+
+    @model_validator(mode="after")
+    def _quarantine_needs_reason(self) -> "Provisioning":
+        if self.status == "Quarantine" and not self.quarantine_reason:
+            raise ValueError("status Quarantine needs a quarantine_reason")
+        return self
+
+
+class AppAssignments(Strict):
+    users: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+
+
+class AwsApp(Strict):
+    """The 'AWS IAM Identity Center' enterprise application. URLs left out are derived from the instance."""
+
+    display_name: str = "AWS IAM Identity Center"
+    app_id: Guid | None = None
+    sso_mode: Literal["saml", "password", "oidc", "notSupported"] | None = "saml"
+    identifier_uris: list[str] | None = None
+    reply_urls: list[str] | None = None
+    login_url: str | None = None
+    keep_wildcard_reply_url: bool = False
+    signing_certificates: list[SigningCertificate] = Field(default_factory=list)
+    claims: ClaimsConfig = Field(default_factory=ClaimsConfig)
+    assignments: AppAssignments = Field(default_factory=AppAssignments)
+    provisioning: Provisioning | None = None
+
+
+class CaPolicy(Strict):
+    display_name: str
+    state: Literal["enabled", "disabled", "enabledForReportingButNotEnforced"] = "enabled"
+    include_applications: list[str] = Field(
+        default_factory=lambda: ["aws"], description="'aws' for the AWS app, 'All', or app ids"
+    )
+    include_users: list[str] = Field(default_factory=list, description="'All', 'GuestsOrExternalUsers' or UPNs")
+    include_groups: list[str] = Field(default_factory=list)
+    exclude_users: list[str] = Field(default_factory=list)
+    exclude_groups: list[str] = Field(default_factory=list)
+    grant_controls: list[Literal["mfa", "compliantDevice", "domainJoinedDevice", "block"]] = Field(
+        default_factory=lambda: ["mfa"]
+    )
+    operator: Literal["OR", "AND"] = "OR"
+
+
+class EntraSignIn(Strict):
+    user: str
+    at: TimeExpr
+    status: Literal["success", "failure"] = "success"
+    error_code: int = 0
+    failure_reason: str | None = None
+    mfa: bool = True
+    conditional_access: Literal["success", "failure", "notApplied"] = "success"
+    ip: str = "203.0.113.10"
+    client_app: str = "Browser"
+
+
+class Entra(Strict):
+    users: list[EntraUser] = Field(default_factory=list)
+    groups: list[EntraGroup] = Field(default_factory=list)
+    aws_app: AwsApp | None = Field(None, description="absent: the bridge is not set up yet")
+    conditional_access: list[CaPolicy] = Field(default_factory=list)
+    sign_ins: list[EntraSignIn] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------- AWS
+
+
+class Account(Strict):
+    id: AccountId
+    name: str
+    email: str | None = None
+    ou: str = Field("", description="OU path below the root, e.g. 'Workloads/Prod'; empty = root")
+    tags: dict[str, str] = Field(default_factory=dict)
+    status: Literal["ACTIVE", "SUSPENDED"] = "ACTIVE"
+
+
+class CustomerManagedPolicy(Strict):
+    name: str
+    path: str = "/"
+
+
+class Boundary(Strict):
+    managed_policy_arn: PolicyArn | None = None
+    customer_managed: CustomerManagedPolicy | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "Boundary":
+        if (self.managed_policy_arn is None) == (self.customer_managed is None):
+            raise ValueError("a boundary is either managed_policy_arn or customer_managed, exactly one")
+        return self
+
+
+class PermissionSet(Strict):
+    name: str = Field(pattern=r"^[\w+=,.@-]{1,32}$")
+    description: str | None = None
+    session_duration: str = "PT1H"
+    relay_state: str | None = None
+    managed_policies: list[PolicyArn] = Field(default_factory=list)
+    customer_managed_policies: list[CustomerManagedPolicy] = Field(default_factory=list)
+    inline_policy: dict[str, Any] | None = None
+    boundary: Boundary | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    not_reprovisioned_in: list[str] = Field(
+        default_factory=list, description="accounts (name or id) where a change has not been provisioned"
+    )
+
+    @field_validator("session_duration")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        match = _DURATION.match(value)
+        if not match or value == "PT":
+            raise ValueError(f"{value!r} is not an ISO-8601 duration such as PT1H or PT8H30M")
+        minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+        if not 60 <= minutes <= 720:
+            raise ValueError(f"{value!r}: a permission set session lasts 1 to 12 hours")
+        return value
+
+
+class AccountAssignment(Strict):
+    """Exactly one of group / user (Entra names, resolved to the provisioned principal) or idc_user /
+    idc_group (an Identity Center principal created by hand)."""
+
+    group: str | None = None
+    user: str | None = None
+    idc_user: str | None = None
+    idc_group: str | None = None
+    accounts: list[str] = Field(min_length=1, description="account names or ids")
+    permission_set: str
+
+    @model_validator(mode="after")
+    def _one_principal(self) -> "AccountAssignment":
+        given = [k for k in ("group", "user", "idc_user", "idc_group") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("name exactly one principal: group, user, idc_user or idc_group")
+        return self
+
+
+class IdcUser(Strict):
+    """An Identity Center user that did not come from Entra (created by hand)."""
+
+    user_name: str
+    display_name: str
+    given_name: str
+    family_name: str
+    email: str | None = None
+
+
+class IdcGroup(Strict):
+    display_name: str
+    description: str | None = None
+    members: list[str] = Field(default_factory=list, description="Identity Center user names")
+
+
+class CloudTrailEvent(Strict):
+    name: str
+    source: str = Field(description="event source, e.g. signin.amazonaws.com")
+    at: TimeExpr
+    user: str | None = Field(None, description="Identity Center user name, if the event concerns one")
+    ip: str = "203.0.113.10"
+    error_code: str | None = None
+    error_message: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, description="extra additionalEventData fields")
+
+
+class AwsSignIn(Strict):
+    """An access-portal sign-in through the external IdP: emitted as UserAuthentication (success) or
+    ExternalIdPDirectoryLogin (failure)."""
+
+    user: str
+    at: TimeExpr
+    status: Literal["success", "failure"] = "success"
+    ip: str = "203.0.113.10"
+    failure_reason: str | None = None
+
+
+class IdentityCenter(Strict):
+    region: Region = "eu-west-1"
+    extra_regions: list[Region] = Field(default_factory=list)
+    account: AccountId | None = Field(None, description="where the instance lives; default the management account")
+    instance_name: str | None = None
+    identity_source: Literal["external_idp", "identity_center", "active_directory"] = "external_idp"
+    users: list[IdcUser] = Field(default_factory=list)
+    groups: list[IdcGroup] = Field(default_factory=list)
+
+
+class Aws(Strict):
+    management_account: AccountId
+    identity_center: IdentityCenter = Field(default_factory=IdentityCenter)
+    accounts: list[Account] = Field(default_factory=list)
+    permission_sets: list[PermissionSet] = Field(default_factory=list)
+    account_assignments: list[AccountAssignment] = Field(default_factory=list)
+    sign_ins: list[AwsSignIn] = Field(default_factory=list)
+    cloudtrail: list[CloudTrailEvent] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------- whole file
+
+
+class PlantedFault(Strict):
+    check: str = Field(pattern=r"^[a-z0-9_]+\.[a-z0-9_.]+$", description="check id, e.g. saml.certificate_expiry")
+    subject: str = Field(pattern=r"^(user|group|account|permission_set|app|assignment|tenant|instance):.+$")
+    note: str = ""
+
+
+class Scenario(Strict):
+    scenario: str = Field(description="short name of the organisation")
+    description: str = ""
+    tenant: Tenant
+    entra: Entra = Field(default_factory=Entra)
+    aws: Aws
+    faults: list[PlantedFault] = Field(default_factory=list)
+
+    # -- lookups used by seeders
+
+    def account_by_ref(self, ref: str) -> Account | None:
+        for account in self.aws.accounts:
+            if ref in (account.id, account.name):
+                return account
+        return None
+
+    @property
+    def instance_account(self) -> str:
+        return self.aws.identity_center.account or self.aws.management_account
+
+
+def stable_id(*parts: str) -> str:
+    """A GUID that is the same each time for the same names, so runs and snapshots are comparable."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "idbridge:" + ":".join(parts)))
+
+
+def check_references(scenario: Scenario) -> list[tuple[PathKey, str]]:
+    """Every name used in one place must be defined in another. Returns (path, problem) pairs."""
+    problems: list[tuple[PathKey, str]] = []
+    entra = scenario.entra
+
+    def unique(items: list, attr: str, section: PathKey, what: str, fold=str.lower) -> set:
+        seen: set = set()
+        for index, item in enumerate(items):
+            key = fold(getattr(item, attr)) if fold else getattr(item, attr)
+            if key in seen:
+                problems.append((section + (index, attr), f"{what} {getattr(item, attr)!r} is defined twice"))
+            seen.add(key)
+        return seen
+
+    upns = unique(entra.users, "upn", ("entra", "users"), "user")
+    group_names = unique(entra.groups, "display_name", ("entra", "groups"), "group", fold=None)
+    unique([u for u in entra.users if u.id], "id", ("entra", "users"), "user id")
+    unique(scenario.aws.accounts, "id", ("aws", "accounts"), "account id", fold=None)
+    unique(scenario.aws.accounts, "name", ("aws", "accounts"), "account name", fold=None)
+    ps_names = unique(scenario.aws.permission_sets, "name", ("aws", "permission_sets"), "permission set", fold=None)
+    idc = scenario.aws.identity_center
+    idc_users = unique(idc.users, "user_name", ("aws", "identity_center", "users"), "Identity Center user")
+    idc_groups = unique(idc.groups, "display_name", ("aws", "identity_center", "groups"), "Identity Center group",
+                        fold=None)
+
+    def need_user(ref: str, path: PathKey) -> None:
+        if ref.lower() not in upns:
+            problems.append((path, f"no user {ref!r} in entra.users"))
+
+    def need_group(ref: str, path: PathKey) -> None:
+        if ref not in group_names:
+            problems.append((path, f"no group {ref!r} in entra.groups"))
+
+    def need_account(ref: str, path: PathKey) -> None:
+        if scenario.account_by_ref(ref) is None:
+            problems.append((path, f"no account {ref!r} (by id or name) in aws.accounts"))
+
+    for g_index, group in enumerate(entra.groups):
+        for m_index, member in enumerate(group.members):
+            need_user(member, ("entra", "groups", g_index, "members", m_index))
+        for m_index, member in enumerate(group.member_groups):
+            need_group(member, ("entra", "groups", g_index, "member_groups", m_index))
+            if member == group.display_name:
+                problems.append((("entra", "groups", g_index, "member_groups", m_index), "a group cannot contain itself"))
+
+    app = entra.aws_app
+    if app is not None:
+        for index, ref in enumerate(app.assignments.users):
+            need_user(ref, ("entra", "aws_app", "assignments", "users", index))
+        for index, ref in enumerate(app.assignments.groups):
+            need_group(ref, ("entra", "aws_app", "assignments", "groups", index))
+        active = [c for c in app.signing_certificates if c.active]
+        if len(active) > 1:
+            problems.append((("entra", "aws_app", "signing_certificates"), "only one certificate can be active"))
+
+    for p_index, policy in enumerate(entra.conditional_access):
+        base = ("entra", "conditional_access", p_index)
+        for key in ("include_users", "exclude_users"):
+            for index, ref in enumerate(getattr(policy, key)):
+                if ref not in ("All", "GuestsOrExternalUsers", "None"):
+                    need_user(ref, base + (key, index))
+        for key in ("include_groups", "exclude_groups"):
+            for index, ref in enumerate(getattr(policy, key)):
+                need_group(ref, base + (key, index))
+        for index, ref in enumerate(policy.include_applications):
+            if ref not in ("aws", "All", "Office365") and not _GUID.match(ref):
+                problems.append((base + ("include_applications", index), f"{ref!r}: use 'aws', 'All' or an app id"))
+
+    for index, sign_in in enumerate(entra.sign_ins):
+        need_user(sign_in.user, ("entra", "sign_ins", index, "user"))
+
+    for g_index, group in enumerate(idc.groups):
+        for m_index, member in enumerate(group.members):
+            if member.lower() not in idc_users:
+                problems.append((("aws", "identity_center", "groups", g_index, "members", m_index),
+                                 f"no user {member!r} in aws.identity_center.users"))
+
+    for p_index, ps in enumerate(scenario.aws.permission_sets):
+        for index, ref in enumerate(ps.not_reprovisioned_in):
+            need_account(ref, ("aws", "permission_sets", p_index, "not_reprovisioned_in", index))
+
+    for a_index, assignment in enumerate(scenario.aws.account_assignments):
+        base = ("aws", "account_assignments", a_index)
+        if assignment.group:
+            need_group(assignment.group, base + ("group",))
+        if assignment.user:
+            need_user(assignment.user, base + ("user",))
+        if assignment.idc_user and assignment.idc_user.lower() not in idc_users:
+            problems.append((base + ("idc_user",), f"no user {assignment.idc_user!r} in aws.identity_center.users"))
+        if assignment.idc_group and assignment.idc_group not in idc_groups:
+            problems.append((base + ("idc_group",), f"no group {assignment.idc_group!r} in aws.identity_center.groups"))
+        for index, ref in enumerate(assignment.accounts):
+            need_account(ref, base + ("accounts", index))
+        if assignment.permission_set not in ps_names:
+            problems.append((base + ("permission_set",), f"no permission set {assignment.permission_set!r}"))
+
+    if scenario.aws.identity_center.account and scenario.account_by_ref(scenario.aws.identity_center.account) is None \
+            and scenario.aws.identity_center.account != scenario.aws.management_account:
+        problems.append((("aws", "identity_center", "account"), "not the management account nor in aws.accounts"))
+
+    return problems
+
+
+def validate_scenario(doc: YamlDocument) -> Scenario:
+    scenario = validate_document(doc, Scenario)
+    problems = check_references(scenario)
+    if problems:
+        raise InputError(doc.file, [f"{doc.where(path)}: {message}" for path, message in problems])
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and check a scenario file; raises InputError naming the file, line and key of each problem."""
+    return validate_scenario(read_yaml(path))
+
+
+def scenarios_dir() -> Path:
+    """The scenarios shipped with the project (repo checkout) — where `--scenario demo` is looked up."""
+    return Path(__file__).resolve().parents[3] / "scenarios"
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return scenarios_dir() / f"{name_or_path}.yaml"
