@@ -1,0 +1,159 @@
+"""The `idbridge` command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from idbridge import __version__
+from idbridge.errors import EXIT_BAD_INPUT, IdbridgeError, InputError
+
+
+class FaultSpec(click.ParamType):
+    name = "faults"
+
+    def convert(self, value, param, ctx):
+        from idbridge.sandbox.faults import FaultConfig, parse_fault_spec
+
+        if isinstance(value, FaultConfig):
+            return value
+        try:
+            return parse_fault_spec(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SCENARIO_OPTION = click.option("--scenario", "-s", default="demo", show_default=True,
+                               help="Scenario name in scenarios/ or path to a scenario YAML file.")
+FAULTS_OPTION = click.option(
+    "--faults", type=FaultSpec(), default="",
+    help="Faults to switch on, e.g. 'latency=20,graph_429=0.1,expired_page_token=0.1,aws_throttle=on,"
+         "deny=signIns+cloudtrail'. Off by default.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="idbridge")
+def cli() -> None:
+    """Set up, validate and review the Microsoft Entra ID <-> AWS IAM Identity Center bridge."""
+
+
+@cli.group()
+def sandbox() -> None:
+    """The offline sandbox: an emulated Entra tenant (Microsoft Graph) and AWS (moto) on 127.0.0.1."""
+
+
+@sandbox.command("up")
+@SCENARIO_OPTION
+@FAULTS_OPTION
+@click.option("--graph-port", type=int, default=47801, show_default=True, help="Port of the Graph emulator.")
+@click.option("--aws-port", type=int, default=47802, show_default=True, help="Port of moto's server.")
+@click.option("--params-out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("runs/sandbox/parameters.yaml"), show_default=True,
+              help="Where to write the parameters file that points the notebooks at the sandbox.")
+def sandbox_up(scenario: str, faults, graph_port: int, aws_port: int, params_out: Path) -> None:
+    """Run both emulated services in the foreground (Ctrl-C stops them), e.g. for a JupyterLab session."""
+    from idbridge.sandbox.server import Sandbox
+
+    box = Sandbox.from_file(scenario, faults=faults, graph_port=graph_port, aws_port=aws_port)
+    endpoints = box.start()
+    try:
+        params = box.write_parameters(params_out)
+        click.echo(f"Graph emulator  {endpoints.graph_base_url}  (tenant {endpoints.tenant_id})")
+        click.echo(f"AWS (moto)      {endpoints.aws_endpoint_url}  (region {endpoints.region})")
+        click.echo(f"Parameters      {params}")
+        if faults.any_on:
+            click.echo(f"Faults on       {faults.model_dump(exclude_defaults=True)}")
+        click.echo("Serving; press Ctrl-C to stop.")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("Stopping.")
+    finally:
+        box.stop()
+
+
+@sandbox.command("check")
+@SCENARIO_OPTION
+@FAULTS_OPTION
+def sandbox_check(scenario: str, faults) -> None:
+    """Start the sandbox, read every emulated resource back with the real clients, stop it.
+
+    Exits 0 only when everything answered as the scenario says."""
+    from idbridge.sandbox.check import run_check
+
+    results = run_check(scenario, faults=faults)
+    width = max(len(r.name) for r in results)
+    for r in results:
+        mark = "ok  " if r.ok else "FAIL"
+        click.echo(f"{mark} {r.name.ljust(width)}  {r.detail}")
+    failed = [r for r in results if not r.ok]
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed else 0)
+
+
+@sandbox.command("generate")
+@click.option("--users", type=click.IntRange(1), default=1000, show_default=True)
+@click.option("--groups", type=click.IntRange(1), default=100, show_default=True)
+@click.option("--accounts", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--permission-sets", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Scenario file to write.")
+def sandbox_generate(users: int, groups: int, accounts: int, permission_sets: int, seed: int, out: Path) -> None:
+    """Generate a large synthetic organisation (for benchmarks) as a scenario file."""
+    from idbridge.sandbox.generate import write_scenario
+
+    path = write_scenario(out, users=users, groups=groups, accounts=accounts, permission_sets=permission_sets,
+                          seed=seed)
+    click.echo(f"wrote {path}")
+
+
+@sandbox.command("lint")
+@click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
+def sandbox_lint(scenario_file: Path) -> None:
+    """Check a scenario file without starting anything."""
+    from idbridge.sandbox.scenario import load_scenario
+
+    scenario = load_scenario(scenario_file)
+    click.echo(f"{scenario_file}: ok ({len(scenario.entra.users)} users, {len(scenario.entra.groups)} groups, "
+               f"{len(scenario.aws.accounts)} accounts, {len(scenario.faults)} planted faults)")
+
+
+@cli.command("demo")
+@SCENARIO_OPTION
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run folder (default runs/demo-<timestamp>).")
+def demo(scenario: str, out: Path | None) -> None:
+    """The whole kit on the sandbox: start it, run the notebooks headless, render the reports."""
+    from idbridge.demo import run_demo
+
+    index = run_demo(scenario, out)
+    click.echo(f"Report: {index}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="idbridge", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT if isinstance(exc, click.UsageError | click.BadParameter) else exc.exit_code)
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except IdbridgeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    else:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

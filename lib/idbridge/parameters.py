@@ -1,0 +1,124 @@
+"""Engagement parameters: one YAML file per engagement, validated before any call is made.
+
+A parameters file never holds a secret value: secrets are references (`env:NAME`) resolved at run time.
+The sandbox writes one of these pointing at its own endpoints; a real engagement starts from
+parameters/engagement.template.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from idbridge.errors import InputError
+from idbridge.yamlfile import load_model
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[0-9a-f]{16}$")
+_SECRET_REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|keyvault:https://[\w.-]+/secrets/[\w-]+(/[\w-]+)?"
+                         r"|secretsmanager:arn:aws[a-z-]*:secretsmanager:[\w-]+:\d{12}:secret:.+)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _secret_ref(value: str | None) -> str | None:
+    if value is not None and not _SECRET_REF.match(value):
+        raise ValueError(
+            "must be a secret reference (env:NAME, keyvault:https://VAULT.vault.azure.net/secrets/NAME or "
+            "secretsmanager:ARN), never the secret itself"
+        )
+    return value
+
+
+class GraphParams(Strict):
+    tenant_id: str
+    auth: Literal["sandbox", "device_code", "client_certificate", "workload_identity", "managed_identity",
+                  "azure_cli", "default"] = "default"
+    client_id: str | None = None
+    base_url: str = "https://graph.microsoft.com/v1.0"
+    token_url: str | None = Field(None, description="sandbox only: the emulator's token endpoint")
+    certificate_path: str | None = None
+    certificate_password: str | None = None
+
+    @field_validator("tenant_id", "client_id")
+    @classmethod
+    def _guid(cls, value: str | None) -> str | None:
+        if value is not None and not _GUID.match(value):
+            raise ValueError(f"{value!r} is not a GUID (8-4-4-4-12 hex digits)")
+        return value
+
+    @field_validator("certificate_password")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        return _secret_ref(value)
+
+
+class AwsParams(Strict):
+    region: str = "us-east-1"
+    profile: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = Field(None, description="sandbox only: moto's server")
+    credentials: Literal["chain", "sandbox"] = "chain"
+    instance_arn: str | None = None
+    management_account: str | None = None
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
+        return value
+
+    @field_validator("instance_arn")
+    @classmethod
+    def _instance(cls, value: str | None) -> str | None:
+        if value is not None and not _INSTANCE_ARN.match(value):
+            raise ValueError(f"{value!r} is not an Identity Center instance ARN")
+        return value
+
+    @field_validator("management_account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT.match(value):
+            raise ValueError(f"{value!r} is not a 12-digit AWS account id (quote it in YAML)")
+        return value
+
+
+class AppParams(Strict):
+    display_name: str = "AWS IAM Identity Center"
+    app_id: str | None = None
+
+
+class Parameters(Strict):
+    engagement: str = Field(pattern=r"^[\w.-]{1,64}$")
+    sandbox: bool = False
+    graph: GraphParams
+    aws: AwsParams = Field(default_factory=AwsParams)
+    app: AppParams = Field(default_factory=AppParams)
+    run_root: str = "runs"
+    fail_on: Literal["critical", "high", "medium", "low", "never"] = "high"
+
+
+def load_parameters(path: str | Path) -> Parameters:
+    """Read and validate a parameters file; raises InputError naming the file, line and key."""
+    return load_model(path, Parameters)
+
+
+def resolve_secret(reference: str, *, file: str = "parameters") -> str:
+    """Turn a secret reference into its value at run time. The value is never written anywhere."""
+    import os
+
+    kind, _, rest = reference.partition(":")
+    if kind == "env":
+        value = os.environ.get(rest)
+        if value is None:
+            raise InputError(file, f"secret reference {reference}: environment variable {rest} is not set")
+        return value
+    raise InputError(file, f"secret reference {reference}: {kind} references are not supported yet")

@@ -1,0 +1,146 @@
+"""Run the sandbox: the Graph emulator and moto's server on 127.0.0.1, seeded from one scenario.
+
+Both servers live in this process (moto's backends are process-wide), each on its own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from werkzeug.serving import make_server
+
+from idbridge.errors import InputError
+from idbridge.sandbox import derived
+from idbridge.sandbox.faults import FaultConfig
+from idbridge.sandbox.scenario import Scenario, load_scenario, resolve_scenario_path
+from idbridge.sandbox.world import SandboxWorld, SeedError, build_world
+from idbridge.timeexpr import utc_now
+
+DEFAULT_GRAPH_PORT = 47801
+DEFAULT_AWS_PORT = 47802
+
+
+@dataclass(frozen=True)
+class SandboxEndpoints:
+    graph_root: str
+    graph_base_url: str
+    token_url: str
+    aws_endpoint_url: str
+    tenant_id: str
+    client_id: str
+    region: str
+    instance_arn: str
+    identity_store_id: str
+    management_account: str
+
+
+class Sandbox:
+    """`with Sandbox.from_file("demo") as sb: ...` — seeded, serving, and stopped on exit."""
+
+    def __init__(self, scenario: Scenario, *, scenario_file: str = "scenario", faults: FaultConfig | None = None,
+                 host: str = "127.0.0.1", graph_port: int = 0, aws_port: int = 0, now: datetime | None = None):
+        self.scenario = scenario
+        self.scenario_file = scenario_file
+        self.faults = faults or FaultConfig()
+        self.host = host
+        self.graph_port = graph_port
+        self.aws_port = aws_port
+        self.now = now or utc_now()
+        self.world: SandboxWorld | None = None
+        self.endpoints: SandboxEndpoints | None = None
+        self._aws_server = None
+        self._graph_server = None
+        self._graph_thread: threading.Thread | None = None
+
+    @classmethod
+    def from_file(cls, name_or_path: str | Path, **kwargs) -> "Sandbox":
+        path = resolve_scenario_path(name_or_path)
+        return cls(load_scenario(path), scenario_file=str(path), **kwargs)
+
+    def start(self) -> SandboxEndpoints:
+        from idbridge.sandbox.aws.server import start_moto_server
+        from idbridge.sandbox.graph.app import create_graph_app
+
+        try:
+            self.world = build_world(self.scenario, self.now, self.faults)
+        except SeedError as exc:
+            raise InputError(self.scenario_file, str(exc)) from None
+        self._aws_server = start_moto_server(self.world, host=self.host, port=self.aws_port)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        try:
+            self._graph_server = make_server(self.host, self.graph_port, create_graph_app(self.world), threaded=True)
+        except OSError as exc:
+            self._aws_server.stop()
+            raise OSError(f"cannot listen on {self.host}:{self.graph_port} for the Graph emulator: {exc.strerror}")
+        self._graph_thread = threading.Thread(target=self._graph_server.serve_forever, name="graph-emulator",
+                                              daemon=True)
+        self._graph_thread.start()
+        graph_root = f"http://{self.host}:{self._graph_server.server_port}"
+        aws = self.world.aws
+        self.endpoints = SandboxEndpoints(
+            graph_root=graph_root,
+            graph_base_url=f"{graph_root}/v1.0",
+            token_url=f"{graph_root}/{self.scenario.tenant.id}/oauth2/v2.0/token",
+            aws_endpoint_url=self._aws_server.endpoint_url,
+            tenant_id=self.scenario.tenant.id,
+            client_id=derived.SANDBOX_CLIENT_ID,
+            region=aws.region,
+            instance_arn=aws.instance_arn,
+            identity_store_id=aws.identity_store_id,
+            management_account=self.scenario.aws.management_account,
+        )
+        return self.endpoints
+
+    @property
+    def aws_calls(self) -> dict[str, int]:
+        """API calls per 'service:Operation' served by moto so far (for least-privilege tests, benchmarks)."""
+        return dict(self._aws_server.calls) if self._aws_server else {}
+
+    def stop(self) -> None:
+        if self._graph_server is not None:
+            self._graph_server.shutdown()
+            self._graph_server.server_close()
+            self._graph_server = None
+        if self._aws_server is not None:
+            self._aws_server.stop()
+            self._aws_server = None
+
+    def __enter__(self) -> "Sandbox":
+        self.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    def parameters(self, engagement: str | None = None) -> dict:
+        """A parameters document pointing the notebooks at this sandbox. It holds no secret: the sandbox's
+        token endpoint hands out tokens to its own client id, and moto accepts placeholder keys."""
+        ep = self.endpoints
+        assert ep is not None, "start the sandbox first"
+        return {
+            "engagement": engagement or f"sandbox-{self.scenario.scenario}",
+            "sandbox": True,
+            "graph": {"tenant_id": ep.tenant_id, "auth": "sandbox", "client_id": ep.client_id,
+                      "base_url": ep.graph_base_url, "token_url": ep.token_url},
+            "aws": {"region": ep.region, "endpoint_url": ep.aws_endpoint_url, "credentials": "sandbox",
+                    "instance_arn": ep.instance_arn, "management_account": ep.management_account},
+            "app": {"display_name": self.scenario.entra.aws_app.display_name
+                    if self.scenario.entra.aws_app else "AWS IAM Identity Center"},
+        }
+
+    def write_parameters(self, path: str | Path, engagement: str | None = None) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = (f"# Written by `idbridge sandbox up` for scenario {self.scenario_file}.\n"
+                  "# Points idbridge at the local sandbox; holds no secret.\n")
+        path.write_text(header + yaml.safe_dump(self.parameters(engagement), sort_keys=False), encoding="utf-8")
+        return path
+
+
+def endpoints_dict(endpoints: SandboxEndpoints) -> dict:
+    return asdict(endpoints)
