@@ -96,12 +96,29 @@ class AppParams(Strict):
     app_id: str | None = None
 
 
+class CollectionParams(Strict):
+    window_days: int = Field(30, ge=1, le=90, description="sign-ins, provisioning logs, CloudTrail: the last N days")
+    sources: list[str] | None = Field(None, description="collect only these sources (default: all)")
+    concurrency: int = Field(8, ge=1, le=64, description="AWS calls in flight at once (paced to the API limits)")
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: list[str] | None) -> list[str] | None:
+        from idbridge.collect.catalogue import SOURCES_BY_NAME
+
+        unknown = [s for s in value or [] if s not in SOURCES_BY_NAME]
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; known: {sorted(SOURCES_BY_NAME)}")
+        return value
+
+
 class Parameters(Strict):
     engagement: str = Field(pattern=r"^[\w.-]{1,64}$")
     sandbox: bool = False
     graph: GraphParams
     aws: AwsParams = Field(default_factory=AwsParams)
     app: AppParams = Field(default_factory=AppParams)
+    collection: CollectionParams = Field(default_factory=CollectionParams)
     run_root: str = "runs"
     fail_on: Literal["critical", "high", "medium", "low", "never"] = "high"
 
