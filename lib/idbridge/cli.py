@@ -122,6 +122,36 @@ def sandbox_lint(scenario_file: Path) -> None:
                f"{len(scenario.aws.accounts)} accounts, {len(scenario.faults)} planted faults)")
 
 
+@cli.command("collect")
+@click.option("-p", "--params", "params_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Engagement parameters file (YAML).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Snapshot folder to create (default runs/<engagement>/snapshots/<UTC time>).")
+def collect_command(params_file: Path, out: Path | None) -> None:
+    """Collect both clouds into a snapshot. Exits 3 when a source could not be collected (completely)."""
+    from idbridge.collect.run import collect, default_snapshot_dir
+    from idbridge.errors import EXIT_NOT_COLLECTED
+    from idbridge.parameters import load_parameters
+    from idbridge.snapshot import Snapshot
+
+    params = load_parameters(params_file)
+    path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
+                   progress=sys.stderr.isatty())
+    snapshot = Snapshot(path)
+    incomplete = 0
+    for name, record in snapshot.sources.items():
+        rows = sum(record["rows"].values())
+        line = f"{record['status']:<13} {name:<26} {rows:>8} rows"
+        if record["error"]:
+            line += f"  {record['error']}"
+            incomplete += 1
+        click.echo(line)
+    click.echo(f"Snapshot: {path}")
+    if incomplete:
+        click.echo(f"{incomplete} source(s) not collected completely: see above.", err=True)
+        sys.exit(EXIT_NOT_COLLECTED)
+
+
 @cli.command("demo")
 @SCENARIO_OPTION
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -1,0 +1,215 @@
+"""Run a collection: every selected source, in dependency order, both clouds at once, into one snapshot.
+
+Each source ends complete, partial or not collected (with why); one source failing never stops the others,
+and a source whose dependency failed is not collected either, saying which dependency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from idbridge.collect.catalogue import SOURCES, SOURCES_BY_NAME
+from idbridge.collect.context import CallCounter, CollectContext, DependencyMissing, Partial
+from idbridge.parameters import Parameters
+from idbridge.snapshot import SnapshotWriter
+
+log = logging.getLogger(__name__)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line a consultant can act on: HTTP status and service error code first, then the message."""
+    from idbridge.clients.graph_raw import odata_error_code
+
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:  # botocore ClientError
+        error = response["Error"]
+        return f"{error.get('Code')}: {error.get('Message')}"
+    status, code, message = odata_error_code(exc)
+    if status is not None or code is not None:
+        return " ".join(str(p) for p in (status, code) if p) + f": {message}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _registry() -> dict[str, tuple]:
+    from idbridge.collect.aws import AWS_COLLECTORS
+    from idbridge.collect.entra import ENTRA_COLLECTORS
+
+    return {**ENTRA_COLLECTORS, **AWS_COLLECTORS}
+
+
+def _check_columns(source: str, tables: dict) -> None:
+    expected = SOURCES_BY_NAME[source].tables
+    if set(tables) != set(expected):
+        raise RuntimeError(f"collector bug: tables {sorted(tables)} instead of {sorted(expected)}")
+    for name, frame in tables.items():
+        if tuple(frame.columns) != expected[name]:
+            raise RuntimeError(f"collector bug: {name} columns {list(frame.columns)} instead of {list(expected[name])}")
+
+
+def _install_graph_counter(adapter, calls: CallCounter) -> None:
+    http = adapter._http_client  # the adapter's httpx.AsyncClient; one hook sees every logical request
+
+    async def count(request) -> None:
+        calls.add_graph(request.method, request.url.path)
+
+    http.event_hooks = {**http.event_hooks, "request": [*http.event_hooks.get("request", []), count]}
+
+
+def _make_aws_factory(params: Parameters, calls: CallCounter):
+    from idbridge.clients.factory import aws_client, aws_session
+
+    session = aws_session(params)
+
+    def count(event_name: str, model, **_kwargs) -> None:
+        calls.add(f"{model.service_model.service_name}:{model.name}")
+
+    def factory(service: str, region: str | None = None):
+        client = aws_client(session, service, params, region)
+        client.meta.events.register("before-call.*.*", count)
+        return client
+
+    return session, factory
+
+
+class _Progress:
+    """One tqdm bar per source, shown on a terminal only."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bars: dict = {}
+
+    def start(self, source: str) -> None:
+        if self.enabled:
+            from tqdm import tqdm
+
+            self.bars[source] = tqdm(desc=source.ljust(24), unit=" items", position=len(self.bars), leave=True)
+
+    def advance(self, source: str, n: int) -> None:
+        if source in self.bars:
+            self.bars[source].update(n)
+
+    def finish(self, source: str, status: str) -> None:
+        if source in self.bars:
+            self.bars[source].set_postfix_str(status)
+            self.bars[source].close()
+
+
+async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectContext, selected: list[str],
+                   progress: _Progress) -> None:
+    registry = _registry()
+    done: dict[str, asyncio.Future] = {name: asyncio.get_running_loop().create_future() for name in selected}
+    setup_errors: dict[str, str] = {}
+
+    if any(SOURCES_BY_NAME[s].side == "entra" for s in selected):
+        try:
+            from idbridge.clients.factory import graph_adapter
+
+            ctx.graph_adapter = graph_adapter(params)
+            _install_graph_counter(ctx.graph_adapter, ctx.calls)
+        except Exception as exc:
+            setup_errors["entra"] = f"cannot reach Microsoft Graph: {describe_error(exc)}"
+    if any(SOURCES_BY_NAME[s].side == "aws" for s in selected):
+        try:
+            ctx.aws_session, ctx.aws_client_factory = _make_aws_factory(params, ctx.calls)
+        except Exception as exc:
+            setup_errors["aws"] = f"cannot reach AWS: {describe_error(exc)}"
+
+    async def run_source(name: str) -> None:
+        source = SOURCES_BY_NAME[name]
+        function, needs = registry[name]
+        started = time.monotonic()
+        status, error, tables = "complete", None, {}
+        try:
+            if source.side in setup_errors:
+                raise DependencyMissing(setup_errors[source.side])
+            for dependency in needs:
+                if dependency not in done:
+                    raise DependencyMissing(f"needs {dependency}, which was not selected")
+                dep_status, dep_error = await done[dependency]
+                if dep_status == "not_collected":
+                    raise DependencyMissing(f"needs {dependency}, which was not collected: {dep_error}")
+            progress.start(name)
+            if inspect.iscoroutinefunction(function):
+                result = await function(ctx)
+            else:  # AWS collectors are blocking boto3 code: keep them off the event loop
+                result = await asyncio.to_thread(function, ctx)
+            if isinstance(result, Partial):
+                status, error, tables = "partial", result.error, result.tables
+            else:
+                tables = result
+            _check_columns(name, tables)
+        except DependencyMissing as exc:
+            status, error, tables = "not_collected", str(exc), {}
+        except Exception as exc:  # any failure of one source is reported, never fatal to the others
+            log.debug("source %s failed", name, exc_info=True)
+            status, error, tables = "not_collected", describe_error(exc), {}
+        for table, frame in tables.items():
+            writer.write_table(name, table, frame)
+        if status != "not_collected":
+            ctx.results[name] = tables
+        writer.mark(name, status, error, seconds=round(time.monotonic() - started, 3), tables=list(source.tables))
+        progress.finish(name, status if not error else f"{status}: {error[:60]}")
+        done[name].set_result((status, error))
+
+    ctx.progress = progress.advance
+    await asyncio.gather(*(run_source(name) for name in selected))
+
+
+def _aws_identity(ctx: CollectContext) -> dict:
+    if ctx.aws_client_factory is None:
+        return {}
+    try:
+        caller = ctx.aws("sts").get_caller_identity()
+        return {"account": caller["Account"], "arn": caller["Arn"]}
+    except Exception as exc:
+        return {"error": describe_error(exc)}
+
+
+def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "parameters",
+            progress: bool = False, now: datetime | None = None) -> Path:
+    """Collect every selected source into a new snapshot folder; returns its path."""
+    now = now or datetime.now(timezone.utc)
+    selected = params.collection.sources or [s.name for s in SOURCES]
+    ctx = CollectContext(params=params, window_start=now - timedelta(days=params.collection.window_days),
+                         window_end=now)
+    writer = SnapshotWriter(out_dir)
+    try:
+        asyncio.run(_collect(params, writer, ctx, selected, _Progress(progress)))
+        identity = {
+            "graph": {"tenant_id": params.graph.tenant_id, "client_id": params.graph.client_id,
+                      "auth": params.graph.auth},
+            "aws": _aws_identity(ctx),
+        }
+        return writer.finish({
+            "engagement": params.engagement,
+            "sandbox": params.sandbox,
+            "collected_at": now.isoformat(timespec="seconds"),
+            "window": {"start": ctx.window_start.isoformat(timespec="seconds"),
+                       "end": ctx.window_end.isoformat(timespec="seconds")},
+            "identity": identity,
+            "tenant_id": params.graph.tenant_id,
+            "instance_arn": _instance_arn(ctx) or params.aws.instance_arn,
+            # Parameters hold references, never secret values; they are recorded as given.
+            "parameters": params.model_dump(mode="json"),
+            "parameters_file": params_file,
+            "api_calls": ctx.calls.snapshot(),
+        })
+    except BaseException:
+        writer.abandon()
+        raise
+
+
+def _instance_arn(ctx: CollectContext) -> str | None:
+    tables = ctx.results.get("aws.instances", {})
+    frame = tables.get("idc_instances")
+    return None if frame is None or frame.empty else str(frame["instanceArn"].iloc[0])
+
+
+def default_snapshot_dir(params: Parameters, now: datetime | None = None) -> Path:
+    now = now or datetime.now(timezone.utc)
+    return Path(params.run_root) / params.engagement / "snapshots" / now.strftime("%Y%m%dT%H%M%SZ")
