@@ -8,6 +8,7 @@ parameters/engagement.template.yaml.
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -112,6 +113,32 @@ class CollectionParams(Strict):
         return value
 
 
+class ProductionParams(Strict):
+    tags: dict[str, list[str]] = Field(default_factory=lambda: {"environment": ["prod", "production"]},
+                                       description="an account is production if one of its tags has one of these values")
+    ous: list[str] = Field(default_factory=list, description="or if its OU path starts with one of these")
+
+
+class ChecksParams(Strict):
+    certificate_horizons_days: list[int] = Field(default_factory=lambda: [60, 30, 7])
+    scim_token_created: date | None = Field(
+        None, description="when the SCIM access token was created in AWS (no API can read it): record it here")
+    scim_token_horizons_days: list[int] = Field(default_factory=lambda: [90, 30, 7])
+    provisioning_cycle_minutes: int = Field(40, ge=5, le=1440)
+    stale_after_days: int = Field(90, ge=1)
+    max_session_hours: float = Field(8, gt=0, le=12)
+    production: ProductionParams = Field(default_factory=ProductionParams)
+    sod_conflicts: list[tuple[str, str]] = Field(
+        default_factory=list, description="pairs of permission sets no one may hold both of")
+
+    @field_validator("certificate_horizons_days", "scim_token_horizons_days")
+    @classmethod
+    def _horizons(cls, value: list[int]) -> list[int]:
+        if not value or any(v <= 0 for v in value):
+            raise ValueError("give one or more positive numbers of days, e.g. [60, 30, 7]")
+        return sorted(value, reverse=True)
+
+
 class Parameters(Strict):
     engagement: str = Field(pattern=r"^[\w.-]{1,64}$")
     sandbox: bool = False
@@ -119,6 +146,7 @@ class Parameters(Strict):
     aws: AwsParams = Field(default_factory=AwsParams)
     app: AppParams = Field(default_factory=AppParams)
     collection: CollectionParams = Field(default_factory=CollectionParams)
+    checks: ChecksParams = Field(default_factory=ChecksParams)
     run_root: str = "runs"
     fail_on: Literal["critical", "high", "medium", "low", "never"] = "high"
 

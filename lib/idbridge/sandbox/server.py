@@ -19,7 +19,7 @@ from idbridge.sandbox import derived
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.scenario import Scenario, load_scenario, resolve_scenario_path
 from idbridge.sandbox.world import SandboxWorld, SeedError, build_world
-from idbridge.timeexpr import utc_now
+from idbridge.timeexpr import resolve_time, utc_now
 
 DEFAULT_GRAPH_PORT = 47801
 DEFAULT_AWS_PORT = 47802
@@ -131,7 +131,17 @@ class Sandbox:
                     "instance_arn": ep.instance_arn, "management_account": ep.management_account},
             "app": {"display_name": self.scenario.entra.aws_app.display_name
                     if self.scenario.entra.aws_app else "AWS IAM Identity Center"},
+            "checks": self._check_parameters(),
         }
+
+    def _check_parameters(self) -> dict:
+        """What a consultant records by hand for a real tenant, taken from the scenario here."""
+        app = self.scenario.entra.aws_app
+        checks: dict = {}
+        if app and app.provisioning:
+            created = resolve_time(app.provisioning.token_created, self.now)
+            checks["scim_token_created"] = created.date().isoformat()
+        return checks
 
     def write_parameters(self, path: str | Path, engagement: str | None = None) -> Path:
         path = Path(path)

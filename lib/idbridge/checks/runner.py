@@ -1,0 +1,104 @@
+"""Evaluate registered checks against collected tables.
+
+A check whose tables were not collected is "not checked" with the reason, never a pass. A check that raises is
+reported as "error" with the exception, so one bad unit does not hide the others' results.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from idbridge.checks.base import REGISTRY, SEVERITY_ORDER, Finding, to_finding
+from idbridge.snapshot import NotCollected
+
+log = logging.getLogger(__name__)
+
+
+class TableSource(Protocol):
+    def table(self, name: str) -> pd.DataFrame: ...
+
+
+class MemoryTables:
+    """Tables held in memory (tests, and snapshots being built): the same `.table()` contract as Snapshot."""
+
+    def __init__(self, tables: dict[str, pd.DataFrame], not_collected: dict[str, str] | None = None):
+        self.tables = tables
+        self.not_collected = not_collected or {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name in self.not_collected:
+            raise NotCollected(name, self.not_collected[name])
+        if name not in self.tables:
+            raise KeyError(name)
+        return self.tables[name]
+
+
+@dataclass
+class CheckOutcome:
+    check_id: str
+    title: str
+    area: str
+    severity: str
+    status: str            # pass, fail, not_checked, error
+    findings: int
+    reason: str = ""
+
+
+@dataclass
+class CheckResults:
+    outcomes: list[CheckOutcome] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def outcomes_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(o) for o in self.outcomes],
+                            columns=["check_id", "title", "area", "severity", "status", "findings", "reason"])
+
+    def findings_frame(self) -> pd.DataFrame:
+        columns = ["check_id", "severity", "area", "subject", "title", "detail", "evidence", "meaning", "fix",
+                   "references"]
+        frame = pd.DataFrame([asdict(f) for f in self.findings], columns=columns)
+        if not frame.empty:
+            frame["rank"] = frame["severity"].map(SEVERITY_ORDER)
+            frame = frame.sort_values(["rank", "check_id", "subject"], ascending=[False, True, True])
+            frame = frame.drop(columns="rank").reset_index(drop=True)
+        return frame
+
+
+def run_checks(data: TableSource, settings: Any, *, ids: list[str] | None = None,
+               areas: list[str] | None = None) -> CheckResults:
+    results = CheckResults()
+    for check_id in sorted(REGISTRY):
+        check = REGISTRY[check_id]
+        meta = check.meta
+        if (ids and check_id not in ids) or (areas and meta.area not in areas):
+            continue
+        base = dict(check_id=meta.id, title=meta.title, area=meta.area, severity=meta.severity)
+        missing = []
+        for table in meta.tables:
+            try:
+                data.table(table)
+            except NotCollected as exc:
+                missing.append(f"{exc.source}: {exc.why}")
+        if missing:
+            results.outcomes.append(CheckOutcome(**base, status="not_checked", findings=0,
+                                                 reason="not collected: " + "; ".join(dict.fromkeys(missing))))
+            continue
+        try:
+            hits = list(check.evaluate(data, settings))
+        except NotCollected as exc:
+            results.outcomes.append(CheckOutcome(**base, status="not_checked", findings=0,
+                                                 reason=f"not collected: {exc.source}: {exc.why}"))
+            continue
+        except Exception as exc:  # a broken unit is reported, not fatal
+            log.exception("check %s failed", check_id)
+            results.outcomes.append(CheckOutcome(**base, status="error", findings=0,
+                                                 reason=f"{type(exc).__name__}: {exc}"))
+            continue
+        findings = [to_finding(meta, hit) for hit in hits]
+        results.findings.extend(findings)
+        results.outcomes.append(CheckOutcome(**base, status="fail" if findings else "pass", findings=len(findings)))
+    return results
