@@ -42,6 +42,7 @@ class GraphStore:
     claims_policies: dict[str, Json] = field(default_factory=dict)  # sp id -> customClaimsPolicy (beta)
     sync_jobs: dict[str, dict[str, Json]] = field(default_factory=dict)  # sp id -> job id -> synchronizationJob
     sync_secrets: dict[str, list[Json]] = field(default_factory=dict)   # sp id -> [{key, value}]
+    sync_schemas: dict[str, Json] = field(default_factory=dict)  # job id -> synchronizationSchema
     provisioning_logs: list[Json] = field(default_factory=list)     # provisioningObjectSummary, newest last
     sign_ins: list[Json] = field(default_factory=list)             # signIn
     registration_details: dict[str, Json] = field(default_factory=dict)  # user id -> userRegistrationDetails
