@@ -6,6 +6,7 @@ import html
 from datetime import datetime, timezone
 from pathlib import Path
 
+from idbridge.errors import IdbridgeError
 from idbridge.runner import NotebookRun, execute
 from idbridge.sandbox.server import Sandbox
 
@@ -30,7 +31,12 @@ def run_demo(scenario: str = "demo", out_dir: Path | None = None) -> Path:
     out_dir = (out_dir or Path("runs") / f"demo-{datetime.now():%Y%m%d-%H%M%S}").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     with Sandbox.from_file(scenario) as box:
-        params_file = box.write_parameters(out_dir / "parameters.yaml", engagement=f"demo-{box.scenario.scenario}")
+        params_file = box.write_parameters(out_dir / "parameters.yaml")
         runs = [execute(name, {"params_file": str(params_file), "run_dir": str(out_dir)}, out_dir, out_dir)
                 for name in DEMO_NOTEBOOKS]
-    return _write_index(out_dir, scenario, runs)
+    index = _write_index(out_dir, scenario, runs)
+    failed = [r for r in runs if not r.ok]
+    if failed:
+        raise IdbridgeError("notebook(s) failed: " + "; ".join(f"{r.name}: {r.error}" for r in failed)
+                            + f" (output notebooks kept in {out_dir / 'notebooks'})")
+    return index

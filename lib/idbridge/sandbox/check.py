@@ -89,7 +89,16 @@ async def _check_graph(scenario: Scenario, ep: SandboxEndpoints, results: _Resul
                              for i, n in enumerate(chunk)]}
         answer = await send_json(adapter, "POST", "/$batch", body=body)
         for item in answer["responses"]:
-            got_members[chunk[int(item["id"])]] = len(item["body"]["value"]) if item["status"] == 200 else -1
+            name = chunk[int(item["id"])]
+            if item["status"] != 200:
+                got_members[name] = -item["status"]
+                continue
+            got_members[name] = len(item["body"]["value"])
+            next_link = item["body"].get("@odata.nextLink")
+            while next_link:  # a large group's members continue beyond the batch item's first page
+                page = await get_json(adapter, next_link)
+                got_members[name] += len(page["value"])
+                next_link = page.get("@odata.nextLink")
     deleted = {u.upn.lower() for u in scenario.entra.users if u.deleted}
     want_members = {g.display_name: len([m for m in g.members if m.lower() not in deleted]) + len(g.member_groups)
                     for g in scenario.entra.groups}

@@ -123,7 +123,7 @@ class Sandbox:
         ep = self.endpoints
         assert ep is not None, "start the sandbox first"
         return {
-            "engagement": engagement or f"sandbox-{self.scenario.scenario}",
+            "engagement": engagement or f"sandbox-{Path(self.scenario_file).stem}",
             "sandbox": True,
             "graph": {"tenant_id": ep.tenant_id, "auth": "sandbox", "client_id": ep.client_id,
                       "base_url": ep.graph_base_url, "token_url": ep.token_url},

@@ -1,0 +1,170 @@
+"""CloudTrail event history for the sandbox: what `lookup_events` serves (moto's returns nothing).
+
+Events are full CloudTrail records (the JSON AWS puts in `CloudTrailEvent`); one store per account and Region,
+registered here so the patched API finds it. The seeder writes sign-ins and console events; the emulated SCIM
+endpoint adds identitystore-scim events through `record()`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import threading
+from datetime import datetime
+from typing import Any
+
+from idbridge.sandbox.aws.naming import epoch, stable_uuid
+from idbridge.timeexpr import parse_iso
+
+Json = dict[str, Any]
+
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Lookup", "Search", "Is")
+SERVICE_EVENT_SOURCES = {"signin.amazonaws.com"}  # sign-in events are AwsServiceEvent, not AwsApiCall
+
+_STORES: dict[tuple[str, str], "EventStore"] = {}
+
+
+def store_for(account_id: str, region: str) -> "EventStore | None":
+    return _STORES.get((account_id, region))
+
+
+def clear_stores() -> None:
+    _STORES.clear()
+
+
+class _Entry:
+    __slots__ = ("time", "seq", "record", "username", "resources", "text")
+
+    def __init__(self, time: float, seq: int, record: Json, username: str | None, resources: list[Json]):
+        self.time, self.seq, self.record = time, seq, record
+        self.username, self.resources = username, resources
+        self.text: str | None = None  # CloudTrailEvent JSON, built on first lookup
+
+    @property
+    def sort_key(self) -> tuple[float, int]:
+        return (-self.time, -self.seq)  # newest first; later-recorded first among equal times
+
+    def json_text(self) -> str:
+        if self.text is None:
+            self.text = json.dumps(self.record, separators=(",", ":"))
+        return self.text
+
+
+class EventStore:
+    def __init__(self, account_id: str, region: str):
+        self.account_id = account_id
+        self.region = region
+        self._entries: list[_Entry] = []  # kept sorted by _Entry.sort_key
+        self._by_record: dict[int, _Entry] = {}  # id(record) -> entry, for update()
+        self._seq = itertools.count()
+        self._lock = threading.Lock()
+        _STORES[(account_id, region)] = self
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def record(self, event: Json) -> Json:
+        """Add one event given in CloudTrail's record shape (camelCase keys). Needed: eventName, eventSource,
+        eventTime (datetime or ISO-8601). Everything else gets AWS's usual value when left out."""
+        for key in ("eventName", "eventSource", "eventTime"):
+            if not event.get(key):
+                raise ValueError(f"a CloudTrail event needs {key}")
+        moment = event["eventTime"]
+        moment = moment if isinstance(moment, datetime) else parse_iso(str(moment))
+        seq = next(self._seq)
+        name, source = event["eventName"], event["eventSource"]
+        full: Json = {
+            "eventVersion": "1.08",
+            "userIdentity": {"type": "Unknown"},
+            "eventTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "eventSource": source,
+            "eventName": name,
+            "awsRegion": self.region,
+            "sourceIPAddress": "203.0.113.10",
+            "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+            "requestParameters": None,
+            "responseElements": None,
+            "eventID": stable_uuid(self.account_id, self.region, name, str(moment), str(seq)),
+            "readOnly": name.startswith(READ_ONLY_PREFIXES),
+            "eventType": "AwsServiceEvent" if source in SERVICE_EVENT_SOURCES else "AwsApiCall",
+            "managementEvent": True,
+            "recipientAccountId": self.account_id,
+            "eventCategory": "Management",
+        }
+        full.update({k: v for k, v in event.items() if k != "eventTime"})
+        entry = _Entry(epoch(moment), seq, full, _username(full), _resources(full))
+        with self._lock:
+            bisect.insort(self._entries, entry, key=lambda e: e.sort_key)
+            self._by_record[id(full)] = entry
+        return full
+
+    def events(self) -> list[Json]:
+        """All records, newest first."""
+        return [e.record for e in self._entries]
+
+    def update(self, record: Json) -> None:
+        """A stored record was changed in place (e.g. a user id filled in after provisioning)."""
+        entry = self._by_record.get(id(record))
+        if entry is not None and entry.record is record:
+            entry.text = None
+            entry.username = _username(record)
+
+    def lookup(self, attributes: list[Json], start: float | None, end: float | None) -> list[_Entry]:
+        if len(attributes) > 1:
+            raise ValueError("You cannot specify more than one lookup attribute.")
+        match = _matcher(attributes[0]) if attributes else (lambda e: True)
+        return [e for e in self._entries if (start is None or e.time >= start) and (end is None or e.time <= end)
+                and match(e)]
+
+
+def _username(record: Json) -> str | None:
+    ident = record.get("userIdentity") or {}
+    extra = record.get("additionalEventData") or {}
+    if ident.get("userName"):
+        return ident["userName"]
+    if extra.get("UserName"):
+        return extra["UserName"]
+    arn = ident.get("arn") or ""
+    if ":assumed-role/" in arn:
+        return arn.rsplit("/", 1)[-1]
+    return (ident.get("onBehalfOf") or {}).get("userId")
+
+
+def _resources(record: Json) -> list[Json]:
+    return [{"ResourceType": r.get("type"), "ResourceName": r.get("ARN") or r.get("name")}
+            for r in record.get("resources") or []]
+
+
+def _matcher(attribute: Json):
+    key, value = attribute.get("AttributeKey"), attribute.get("AttributeValue")
+    getters = {
+        "EventName": lambda e: [e.record["eventName"]],
+        "EventSource": lambda e: [e.record["eventSource"]],
+        "EventId": lambda e: [e.record["eventID"]],
+        "ReadOnly": lambda e: [str(e.record.get("readOnly", False)).lower()],
+        "Username": lambda e: [e.username],
+        "AccessKeyId": lambda e: [(e.record.get("userIdentity") or {}).get("accessKeyId")],
+        "ResourceName": lambda e: [r["ResourceName"] for r in e.resources],
+        "ResourceType": lambda e: [r["ResourceType"] for r in e.resources],
+    }
+    if key not in getters:
+        raise ValueError(f"Invalid AttributeKey {key!r}")
+    getter = getters[key]
+    return lambda e: value in getter(e)
+
+
+def lookup_response(entry: _Entry) -> Json:
+    """One item of LookupEvents' Events list."""
+    record = entry.record
+    out: Json = {
+        "EventId": record["eventID"], "EventName": record["eventName"],
+        "ReadOnly": str(record.get("readOnly", False)).lower(), "EventTime": entry.time,
+        "EventSource": record["eventSource"], "Resources": entry.resources, "CloudTrailEvent": entry.json_text(),
+    }
+    access_key = (record.get("userIdentity") or {}).get("accessKeyId")
+    if access_key:
+        out["AccessKeyId"] = access_key
+    if entry.username:
+        out["Username"] = entry.username
+    return out
