@@ -1,0 +1,54 @@
+"""The command line as a user meets it: exit codes and messages."""
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+IDBRIDGE = [sys.executable, "-m", "idbridge.cli"]
+
+
+def run(*args, **kwargs):
+    return subprocess.run([*IDBRIDGE, *args], capture_output=True, text=True, cwd=ROOT, timeout=600, **kwargs)
+
+
+def test_every_command_has_help():
+    for command in ([], ["sandbox"], ["sandbox", "up"], ["sandbox", "check"], ["sandbox", "generate"],
+                    ["sandbox", "lint"], ["collect"], ["demo"]):
+        result = run(*command, "--help")
+        assert result.returncode == 0, (command, result.stderr)
+        assert "Usage:" in result.stdout
+
+
+def test_bad_scenario_file_exits_2_naming_file_line_and_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "scenario: bad\n"
+        "tenant: {id: 11111111-2222-3333-4444-555555555555, display_name: B, default_domain: b.onmicrosoft.com}\n"
+        "entra:\n"
+        "  groups:\n"
+        "    - display_name: G\n"
+        "      members: [nobody@b.com]\n"
+        "aws:\n"
+        "  management_account: '111122223333'\n")
+    result = run("sandbox", "lint", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}: line 6, entra.groups[0].members[0]: no user 'nobody@b.com' in entra.users" in result.stderr
+
+
+def test_bad_fault_switch_is_a_usage_error():
+    result = run("sandbox", "check", "--faults", "colour=red")
+    assert result.returncode == 2
+    assert "unknown fault 'colour'" in result.stderr
+
+
+def test_missing_parameters_file_exits_2(tmp_path):
+    result = run("collect", "-p", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert "nope.yaml: file not found" in result.stderr
+
+
+def test_sandbox_check_reads_everything_back():
+    result = run("sandbox", "check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 failed" in result.stdout and "FAIL" not in result.stdout
