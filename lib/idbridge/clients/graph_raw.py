@@ -12,11 +12,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
+from kiota_abstractions.api_client_builder import register_default_deserializer
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
+from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
+from kiota_serialization_text.text_parse_node_factory import TextParseNodeFactory
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 ERROR_MAP = {"4XX": ODataError, "5XX": ODataError}
+
+# Error bodies are parsed into ODataError by kiota's process-wide parse-node registry, which only a
+# GraphServiceClient fills. Without this, a raw-only process gets a bare APIError with no Graph error code
+# (no Directory_ExpiredPageToken, no Authorization_RequestDenied) for every 4xx/5xx.
+register_default_deserializer(JsonParseNodeFactory)
+register_default_deserializer(TextParseNodeFactory)
 
 
 def _absolute(adapter, path_or_url: str, params: dict[str, Any] | None) -> str:
