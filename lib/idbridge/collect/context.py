@@ -35,7 +35,7 @@ class DependencyMissing(Exception):
     """A source needs another that was not collected."""
 
 
-_ID_SEGMENT = re.compile(r"/([0-9a-fA-F-]{36}|[^/]+@[^/]+|[A-Za-z]+\.[0-9a-f]{32}\.[0-9a-f-]{36})(?=/|$)")
+_ID_SEGMENT = re.compile(r"/([0-9a-fA-F-]{36}|[^/]+@[^/]+|[A-Za-z]+\.[0-9a-f]{32}\.[0-9a-f-]{32,36})(?=/|$)")
 
 
 class CallCounter:
