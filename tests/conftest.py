@@ -36,3 +36,22 @@ def demo_sandbox():
     yield box
     box.stop()
     _current["box"] = None
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(tmp_path_factory):
+    """One collection of the demo scenario per test process, for checks and reports to read offline."""
+    from idbridge.collect.run import collect
+    from idbridge.snapshot import Snapshot
+
+    box = running_sandbox("demo")
+    try:
+        params = sandbox_parameters(box)
+        path = collect(params, tmp_path_factory.mktemp("demo") / "snapshot")
+    finally:
+        box.stop()
+        _current["box"] = None
+    snapshot = Snapshot(path)
+    snapshot.params = params  # the parameters it was collected with, for check settings
+    snapshot.scenario = box.scenario
+    return snapshot
