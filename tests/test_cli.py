@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from conftest import ROOT
 
 IDBRIDGE = [sys.executable, "-m", "idbridge.cli"]
 
