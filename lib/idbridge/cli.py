@@ -152,6 +152,51 @@ def collect_command(params_file: Path, out: Path | None) -> None:
         sys.exit(EXIT_NOT_COLLECTED)
 
 
+@cli.command("validate")
+@click.option("-p", "--params", "params_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Engagement parameters file (thresholds, fail_on).")
+@click.option("--snapshot", "snapshot_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Snapshot folder to evaluate (no cloud access is made).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write findings.json / findings.csv (default: beside the snapshot).")
+def validate_command(params_file: Path, snapshot_dir: Path, out: Path | None) -> None:
+    """Run the validation checks on a snapshot. Exits 1 on findings at or above fail_on, 3 if a check could
+    not run because its data was not collected."""
+    from idbridge.parameters import load_parameters
+    from idbridge.snapshot import Snapshot
+    from idbridge.validate import VALIDATION_AREAS, evaluate, exit_code, write_findings
+
+    params = load_parameters(params_file)
+    snapshot = Snapshot(snapshot_dir)
+    results = evaluate(snapshot, params, VALIDATION_AREAS)
+    for outcome in results.outcomes:
+        reason = f"  {outcome.reason}" if outcome.reason else ""
+        click.echo(f"{outcome.status:<12} {outcome.check_id:<40} {outcome.findings:>4}{reason}")
+    paths = write_findings(results, out or snapshot_dir.parent / "validation")
+    click.echo(f"{len(results.findings)} findings: {paths['json']}")
+    sys.exit(exit_code(results, params.fail_on))
+
+
+@cli.group()
+def checks() -> None:
+    """The check catalogue."""
+
+
+@checks.command("doc")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the catalogue here (default: print it).")
+def checks_doc(out: Path | None) -> None:
+    """Generate the check catalogue (docs/checks.md) from the check units."""
+    from idbridge.checks.docs import render_catalogue
+
+    text = render_catalogue()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
 @cli.command("demo")
 @SCENARIO_OPTION
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
