@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -119,7 +120,9 @@ def test_synchronization_job_schema_and_secrets():
     s = scenario()
     store = build_store(s, NOW)
     (job,) = store.sync_jobs[store.aws_sp_id].values()
-    assert job["id"].startswith(f"aWSSingleSignon.{TENANT.replace('-', '')}.")
+    # <templateId>.<tenant id without dashes>.<GUID with dashes>, as Graph's examples show job ids.
+    guid = r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"
+    assert re.fullmatch(rf"aWSSingleSignon\.{TENANT.replace('-', '')}\.{guid}", job["id"])
     assert job["templateId"] == derived.AWS_SYNC_TEMPLATE_ID
     assert job["schedule"] == {"expiration": None, "interval": "PT40M", "state": "Active"}
     status = job["status"]
@@ -188,7 +191,10 @@ def test_sign_ins_registration_and_conditional_access():
     assert bob["isMfaRegistered"] is False and bob["methodsRegistered"] == []
     adele = store.registration_details[store.user_by_upn("adele@contoso.com")["id"]]
     assert adele["isMfaRegistered"] and adele["methodsRegistered"] == ["microsoftAuthenticatorPush"]
-    assert adele["defaultMfaMethod"] == "push" and adele["userType"] == "member"
+    # beta's defaultMfaMethod uses defaultMfaMethodType; the v1.0 fields use userDefaultAuthenticationMethod.
+    assert adele["defaultMfaMethod"] == "microsoftAuthenticatorPush" and adele["userType"] == "member"
+    assert adele["userPreferredMethodForSecondaryAuthentication"] == "push"
+    assert adele["systemPreferredAuthenticationMethods"] == ["push"]
 
     policies = {p["displayName"]: p for p in store.ca_policies.values()}
     mfa = policies["Require MFA for AWS"]

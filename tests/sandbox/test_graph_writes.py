@@ -3,6 +3,7 @@ assignments, the beta claims policy and the synchronization job life cycle."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -155,7 +156,10 @@ def test_synchronization_job_life_cycle_without_the_engine(bare):
     sp_id, templates, job, twice, configured, schema, paused, missing = run(main())
     assert [t["id"] for t in templates["value"]] == [derived.AWS_SYNC_TEMPLATE_ID]
     assert job["status"]["code"] == "NotConfigured" and job["schedule"]["state"] == "Disabled"
-    assert job["id"].startswith("aWSSingleSignon.")
+    # Graph's form: <templateId>.<tenant id without dashes>.<GUID with dashes>
+    template, tenant, guid = job["id"].split(".")
+    assert template == "aWSSingleSignon" and tenant == bare.tenant.replace("-", "")
+    assert str(uuid.UUID(guid)) == guid
     assert twice.response_status_code == 409
     assert configured["status"]["code"] == "NotRun"
     secrets = {s["key"]: s["value"] for s in bare.world.graph.sync_secrets[sp_id]}

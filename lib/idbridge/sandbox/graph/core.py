@@ -46,7 +46,8 @@ class Call:
         return self.app.now()
 
     def query(self, resource: Resource, *, collection: bool = True) -> Query:
-        return odata.parse_query(self.args, self.headers, resource, collection=collection)
+        return odata.parse_query(self.args, self.headers, odata.for_version(resource, self.version),
+                                 collection=collection)
 
     def json_body(self) -> dict:
         if not isinstance(self.body, dict):
@@ -96,6 +97,7 @@ def entity(call: Call, item: Json | None, resource: Resource, entity_set: str, o
         raise GraphError(404, "Request_ResourceNotFound",
                          f"Resource '{object_id}' does not exist or one of its queried reference-property objects "
                          "are not present.")
+    resource = odata.for_version(resource, call.version)
     q = call.query(resource, collection=False)
     body = {"@odata.context": odata.context_url(call.service_root, entity_set, q, entity=True)}
     body.update(odata.project(item, q, resource, call.version))
@@ -103,11 +105,12 @@ def entity(call: Call, item: Json | None, resource: Resource, entity_set: str, o
 
 
 def collection(call: Call, items: list[Json], resource: Resource, entity_set: str, *,
-               query: Query | None = None, default_page: int | None = None) -> Json:
+               query: Query | None = None, default_page: int | None = None, page_cap: int | None = None) -> Json:
+    resource = odata.for_version(resource, call.version)
     q = query or call.query(resource)
     return odata.collection_body(items, q, resource, version=call.version,
                                  context=odata.context_url(call.service_root, entity_set, q),
-                                 page_url=call.url(), default_page=default_page)
+                                 page_url=call.url(), default_page=default_page, page_cap=page_cap)
 
 
 def merge(target: dict, patch: dict) -> None:

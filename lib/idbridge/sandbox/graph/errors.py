@@ -30,6 +30,25 @@ def unsupported_query(message: str = "Unsupported Query.") -> GraphError:
     return GraphError(400, "Request_UnsupportedQuery", message)
 
 
+# ASP.NET OData's AllowedQueryOptions names, which Graph's "not allowed" message uses.
+_OPTION_NAMES = {"$orderby": "OrderBy", "$skiptoken": "SkipToken"}
+
+
+def option_not_allowed(option: str) -> GraphError:
+    """A query option the endpoint does not take ($select on /auditLogs/signIns, $top on userRegistrationDetails):
+    the message Graph answers for it (as quoted in microsoftgraph/microsoft-graph-devx-api#1250 and
+    msgraph-sdk-powershell#1251)."""
+    name = _OPTION_NAMES.get(option.lower(), option.lstrip("$")[:1].upper() + option.lstrip("$")[1:].lower())
+    return GraphError(400, "BadRequest", f"Query option '{name}' is not allowed. To allow it, set the "
+                                         "'AllowedQueryOptions' property on EnableQueryAttribute or "
+                                         "QueryValidationSettings.")
+
+
+def invalid_filter_clause() -> GraphError:
+    """What the audit-log endpoints answer for a $filter they do not support."""
+    return GraphError(400, "BadRequest", "Invalid filter clause")
+
+
 def no_segment(segment: str) -> GraphError:
     """What Graph answers for a path it has no route for."""
     return GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")

@@ -2,7 +2,9 @@
 an opaque $skiptoken in @odata.nextLink.
 
 A Resource describes one entity type: its property names (for $select/$filter validation), page sizes, whether
-the directory's advanced-query rules apply, and which properties Graph leaves out unless they are $select-ed.
+the directory's advanced-query rules apply, which properties Graph leaves out unless they are $select-ed, which
+properties exist in only one Graph version (for_version), and which query options / $filter operators the
+endpoint refuses where Graph's reference says it does not take them.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 from urllib.parse import quote, urlencode
 
-from idbridge.sandbox.graph.errors import GraphError, bad_request, unsupported_query
-from idbridge.sandbox.graph.odata_filter import ADVANCED, FilterError, Parsed, matches, parse_filter
+from idbridge.sandbox.graph.errors import (GraphError, bad_request, invalid_filter_clause, option_not_allowed,
+                                           unsupported_query)
+from idbridge.sandbox.graph.odata_filter import (ADVANCED, OPT_IN_FUNCTIONS, FilterError, Parsed, matches,
+                                                 parse_filter)
 from idbridge.sandbox.graph.store import Json
 
 Project = Callable[[Json, "Query"], Json]
@@ -34,6 +38,11 @@ class Resource:
     default_order: tuple[str, bool] | None = None   # (property, descending)
     project: Project | None = None                  # last touch on each item (e.g. hide secret keys)
     by_type: dict[str, "Resource"] | None = None    # directoryObject lists: "#microsoft.graph.user" -> USER
+    only_in: dict[str, str] = field(default_factory=dict)  # property -> the one version ("v1.0"/"beta") having it
+    hidden: frozenset[str] = frozenset()            # set by for_version: stored, but not a property in this version
+    refused: frozenset[str] = frozenset()           # query options the list endpoint answers 400 "not allowed"
+    refused_single: frozenset[str] = frozenset()    # the same, for GET of one entity
+    filter_ops: frozenset[str] | None = None        # if set: the only $filter operators/functions accepted
 
     @property
     def title(self) -> str:
@@ -62,6 +71,18 @@ class Query:
         return self.selects(name) or in_filter
 
 
+def for_version(resource: Resource, version: str) -> Resource:
+    """The resource as `version` defines it: properties of the other version only are dropped (an unknown property
+    for $select / $filter) and hidden from the items served. Idempotent."""
+    if not resource.only_in or resource.hidden:
+        return resource
+    other = frozenset(name for name, only in resource.only_in.items() if only != version)
+    if not other:
+        return resource
+    by_type = {k: for_version(v, version) for k, v in resource.by_type.items()} if resource.by_type else None
+    return replace(resource, properties=resource.properties - other, hidden=other, by_type=by_type)
+
+
 def _canonical(name: str, resource: Resource) -> str:
     low = name.lower()
     for prop in resource.properties:
@@ -77,6 +98,10 @@ def parse_query(args: dict[str, str], headers: dict[str, str], resource: Resourc
                                                "$search", "$expand", "$skip", "$format"):
             raise bad_request(f"Query option '{key}' is not allowed. Make sure that it is supported by the "
                               "service.", "Request_BadRequest")
+    refused = resource.refused if collection else resource.refused_single
+    for key in args:
+        if key.lower() in refused:
+            raise option_not_allowed(key)
     if "$search" in args:
         raise unsupported_query("$search is not implemented by the idbridge sandbox; use $filter.")
     if "$expand" in args:
@@ -97,6 +122,14 @@ def parse_query(args: dict[str, str], headers: dict[str, str], resource: Resourc
             raise bad_request(exc.message, code) from None
         for prop in q.filter.properties:
             _canonical(prop, resource)
+        used = q.filter.used - {"null"}
+        if resource.filter_ops is not None:
+            if used - resource.filter_ops:
+                raise invalid_filter_clause()
+        elif used & OPT_IN_FUNCTIONS:
+            name = sorted(used & OPT_IN_FUNCTIONS)[0]
+            raise unsupported_query(f"Unsupported or invalid query filter clause specified: function '{name}' is "
+                                    "not supported.")
     if "$top" in args:
         try:
             q.top = int(args["$top"])
@@ -143,7 +176,8 @@ def project(item: Json, q: Query, resource: Resource, version: str) -> Json:
         out = {name: item.get(name) for name in q.select}
     else:
         names: Iterable[str] = resource.default_select if (resource.default_select and version == "v1.0") else item
-        out = {name: item.get(name) for name in names if name not in resource.select_only}
+        out = {name: item.get(name) for name in names
+               if name not in resource.select_only and name not in resource.hidden}
     if resource.project:
         out = resource.project(out, q)
     return out
@@ -181,8 +215,9 @@ def _sort_key(prop: str):
 
 
 def collection_body(items: list[Json], q: Query, resource: Resource, *, version: str, context: str,
-                    page_url: str, default_page: int | None = None) -> Json:
-    """Filter, order, count, page and project `items`; returns the response body with value / nextLink."""
+                    page_url: str, default_page: int | None = None, page_cap: int | None = None) -> Json:
+    """Filter, order, count, page and project `items`; returns the response body with value / nextLink.
+    `page_cap`: a page never holds more, whatever $top asks (Graph's silent cap, e.g. /users with signInActivity)."""
     if q.filter:
         items = [item for item in items if matches(q.filter, item)]
     order = q.orderby or resource.default_order
@@ -195,6 +230,8 @@ def collection_body(items: list[Json], q: Query, resource: Resource, *, version:
         body["@odata.count"] = len(items)
     offset = decode_skiptoken(q.skiptoken, q) if q.skiptoken else 0
     size = q.top or default_page or resource.default_page
+    if page_cap is not None:
+        size = min(size, page_cap)
     page = items[offset:offset + size]
     body["value"] = [project(item, q, resource, version) for item in page]
     if offset + size < len(items):

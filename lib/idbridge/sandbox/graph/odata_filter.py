@@ -6,6 +6,7 @@ Grammar (lowest precedence first):
     unary   := 'not' unary | compare
     compare := operand (('eq'|'ne'|'gt'|'ge'|'lt'|'le') operand | 'in' '(' literal (',' literal)* ')')?
     operand := '(' expr ')' | literal | function '(' args ')' | path ['/' ('any'|'all') '(' [var ':' expr] ')']
+Functions: startswith, endswith, contains (which of them an endpoint accepts is decided in odata.py).
 Literals: 'strings' (with '' escapes), numbers, true/false/null, GUIDs and ISO dates unquoted.
 String comparisons ignore case, as Entra's directory does.
 """
@@ -20,9 +21,11 @@ from typing import Any
 from idbridge.timeexpr import parse_iso
 
 COMPARISONS = {"eq", "ne", "gt", "ge", "lt", "le"}
-FUNCTIONS = {"startswith", "endswith"}
+FUNCTIONS = {"startswith", "endswith", "contains"}
 # Graph answers these only as "advanced queries" (ConsistencyLevel: eventual + $count=true) on directory objects.
 ADVANCED = {"ne", "not", "endswith", "null"}
+# Parsed, but only the endpoints that document it accept it (the provisioning log; see Resource.filter_ops).
+OPT_IN_FUNCTIONS = {"contains"}
 
 _TOKEN = re.compile(r"""\s*(?:
     (?P<string>'(?:[^']|'')*')
@@ -336,6 +339,8 @@ def evaluate(node: tuple, obj: dict, env: dict | None = None) -> Any:
         if not isinstance(value, str) or not isinstance(prefix, str):
             return False
         value, prefix = value.casefold(), prefix.casefold()
+        if node[1] == "contains":
+            return prefix in value
         return value.startswith(prefix) if node[1] == "startswith" else value.endswith(prefix)
     if kind == "lambda":
         _, quantifier, segments, var, body = node

@@ -1,5 +1,6 @@
 """The entity types the emulator serves: property names ($select / $filter validation), page sizes and Graph's
-serving rules (v1.0 /users default property set, signInActivity only on $select, keys only on a single object).
+serving rules (v1.0 /users default property set, signInActivity only on $select, keys only on a single object,
+version-only properties, query options and $filter operators an endpoint refuses).
 """
 
 from __future__ import annotations
@@ -74,9 +75,9 @@ riskLevelDuringSignIn riskState status userDisplayName userId userPrincipalName
 """.split())
 
 PROVISIONING_PROPERTIES = frozenset("""
-activityDateTime changeId cycleId durationInMilliseconds id initiatedBy jobId modifiedProperties
+action activityDateTime changeId cycleId durationInMilliseconds id initiatedBy jobId modifiedProperties
 provisioningAction provisioningStatusInfo provisioningSteps servicePrincipal sourceIdentity sourceSystem
-targetIdentity targetSystem tenantId
+statusInfo targetIdentity targetSystem tenantId
 """.split())
 
 REGISTRATION_PROPERTIES = frozenset("""
@@ -102,6 +103,28 @@ SYNC_TEMPLATE_PROPERTIES = frozenset("applicationId default description discover
                                      "schema".split())
 
 
+# Properties one Graph version has and the other does not (checked against microsoft-graph-docs-contrib
+# api-reference/{v1.0,beta}/resources/*.md): served, $select-ed and $filter-ed only in that version.
+SIGN_IN_ONLY_IN = {"authenticationRequirement": "beta",  # v1.0 signIn has no such property
+                   "riskEventTypes": "v1.0"}             # beta lists only riskEventTypes_v2
+PROVISIONING_ONLY_IN = {"action": "beta", "statusInfo": "beta"}  # beta's deprecated names; v1.0 has neither
+REGISTRATION_ONLY_IN = {"defaultMfaMethod": "beta"}      # v1.0: userPreferredMethodForSecondaryAuthentication
+
+# Query options the reference says an endpoint does not take (Graph answers 400 "Query option 'X' is not allowed").
+# signin-list: "supports the $top, $skiptoken, and $filter" ($select refused, per devx-api#1250);
+# authenticationmethodsroot-list-userregistrationdetails: "supports only the $filter and $orderBy";
+# userregistrationdetails-get: "does not support the OData query parameters".
+SIGN_IN_REFUSED = frozenset({"$select"})
+REGISTRATION_REFUSED = frozenset({"$select", "$top", "$count", "$expand", "$search", "$skip"})
+REGISTRATION_REFUSED_SINGLE = frozenset({"$select", "$expand"})
+# provisioningobjectsummary-list: "$filter (eq, contains, gt, lt)": no ge / le / ne / startswith / not / in / any.
+PROVISIONING_FILTER_OPS = frozenset({"eq", "gt", "lt", "contains"})
+
+# /users with signInActivity $select-ed or $filter-ed: "the maximum page size is 120 users. Requests with $top set
+# higher than 120 will return pages with up to 120 users" (user-list.md, user.md v1.0).
+SIGN_IN_ACTIVITY_PAGE_CAP = 120
+
+
 def _hide_keys(item: Json, q: Query) -> Json:
     """keyCredentials[].key is returned only when keyCredentials is $select-ed on a single object."""
     if "keyCredentials" in item and not (q.single and q.selects("keyCredentials")):
@@ -120,11 +143,15 @@ DIRECTORY_OBJECT = Resource("directoryObject", USER_PROPERTIES | GROUP_PROPERTIE
 TEMPLATE = Resource("applicationTemplate", TEMPLATE_PROPERTIES, default_page=100)
 ASSIGNMENT = Resource("appRoleAssignment", ASSIGNMENT_PROPERTIES, orderable=frozenset({"createdDateTime"}))
 SIGN_IN = Resource("signIn", SIGN_IN_PROPERTIES, default_page=1000, max_page=1000,
-                   orderable=frozenset({"createdDateTime"}), default_order=("createdDateTime", True))
+                   orderable=frozenset({"createdDateTime"}), default_order=("createdDateTime", True),
+                   only_in=SIGN_IN_ONLY_IN, refused=SIGN_IN_REFUSED)
 PROVISIONING = Resource("provisioningObjectSummary", PROVISIONING_PROPERTIES, default_page=1000, max_page=1000,
-                        orderable=frozenset({"activityDateTime"}), default_order=("activityDateTime", True))
+                        orderable=frozenset({"activityDateTime"}), default_order=("activityDateTime", True),
+                        only_in=PROVISIONING_ONLY_IN, filter_ops=PROVISIONING_FILTER_OPS)
 REGISTRATION = Resource("userRegistrationDetails", REGISTRATION_PROPERTIES, default_page=1000, max_page=1000,
-                        orderable=frozenset({"userPrincipalName", "userDisplayName"}))
+                        orderable=frozenset({"userPrincipalName", "userDisplayName"}),
+                        only_in=REGISTRATION_ONLY_IN, refused=REGISTRATION_REFUSED,
+                        refused_single=REGISTRATION_REFUSED_SINGLE)
 CA_POLICY = Resource("conditionalAccessPolicy", CA_PROPERTIES, orderable=frozenset({"displayName"}))
 ORGANIZATION = Resource("organization", ORGANIZATION_PROPERTIES)
 SYNC_JOB = Resource("synchronizationJob", JOB_PROPERTIES, orderable=frozenset())

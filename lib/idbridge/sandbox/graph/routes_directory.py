@@ -73,8 +73,11 @@ def _filtered(call: Call, items: list[Json], resource) -> list[Json]:
 
 def list_users(call: Call) -> Json:
     q = call.query(R.USER)
-    _check_sign_in_activity(call, q.mentions("signInActivity"))
-    result = collection(call, list(call.store.users.values()), R.USER, "users", query=q)
+    activity = q.mentions("signInActivity")
+    _check_sign_in_activity(call, activity)
+    # With signInActivity Graph serves at most 120 users a page; a larger $top is capped, not refused.
+    result = collection(call, list(call.store.users.values()), R.USER, "users", query=q,
+                        page_cap=R.SIGN_IN_ACTIVITY_PAGE_CAP if activity else None)
     return Result(200, result, {"x-ms-resource-unit": "1" if q.select else "2"})
 
 

@@ -69,7 +69,7 @@ def create_job(call: Call, oid: str | None = None, app_id: str | None = None) ->
                                           "for this application.")
     tid = call.store.tenant["id"].replace("-", "")
     guid = stable_id(call.store.tenant["id"], "sync-job", sp["id"], str(len(call.store.sync_schemas)))
-    job_id = f"{template_id}.{tid}.{guid.replace('-', '')}"
+    job_id = f"{template_id}.{tid}.{guid}"  # Graph's form: template . tenant id without dashes . GUID
     has_secrets = bool(call.store.sync_secrets.get(sp["id"]))
     job = sync.job(job_id, sync.empty_status("NotRun" if has_secrets else "NotConfigured"), "Disabled")
     jobs[job_id] = job

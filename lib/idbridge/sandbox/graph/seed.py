@@ -24,9 +24,15 @@ _PREMIUM_PLANS = {"P1": [("AAD_PREMIUM", "41781fb2-bc02-4b7c-bd55-b576c07bb09d")
 # A licence SKU for members, so that assignedLicenses/any(...) filters have something to match.
 _MEMBER_SKUS = {"P2": "06ebc4ee-1bb5-47dd-8120-11324bc54e06", "P1": "078d2b04-f1bd-4111-bbd4-b4b1b354cef4"}
 _PASSWORDLESS = {"fido2", "windowsHelloForBusiness", "microsoftAuthenticatorPasswordless", "passKeyDeviceBound"}
+# methodsRegistered -> userDefaultAuthenticationMethod (userPreferredMethodForSecondaryAuthentication and
+# systemPreferredAuthenticationMethods: push, oath, voiceMobile, voiceAlternateMobile, voiceOffice, sms, none).
 _DEFAULT_MFA = {"microsoftAuthenticatorPush": "push", "softwareOneTimePasscode": "oath",
                 "hardwareOneTimePasscode": "oath", "mobilePhone": "sms", "officePhone": "voiceOffice",
                 "alternateMobilePhone": "voiceAlternateMobile", "fido2": "none", "email": "none"}
+# methodsRegistered -> beta's defaultMfaMethodType (none, mobilePhone, alternateMobilePhone, officePhone,
+# microsoftAuthenticatorPush, softwareOneTimePasscode), the enum of beta's defaultMfaMethod.
+_DEFAULT_MFA_BETA = {m: m for m in ("microsoftAuthenticatorPush", "softwareOneTimePasscode", "mobilePhone",
+                                    "officePhone", "alternateMobilePhone")}
 _NAME_ID_FORMATS = {"emailaddress": "emailAddress", "unspecified": "unspecified", "persistent": "persistent",
                     "windowsdomainqualifiedname": "windowsDomainQualifiedName", "default": "default"}
 
@@ -235,8 +241,10 @@ class _Seeder:
     def synchronization(self, store: GraphStore, app: AwsApp, sp: Json) -> None:
         prov = app.provisioning
         s = self.s
-        job_id = f"{derived.AWS_SYNC_TEMPLATE_ID}.{self.tid.replace('-', '')}." \
-                 f"{stable_id(self.tid, 'sync-job', sp['id']).replace('-', '')}"
+        # Graph's gallery-app job ids: <templateId>.<tenant id without dashes>.<GUID with dashes>, e.g.
+        # "aws.74beb1753b704b63b8d56f0b76082b16.10a7a801-7101-4c69-ae00-ce9f75f8460a" (provisioningobjectsummary-list).
+        job_guid = stable_id(self.tid, "sync-job", sp["id"])
+        job_id = f"{derived.AWS_SYNC_TEMPLATE_ID}.{self.tid.replace('-', '')}.{job_guid}"
         in_scope = len(app.assignments.users) + len(app.assignments.groups) if prov.scope == "assigned" \
             else len(s.entra.users) + len(s.entra.groups)
         status = sync.empty_status(prov.status)
@@ -316,7 +324,7 @@ class _Seeder:
                 "authenticationRequirement": "multiFactorAuthentication" if event.mfa
                 else "singleFactorAuthentication",
                 "riskDetail": "none", "riskLevelAggregated": "none", "riskLevelDuringSignIn": "none",
-                "riskState": "none", "riskEventTypes_v2": [],
+                "riskState": "none", "riskEventTypes": [], "riskEventTypes_v2": [],
                 "status": {"errorCode": code, "failureReason": reason,
                            "additionalDetails": "MFA requirement satisfied by claim in the token"
                            if ok and event.mfa else None},
@@ -348,8 +356,8 @@ class _Seeder:
                 "isSsprCapable": bool(methods), "isSsprEnabled": True, "isSsprRegistered": bool(methods),
                 "isSystemPreferredAuthenticationMethodEnabled": True,
                 "lastUpdatedDateTime": graph_time(self.t("now-1d")), "methodsRegistered": methods,
-                "defaultMfaMethod": _DEFAULT_MFA.get(strong[0], "none") if strong else "none",
-                "systemPreferredAuthenticationMethods": [strong[0]] if strong else [],
+                "defaultMfaMethod": _DEFAULT_MFA_BETA.get(strong[0], "none") if strong else "none",  # beta only
+                "systemPreferredAuthenticationMethods": [_DEFAULT_MFA.get(strong[0], "none")] if strong else [],
                 "userPreferredMethodForSecondaryAuthentication": _DEFAULT_MFA.get(strong[0], "none")
                 if strong else "none",
             }
