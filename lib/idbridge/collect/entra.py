@@ -34,7 +34,7 @@ from idbridge.collect.graph_paging import GraphSourceError, get_with_retries, re
 
 PAGE = "999"                   # directory objects: Graph's largest page
 MEMBER_PAGE = "999"            # group members and transitive members (a constant of its own for tests)
-SIGN_IN_ACTIVITY_PAGE = "500"  # /users with signInActivity: Graph allows at most 500 a page
+SIGN_IN_ACTIVITY_PAGE = "120"  # /users with signInActivity: Graph serves at most 120 a page (user-list docs)
 AUDIT_PAGE = "1000"            # sign-in and provisioning logs: largest page
 LICENCE_ERROR = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 

@@ -26,6 +26,7 @@ The same arguments and seed always give the same scenario. The shape follows wha
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import sys
@@ -603,7 +604,10 @@ def write_scenario(out: Path | str, *, users: int, groups: int, accounts: int, p
     doc = generate_scenario(users, groups, accounts, permission_sets, seed=seed, assignments=assignments,
                             sign_ins=sign_ins, faults_per_kind=faults_per_kind)
     path.parent.mkdir(parents=True, exist_ok=True)
-    (dump_yaml if writer == "pyyaml" else write_flow_yaml)(doc, path)
+    if path.suffix == ".json":  # JSON is YAML too, and loads ~50x faster than YAML for 100k users
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=0), encoding="utf-8")
+    else:
+        (dump_yaml if writer == "pyyaml" else write_flow_yaml)(doc, path)
     return path
 
 

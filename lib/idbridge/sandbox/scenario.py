@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from idbridge.errors import InputError
 from idbridge.timeexpr import check_time_expr
@@ -398,14 +398,18 @@ class Scenario(Strict):
     entra: Entra = Field(default_factory=Entra)
     aws: Aws
     faults: list[PlantedFault] = Field(default_factory=list)
+    _accounts_by_ref: dict[str, Account] | None = PrivateAttr(default=None)
 
     # -- lookups used by seeders
 
     def account_by_ref(self, ref: str) -> Account | None:
-        for account in self.aws.accounts:
-            if ref in (account.id, account.name):
-                return account
-        return None
+        if self._accounts_by_ref is None:  # built once: large scenarios look up thousands of references
+            self._accounts_by_ref = {}
+            for account in reversed(self.aws.accounts):
+                self._accounts_by_ref[account.name] = account
+            for account in reversed(self.aws.accounts):
+                self._accounts_by_ref[account.id] = account
+        return self._accounts_by_ref.get(ref)
 
     @property
     def instance_account(self) -> str:
@@ -540,6 +544,6 @@ def scenarios_dir() -> Path:
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.suffix in (".yaml", ".yml", ".json") or path.exists():
         return path
     return scenarios_dir() / f"{name_or_path}.yaml"
