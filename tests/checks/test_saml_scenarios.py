@@ -39,8 +39,6 @@ def test_demo_recall_apart_from_uncollected_regions(demo_snapshot):
     assert planted(demo_snapshot.scenario) - {REGIONS_NOT_COLLECTED} <= findings
 
 
-@pytest.mark.xfail(strict=True, reason="collection gap: idc_instances holds only the primary Region "
-                                       "(ListRegions is not collected), so eu-central-1 is invisible to checks")
 def test_demo_missing_region_is_found(demo_snapshot):
     findings, _ = found(demo_snapshot)
     assert REGIONS_NOT_COLLECTED in findings

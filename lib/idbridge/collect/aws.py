@@ -107,10 +107,28 @@ def collect_instances(ctx: CollectContext) -> Tables | Partial:
                 "ownerAccountId": item.get("OwnerAccountId"), "name": item.get("Name"),
                 "status": item.get("Status"), "region": item.get("PrimaryRegion") or region,
             })
+    problems = []
+    for row in rows.values():
+        row["regions"], problem = _instance_regions(ctx, row)
+        if problem:
+            problems.append(problem)
     ordered, problem = _order_instances(list(rows.values()), ctx.params)
+    problem = "; ".join(p for p in [problem, *problems] if p)
     ctx.progress("aws.instances", len(ordered))
     tables = {"idc_instances": table("idc_instances", ordered)}
     return Partial(tables, problem) if problem else tables
+
+
+def _instance_regions(ctx: CollectContext, row: dict) -> tuple[list[str], str | None]:
+    """Every Region the instance is replicated to (multi-Region Identity Center): each needs its own ACS URL
+    in Entra. Without ListRegions only the primary Region is known, which the result says."""
+    sso = _client(ctx, "sso-admin", row["region"])
+    try:
+        regions = read_all(sso, "list_regions", "Regions", InstanceArn=row["instanceArn"])
+    except Exception as exc:  # denied or not offered in this partition: keep the primary, say what is missing
+        return [row["region"]], f"regions of {row['instanceArn']} beyond {row['region']} unknown: {exc}"
+    names = [r["RegionName"] for r in regions if r.get("Status", "ACTIVE") == "ACTIVE"]
+    return names or [row["region"]], None
 
 
 def audited_instance(ctx: CollectContext) -> dict:

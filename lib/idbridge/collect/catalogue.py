@@ -88,7 +88,7 @@ SOURCES: tuple[Source, ...] = (
     }),
     # ------------------------------------------------------------------ AWS
     Source("aws.instances", "aws", "Identity Center instances", {
-        "idc_instances": ("instanceArn", "identityStoreId", "ownerAccountId", "name", "status", "region"),
+        "idc_instances": ("instanceArn", "identityStoreId", "ownerAccountId", "name", "status", "region", "regions"),
     }),
     Source("aws.identity_store", "aws", "Identity Center users, groups and memberships", {
         "idc_users": ("userId", "userName", "displayName", "givenName", "familyName", "email", "externalIds",
