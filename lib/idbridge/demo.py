@@ -10,7 +10,7 @@ from idbridge.errors import IdbridgeError
 from idbridge.runner import NotebookRun, execute
 from idbridge.sandbox.server import Sandbox
 
-DEMO_NOTEBOOKS = ["00_preflight"]
+DEMO_NOTEBOOKS = ["00_preflight", "10_validate_integration"]
 
 
 def _write_index(out_dir: Path, scenario: str, runs: list[NotebookRun]) -> Path:

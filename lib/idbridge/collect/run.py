@@ -160,6 +160,19 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
     await asyncio.gather(*(run_source(name) for name in selected))
 
 
+def run_coroutine(coroutine):
+    """asyncio.run, also from inside a Jupyter kernel (whose loop is already running): there the coroutine gets
+    a private loop on a worker thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="idbridge-collect") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _aws_identity(ctx: CollectContext) -> dict:
     if ctx.aws_client_factory is None:
         return {}
@@ -179,7 +192,7 @@ def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "para
                          window_end=now)
     writer = SnapshotWriter(out_dir)
     try:
-        asyncio.run(_collect(params, writer, ctx, selected, _Progress(progress)))
+        run_coroutine(_collect(params, writer, ctx, selected, _Progress(progress)))
         identity = {
             "graph": {"tenant_id": params.graph.tenant_id, "client_id": params.graph.client_id,
                       "auth": params.graph.auth},

@@ -1,0 +1,1 @@
+"""Tables and figures for the notebooks: each function returns one DataFrame or one plotly figure."""
