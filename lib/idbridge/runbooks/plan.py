@@ -1,0 +1,119 @@
+"""One plan/apply path for every write to Entra or AWS.
+
+A runbook step reads the current state, compares it with the desired state and returns Changes; nothing is
+written unless the parameters say `apply: true`; deletions need `allow_removals: true` as well. Because a plan is
+always computed from what is there now, re-running after an apply plans nothing, and an interrupted apply is
+finished by running again. Every applied change is appended to the run folder's change log (JSON lines).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+Action = Literal["create", "update", "delete"]
+
+
+class Secret(str):
+    """A value that may be sent to a cloud but never shown or logged (e.g. a SCIM token)."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+def redact(value: Any) -> Any:
+    """Values fit for a plan table or the change log: secrets replaced by ***."""
+    if isinstance(value, Secret):
+        return "***"
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Action
+    kind: str                      # what is written, e.g. "aws.account_assignment", "entra.app_role_assignment"
+    key: str                       # stable identity of the object, e.g. "AWS-Admins -> 111122223333 / Admin"
+    summary: str                   # one line a consultant reads in the plan
+    before: dict | None = None
+    after: dict | None = None
+    payload: dict = field(default_factory=dict, compare=False)  # ids the applier needs; never shown
+
+
+@dataclass
+class Plan:
+    step: str
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def frame(self) -> pd.DataFrame:
+        rows = [{"step": self.step, "action": c.action, "kind": c.kind, "key": c.key, "summary": c.summary,
+                 "before": json.dumps(redact(c.before), default=str) if c.before is not None else "",
+                 "after": json.dumps(redact(c.after), default=str) if c.after is not None else ""}
+                for c in self.changes]
+        return pd.DataFrame(rows, columns=["step", "action", "kind", "key", "summary", "before", "after"])
+
+
+@dataclass
+class Outcome:
+    change: Change
+    status: Literal["planned", "applied", "failed", "blocked"]
+    detail: str = ""
+
+
+Applier = Callable[[Change], dict | None]
+
+
+def apply_plan(plan: Plan, appliers: dict[str, Applier], *, apply: bool, allow_removals: bool,
+               change_log: str | Path | None) -> list[Outcome]:
+    """Apply each change in order (when asked), logging every write. A failure stops the step: later changes
+    may depend on it; running again re-plans from what was written."""
+    outcomes: list[Outcome] = []
+    for change in plan.changes:
+        if not apply:
+            outcomes.append(Outcome(change, "planned", "dry run: set apply: true to write"))
+            continue
+        if change.action == "delete" and not allow_removals:
+            outcomes.append(Outcome(change, "blocked", "a removal: set allow_removals: true to let it happen"))
+            continue
+        try:
+            result = appliers[change.kind](change) or {}
+        except Exception as exc:
+            outcomes.append(Outcome(change, "failed", f"{type(exc).__name__}: {exc}"))
+            _log(change_log, plan.step, change, "failed", {"error": str(exc)})
+            log.error("%s %s %s failed: %s", change.action, change.kind, change.key, exc)
+            break
+        outcomes.append(Outcome(change, "applied"))
+        _log(change_log, plan.step, change, "applied", result)
+    return outcomes
+
+
+def _log(change_log: str | Path | None, step: str, change: Change, status: str, result: dict) -> None:
+    if change_log is None:
+        return
+    path = Path(change_log)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "step": step, "status": status,
+             **{k: v for k, v in asdict(change).items() if k != "payload"}, "result": result}
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(redact(entry), default=str) + "\n")
+
+
+def outcomes_frame(outcomes: list[Outcome]) -> pd.DataFrame:
+    return pd.DataFrame([{"action": o.change.action, "kind": o.change.kind, "key": o.change.key,
+                          "summary": o.change.summary, "status": o.status, "detail": o.detail} for o in outcomes],
+                        columns=["action", "kind", "key", "summary", "status", "detail"])
