@@ -64,3 +64,23 @@ def test_notebooks_match_their_generator(tmp_path, monkeypatch):
     for made in tmp_path.glob("*.ipynb"):
         assert made.read_text() == (ROOT / "notebooks" / made.name).read_text(), (
             f"notebooks/{made.name} differs from tools/make_notebooks.py: run it and commit")
+
+
+def test_committed_sandbox_parameters_match_what_sandbox_up_writes():
+    from idbridge.parameters import load_parameters
+    from idbridge.sandbox.server import DEFAULT_AWS_PORT, DEFAULT_GRAPH_PORT, Sandbox
+
+    committed = yaml.safe_load((ROOT / "parameters" / "sandbox.yaml").read_text())
+    load_parameters(ROOT / "parameters" / "sandbox.yaml")  # valid as it stands
+    box = Sandbox.from_file("demo", graph_port=0, aws_port=0)
+    box.start()
+    try:
+        written = box.parameters()
+    finally:
+        box.stop()
+    written.pop("checks")
+    written["graph"]["base_url"] = f"http://127.0.0.1:{DEFAULT_GRAPH_PORT}/v1.0"
+    written["graph"]["token_url"] = written["graph"]["token_url"].replace(
+        written["graph"]["token_url"].split("/")[2], f"127.0.0.1:{DEFAULT_GRAPH_PORT}")
+    written["aws"]["endpoint_url"] = f"http://127.0.0.1:{DEFAULT_AWS_PORT}"
+    assert committed == written
