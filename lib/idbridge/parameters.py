@@ -156,8 +156,13 @@ def load_parameters(path: str | Path) -> Parameters:
     return load_model(path, Parameters)
 
 
-def resolve_secret(reference: str, *, file: str = "parameters") -> str:
-    """Turn a secret reference into its value at run time. The value is never written anywhere."""
+def resolve_secret(reference: str, *, file: str = "parameters", aws: AwsParams | None = None) -> str:
+    """Turn a secret reference into its value at run time. The value is never written anywhere.
+
+    env:NAME               an environment variable
+    secretsmanager:ARN     AWS Secrets Manager, read with the engagement's AWS identity (`aws` parameters)
+    keyvault:URL           Azure Key Vault (needs the optional azure-keyvault-secrets package)
+    """
     import os
 
     kind, _, rest = reference.partition(":")
@@ -166,4 +171,23 @@ def resolve_secret(reference: str, *, file: str = "parameters") -> str:
         if value is None:
             raise InputError(file, f"secret reference {reference}: environment variable {rest} is not set")
         return value
-    raise InputError(file, f"secret reference {reference}: {kind} references are not supported yet")
+    if kind == "secretsmanager":
+        from idbridge.clients.factory import aws_client, aws_session
+
+        holder = Parameters.model_construct(aws=aws or AwsParams(region=rest.split(":")[3]))
+        try:
+            client = aws_client(aws_session(holder), "secretsmanager", holder, region=rest.split(":")[3])
+            return client.get_secret_value(SecretId=rest)["SecretString"]
+        except Exception as exc:  # say which reference failed, never the value
+            raise InputError(file, f"secret reference {reference}: cannot be read: {exc}") from None
+    if kind == "keyvault":
+        try:
+            from azure.keyvault.secrets import SecretClient
+        except ImportError:
+            raise InputError(file, f"secret reference {reference}: Key Vault references need the "
+                                   "azure-keyvault-secrets package (pip install azure-keyvault-secrets)") from None
+        from azure.identity import DefaultAzureCredential
+
+        vault, _, name = rest.partition("/secrets/")
+        return SecretClient(vault, DefaultAzureCredential()).get_secret(name.split("/")[0]).value
+    raise InputError(file, f"secret reference {reference}: unknown kind {kind!r}")
