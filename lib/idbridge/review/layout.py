@@ -1,0 +1,59 @@
+"""The review pack's layout, shared by the writer and the reader: sheet names, columns, the _meta keys and the
+key checksum. A returned workbook is read against exactly this layout, so changing it means a new FORMAT."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+FORMAT = "1"
+INSTRUCTIONS, ACCESS, FINDINGS, META = "Instructions", "Access", "Findings", "_meta"
+DECISIONS = ("Keep", "Remove")
+SCOPES = ("account_owner", "group_owner")
+NO_GROUP = "no-entra-group"  # group_owner scope: the pack of paths with no Entra group
+
+# (header, width). path_id first: the key; Decision and Comment last: the only cells a reviewer may edit.
+COLUMNS: tuple[tuple[str, int], ...] = (
+    ("path_id", 20), ("User", 38), ("Name", 24), ("User state", 12), ("Access via", 40), ("Path kind", 13),
+    ("Account", 24), ("Account id", 14), ("OU", 28), ("Permission set", 26), ("Privilege", 10),
+    ("Production", 11), ("Works in AWS", 13), ("Risk findings", 48), ("Decision", 11), ("Comment", 40),
+)
+HEADERS = tuple(header for header, _ in COLUMNS)
+KEY_COL = HEADERS.index("path_id") + 1
+DECISION_COL = HEADERS.index("Decision") + 1
+COMMENT_COL = HEADERS.index("Comment") + 1
+# Cells compared with the access table on return: a swapped or partly sorted row no longer matches its key.
+CHECKED = {"User": "user", "Account id": "account_id", "Permission set": "permission_set_name"}
+
+# _meta: key / value pairs in columns A:B, the workbook's keys in column D (D1 is a header).
+META_KEYS = ("format", "engagement", "snapshot_id", "collected_at", "scope", "scope_key", "reviewer", "rows",
+             "keys_sha256", "written_at", "deadline")
+META_KEYS_COL = 4
+
+
+def keys_checksum(keys: Iterable[str]) -> str:
+    """Order-free: a sorted workbook still verifies; a deleted, added or edited key does not."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode("utf-8")).hexdigest()
+
+
+def user_label(row) -> str:
+    """Who a row is about, as the Access sheet shows it (UPN, else the Identity Center user name)."""
+    for column in ("user_principal_name", "idc_user_name"):
+        value = clean(row.get(column))
+        if value:
+            return value
+    return ""
+
+
+def clean(value) -> str:
+    """A cell value as text: '' for None / NaN / NA."""
+    if value is None:
+        return ""
+    try:
+        if value != value:  # NaN
+            return ""
+    except (TypeError, ValueError):  # arrays, pd.NA
+        pass
+    if type(value).__name__ == "NAType":
+        return ""
+    return str(value).strip()

@@ -1,0 +1,147 @@
+"""Reviewer packs: one Excel workbook per review scope, plus the whole access table and the findings as CSV/JSON.
+
+Scopes:
+- account_owner: one workbook per owner of AWS accounts. The owner is `owners[account_id]` when given, else the
+  account's `owner` tag (any case), else the account itself (one workbook per untagged account);
+- group_owner: one workbook per Entra group assigned to the app (its group and nested-group paths), reviewer
+  `owners[group_id]` or `owners[group_name]`; paths with no Entra group (direct assignments, Identity Center-only,
+  orphaned) go to one more workbook, "no-entra-group", reviewer `owners["no-entra-group"]`.
+Every access row lands in exactly one workbook.
+
+Each workbook (sheets.py): Instructions, Access, Findings and a hidden _meta sheet that lets
+decisions.read_decisions verify a returned workbook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+
+from idbridge.review import layout
+from idbridge.review.export import write_tables
+from idbridge.review.layout import NO_GROUP, clean
+from idbridge.review.sheets import build_workbook, risks_by_row
+
+log = logging.getLogger(__name__)
+EXCEL_ROWS = 1_048_575  # a sheet's rows below the header
+
+
+def snapshot_meta(snapshot, **extra) -> dict:
+    """meta for write_review_packs / read_decisions from a Snapshot: engagement, snapshot id, collection time.
+    The id hashes the manifest's identity fields, so it survives the folder being moved or renamed."""
+    manifest = snapshot.manifest
+    identity = {k: manifest.get(k) for k in ("engagement", "collected_at", "finished_at", "tenant_id", "instance_arn")}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return {"engagement": manifest.get("engagement"), "snapshot_id": digest,
+            "collected_at": manifest.get("collected_at"), **extra}
+
+
+def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_dir, scope: str,
+                       owners: dict | None, meta: dict) -> list[Path]:
+    """Write the packs and access/findings CSV + JSON into out_dir; returns the workbook paths.
+    meta: engagement and snapshot_id (required), collected_at, deadline, contact (optional)."""
+    if scope not in layout.SCOPES:
+        raise ValueError(f"scope must be one of {layout.SCOPES}, not {scope!r}")
+    missing = [k for k in ("engagement", "snapshot_id") if not meta.get(k)]
+    if missing:
+        raise ValueError(f"meta needs {missing} (see snapshot_meta)")
+    if access["path_id"].duplicated().any():
+        raise ValueError("access has duplicate path_id values: decisions could not tell the rows apart")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    risks = risks_by_row(access, findings)
+    written, names = [], set()
+    for scope_key, reviewer, rows in _packs(access, scope, owners or {}):
+        if len(rows) > EXCEL_ROWS:
+            raise ValueError(f"{scope_key}: {len(rows)} rows, more than an Excel sheet holds ({EXCEL_ROWS}): "
+                             "review by a narrower scope")
+        name = _unique(_slug(scope_key), names)
+        book = build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta)
+        written.append(_save(book, out_dir / f"review-{name}.xlsx"))
+    write_tables(access, findings, out_dir, meta)
+    stale = sorted(set(out_dir.glob("review-*.xlsx")) - set(written))
+    if stale:  # left from an earlier round or scope: read_decisions on this folder would read them too
+        log.warning("%s also holds review packs not written now: %s", out_dir, ", ".join(p.name for p in stale))
+    return written
+
+
+# ----------------------------------------------------------------------------------------------- scopes
+
+
+def account_tags(value) -> dict[str, str]:
+    """account_tags as a dict. The access model gives "k=v; k2=v2" text (split at the first '='); lists of
+    "k=v", dicts and JSON text are read too."""
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, str):
+        if value.lstrip()[:1] in ("{", "["):
+            try:
+                return account_tags(json.loads(value))
+            except ValueError:
+                pass
+        value = [part for part in value.split(";") if part.strip()]
+    if value is None or value is pd.NA or isinstance(value, float):
+        return {}
+    tags = {}
+    for item in value:
+        if isinstance(item, dict):  # {"Key": ..., "Value": ...}
+            tags[str(item.get("Key", item.get("key")))] = str(item.get("Value", item.get("value")))
+        elif isinstance(item, str) and "=" in item:
+            key, _, val = item.partition("=")
+            tags[key.strip()] = val.strip()
+    return tags
+
+
+def _owner_tag(value) -> str:
+    return next((v for k, v in account_tags(value).items() if k.lower() == "owner" and v), "")
+
+
+def _packs(access: pd.DataFrame, scope: str, owners: dict) -> Iterable[tuple[str, str, pd.DataFrame]]:
+    """(scope key, reviewer, rows) per workbook, grouped by owner / account / Entra group id."""
+    if scope == "account_owner":
+        def key(row) -> tuple[str, str, str]:
+            account = clean(row["account_id"])
+            owner = clean(owners.get(account)) or _owner_tag(row.get("account_tags"))
+            if owner:
+                return owner, owner, owner
+            return f"account:{account}", f"account-{account}-{clean(row.get('account_name'))}", ""
+    else:
+        def key(row) -> tuple[str, str, str]:
+            group_id = clean(row.get("entra_group_id"))
+            if not group_id:
+                return NO_GROUP, NO_GROUP, clean(owners.get(NO_GROUP))
+            name = clean(row.get("entra_group_name")) or group_id
+            return group_id, f"group-{name}", clean(owners.get(group_id)) or clean(owners.get(name))
+    keys = [key(row) for row in access.to_dict("records")]
+    positions = pd.Series([k[0] for k in keys], dtype=object).groupby([k[0] for k in keys]).indices
+    described = {k[0]: k[1:] for k in keys}
+    for group in sorted(described, key=lambda g: described[g][0]):
+        scope_key, reviewer = described[group]
+        yield scope_key, reviewer, access.iloc[positions[group]]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._").lower()[:80] or "pack"
+
+
+def _unique(name: str, taken: set) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _save(book: Workbook, path: Path) -> Path:
+    partial = path.with_name(path.name + ".partial")
+    book.save(partial)
+    os.replace(partial, path)
+    return path
