@@ -117,3 +117,39 @@ def outcomes_frame(outcomes: list[Outcome]) -> pd.DataFrame:
     return pd.DataFrame([{"action": o.change.action, "kind": o.change.kind, "key": o.change.key,
                           "summary": o.change.summary, "status": o.status, "detail": o.detail} for o in outcomes],
                         columns=["action", "kind", "key", "summary", "status", "detail"])
+
+
+async def apply_plan_async(plan: Plan, appliers: dict[str, Callable[[Change], Any]], *, apply: bool,
+                           allow_removals: bool, change_log: str | Path | None) -> list[Outcome]:
+    """apply_plan for appliers that are coroutines (Graph writes through msgraph-sdk's async adapter); plain
+    appliers work too. Same rules: dry run by default, removals gated, a failure stops the step, every write
+    logged."""
+    import inspect
+
+    outcomes: list[Outcome] = []
+    for change in plan.changes:
+        if not apply:
+            outcomes.append(Outcome(change, "planned", "dry run: set apply: true to write"))
+            continue
+        if change.action == "delete" and not allow_removals:
+            outcomes.append(Outcome(change, "blocked", "a removal: set allow_removals: true to let it happen"))
+            continue
+        try:
+            result = appliers[change.kind](change)
+            if inspect.isawaitable(result):
+                result = await result
+            result = result or {}
+        except Exception as exc:
+            outcomes.append(Outcome(change, "failed", f"{type(exc).__name__}: {exc}"))
+            _log(change_log, plan.step, change, "failed", {"error": str(exc)})
+            log.error("%s %s %s failed: %s", change.action, change.kind, change.key, exc)
+            break
+        outcomes.append(Outcome(change, "applied"))
+        _log(change_log, plan.step, change, "applied", result)
+    return outcomes
+
+
+def log_change(change_log: str | Path | None, step: str, change: Change, status: str, result: dict) -> None:
+    """Append one entry to the change log outside apply_plan: for a write whose outcome is only known later
+    (an asynchronous AWS request that ends FAILED after it was accepted)."""
+    _log(change_log, step, change, status, result)

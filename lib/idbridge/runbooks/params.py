@@ -1,0 +1,14 @@
+"""The switches every setup runbook reads from the desired-state file: whether to write, and whether removals may
+happen. They live beside the desired state (not in the engagement parameters) so that the file a reviewer signs
+off is the file that says "apply"."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RunbookParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    apply: bool = Field(False, description="write to Entra and AWS; false (the default) only plans")
+    allow_removals: bool = Field(False, description="let a plan's deletions happen (they are shown either way)")

@@ -1,0 +1,103 @@
+"""The three setup notebooks headless through papermill on the sandbox's empty scenario: without `apply` they
+write nothing; with it they build a working bridge that the validation notebook passes, every write is in the
+change log, and a second run plans nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+from runbook_harness import aws_writes, change_log, empty_sandbox, fingerprint
+
+from idbridge.runbooks.__main__ import main as plan_cli
+from idbridge.runbooks.sandbox_setup import RUNBOOKS, run_setup, scim_environment, write_desired_state
+from idbridge.sandbox import derived
+
+pytestmark = [pytest.mark.notebook, pytest.mark.integration]
+
+
+@pytest.fixture(scope="module")
+def box():
+    sandbox = empty_sandbox()
+    yield sandbox
+    sandbox.stop()
+
+
+def markdown_outputs(notebook_path) -> list[str]:
+    nb = nbformat.read(notebook_path, as_version=4)
+    return [o["data"]["text/markdown"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if "text/markdown" in o.get("data", {})]
+
+
+def applied_count(run) -> int:
+    """The "**N applied**" summary the notebook showed after applying."""
+    found = [re.search(r"(\d+) applied", text) for text in markdown_outputs(run.output)]
+    return sum(int(m.group(1)) for m in found if m)
+
+
+@pytest.fixture(scope="module")
+def dry_run(box, tmp_path_factory):
+    before, writes = fingerprint(box), aws_writes(box)
+    result = run_setup(box, tmp_path_factory.mktemp("dry"), apply=False)
+    return result, before, writes
+
+
+@pytest.fixture(scope="module")
+def applied(box, dry_run, tmp_path_factory):
+    return run_setup(box, tmp_path_factory.mktemp("apply"), apply=True, validate=True)
+
+
+def test_without_apply_the_notebooks_plan_and_write_nothing(box, dry_run):
+    result, before, writes = dry_run
+    assert [r.name for r in result.runs] == RUNBOOKS and result.ok, [r.error for r in result.runs]
+    assert fingerprint(box) == before and aws_writes(box) == writes
+    assert change_log(result.out_dir) == []
+    saml_output = "\n".join(markdown_outputs(result.runs[0].output))
+    assert "**5 change(s)**" in saml_output and "5 planned" in saml_output
+    assert "set `apply: true`" in saml_output and "No federation metadata yet" in saml_output
+    access = "\n".join(markdown_outputs(result.runs[2].output))
+    assert "not in Identity Center yet" in access
+
+
+def test_with_apply_they_build_a_bridge_the_validation_passes(applied):
+    assert [r.name for r in applied.runs] == [*RUNBOOKS, "10_validate_integration"]
+    assert applied.ok, [r.error for r in applied.runs]
+    findings = json.loads((applied.out_dir / "validation-findings.json").read_text())
+    assert findings == [], [(f["check_id"], f["subject"], f["detail"]) for f in findings]
+    outcomes = (applied.out_dir / "validation-findings-checks.csv").read_text().splitlines()[1:]
+    assert outcomes and all(",pass," in line for line in outcomes), outcomes
+    checkpoints = "\n".join(markdown_outputs(applied.runs[1].output))
+    assert checkpoints.count("Verification: ✅ done") == 3   # identity source, SCIM token, users by SCIM
+
+
+def test_the_change_log_records_every_write(box, applied):
+    logged = change_log(applied.out_dir)
+    assert len(logged) == sum(applied_count(run) for run in applied.runs[:3]) > 40
+    assert {e["status"] for e in logged} == {"applied"}
+    kinds = [e["kind"] for e in logged]
+    calls = box.aws_calls
+    assert kinds.count("aws.account_assignment") == calls["sso-admin:CreateAccountAssignment"]
+    assert kinds.count("aws.permission_set") == calls["sso-admin:CreatePermissionSet"]
+    assert kinds.count("entra.app_role_assignment") == len(box.world.graph.app_role_assignments)
+    token = derived.scim_token(box.scenario)
+    for path in [applied.change_log, *(r.output for r in applied.runs), *(r.html for r in applied.runs)]:
+        assert token not in path.read_text(), f"the SCIM token leaked into {path}"
+
+
+def test_a_second_run_plans_nothing(box, applied, tmp_path, capsys):
+    desired = write_desired_state(box, tmp_path, apply=True)
+    with scim_environment(derived.scim_endpoint(box.scenario), derived.scim_token(box.scenario)):
+        code = plan_cli(["plan", str(applied.params_file), str(desired), str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0 and out.count("**No change needed**") == 3, out
+
+
+def test_a_wrong_desired_state_exits_2_and_plans_nothing(box, applied, tmp_path, capsys):
+    desired = write_desired_state(box, tmp_path, apply=True)
+    desired.write_text(desired.read_text().replace("session_duration: PT8H", "session_duration: PT24H", 1))
+    code = plan_cli(["plan", str(applied.params_file), str(desired)])
+    err = capsys.readouterr().err
+    assert code == 2 and "session_duration: PT24H is 24 h: Identity Center allows a session of 1 to 12 hours" in err
+    assert re.search(r"desired-state\.yaml: line \d+, aws_access\.permission_sets\[1\]\.session_duration", err)
