@@ -1,33 +1,11 @@
-"""Shared fixtures. moto's backends are process-wide, so one sandbox runs per test process at a time:
-`running_sandbox` stops the previous one before starting another."""
+"""Shared fixtures; the helpers they use live in sandbox_support.py (import them from there, not from here: a
+test folder with a conftest.py of its own would shadow this module's name)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from idbridge.parameters import Parameters
-from idbridge.sandbox.server import Sandbox
-
-ROOT = Path(__file__).resolve().parents[1]
-_current: dict[str, Sandbox | None] = {"box": None}
-
-
-def running_sandbox(scenario: str = "demo", **kwargs) -> Sandbox:
-    if _current["box"] is not None:
-        _current["box"].stop()
-    box = Sandbox.from_file(scenario, **kwargs)
-    box.start()
-    _current["box"] = box
-    return box
-
-
-def sandbox_parameters(box: Sandbox, **overrides) -> Parameters:
-    document = box.parameters()
-    for key, value in overrides.items():
-        document[key] = {**document.get(key, {}), **value} if isinstance(value, dict) else value
-    return Parameters.model_validate(document)
+from sandbox_support import ROOT, forget_sandbox, running_sandbox, sandbox_parameters  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +13,7 @@ def demo_sandbox():
     box = running_sandbox("demo")
     yield box
     box.stop()
-    _current["box"] = None
+    forget_sandbox()
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +28,7 @@ def demo_snapshot(tmp_path_factory):
         path = collect(params, tmp_path_factory.mktemp("demo") / "snapshot")
     finally:
         box.stop()
-        _current["box"] = None
+        forget_sandbox()
     snapshot = Snapshot(path)
     snapshot.params = params  # the parameters it was collected with, for check settings
     snapshot.scenario = box.scenario

@@ -3,7 +3,7 @@ docs/checks.md is up to date."""
 
 import re
 
-from conftest import ROOT
+from sandbox_support import ROOT
 
 from idbridge.checks import load_all
 from idbridge.checks.docs import render_catalogue

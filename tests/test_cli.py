@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+from sandbox_support import ROOT
 
 IDBRIDGE = [sys.executable, "-m", "idbridge.cli"]
 

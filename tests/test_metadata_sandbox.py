@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import running_sandbox
+from sandbox_support import running_sandbox
 
 from idbridge.collect.entra_app import app_tables
 from idbridge.metadata import compare_idp_metadata_with_app, compare_sp_metadata_with_app, parse_idp_metadata, \

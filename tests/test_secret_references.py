@@ -1,7 +1,7 @@
 """Secret references resolve at run time; errors name the reference, never a value."""
 
 import pytest
-from conftest import running_sandbox, sandbox_parameters
+from sandbox_support import running_sandbox, sandbox_parameters
 
 from idbridge.errors import InputError
 from idbridge.parameters import resolve_secret

@@ -3,9 +3,8 @@ their findings are exactly the faults planted for those areas (check id + subjec
 
 from __future__ import annotations
 
-import conftest
 import pytest
-from conftest import running_sandbox, sandbox_parameters
+from sandbox_support import forget_sandbox, running_sandbox, sandbox_parameters
 
 from idbridge.checks import load_all
 from idbridge.checks.runner import run_checks
@@ -26,7 +25,7 @@ def broken_snapshot(tmp_path_factory):
         path = collect(params, tmp_path_factory.mktemp("broken") / "snapshot")
     finally:
         box.stop()
-        conftest._current["box"] = None
+        forget_sandbox()
     snapshot = Snapshot(path)
     snapshot.params, snapshot.scenario = params, box.scenario
     return snapshot

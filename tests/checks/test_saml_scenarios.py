@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import running_sandbox, sandbox_parameters
+from sandbox_support import running_sandbox, sandbox_parameters
 
 import idbridge.checks.saml  # noqa: F401  (registers the units; other areas' modules are not needed)
 from idbridge.checks.runner import run_checks

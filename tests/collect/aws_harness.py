@@ -7,7 +7,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
-from conftest import sandbox_parameters
+from sandbox_support import sandbox_parameters
 from idbridge.clients.factory import aws_client, aws_session
 from idbridge.collect import aws
 from idbridge.collect.aws_pacing import limit_family, limit_key

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from aws_harness import collect_all, floor_seconds, make_context, service_calls
-from conftest import running_sandbox
+from sandbox_support import running_sandbox
 from idbridge.collect import aws, aws_trail
 from idbridge.collect.catalogue import SOURCES_BY_NAME, TABLE_SOURCE
 from idbridge.collect.run import describe_error

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from aws_harness import collect_all, make_context
-from conftest import running_sandbox
+from sandbox_support import running_sandbox
 from idbridge.collect import aws
 from idbridge.collect.run import describe_error
 from idbridge.sandbox.aws.testkit import SMALL_SCENARIO

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from conftest import sandbox_parameters
+from sandbox_support import sandbox_parameters
 
 from idbridge.clients.factory import graph_adapter
 from idbridge.collect import entra_app

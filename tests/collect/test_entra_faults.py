@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
-from conftest import running_sandbox, sandbox_parameters
+from sandbox_support import running_sandbox, sandbox_parameters
 
 from idbridge.clients.factory import graph_adapter
 from idbridge.collect import entra

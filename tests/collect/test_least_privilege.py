@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import ROOT, running_sandbox, sandbox_parameters
+from sandbox_support import ROOT, running_sandbox, sandbox_parameters
 
 from idbridge.collect.run import collect
 from idbridge.snapshot import Snapshot

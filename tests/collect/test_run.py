@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
-from conftest import ROOT, running_sandbox, sandbox_parameters
+from sandbox_support import ROOT, running_sandbox, sandbox_parameters
 
 from idbridge.collect.catalogue import SOURCES
 from idbridge.collect.run import collect

@@ -3,7 +3,6 @@ the sandbox's state (to prove a dry run wrote nothing)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -15,28 +14,17 @@ from idbridge.runbooks import sandbox_console as console
 from idbridge.runbooks.context import Runbook, open_runbook
 from idbridge.runbooks.sandbox_setup import write_desired_state
 from idbridge.sandbox import derived
+import sandbox_support
+from sandbox_support import running_sandbox
 
 console.load_aws_managed_policies()  # before moto's IAM is first used in this process
 
-
-def _root_conftest():
-    """tests/conftest.py as pytest loaded it (its one-sandbox-per-process bookkeeping): `from conftest import`
-    would pick whichever conftest.py was imported last when several test folders have one."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == path:
-            return module
-    spec = importlib.util.spec_from_file_location("idbridge_root_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules[spec.name] = module
-    return module
 
 WRITE_PREFIXES = ("Create", "Update", "Delete", "Put", "Attach", "Detach", "Provision", "Tag", "Untag")
 
 
 def empty_sandbox():
-    return _root_conftest().running_sandbox("empty")
+    return running_sandbox("empty")
 
 
 def open_for(box, run_dir: Path, *, apply: bool, allow_removals: bool = False, edit=None) -> Runbook:

@@ -6,6 +6,7 @@ Both servers live in this process (moto's backends are process-wide), each on it
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -66,6 +67,9 @@ class Sandbox:
         from idbridge.sandbox.aws.server import start_moto_server
         from idbridge.sandbox.graph.app import create_graph_app
 
+        # moto's IAM knows AWS managed policies only when this is set before its first use in the process; the
+        # runbooks check managed policy ARNs against them as they would against AWS.
+        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         try:
             self.world = build_world(self.scenario, self.now, self.faults)
         except SeedError as exc:

@@ -1,0 +1,33 @@
+"""Helpers the tests share (importable as `sandbox_support` from any test folder: pytest puts tests/ on the path
+when it loads tests/conftest.py). moto's backends are process-wide, so one sandbox runs per test process at a time:
+`running_sandbox` stops the previous one before starting another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from idbridge.parameters import Parameters
+from idbridge.sandbox.server import Sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+_current: dict[str, Sandbox | None] = {"box": None}
+
+
+def running_sandbox(scenario: str = "demo", **kwargs) -> Sandbox:
+    if _current["box"] is not None:
+        _current["box"].stop()
+    box = Sandbox.from_file(scenario, **kwargs)
+    box.start()
+    _current["box"] = box
+    return box
+
+
+def forget_sandbox() -> None:
+    _current["box"] = None
+
+
+def sandbox_parameters(box: Sandbox, **overrides) -> Parameters:
+    document = box.parameters()
+    for key, value in overrides.items():
+        document[key] = {**document.get(key, {}), **value} if isinstance(value, dict) else value
+    return Parameters.model_validate(document)
