@@ -948,6 +948,9 @@ def build() -> tuple[dict, People, list[dict], dict]:
         "entra": {"users": people.rows, "groups": groups, "aws_app": app, "conditional_access": conditional_access,
                   "sign_ins": entra_sign_ins},
         "aws": aws,
+        # What the engagement's consultant records about this organisation: no API tells which permission sets
+        # must not be held together.
+        "engagement": {"sod_conflicts": [["AdministratorAccess", "SecurityAudit"]]},
         "faults": faults(people),
     }
     return doc, people, groups, aws_groups
@@ -1220,6 +1223,10 @@ def render(doc: dict, people: People) -> str:
     w("  cloudtrail:")
     for event in aws["cloudtrail"]:
         w(f"    - {flow(event)}")
+    w("")
+    w("# What the consultant records for this engagement (written into the sandbox's parameters file).")
+    w("engagement:")
+    w(f"  sod_conflicts: {flow(doc['engagement']['sod_conflicts'])}")
     w("")
     w("# Each planted fault: the check that should report it and its subject (see docs/scenarios.md).")
     w("faults:")

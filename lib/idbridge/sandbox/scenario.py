@@ -391,12 +391,20 @@ class PlantedFault(Strict):
     note: str = ""
 
 
+class EngagementFacts(Strict):
+    """What a consultant records in the engagement's parameters for this organisation (no API can tell)."""
+
+    sod_conflicts: list[tuple[str, str]] = Field(
+        default_factory=list, description="pairs of permission sets no one may hold both of")
+
+
 class Scenario(Strict):
     scenario: str = Field(description="short name of the organisation")
     description: str = ""
     tenant: Tenant
     entra: Entra = Field(default_factory=Entra)
     aws: Aws
+    engagement: EngagementFacts = Field(default_factory=EngagementFacts)
     faults: list[PlantedFault] = Field(default_factory=list)
     _accounts_by_ref: dict[str, Account] | None = PrivateAttr(default=None)
 
@@ -516,6 +524,11 @@ def check_references(scenario: Scenario) -> list[tuple[PathKey, str]]:
             need_account(ref, base + ("accounts", index))
         if assignment.permission_set not in ps_names:
             problems.append((base + ("permission_set",), f"no permission set {assignment.permission_set!r}"))
+
+    for p_index, pair in enumerate(scenario.engagement.sod_conflicts):
+        for index, name in enumerate(pair):
+            if name not in ps_names:
+                problems.append((("engagement", "sod_conflicts", p_index, index), f"no permission set {name!r}"))
 
     if scenario.aws.identity_center.account and scenario.account_by_ref(scenario.aws.identity_center.account) is None \
             and scenario.aws.identity_center.account != scenario.aws.management_account:

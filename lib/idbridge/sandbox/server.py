@@ -145,6 +145,8 @@ class Sandbox:
         if app and app.provisioning:
             created = resolve_time(app.provisioning.token_created, self.now)
             checks["scim_token_created"] = created.date().isoformat()
+        if self.scenario.engagement.sod_conflicts:
+            checks["sod_conflicts"] = [list(pair) for pair in self.scenario.engagement.sod_conflicts]
         return checks
 
     def write_parameters(self, path: str | Path, engagement: str | None = None) -> Path:
