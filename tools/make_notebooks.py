@@ -198,7 +198,7 @@ SIGNIN_ACTIVITY = notebook([
                   "access = build_access(snapshot, settings)\n"
                   "scoped = report.scope(access, filter_account, filter_group, filter_user)"),
     new_code_cell("activity = signins.activity(snapshot, settings)\n"
-                  "people = signins.per_person(snapshot, settings, access, activity)"),
+                  "people = report.people(snapshot, settings, access, activity)"),
     new_markdown_cell("## Overview\n\nSign-ins in the collection window on each side, and how they matched. "
                       "Without a filter this includes people with no AWS access: their failures matter too."),
     new_code_cell("report.overview(activity, scoped)"),

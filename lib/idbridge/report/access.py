@@ -1,0 +1,316 @@
+"""The access review notebook's tables and figures (20_access_review), read from the access table
+(model/access_columns.py) and the access checks' results.
+
+Every function takes the notebook's filters as account / group / user ("" = not set) and returns one DataFrame,
+one plotly figure or a sentence. "People" are named as the checks name them: UPN, else Identity Center user name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from idbridge.checks.base import SEVERITY_ORDER
+from idbridge.checks.runner import CheckResults
+from idbridge.model.access_views import highest_privilege_matrix, who_can_reach
+from idbridge.model.privilege import permission_set_levels
+from idbridge.report import validation
+from idbridge.report.signins import Text
+
+HEATMAP_ROWS = 60
+SANKEY_PEOPLE = 40
+TABLE_ROWS = 200
+# privilege_rank -> (label, colour): the heatmap's discrete scale
+RANKS = {0: ("no access", "#f1f3f5"), 1: ("read / billing", "#a5d8ff"), 2: ("write", "#ffd43b"),
+         3: ("power", "#ff922b"), 4: ("admin", "#e03131")}
+
+
+def check_scope(scope: str) -> str:
+    """The review_scope parameter, checked before anything is read (a typo is bad input: exit 2)."""
+    from idbridge.errors import InputError
+    from idbridge.review.layout import SCOPES
+
+    if scope not in SCOPES:
+        raise InputError("review_scope", f"{scope!r} is not one of {', '.join(SCOPES)}")
+    return scope
+
+
+def _filters(account: str = "", group: str = "", user: str = "") -> dict:
+    return {"account": account or None, "group": group or None, "user": user or None}
+
+
+def _said(account: str = "", group: str = "", user: str = "") -> str:
+    parts = [f"{k} {v}" for k, v in (("account", account), ("group", group), ("user", user)) if v]
+    return f" — filtered to {', '.join(parts)}" if parts else ""
+
+
+def person(rows: pd.DataFrame) -> pd.Series:
+    return rows["user_principal_name"].astype(object).fillna(rows["idc_user_name"].astype(object))
+
+
+def _effective(access: pd.DataFrame) -> pd.DataFrame:
+    return access[access["effective"].to_numpy(dtype=bool)]
+
+
+# ----------------------------------------------------------------------------------------------- summary
+
+
+def executive_summary(access: pd.DataFrame, results: CheckResults) -> pd.DataFrame:
+    """The numbers a sponsor asks first: who holds AWS access, how much of it is admin, findings by severity."""
+    held = _effective(access)
+    who = person(held)
+    admin = (held["privilege"] == "admin").to_numpy()
+    prod = held["is_production"].to_numpy(dtype=bool)
+    guest = held["user_type"].astype(object).str.lower().eq("guest").to_numpy()
+    gone = held["entra_state"].isin(["disabled", "deleted"]).to_numpy()
+    findings = results.findings_frame()
+    outcomes = results.outcomes_frame()
+    not_run = outcomes[outcomes["status"].isin(["not_checked", "error"])]
+    rows = [("People with AWS access", who.nunique(), "an effective path: AWS grants it today"),
+            ("Effective paths", len(held), f"{len(access) - len(held)} more Entra suggests, AWS does not grant"),
+            ("Accounts reached", held["account_id"].nunique(), ""),
+            ("Permission sets in use", held["permission_set_arn"].nunique(), ""),
+            ("Admins", who[admin].nunique(), "people holding an admin-level permission set anywhere"),
+            ("Production admins", who[admin & prod].nunique(), "admin-level on a production account"),
+            ("Guests with access", who[guest].nunique(), "B2B guests of other organisations"),
+            ("Disabled or deleted in Entra, still holding access", who[gone].nunique(), ""),
+            ("Direct user assignments", int((held["path_kind"] == "direct_user").sum()), "bypass group reviews")]
+    for severity in sorted(SEVERITY_ORDER, key=SEVERITY_ORDER.get, reverse=True):
+        count = int((findings["severity"] == severity).sum()) if not findings.empty else 0
+        rows.append((f"Findings: {severity}", count, ""))
+    rows.append(("Access checks not run", len(not_run), "; ".join(f"{o.check_id}: {o.reason}"
+                                                                   for o in not_run.itertuples())))
+    return pd.DataFrame(rows, columns=["what", "count", "note"])
+
+
+def top_risks(results: CheckResults, limit: int = 12) -> pd.DataFrame | str:
+    """The worst findings one by one (subject and detail), worst first."""
+    findings = results.findings_frame()
+    if findings.empty:
+        return Text("No access findings.")
+    findings = findings.assign(rank=findings["severity"].map(SEVERITY_ORDER))
+    top = findings.sort_values(["rank", "check_id", "subject"], ascending=[False, True, True]).head(limit)
+    return top[["severity", "title", "subject", "detail"]].reset_index(drop=True)
+
+
+def first_actions(results: CheckResults) -> pd.DataFrame:
+    return validation.first_actions(results)
+
+
+# ----------------------------------------------------------------------------------------------- heatmap
+
+
+def heatmap_figure(access: pd.DataFrame, by: str = "user", account: str = "", group: str = "", user: str = "",
+                   limit: int = HEATMAP_ROWS) -> go.Figure | str:
+    """Users (or Identity Center groups) × accounts, coloured by the highest privilege held through effective
+    paths; at most `limit` rows, the most privileged first (the title says how many were left out)."""
+    rows = who_can_reach(access, **_filters(account, group, user))
+    matrix = highest_privilege_matrix(rows, by=by)
+    if matrix.empty:
+        return Text(f"No effective access{_said(account, group, user)}.")
+    order = pd.DataFrame({"top": matrix.max(axis=1), "sum": matrix.sum(axis=1), "name": matrix.index})
+    matrix = matrix.loc[order.sort_values(["top", "sum", "name"], ascending=[False, False, True]).index]
+    total = len(matrix)
+    matrix = matrix.head(limit)
+    steps = []  # a stepwise scale: each rank one flat colour band
+    for rank, (_, colour) in RANKS.items():
+        steps += [[rank / 5, colour], [(rank + 1) / 5, colour]]
+    labels = np.vectorize(lambda r: RANKS[int(r)][0])(matrix.to_numpy())
+    figure = go.Figure(go.Heatmap(
+        z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), zmin=-0.5, zmax=4.5, colorscale=steps,
+        customdata=labels, hovertemplate="%{y} → %{x}: %{customdata}<extra></extra>", xgap=1, ygap=1,
+        colorbar=dict(tickvals=list(RANKS), ticktext=[label for label, _ in RANKS.values()], title="highest")))
+    capped = f" — the {limit} most privileged of {total}" if total > limit else ""
+    noun = "Identity Center groups" if by == "group" else "people"
+    figure.update_layout(title=f"Highest privilege: {noun} × accounts{capped}{_said(account, group, user)}",
+                         height=220 + 18 * len(matrix), margin=dict(t=170, b=20, l=300),
+                         yaxis=dict(autorange="reversed", dtick=1), xaxis=dict(side="top", tickangle=-45))
+    return figure
+
+
+# ----------------------------------------------------------------------------------------------- sankey
+
+
+def riskiest_user(access: pd.DataFrame) -> str | None:
+    """The person of the riskiest effective path: highest privilege, production first, then a person Entra
+    disabled or deleted, a guest, a direct assignment."""
+    held = _effective(access)
+    if held.empty:
+        return None
+    keys = pd.DataFrame({"rank": held["privilege_rank"].to_numpy(), "prod": held["is_production"].to_numpy(),
+                         "gone": held["entra_state"].isin(["disabled", "deleted"]).to_numpy(),
+                         "guest": held["user_type"].astype(object).str.lower().eq("guest").to_numpy(),
+                         "direct": (held["path_kind"] == "direct_user").to_numpy(),
+                         "who": person(held).to_numpy()})
+    keys = keys[keys["who"].notna()]
+    best = keys.sort_values(["rank", "prod", "gone", "guest", "direct", "who"],
+                            ascending=[False, False, False, False, False, True])
+    return str(best["who"].iloc[0]) if len(best) else None
+
+
+def _hops(row: dict) -> list[tuple[str, str]]:
+    """(node label, node kind) of a path, from the person to the permission set."""
+    kind, who = row["path_kind"], row["user_principal_name"] or row["idc_user_name"]
+    ps = (f"set {row['permission_set_name'] or row['permission_set_arn']} ({row['privilege']})", "set")
+    account = (f"account {row['account_name'] or row['account_id']}", "account")
+    principal = row["idc_principal_name"] or row["idc_principal_id"]
+    idc = (f"IdC group {principal}", "idc") if row["idc_principal_type"] == "GROUP" else \
+        (f"IdC user {principal}", "idc")
+    if kind == "orphaned":
+        return [(f"deleted principal {row['idc_principal_id']}", "gone"), account, ps]
+    hops = [(f"{who}", "person")] if who else []
+    if kind == "nested_group":
+        hops.append((f"Entra group {row['nested_group_name'] or row['nested_group_id']} (nested)", "entra"))
+    if kind in ("group", "nested_group"):
+        hops.append((f"Entra group {row['entra_group_name'] or row['entra_group_id']}", "entra"))
+    if kind == "idc_only" and row["idc_principal_type"] == "GROUP" and row["idc_user_name"]:
+        hops.append((f"IdC user {row['idc_user_name']}", "idc"))
+    return hops + [idc, account, ps]
+
+
+NODE_COLOURS = {"person": "#495057", "entra": "#1971c2", "idc": "#f08c00", "account": "#2f9e44", "set": "#c92a2a",
+                "gone": "#adb5bd"}
+
+
+def sankey_figure(access: pd.DataFrame, account: str = "", group: str = "", user: str = "",
+                  max_people: int = SANKEY_PEOPLE) -> go.Figure | str:
+    """Every path of the filtered access, hop by hop: Entra user → Entra group (→ nested group) → Identity Center
+    principal → account → permission set. Grey links do not work in AWS (nested groups, users not provisioned).
+    Without a filter: the person of the riskiest path."""
+    chosen = _filters(account, group, user)
+    if not any(chosen.values()):
+        chosen["user"] = riskiest_user(access)
+        if chosen["user"] is None:
+            return Text("No effective access to draw.")
+    rows = who_can_reach(access, **chosen, effective=False)
+    if rows.empty:
+        return Text(f"No access{_said(**{k: v or '' for k, v in chosen.items()})}.")
+    who = person(rows).fillna("(no user)")
+    ranking = rows.assign(_who=who).groupby("_who")["privilege_rank"].max().sort_values(ascending=False, kind="stable")
+    capped = ""
+    if len(ranking) > max_people:
+        rows = rows[who.isin(ranking.index[:max_people]).to_numpy()]
+        capped = f" — the {max_people} most privileged of {len(ranking)} people"
+    nodes: dict[str, int] = {}
+    kinds: list[str] = []
+    links: dict[tuple[int, int, bool], int] = {}  # (from, to, works in AWS) -> paths: grey flows stay apart
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
+    for row in records:
+        hops = _hops(row)
+        for label, kind in hops:
+            if label not in nodes:
+                nodes[label] = len(nodes)
+                kinds.append(kind)
+        for (a, _), (b, _) in zip(hops, hops[1:]):
+            key = (nodes[a], nodes[b], bool(row["effective"]))
+            links[key] = links.get(key, 0) + 1
+    source, target, works = zip(*links) if links else ((), (), ())
+    figure = go.Figure(go.Sankey(
+        arrangement="snap",
+        node=dict(label=list(nodes), color=[NODE_COLOURS[k] for k in kinds], pad=10, thickness=14),
+        link=dict(source=list(source), target=list(target), value=list(links.values()),
+                  color=["rgba(25,113,194,0.35)" if w else "rgba(134,142,150,0.45)" for w in works])))
+    tallest = max(kinds.count(k) for k in set(kinds))  # the column with most nodes sets the height
+    subject = ", ".join(f"{k} {v}" for k, v in chosen.items() if v)
+    riskiest = " (the riskiest path's person)" if not any((account, group, user)) else ""
+    figure.update_layout(title=f"Access paths of {subject}{riskiest}{capped}; grey: does not work in AWS",
+                         height=max(360, 24 * tallest + 120), margin=dict(t=60, b=20))
+    return figure
+
+
+# ----------------------------------------------------------------------------------------------- tables
+
+
+def permission_set_risk(data, access: pd.DataFrame, max_session_hours: float) -> pd.DataFrame:
+    """Every permission set, riskiest first: privilege and why, boundary, session, and how many people and
+    accounts hold it through effective paths (sets assigned nowhere show 0)."""
+    sets = permission_set_levels(data)
+    held = _effective(access)
+    held = held.assign(_who=person(held))
+    counts = held.groupby(held["permission_set_arn"].astype(object)).agg(
+        people=("_who", "nunique"), accounts=("account_id", "nunique"))
+    prod = held[held["is_production"].to_numpy(dtype=bool)]
+    prod_accounts = prod.groupby(prod["permission_set_arn"].astype(object))["account_id"].nunique()
+    arns = sets["permissionSetArn"]
+    frame = pd.DataFrame({
+        "permission set": sets["name"], "privilege": sets["privilege"],
+        "why": sets["reasons"].map(lambda r: "; ".join(r) if isinstance(r, (list, np.ndarray)) else str(r or "")),
+        "boundary": sets["boundary"].fillna("none"), "session": sets["session_duration"].fillna(""),
+        "session over the maximum": sets["session_hours"].gt(max_session_hours).map({True: "yes", False: ""}),
+        "people": arns.map(counts["people"]).fillna(0).astype(int),
+        "accounts": arns.map(counts["accounts"]).fillna(0).astype(int),
+        "production accounts": arns.map(prod_accounts).fillna(0).astype(int),
+        "_rank": sets["privilege_rank"]})
+    frame = frame.sort_values(["_rank", "people", "permission set"], ascending=[False, False, True])
+    return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def _via(row: dict) -> str:
+    kind = row["path_kind"]
+    if kind == "group":
+        return f"group {row['entra_group_name']}"
+    if kind == "nested_group":
+        return f"{row['nested_group_name']} nested in {row['entra_group_name']}"
+    if kind == "direct_user":
+        return "direct assignment"
+    if kind == "idc_only":
+        return f"Identity Center only: {str(row['idc_principal_type']).lower()} {row['idc_principal_name']}"
+    return f"orphaned: principal {row['idc_principal_id']} no longer exists"
+
+
+def access_table(access: pd.DataFrame, account: str = "", group: str = "", user: str = "",
+                 limit: int = TABLE_ROWS) -> pd.DataFrame | str:
+    """The filtered access, riskiest first (production, privilege), including paths that do not work in AWS;
+    at most `limit` rows (the whole table is written to review/access.csv)."""
+    rows = who_can_reach(access, **_filters(account, group, user), effective=False)
+    if rows.empty:
+        return Text(f"No access{_said(account, group, user)}.")
+    rows = rows.assign(_who=person(rows)).sort_values(["is_production", "privilege_rank", "_who", "account_name"],
+                                                      ascending=[False, False, True, True], kind="stable")
+    records = rows.head(limit).astype(object).where(rows.head(limit).notna(), None).to_dict("records")
+    return pd.DataFrame([{
+        "person": r["_who"], "name": r["user_display_name"], "Entra state": r["entra_state"],
+        "type": r["user_type"], "via": _via(r), "account": r["account_name"] or r["account_id"],
+        "production": "yes" if r["is_production"] else "", "permission set": r["permission_set_name"],
+        "privilege": r["privilege"], "works in AWS": "yes" if r["effective"] else "no",
+        "path_id": r["path_id"]} for r in records])
+
+
+def access_findings(results: CheckResults, access: pd.DataFrame, account: str = "", group: str = "",
+                    user: str = "") -> pd.DataFrame:
+    """The access checks with their findings; with a filter, only the findings about the people, groups and
+    permission sets of the filtered access (and the checks that passed or could not run)."""
+    table = validation.area_table(results, "access")
+    if not any((account, group, user)):
+        return table
+    rows = who_can_reach(access, **_filters(account, group, user), effective=False)
+    subjects = {f"user:{p}" for p in person(rows).dropna()}
+    subjects |= {f"group:{g}" for column in ("entra_group_name", "nested_group_name", "idc_principal_name")
+                 for g in rows[column].dropna().astype(object)}
+    subjects |= {f"permission_set:{p}" for p in rows["permission_set_name"].dropna().astype(object)}
+    keep = table["subject"].eq("") | table["subject"].isin(subjects) | table["subject"].str.startswith("app:")
+    return table[keep].reset_index(drop=True)
+
+
+def write_review_outputs(access: pd.DataFrame, results: CheckResults, snapshot, run_dir, scope: str,
+                         owners: dict | None = None) -> pd.DataFrame:
+    """Reviewer packs (one workbook per reviewer of `scope`) with access and findings as CSV + JSON into
+    run_dir/review, and the access findings into run_dir/access-findings.*. Packs cover all access, whatever
+    the notebook's filters."""
+    from idbridge.review import snapshot_meta, write_review_packs
+    from idbridge.validate import write_findings
+
+    run_dir = Path(run_dir)
+    packs = write_review_packs(access, results.findings_frame(), run_dir / "review", scope, owners,
+                               snapshot_meta(snapshot))
+    written = [(p, "reviewer pack: fill Decision (Keep / Remove), send it back") for p in packs]
+    written += [(run_dir / "review" / f"{stem}.{ext}", what) for stem, what in
+                (("access", "the access table"), ("findings", "the access findings")) for ext in ("csv", "json")]
+    findings = write_findings(results, run_dir, "access-findings")
+    written += [(p, "access findings (for SIEMs)") for p in findings.values()]
+    return pd.DataFrame([{"file": str(p.relative_to(run_dir)) if p.is_relative_to(run_dir) else str(p), "what": w}
+                         for p, w in written])
+

@@ -1,0 +1,124 @@
+"""The access review and sign-in reports on the demo snapshot: each figure carries data, each table what the
+notebook promises, filters narrow them."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+
+from idbridge import signins
+from idbridge.checks.settings import settings_for
+from idbridge.model.access import build_access
+from idbridge.report import access as report
+from idbridge.report import decisions
+from idbridge.report import signins as signin_report
+from idbridge.validate import ACCESS_AREAS, evaluate
+
+
+@pytest.fixture(scope="module")
+def demo(demo_snapshot):
+    settings = settings_for(demo_snapshot.params, demo_snapshot.manifest["collected_at"])
+    access = build_access(demo_snapshot, settings)
+    results = evaluate(demo_snapshot, demo_snapshot.params, ACCESS_AREAS)
+    return demo_snapshot, settings, access, results
+
+
+def test_executive_summary_counts(demo):
+    _, _, access, results = demo
+    summary = report.executive_summary(access, results).set_index("what")["count"]
+    assert summary["People with AWS access"] > 100
+    assert summary["Admins"] >= summary["Production admins"] > 0
+    assert summary["Guests with access"] == 2
+    assert summary["Disabled or deleted in Entra, still holding access"] == 2
+    assert summary["Findings: high"] == int((results.findings_frame()["severity"] == "high").sum())
+    top = report.top_risks(results)
+    assert top["severity"].iloc[0] == "high" and len(top) <= 12
+    assert len(report.first_actions(results))
+
+
+def test_heatmaps_are_capped_and_coloured_by_privilege(demo):
+    _, _, access, _ = demo
+    people = report.heatmap_figure(access, "user")
+    heat = people.data[0]
+    assert isinstance(heat, go.Heatmap) and len(heat.y) == report.HEATMAP_ROWS
+    assert "the 60 most privileged of" in people.layout.title.text
+    assert heat.z[0].max() == 4, "the most privileged first"
+    groups = report.heatmap_figure(access, "group")
+    assert "AWS-Prod-Admins" in groups.data[0].y and "most privileged" not in groups.layout.title.text
+    one = report.heatmap_figure(access, "user", user="sanne.devries@northwind-analytics.com")
+    assert list(one.data[0].y) == ["sanne.devries@northwind-analytics.com"] and "filtered to user" in \
+        one.layout.title.text
+    assert report.heatmap_figure(access, "user", user="nobody@example.com").startswith("No effective access")
+
+
+def test_sankey_follows_every_hop(demo):
+    _, _, access, _ = demo
+    riskiest = report.sankey_figure(access)
+    assert "sanne.devries@northwind-analytics.com" in riskiest.layout.title.text
+    labels = set(riskiest.data[0].node.label)
+    assert {"IdC user sanne.devries@northwind-analytics.com", "account insights-prod",
+            "set AdministratorAccess (admin)", "Entra group AWS-Developers"} <= labels
+    nested = report.sankey_figure(access, group="AWS-Data-ReadOnly")
+    assert any(label.endswith("(nested)") for label in nested.data[0].node.label)
+    assert "rgba(134,142,150,0.45)" in nested.data[0].link.color, "paths that do not work in AWS are grey"
+    capped = report.sankey_figure(access, account="data-prod", max_people=10)
+    assert "the 10 most privileged of" in capped.layout.title.text
+
+
+def test_permission_sets_access_table_and_findings(demo):
+    snapshot, _, access, results = demo
+    sets = report.permission_set_risk(snapshot, access, 8).set_index("permission set")
+    assert sets.loc["SupportUser", "people"] == 0, "a set assigned nowhere is listed too"
+    assert sets.loc["DataEngineer", "session over the maximum"] == "yes"
+    assert sets.index[0] in ("AdministratorAccess", "DeveloperSandbox")
+    table = report.access_table(access, group="AWS-Data-ReadOnly")
+    assert set(table["works in AWS"]) == {"yes", "no"} and table["path_id"].is_unique
+    assert len(report.access_table(access)) == report.TABLE_ROWS
+    findings = report.access_findings(results, access, user="sanne.devries@northwind-analytics.com")
+    subjects = set(findings["subject"]) - {""}
+    assert "user:sanne.devries@northwind-analytics.com" in subjects
+    assert not any(s.startswith("user:") and "sanne" not in s for s in subjects)
+
+
+def test_review_outputs_are_written(demo, tmp_path):
+    snapshot, _, access, results = demo
+    files = report.write_review_outputs(access, results, snapshot, tmp_path, "group_owner")
+    assert all((tmp_path / f).exists() for f in files["file"])
+    assert any(f.startswith("review/review-") for f in files["file"]) and "access-findings.json" in set(files["file"])
+    assert (tmp_path / "review" / "access.csv").exists()
+
+
+def test_signin_figures_and_tables(demo):
+    snapshot, settings, access, _ = demo
+    act = signins.activity(snapshot, settings)
+    timeline = signin_report.timeline_figure(act)
+    assert {bar.name for bar in timeline.data} >= {signins.BOTH, signins.ENTRA_FAILED, signins.REFUSED}
+    assert sum(sum(bar.y) for bar in timeline.data) == len(act.correlation)
+    results = signin_report.results_figure(act)
+    assert sum(sum(bar.y) for bar in results.data) == len(act.entra) + len(act.aws)
+    table = signin_report.correlation_table(act)
+    assert table["what happened"].iloc[0] != signins.BOTH, "problems first"
+    mateus = table[table["user"] == "mateus.ferreira@northwind-analytics.com"]
+    assert (mateus["what happened"] == signins.REFUSED).any()
+    failures = signin_report.failures_table(act)
+    assert failures["what happened"].str.contains("AADSTS50126: wrong user name or password").any()
+    overview = signin_report.overview(act).set_index("what")["count"]
+    assert overview["Entra: sign-ins to the AWS app"] == str(len(act.entra))
+
+    scoped = signin_report.scope(access, group="AWS-Prod-Admins")
+    assert signin_report.scope(access) is None
+    people = signin_report.people(snapshot, settings, access, act)
+    shown = signin_report.people_table(people, scoped)
+    assert 0 < len(shown) < len(people)
+    assert len(signin_report.correlation_table(act, scoped)) < len(table)
+    stale = signin_report.stale_table(people, settings.checks.stale_after_days)
+    assert "charlotte.pemberton-hale@northwind-analytics.com" in set(stale["person"])
+    assert set(signin_report.sources(snapshot)["status"]) == {"complete"}
+
+
+def test_an_empty_plan_says_so():
+    from idbridge.runbooks.plan import Plan
+
+    plan = Plan("review-removals")
+    assert decisions.plan_table(plan).startswith("**No removals**")
+    assert decisions.apply_removals(plan, True, True) == "Nothing to apply."
