@@ -177,6 +177,46 @@ def validate_command(params_file: Path, snapshot_dir: Path, out: Path | None) ->
     sys.exit(exit_code(results, params.fail_on))
 
 
+@cli.command("run")
+@click.option("-p", "--params", "params_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Engagement parameters file (YAML).")
+@click.option("--only", default=None, metavar="NOTEBOOKS",
+              help="Run only these notebooks, comma-separated numbers or names (e.g. 10,30).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run folder (default <run_root>/<engagement>/<UTC time>).")
+def run_command(params_file: Path, only: str | None, out: Path | None) -> None:
+    """Run the kit's notebooks headless into a run folder: snapshot, executed notebooks, HTML reports, findings,
+    index.html. Exits 0 fine, 1 findings at or above fail_on, 2 bad parameters or input, 3 a source not
+    collected (the log says which)."""
+    import logging
+
+    from idbridge.run import run_kit
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("idbridge").setLevel(logging.INFO)
+    result = run_kit(params_file, only=only, out=out)
+    click.echo(f"Report: {result.index}")
+    sys.exit(result.exit_code)
+
+
+@cli.command("diff")
+@click.argument("snapshot_a", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("snapshot_b", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("-p", "--params", "params_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Evaluate the checks with these parameters (default: those SNAPSHOT_B was collected with).")
+def diff_command(snapshot_a: Path, snapshot_b: Path, params_file: Path | None) -> None:
+    """What changed from SNAPSHOT_A to SNAPSHOT_B (snapshot or run folders): access gained and lost, new
+    administrators, account assignments, findings new and resolved."""
+    from idbridge.history import snapshot_of
+    from idbridge.history_diff import diff_snapshots, format_text
+    from idbridge.parameters import load_parameters
+    from idbridge.snapshot import Snapshot
+
+    params = load_parameters(params_file) if params_file else None
+    diff = diff_snapshots(Snapshot(snapshot_of(snapshot_a)), Snapshot(snapshot_of(snapshot_b)), params)
+    click.echo(format_text(diff), nl=False)
+
+
 @cli.group()
 def checks() -> None:
     """The check catalogue."""

@@ -1,0 +1,179 @@
+"""`idbridge run`: the kit headless into a run folder, and the exit codes a scheduler acts on.
+
+`kit_run` is the demo (setup runbooks on the `empty` sandbox, then the review notebooks on `demo`) with a secret
+planted in the environment-referenced parameters. It takes a minute and a half, so it runs once per test
+session, whichever xdist worker asks first; the HTML, secret and history tests read the same folder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from idbridge.cli import main
+from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK
+from idbridge.paths import NOTEBOOKS_DIR
+from idbridge.run import STEPS, run_kit
+
+SECRET_VARIABLE = "IDBRIDGE_TEST_SECRET"
+ENGAGEMENT = "kit-test"
+
+
+def _shared_root(tmp_path_factory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def kit_run(tmp_path_factory) -> dict:
+    """{run_dir, setup_dir, run_root, secret, scim_token, exit_code, setup_exit_code, seconds} of the one demo
+    run of this session (built under a file lock by the first worker that needs it)."""
+    root = _shared_root(tmp_path_factory)
+    with open(root / "idbridge-kit-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        record = root / "idbridge-kit-run.json"
+        if not record.exists():
+            record.write_text(json.dumps(_build_kit_run(root / "idbridge-kit-run")), encoding="utf-8")
+        return json.loads(record.read_text(encoding="utf-8"))
+
+
+def _build_kit_run(base: Path) -> dict:
+    import time
+
+    from idbridge.demo import demo_run
+    from idbridge.sandbox import derived
+    from idbridge.sandbox.scenario import load_scenario, resolve_scenario_path
+
+    secret = "planted-" + secrets.token_hex(16)
+    os.environ[SECRET_VARIABLE] = secret  # the kernels inherit it, as they would a real credential's
+    started = time.monotonic()
+    try:
+        result = demo_run("demo", base / "runs" / ENGAGEMENT / "20260101T000000Z",
+                          parameters={"run_root": str(base / "runs"), "engagement": ENGAGEMENT,
+                                      "graph": {"certificate_password": f"env:{SECRET_VARIABLE}"}})
+    finally:
+        os.environ.pop(SECRET_VARIABLE, None)
+    setup = result.related[0] if result.related else None
+    return {"run_dir": str(result.run_dir), "setup_dir": str(setup.run_dir) if setup else None,
+            "run_root": str(base / "runs"), "secret": secret,
+            "scim_token": derived.scim_token(load_scenario(resolve_scenario_path("empty"))),
+            "exit_code": result.exit_code, "setup_exit_code": setup.exit_code if setup else None,
+            "failed": [f"{r.name}: {r.error}" for run in [result, *result.related] for r in run.notebooks
+                       if not r.ok],
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    return kit_run(tmp_path_factory)
+
+
+# ------------------------------------------------------------------------------------------ registry, no kernel
+def test_every_notebook_of_the_kit_is_in_the_run_registry():
+    numbers = {step.number for step in STEPS}
+    for path in NOTEBOOKS_DIR.glob("*.ipynb"):
+        assert path.name[:2] in numbers, f"{path.name}: add it to idbridge.run.STEPS so that `idbridge run` runs it"
+
+
+def test_bad_parameters_exit_2_naming_the_file(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("engagement: x\ngraph:\n  tenant_id: not-a-guid\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "-p", str(bad), "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == EXIT_BAD_INPUT
+    assert "bad.yaml" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists(), "nothing runs on bad parameters"
+
+
+def test_missing_secret_variable_exits_2_naming_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("IDBRIDGE_NOT_SET", raising=False)
+    params = tmp_path / "p.yaml"
+    params.write_text("engagement: x\ngraph:\n  tenant_id: 3c8e5b1a-7d2f-4e96-a0b4-5f19c27d8e63\n"
+                      "  certificate_password: env:IDBRIDGE_NOT_SET\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "-p", str(params), "--out", str(tmp_path / "run")])
+    assert exit_info.value.code == EXIT_BAD_INPUT
+    assert "IDBRIDGE_NOT_SET" in capsys.readouterr().err
+
+
+def test_unknown_notebook_in_only_exits_2(tmp_path, capsys):
+    params = tmp_path / "p.yaml"
+    params.write_text("engagement: x\ngraph:\n  tenant_id: 3c8e5b1a-7d2f-4e96-a0b4-5f19c27d8e63\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "-p", str(params), "--only", "99_nothing"])
+    assert exit_info.value.code == EXIT_BAD_INPUT
+    assert "99_nothing" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------- the kit run
+@pytest.mark.notebook
+def test_the_kit_run_folder_holds_the_audit_record(kit):
+    assert not kit["failed"], kit["failed"]
+    run = Path(kit["run_dir"])
+    assert run.parent.name == ENGAGEMENT
+    for name in ("index.html", "findings.json", "findings.csv", "run.json", "run.log", "parameters.yaml",
+                 "snapshot/manifest.json", "notebooks/10_validate_integration.ipynb",
+                 "reports/10_validate_integration.html", "notebooks/30_changes.ipynb", "reports/30_changes.html"):
+        assert (run / name).exists(), name
+    record = json.loads((run / "run.json").read_text())
+    index = (run / "index.html").read_text()
+    for notebook in record["notebooks"]:
+        assert notebook["ok"], notebook
+        assert f"href='{notebook['report']}'" in index and (run / notebook["report"]).exists()
+    assert "href='setup/index.html'" in index
+    setup = Path(kit["setup_dir"])
+    setup_record = json.loads((setup / "run.json").read_text())
+    assert [n["name"][:2] for n in setup_record["notebooks"]] == ["01", "02", "03", "10"]
+    assert all(n["ok"] for n in setup_record["notebooks"]), setup_record["notebooks"]
+
+
+@pytest.mark.notebook
+def test_planted_high_findings_exit_1_and_the_log_says_which(kit):
+    run = Path(kit["run_dir"])
+    assert kit["exit_code"] == EXIT_FINDINGS
+    findings = json.loads((run / "findings.json").read_text())
+    assert {"saml.certificate_expiry", "scim.nested_group_only"} <= {f["check_id"] for f in findings}
+    log = (run / "run.log").read_text()
+    assert "exit 1 (findings at or above fail_on)" in log and "saml.certificate_expiry" in log
+
+
+@pytest.mark.notebook
+def test_the_same_snapshot_exits_0_when_nothing_reaches_fail_on(kit, tmp_path):
+    # A run folder that already holds a snapshot is not collected again: the reports are made from it.
+    run = tmp_path / "run"
+    shutil.copytree(Path(kit["run_dir"]) / "snapshot", run / "snapshot")
+    document = yaml.safe_load((Path(kit["run_dir"]) / "parameters.yaml").read_text())
+    document.update(fail_on="never", run_root=str(tmp_path / "elsewhere"))
+    document["graph"].pop("certificate_password")
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(document), encoding="utf-8")
+    result = run_kit(params, only="30", out=run)
+    assert result.exit_code == EXIT_OK, result.reasons
+    assert [r.name for r in result.notebooks] == ["30_changes"] and result.notebooks[0].ok
+
+
+@pytest.mark.notebook
+def test_a_source_not_collected_exits_3_and_the_log_names_it(tmp_path, capsys):
+    from idbridge.sandbox.faults import parse_fault_spec
+
+    from idbridge.sandbox.server import Sandbox
+
+    box = Sandbox.from_file("empty", faults=parse_fault_spec("deny=signIns"))
+    box.start()
+    try:
+        params = box.write_parameters(tmp_path / "p.yaml")
+        with pytest.raises(SystemExit) as exit_info:
+            main(["run", "-p", str(params), "--only", "30", "--out", str(tmp_path / "run")])
+    finally:
+        box.stop()
+    assert exit_info.value.code == EXIT_NOT_COLLECTED
+    log = (tmp_path / "run" / "run.log").read_text()
+    assert "entra.sign_ins not collected" in log
+    assert "exit 3" in log
+    assert "Report: " in capsys.readouterr().out
