@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox_support import ROOT, forget_sandbox, running_sandbox, sandbox_parameters  # noqa: F401
+from sandbox_support import ROOT, collected_snapshot, forget_sandbox, running_sandbox, sandbox_parameters  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +19,4 @@ def demo_sandbox():
 @pytest.fixture(scope="session")
 def demo_snapshot(tmp_path_factory):
     """One collection of the demo scenario per test process, for checks and reports to read offline."""
-    from idbridge.collect.run import collect
-    from idbridge.snapshot import Snapshot
-
-    box = running_sandbox("demo")
-    try:
-        params = sandbox_parameters(box)
-        path = collect(params, tmp_path_factory.mktemp("demo") / "snapshot")
-    finally:
-        box.stop()
-        forget_sandbox()
-    snapshot = Snapshot(path)
-    snapshot.params = params  # the parameters it was collected with, for check settings
-    snapshot.scenario = box.scenario
-    return snapshot
+    return collected_snapshot("demo", tmp_path_factory.mktemp("demo"))

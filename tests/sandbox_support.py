@@ -31,3 +31,21 @@ def sandbox_parameters(box: Sandbox, **overrides) -> Parameters:
     for key, value in overrides.items():
         document[key] = {**document.get(key, {}), **value} if isinstance(value, dict) else value
     return Parameters.model_validate(document)
+
+
+def collected_snapshot(scenario: str, folder: Path):
+    """Start the scenario's sandbox, collect it into `folder`/snapshot, stop; the Snapshot carries the parameters
+    it was collected with (`.params`, for check settings) and the scenario (`.scenario`, for planted faults)."""
+    from idbridge.collect.run import collect
+    from idbridge.snapshot import Snapshot
+
+    box = running_sandbox(scenario)
+    try:
+        params = sandbox_parameters(box)
+        path = collect(params, folder / "snapshot")
+    finally:
+        box.stop()
+        forget_sandbox()
+    snapshot = Snapshot(path)
+    snapshot.params, snapshot.scenario = params, box.scenario
+    return snapshot

@@ -7,7 +7,7 @@ sandbox writes that pair into the parameters, as a consultant would record it.""
 from __future__ import annotations
 
 import pytest
-from sandbox_support import forget_sandbox, running_sandbox, sandbox_parameters
+from sandbox_support import collected_snapshot
 
 from idbridge.checks import load_all
 from idbridge.checks.runner import run_checks
@@ -19,19 +19,7 @@ DEMO_PAIR = ("AdministratorAccess", "SecurityAudit")
 
 @pytest.fixture(scope="module")
 def broken_snapshot(tmp_path_factory):
-    from idbridge.collect.run import collect
-    from idbridge.snapshot import Snapshot
-
-    box = running_sandbox("broken-provisioning")
-    try:
-        params = sandbox_parameters(box)
-        path = collect(params, tmp_path_factory.mktemp("broken-access") / "snapshot")
-    finally:
-        box.stop()
-        forget_sandbox()
-    snapshot = Snapshot(path)
-    snapshot.params, snapshot.scenario = params, box.scenario
-    return snapshot
+    return collected_snapshot("broken-provisioning", tmp_path_factory.mktemp("broken-access"))
 
 
 def evaluate(snapshot, pairs=None):

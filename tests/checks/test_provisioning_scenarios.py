@@ -4,7 +4,7 @@ their findings are exactly the faults planted for those areas (check id + subjec
 from __future__ import annotations
 
 import pytest
-from sandbox_support import forget_sandbox, running_sandbox, sandbox_parameters
+from sandbox_support import collected_snapshot
 
 from idbridge.checks import load_all
 from idbridge.checks.runner import run_checks
@@ -16,19 +16,7 @@ AREAS = ["provisioning", "reconcile", "scim", "aws"]
 
 @pytest.fixture(scope="module")
 def broken_snapshot(tmp_path_factory):
-    from idbridge.collect.run import collect
-    from idbridge.snapshot import Snapshot
-
-    box = running_sandbox("broken-provisioning")
-    try:
-        params = sandbox_parameters(box)
-        path = collect(params, tmp_path_factory.mktemp("broken") / "snapshot")
-    finally:
-        box.stop()
-        forget_sandbox()
-    snapshot = Snapshot(path)
-    snapshot.params, snapshot.scenario = params, box.scenario
-    return snapshot
+    return collected_snapshot("broken-provisioning", tmp_path_factory.mktemp("broken"))
 
 
 def evaluate(snapshot):
