@@ -407,6 +407,8 @@ class Scenario(Strict):
     engagement: EngagementFacts = Field(default_factory=EngagementFacts)
     faults: list[PlantedFault] = Field(default_factory=list)
     _accounts_by_ref: dict[str, Account] | None = PrivateAttr(default=None)
+    _users_by_upn: dict[str, EntraUser] | None = PrivateAttr(default=None)
+    _sign_ins_by_user: dict[str, list[EntraSignIn]] | None = PrivateAttr(default=None)
 
     # -- lookups used by seeders
 
@@ -418,6 +420,21 @@ class Scenario(Strict):
             for account in reversed(self.aws.accounts):
                 self._accounts_by_ref[account.id] = account
         return self._accounts_by_ref.get(ref)
+
+    def user_by_upn(self, upn: str) -> EntraUser | None:
+        """Case-insensitive; the index is built once (seeding looks users up per sign-in event)."""
+        if self._users_by_upn is None:
+            self._users_by_upn = {}
+            for user in reversed(self.entra.users):
+                self._users_by_upn[user.upn.lower()] = user
+        return self._users_by_upn.get(upn.lower())
+
+    def entra_sign_ins_of(self, upn: str) -> list[EntraSignIn]:
+        if self._sign_ins_by_user is None:
+            self._sign_ins_by_user = {}
+            for event in self.entra.sign_ins:
+                self._sign_ins_by_user.setdefault(event.user.lower(), []).append(event)
+        return self._sign_ins_by_user.get(upn.lower(), [])
 
     @property
     def instance_account(self) -> str:

@@ -26,10 +26,10 @@ CONSOLE = "AWS Internal"
 
 def idc_user_name(scenario: Scenario, ref: str) -> str:
     """A scenario user reference (Entra UPN or Identity Center user name) -> the Identity Center UserName."""
-    for user in scenario.entra.users:
-        if user.upn.lower() == ref.lower():
-            return (user.idc.user_name if user.idc and user.idc.user_name else None) or user.upn
-    return ref
+    user = scenario.user_by_upn(ref)
+    if user is None:
+        return ref
+    return (user.idc.user_name if user.idc and user.idc.user_name else None) or user.upn
 
 
 def _portal_user(scenario: Scenario, user_name: str) -> Json:

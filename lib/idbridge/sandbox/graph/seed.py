@@ -111,7 +111,7 @@ class _Seeder:
 
     def sign_in_activity(self, u: EntraUser) -> Json:
         """Interactive = the scenario's last_sign_in, else its newest sign-in event; successful = newest success."""
-        events = [e for e in self.s.entra.sign_ins if e.user.lower() == u.upn.lower()]
+        events = self.s.entra_sign_ins_of(u.upn)
         interactive = [self.t(e.at) for e in events]
         successful = [self.t(e.at) for e in events if e.status == "success"]
         if u.last_sign_in:
