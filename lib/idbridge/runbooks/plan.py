@@ -84,22 +84,37 @@ def apply_plan(plan: Plan, appliers: dict[str, Applier], *, apply: bool, allow_r
     may depend on it; running again re-plans from what was written."""
     outcomes: list[Outcome] = []
     for change in plan.changes:
-        if not apply:
-            outcomes.append(Outcome(change, "planned", "dry run: set apply: true to write"))
-            continue
-        if change.action == "delete" and not allow_removals:
-            outcomes.append(Outcome(change, "blocked", "a removal: set allow_removals: true to let it happen"))
+        held = _held_back(change, apply, allow_removals)
+        if held:
+            outcomes.append(held)
             continue
         try:
             result = appliers[change.kind](change) or {}
         except Exception as exc:
-            outcomes.append(Outcome(change, "failed", f"{type(exc).__name__}: {exc}"))
-            _log(change_log, plan.step, change, "failed", {"error": str(exc)})
-            log.error("%s %s %s failed: %s", change.action, change.kind, change.key, exc)
+            outcomes.append(_failed(plan, change, exc, change_log))
             break
-        outcomes.append(Outcome(change, "applied"))
-        _log(change_log, plan.step, change, "applied", result)
+        outcomes.append(_applied(plan, change, result, change_log))
     return outcomes
+
+
+def _held_back(change: Change, apply: bool, allow_removals: bool) -> Outcome | None:
+    """The rules every apply follows: dry run unless asked, removals only when allowed."""
+    if not apply:
+        return Outcome(change, "planned", "dry run: set apply: true to write")
+    if change.action == "delete" and not allow_removals:
+        return Outcome(change, "blocked", "a removal: set allow_removals: true to let it happen")
+    return None
+
+
+def _failed(plan: Plan, change: Change, exc: Exception, change_log: str | Path | None) -> Outcome:
+    _log(change_log, plan.step, change, "failed", {"error": str(exc)})
+    log.error("%s %s %s failed: %s", change.action, change.kind, change.key, exc)
+    return Outcome(change, "failed", f"{type(exc).__name__}: {exc}")
+
+
+def _applied(plan: Plan, change: Change, result: dict, change_log: str | Path | None) -> Outcome:
+    _log(change_log, plan.step, change, "applied", result)
+    return Outcome(change, "applied")
 
 
 def _log(change_log: str | Path | None, step: str, change: Change, status: str, result: dict) -> None:
@@ -128,24 +143,18 @@ async def apply_plan_async(plan: Plan, appliers: dict[str, Callable[[Change], An
 
     outcomes: list[Outcome] = []
     for change in plan.changes:
-        if not apply:
-            outcomes.append(Outcome(change, "planned", "dry run: set apply: true to write"))
-            continue
-        if change.action == "delete" and not allow_removals:
-            outcomes.append(Outcome(change, "blocked", "a removal: set allow_removals: true to let it happen"))
+        held = _held_back(change, apply, allow_removals)
+        if held:
+            outcomes.append(held)
             continue
         try:
             result = appliers[change.kind](change)
             if inspect.isawaitable(result):
                 result = await result
-            result = result or {}
         except Exception as exc:
-            outcomes.append(Outcome(change, "failed", f"{type(exc).__name__}: {exc}"))
-            _log(change_log, plan.step, change, "failed", {"error": str(exc)})
-            log.error("%s %s %s failed: %s", change.action, change.kind, change.key, exc)
+            outcomes.append(_failed(plan, change, exc, change_log))
             break
-        outcomes.append(Outcome(change, "applied"))
-        _log(change_log, plan.step, change, "applied", result)
+        outcomes.append(_applied(plan, change, result or {}, change_log))
     return outcomes
 
 
