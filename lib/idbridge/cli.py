@@ -190,7 +190,7 @@ def run_command(params_file: Path, only: str | None, out: Path | None) -> None:
     collected (the log says which)."""
     import logging
 
-    from idbridge.run import run_kit
+    from idbridge.kit.run import run_kit
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("idbridge").setLevel(logging.INFO)

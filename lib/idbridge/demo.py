@@ -22,8 +22,8 @@ import yaml
 from idbridge.errors import IdbridgeError
 from idbridge.parameters import Parameters
 from idbridge.paths import NOTEBOOKS_DIR
-from idbridge.run import RunResult, new_run_dir, run_kit, select
-from idbridge.runner import KernelPool
+from idbridge.kit.run import RunResult, new_run_dir, run_kit, select
+from idbridge.kit.execute import KernelPool
 from idbridge.sandbox.server import Sandbox
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import pkgutil
 
 from idbridge.checks.base import REGISTRY, Check
 
-_FRAMEWORK = {"base", "runner", "docs", "common", "settings"}
+_FRAMEWORK = {"base", "runner", "docs", "common", "settings", "evaluate", "artifact"}
 
 
 def load_all() -> dict[str, Check]:

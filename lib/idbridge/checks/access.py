@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 import pandas as pd
 
-from idbridge.checks.base import Hit, check
+from idbridge.checks.base import Hit, NotApplicable, check
 from idbridge.model.access import TABLES as ACCESS_TABLES
 from idbridge.model.access import access_model
 from idbridge.model.access_activity import person_activity
@@ -451,7 +451,7 @@ def unused_permission_set(data, settings) -> Iterator[Hit]:
 def sod_conflict(data, settings) -> Iterator[Hit]:
     pairs = [(str(a), str(b)) for a, b in settings.checks.sod_conflicts or []]
     if not pairs:
-        raise NotCollected("parameters checks.sod_conflicts", "no pair of incompatible permission sets declared")
+        raise NotApplicable("no pair of incompatible permission sets declared (checks.sod_conflicts)")
     names = access_model(data, settings).access["permission_set_name"]
     found = []
     for first, second in pairs:

@@ -52,6 +52,16 @@ class Finding:
     references: tuple[str, ...]
 
 
+class NotApplicable(Exception):
+    """Raised by a check when there is nothing configured for it to check (e.g. no incompatible pairs declared,
+    no token date recorded): the outcome is not_applicable with this reason, never a pass and never "not
+    collected" — the data was there, the engagement did not ask."""
+
+    def __init__(self, why: str):
+        self.why = why
+        super().__init__(why)
+
+
 CheckFunction = Callable[..., Iterable[Hit]]
 
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from idbridge.checks.base import Hit, check
+from idbridge.checks.base import Hit, NotApplicable, check
 from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, bridge, text
 from idbridge.snapshot import NotCollected
 
@@ -353,8 +353,11 @@ def scim_token_expiry(data, settings) -> Iterator[Hit]:
     newest = events.iloc[0] if not events.empty else None
     trail_at = newest["_at"].to_pydatetime() if newest is not None else None
     if recorded is None and trail_at is None:
-        reason = "no token creation date recorded and no CreateBearerToken event in the window"
-        raise NotCollected("checks.scim_token_created", reason + (f" (CloudTrail: {why})" if why else ""))
+        if why:  # CloudTrail would have been the evidence, and it was not collected
+            raise NotCollected("aws.cloudtrail", f"{why}; and no token creation date is recorded in the "
+                                                 "parameters (checks.scim_token_created)")
+        raise NotApplicable("no token creation date recorded in the parameters (checks.scim_token_created) and "
+                            "no CreateBearerToken event in the window: record the date to have it checked")
     if recorded is not None:
         created = datetime(recorded.year, recorded.month, recorded.day, tzinfo=timezone.utc)
         source = "recorded in the parameters (checks.scim_token_created)"

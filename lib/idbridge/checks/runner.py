@@ -1,7 +1,11 @@
 """Evaluate registered checks against collected tables.
 
-A check whose tables were not collected is "not checked" with the reason, never a pass. A check that raises is
-reported as "error" with the exception, so one bad unit does not hide the others' results.
+Every check ends in exactly one outcome:
+    pass            it ran on complete data and found nothing
+    fail            it ran and found at least one subject at fault
+    not_checked     a table it reads was not collected (the reason says which source and why)
+    not_applicable  nothing is configured for it to check (a parameter left unset, no pairs declared)
+    error           the check itself raised (a bug): reported with the exception, the others still run
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from idbridge.checks.base import REGISTRY, SEVERITY_ORDER, Finding, to_finding
+from idbridge.checks.base import REGISTRY, SEVERITY_ORDER, Finding, NotApplicable, to_finding
 from idbridge.snapshot import NotCollected
 
 log = logging.getLogger(__name__)
@@ -37,13 +41,16 @@ class MemoryTables:
         return self.tables[name]
 
 
+OUTCOMES = ("pass", "fail", "not_checked", "not_applicable", "error")
+
+
 @dataclass
 class CheckOutcome:
     check_id: str
     title: str
     area: str
     severity: str
-    status: str            # pass, fail, not_checked, error
+    status: str            # one of OUTCOMES
     findings: int
     reason: str = ""
 
@@ -92,6 +99,9 @@ def run_checks(data: TableSource, settings: Any, *, ids: list[str] | None = None
         except NotCollected as exc:
             results.outcomes.append(CheckOutcome(**base, status="not_checked", findings=0,
                                                  reason=f"not collected: {exc.source}: {exc.why}"))
+            continue
+        except NotApplicable as exc:
+            results.outcomes.append(CheckOutcome(**base, status="not_applicable", findings=0, reason=exc.why))
             continue
         except Exception as exc:  # a broken unit is reported, not fatal
             log.exception("check %s failed", check_id)

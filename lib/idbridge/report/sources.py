@@ -28,3 +28,31 @@ def sources_table(snapshot: Snapshot):
              "rows": sum(record["rows"].values()), "why": record["error"] or ""}
             for name, record in snapshot.sources.items()]
     return pd.DataFrame(rows, columns=["source", "status", "rows", "why"])
+
+
+ACCESS_TABLE = "access.parquet"
+
+
+def write_access_table(snapshot: Snapshot, settings, run_dir: str | Path) -> Path:
+    """The run's access table (model.access), written once so that every notebook of the run shows the same
+    rows without building the model again."""
+    from idbridge.model.access import build_access
+
+    path = Path(run_dir) / ACCESS_TABLE
+    partial = path.with_name(f".{path.name}.partial")
+    build_access(snapshot, settings).to_parquet(partial, index=False)
+    partial.replace(path)
+    return path
+
+
+def open_access(snapshot: Snapshot, settings, run_dir: str | Path | None):
+    """The access table of the run (written by `idbridge run` for this snapshot), else built from the snapshot
+    (a notebook run on its own in JupyterLab)."""
+    import pandas as pd
+
+    from idbridge.model.access import build_access
+
+    path = Path(run_dir) / ACCESS_TABLE if run_dir else None
+    if path is not None and path.exists() and Path(snapshot.directory).resolve() == (Path(run_dir) / "snapshot").resolve():
+        return pd.read_parquet(path)
+    return build_access(snapshot, settings)

@@ -19,7 +19,7 @@ import yaml
 
 from idbridge.paths import PARAMETERS_DIR
 from idbridge.runbooks import sandbox_console as console
-from idbridge.runner import NotebookRun, execute
+from idbridge.kit.execute import NotebookRun, execute
 
 RUNBOOKS = ["01_setup_saml", "02_setup_provisioning", "03_setup_aws_access"]
 VALIDATION = "10_validate_integration"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from idbridge.clients.factory import aws_client, aws_session, graph_adapter
+from idbridge.errors import EXIT_NOT_COLLECTED, IdbridgeError
 from idbridge.clients.graph_raw import get_json, odata_error_code
 from idbridge.parameters import Parameters
 
@@ -86,3 +87,38 @@ async def run_preflight(params: Parameters) -> pd.DataFrame:
     frame = pd.DataFrame([p.__dict__ for p in probes])
     frame["status"] = frame.pop("ok").map({True: "ok", False: "FAILED"})
     return frame[["side", "probe", "status", "detail"]]
+
+
+# What to look at when a probe fails, in the order a consultant would.
+HINTS = {
+    "tenant": "graph.tenant_id, the audit identity's credentials (graph.client_id and its secret or certificate "
+              "reference) and that this machine reaches graph.base_url",
+    "users": "the audit app's Microsoft Graph application permission User.Read.All (admin consent granted)",
+    "groups": "the audit app's Microsoft Graph application permission GroupMember.Read.All",
+    "AWS app": "the audit app's Microsoft Graph application permission Application.Read.All",
+    "credentials": "the aws section of the parameters (profile, role_arn, region) and that the credentials exist "
+                   "on this machine",
+    "identity": "the AWS credentials and that this machine reaches the AWS endpoints (aws.endpoint_url if set)",
+    "Identity Center instance": "aws.region (the Identity Center instance's home Region) and the read-only "
+                                "policy's sso:ListInstances",
+    "identity store": "the read-only policy's identitystore:ListUsers",
+    "organization": "organizations:DescribeOrganization in the read-only policy, and that the identity is in the "
+                    "management account or the Identity Center delegated administrator",
+}
+
+
+class PreflightFailed(IdbridgeError):
+    """A probe failed: a collection would fail the same way, only slower. Exit 3, naming each probe."""
+
+    exit_code = EXIT_NOT_COLLECTED
+
+
+def require_all_ok(probes: pd.DataFrame) -> str:
+    """Raise PreflightFailed naming every failed probe and what to check; else a one-line all-clear."""
+    failed = probes[probes["status"] != "ok"]
+    if failed.empty:
+        return f"Preflight passed: all {len(probes)} probes answered."
+    lines = [f"{len(failed)} of {len(probes)} preflight probes failed, so nothing was collected:"]
+    lines += [f"- {row.side} {row.probe}: {row.detail or 'no answer'} — check {HINTS.get(row.probe, 'the parameters')}"
+              for row in failed.itertuples()]
+    raise PreflightFailed("\n".join(lines))

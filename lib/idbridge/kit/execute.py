@@ -21,7 +21,7 @@ from pathlib import Path
 import papermill
 
 from idbridge.paths import NOTEBOOKS_DIR
-from idbridge.report.html import render_report
+from idbridge.kit.render import render_report
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,90 @@
+"""The findings artifact of a run: one evaluation, written once, read by every report, the index, exports and
+`idbridge diff`.
+
+    findings.json   the evaluation: verdict, every check's outcome, every finding, the sources it rests on
+    findings.csv    the findings, one row each (for SIEMs and spreadsheets)
+    checks.csv      every check with its outcome and, when it did not run, why
+
+A notebook run in JupyterLab on its own evaluates and writes the artifact on first use; a notebook of
+`idbridge run` reads the one the run wrote (`evaluation_for`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+from idbridge.checks.base import Finding
+from idbridge.checks.evaluate import Evaluation, Verdict, checks_fingerprint, evaluate_snapshot
+from idbridge.checks.runner import CheckOutcome, CheckResults
+from idbridge.files import write_text_atomic
+
+log = logging.getLogger(__name__)
+
+FORMAT = 2
+FINDINGS_JSON = "findings.json"
+
+
+def to_document(evaluation: Evaluation) -> dict:
+    from idbridge import __version__
+
+    return {"format": FORMAT, "idbridge_version": __version__, "collected_at": evaluation.collected_at,
+            "checks_fingerprint": evaluation.checks_fingerprint, "fail_on": evaluation.fail_on,
+            "verdict": evaluation.verdict.as_dict(), "sources": evaluation.sources,
+            "outcomes": [asdict(o) for o in evaluation.results.outcomes],
+            "findings": [asdict(f) for f in evaluation.results.findings]}
+
+
+def from_document(document: dict) -> Evaluation:
+    outcomes = [CheckOutcome(**o) for o in document["outcomes"]]
+    findings = [Finding(**{**f, "references": tuple(f.get("references") or ())}) for f in document["findings"]]
+    return Evaluation(CheckResults(outcomes, findings), document.get("sources", {}), document["fail_on"],
+                      Verdict.from_dict(document["verdict"]), document.get("collected_at", ""),
+                      document.get("checks_fingerprint", ""))
+
+
+def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> dict[str, Path]:
+    """findings.json, findings.csv and checks.csv into out_dir, each written atomically."""
+    out_dir = Path(out_dir)
+    paths = {"json": out_dir / FINDINGS_JSON, "csv": out_dir / "findings.csv", "checks": out_dir / "checks.csv"}
+    frame = evaluation.results.findings_frame()
+    frame["evidence"] = frame["evidence"].map(lambda e: json.dumps(e, default=str))
+    frame["references"] = frame["references"].map(" ".join)
+    write_text_atomic(paths["csv"], frame.to_csv(index=False))
+    write_text_atomic(paths["checks"], evaluation.results.outcomes_frame().to_csv(index=False))
+    # The JSON last: its presence says the evaluation was written whole.
+    write_text_atomic(paths["json"], json.dumps(to_document(evaluation), indent=1, default=str))
+    return paths
+
+
+def read_evaluation(path: str | Path) -> Evaluation:
+    """The evaluation in a findings.json (or a run folder holding one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / FINDINGS_JSON
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a findings artifact of this idbridge (format {FORMAT})")
+    return from_document(document)
+
+
+def evaluation_for(snapshot, params, run_dir: str | Path | None) -> Evaluation:
+    """The run's evaluation of this snapshot: read from run_dir/findings.json when that was written for this
+    snapshot under the same parameters, else evaluated now and written there (so the next notebook reads it)."""
+    path = Path(run_dir) / FINDINGS_JSON if run_dir else None
+    collected_at = str(snapshot.manifest.get("collected_at", ""))
+    if path is not None and path.exists():
+        try:
+            found = read_evaluation(path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("%s unreadable (%s): evaluating again", path, exc)
+        else:
+            if found.collected_at == collected_at and found.checks_fingerprint == checks_fingerprint(params):
+                return found
+            log.info("%s is of another snapshot or other parameters: evaluating again", path)
+    evaluation = evaluate_snapshot(snapshot, params)
+    if path is not None:
+        write_evaluation(evaluation, path.parent)
+    return evaluation

@@ -1,0 +1,125 @@
+"""index.html of a run: the verdict in words first, then the reports, the findings and what was collected.
+
+Everything shown comes from run.json and the run's one findings artifact (findings.json); every value from the
+tenant or the run is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from pathlib import Path
+
+from idbridge.files import write_text_atomic
+
+log = logging.getLogger(__name__)
+
+SEVERITIES = ["critical", "high", "medium", "low", "info"]
+STATUS_CLASS = {"pass": "pass", "fail": "fail", "not_checked": "notchecked"}
+
+_INDEX_CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#212529}
+table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #dee2e6;padding:4px 8px;text-align:left}
+th{background:#f1f3f5}.muted{color:#868e96}
+.verdict{padding:12px 16px;border-radius:6px;margin:12px 0;border-left:8px solid}
+.verdict h2{margin:0 0 4px}.verdict.pass{background:#ebfbee;border-color:#2b8a3e}
+.verdict.fail{background:#fff5f5;border-color:#c92a2a}.verdict.notchecked{background:#fff9db;border-color:#e67700}
+.critical{color:#8b0000;font-weight:600}.high{color:#d9480f;font-weight:600}.medium{color:#e67700}"""
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _link(href: str | None, text: str) -> str:
+    return f"<a href='{html.escape(href)}'>{html.escape(text)}</a>" if href else html.escape(text)
+
+
+def _evaluation(run_dir: Path):
+    from idbridge.checks.artifact import read_evaluation
+
+    path = run_dir / "findings.json"
+    if not path.exists():
+        return None
+    try:
+        return read_evaluation(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.error("%s unreadable: %s", path, exc)
+        return None
+
+
+def _verdict_section(record: dict) -> str:
+    verdict = record.get("verdict") or {}
+    status = verdict.get("status", "not_checked")
+    word = verdict.get("word", "NOT CHECKED")
+    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in record["reasons"])
+    return (f"<div class='verdict {STATUS_CLASS.get(status, 'notchecked')}'><h2>{html.escape(word)}</h2>"
+            f"<p>{html.escape(record.get('headline', ''))}</p>"
+            f"<p class='muted'>Exit code {record['exit_code']}: {html.escape(record['exit_meaning'])}</p>"
+            + (f"<ul>{reasons}</ul>" if reasons else "") + "</div>")
+
+
+def _findings_section(evaluation) -> str:
+    if evaluation is None:
+        return "<p class='muted'>No checks were evaluated in this run.</p>"
+    counts = evaluation.verdict.counts
+    outcomes = _table(["checks", "passed", "failed", "not checked", "not applicable", "check errors"],
+                      [[str(counts.get(k, 0)) for k in ("checks", "pass", "fail", "not_checked", "not_applicable",
+                                                         "error")]])
+    findings = evaluation.results.findings
+    by_severity = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    summary = _table(SEVERITIES + ["total"], [[str(by_severity[s]) for s in SEVERITIES] + [str(len(findings))]])
+    by_check: dict[str, dict] = {}
+    for f in findings:
+        entry = by_check.setdefault(f.check_id, {"severity": f.severity, "title": f.title, "n": 0})
+        entry["n"] += 1
+    rows = sorted(by_check.items(), key=lambda kv: (SEVERITIES.index(kv[1]["severity"]), -kv[1]["n"], kv[0]))
+    detail = _table(["severity", "check", "subjects"],
+                    [[f"<span class='{e['severity']}'>{e['severity']}</span>",
+                      f"{html.escape(cid)} — {html.escape(e['title'])}", str(e["n"])] for cid, e in rows])
+    not_run = [o for o in evaluation.results.outcomes if o.status in ("not_checked", "error")]
+    missing = ("<h3>Not checked</h3>" + _table(["check", "why"], [[html.escape(o.check_id), html.escape(o.reason)]
+                                                                   for o in not_run])) if not_run else ""
+    return (outcomes + summary + "<p>" + _link("findings.csv", "findings.csv") + " · "
+            + _link("findings.json", "findings.json") + " · " + _link("checks.csv", "every check and its outcome")
+            + "</p>" + detail + missing)
+
+
+def _sources_section(run_dir: Path) -> str:
+    manifest = run_dir / "snapshot" / "manifest.json"
+    if not manifest.exists():
+        return "<p class='muted'>No snapshot in this run.</p>"
+    body = json.loads(manifest.read_text(encoding="utf-8"))
+    rows = [[html.escape(name), html.escape(rec["status"].replace("_", " ")), str(sum(rec["rows"].values())),
+             html.escape(rec.get("error") or "")] for name, rec in body["sources"].items()]
+    window = body.get("window", {})
+    return (f"<p>Collected {html.escape(body.get('collected_at', ''))}; window "
+            f"{html.escape(window.get('start', ''))} – {html.escape(window.get('end', ''))}."
+            " The snapshot is kept in <code>snapshot/</code>: the next run compares itself with it.</p>"
+            + _table(["source", "status", "rows", "why"], rows))
+
+
+def write_index(run_dir: Path, record: dict) -> Path:
+    """index.html of a run: verdict, reports, findings, and what was collected."""
+    reports = [[_link(n["report"], n["title"]), "ok" if n["ok"] else f"<b>failed</b>: {html.escape(n['error'] or '')}",
+                f"{n['seconds']:.1f} s", _link(n["notebook"], "notebook")] for n in record["notebooks"]]
+    skipped = "".join(f"<li>{html.escape(s)}</li>" for s in record.get("skipped", []))
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>idbridge run — {html.escape(record['engagement'])}</title><style>{_INDEX_CSS}</style></head><body>"
+        f"<h1>idbridge run — {html.escape(record['engagement'])}{' (sandbox)' if record.get('sandbox') else ''}</h1>"
+        f"<p>{html.escape(record['started'])} → {html.escape(record['finished'])} · run "
+        f"<code>{html.escape(Path(record['run_dir']).name)}</code></p>"
+        + _verdict_section(record)
+        + "<h2>Reports</h2>" + (_table(["report", "status", "time", "audit record"], reports) if reports
+                                else "<p class='muted'>No report was produced.</p>")
+        + (f"<p class='muted'>Not run:</p><ul class='muted'>{skipped}</ul>" if skipped else "")
+        + "".join(f"<p>{_link(href, text)}</p>" for href, text in record.get("links", []))
+        + f"<h2>Findings</h2><p class='muted'>fail_on = {html.escape(record['fail_on'])}</p>"
+        + _findings_section(_evaluation(run_dir))
+        + "<h2>What was collected</h2>" + _sources_section(run_dir)
+        + "<p class='muted'>" + _link("run.json", "run.json") + " · " + _link("run.log", "run.log") + " · "
+        + _link("parameters.yaml", "parameters.yaml") + "</p></body></html>")
+    return write_text_atomic(run_dir / "index.html", page)
