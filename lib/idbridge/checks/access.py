@@ -119,8 +119,10 @@ def _privileged(sets: pd.DataFrame) -> np.ndarray:
 # --------------------------------------------------------------------------------------------- privilege
 
 
-@check(id="access.privileged_permission_set", title="Admin-equivalent permission set", severity="high",
-       area="access", subject_kind="permission_set",
+@check(id="access.privileged_permission_set", title="Admin-equivalent permission set",
+       passed="No permission set is rated admin-equivalent by its AWS managed and inline policies without a "
+              "permissions boundary (customer managed policies cannot be read from Identity Center).",
+       severity="high", area="access", subject_kind="permission_set",
        meaning="Whoever holds this permission set can do anything in the accounts it is assigned on, or give "
                "themselves that power (AdministratorAccess or IAMFullAccess, `*` on `*`, IAM writes or "
                "iam:PassRole on all resources), and no permissions boundary caps it. Every assignment of it is an "
@@ -153,8 +155,10 @@ def privileged_permission_set(data, settings) -> Iterator[Hit]:
         yield Hit(f"permission_set:{ps['name']}", evidence, detail="; ".join(ps["reasons"]) + "; no boundary")
 
 
-@check(id="access.privileged_prod_access", title="Admin-equivalent access to a production account", severity="high",
-       area="access", subject_kind="group / user",
+@check(id="access.privileged_prod_access", title="Admin-equivalent access to a production account",
+       passed="No Identity Center user or group is assigned an admin-equivalent permission set without a permissions "
+              "boundary on an account the parameters count as production (checks.production).",
+       severity="high", area="access", subject_kind="group / user",
        meaning="This group or user is assigned an admin-equivalent permission set (see "
                "access.privileged_permission_set) on accounts the engagement counts as production (tags / OUs in "
                "the parameters): everyone behind it can change or destroy production and its logs. Power-user "
@@ -192,8 +196,10 @@ def privileged_prod_access(data, settings) -> Iterator[Hit]:
     yield from sorted(found, key=lambda h: h.subject)
 
 
-@check(id="access.direct_user_assignment", title="Account assignment to a user, bypassing groups", severity="medium",
-       area="access", subject_kind="user",
+@check(id="access.direct_user_assignment", title="Account assignment to a user, bypassing groups",
+       passed="No account assignment goes to an individual Identity Center user rather than a group (assignments to "
+              "users that no longer exist are reconcile.orphaned_assignment).",
+       severity="medium", area="access", subject_kind="user",
        meaning="Access granted to one user rather than a group is invisible to group-based access reviews and "
                "Entra lifecycle rules, and tends to outlive its reason (an incident, a pilot).",
        fix="Move the access to a group that expresses the need (assigned to the app, reviewed) and delete the user "
@@ -222,8 +228,10 @@ def direct_user_assignment(data, settings) -> Iterator[Hit]:
 # --------------------------------------------------------------------------------------------- who holds it
 
 
-@check(id="access.guest_access", title="Guest user with AWS access", severity="medium", area="access",
-       subject_kind="user",
+@check(id="access.guest_access", title="Guest user with AWS access",
+       passed="No Entra guest (userType Guest) holds AWS access through an effective path (the principal exists, "
+              "Identity Center holds the membership, the Identity Center user is enabled).",
+       severity="medium", area="access", subject_kind="user",
        meaning="A B2B guest (another organisation's account) holds AWS access: its lifecycle follows the partner's "
                "directory, not yours, and it leaves no trace in your HR process.",
        fix="Confirm the engagement still needs it and who sponsors it; put guests in their own groups with an "
@@ -238,6 +246,8 @@ def guest_access(data, settings) -> Iterator[Hit]:
 
 
 @check(id="access.disabled_user_access", title="Disabled or deleted Entra user still holding AWS access",
+       passed="No user disabled in Entra, or SCIM-made and no longer matched by an Entra user, holds AWS access "
+              "through an enabled Identity Center user.",
        severity="high", area="access", subject_kind="user",
        meaning="The person left or was blocked in Entra, but Identity Center still has an enabled user with these "
                "memberships and assignments: the access survives wherever Entra is not in the way (sessions "
@@ -262,8 +272,11 @@ def _person_positions(dims, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]
     return u, i
 
 
-@check(id="access.stale_user", title="No sign-in for a long time, still holding AWS access", severity="medium",
-       area="access", subject_kind="user",
+@check(id="access.stale_user", title="No sign-in for a long time, still holding AWS access",
+       passed="Everyone holding AWS access (active Entra users, and Identity Center users made by hand) signed in to "
+              "Entra or the AWS access portal, or was created, within checks.stale_after_days (90 by default) before "
+              "collection.",
+       severity="medium", area="access", subject_kind="user",
        meaning="Nobody has used this identity for longer than the stale horizon on either side: no Entra sign-in "
                "(signInActivity, any application, or the AWS app in the window) and no AWS access-portal sign-in "
                "(CloudTrail UserAuthentication in the window). Access nobody uses is pure risk. A user with no "
@@ -320,8 +333,10 @@ def _counting_policies(data) -> list[dict] | None:
         return None
 
 
-@check(id="access.no_mfa", title="User with AWS access and no MFA method registered", severity="high",
-       area="access", subject_kind="user",
+@check(id="access.no_mfa", title="User with AWS access and no MFA method registered",
+       passed="No active Entra user holding AWS access is marked as having no MFA method registered (isMfaRegistered "
+              "false) in Entra's registration details.",
+       severity="high", area="access", subject_kind="user",
        meaning="This person holds AWS access and has no MFA method registered in Entra: a password alone reaches "
                "AWS where Conditional Access does not demand MFA, and where it does, whoever has the password first "
                "registers their own method. The evidence says how each MFA policy for the AWS app treats the user.",
@@ -362,8 +377,11 @@ def no_mfa(data, settings) -> Iterator[Hit]:
         yield Hit(f"user:{person}", evidence, detail=f"no MFA method registered; {states}")
 
 
-@check(id="access.no_ca_mfa", title="No Conditional Access policy requires MFA for the AWS app", severity="high",
-       area="access", subject_kind="app",
+@check(id="access.no_ca_mfa", title="No Conditional Access policy requires MFA for the AWS app",
+       passed="At least one enabled Conditional Access policy that applies to the AWS app (its app id or All) and "
+              "includes users or groups requires MFA or an authentication strength (who it covers is judged per user "
+              "in access.no_mfa).",
+       severity="high", area="access", subject_kind="app",
        meaning="No enabled Conditional Access policy requires MFA (or an authentication strength) for the AWS IAM "
                "Identity Center app: Entra lets people into AWS with whatever the tenant's defaults allow, often a "
                "password. Report-only policies enforce nothing. Gaps for single users (exclusion groups) are shown "
@@ -390,8 +408,9 @@ def no_ca_mfa(data, settings) -> Iterator[Hit]:
 # --------------------------------------------------------------------------------------------- permission sets
 
 
-@check(id="access.long_session", title="Permission set session longer than allowed", severity="low", area="access",
-       subject_kind="permission_set",
+@check(id="access.long_session", title="Permission set session longer than allowed",
+       passed="No permission set has a session duration longer than checks.max_session_hours (8 hours by default).",
+       severity="low", area="access", subject_kind="permission_set",
        meaning="Sessions of this permission set last longer than the engagement's maximum: a stolen session (or a "
                "laptop left open) stays useful that long, and removing someone's access does not end it.",
        fix="Lower the permission set's session duration (Permission sets › the set › Edit) to what the work needs, "
@@ -407,8 +426,10 @@ def long_session(data, settings) -> Iterator[Hit]:
                   detail=f"session duration {ps['session_duration']} ({ps['session_hours']:g} h > {limit:g} h)")
 
 
-@check(id="access.unused_permission_set", title="Permission set assigned nowhere", severity="low", area="access",
-       subject_kind="permission_set",
+@check(id="access.unused_permission_set", title="Permission set assigned nowhere",
+       passed="Every permission set has at least one account assignment to a user or group that exists in Identity "
+              "Center.",
+       severity="low", area="access", subject_kind="permission_set",
        meaning="No account assignment uses this permission set (or only assignments to principals that no longer "
                "exist): it grants nothing today, but anyone who can assign sets can hand it out unreviewed, and "
                "it may still be provisioned as a role in accounts.",
@@ -440,8 +461,10 @@ def unused_permission_set(data, settings) -> Iterator[Hit]:
 # --------------------------------------------------------------------------------------------- separation of duties
 
 
-@check(id="access.sod_conflict", title="One person holds two incompatible permission sets", severity="high",
-       area="access", subject_kind="user",
+@check(id="access.sod_conflict", title="One person holds two incompatible permission sets",
+       passed="Nobody holds, through effective paths, both permission sets of any pair declared in "
+              "checks.sod_conflicts.",
+       severity="high", area="access", subject_kind="user",
        meaning="The parameters declare these two permission sets incompatible (checks.sod_conflicts), and this "
                "person holds both, anywhere in the organisation: one person can do and hide, or do and approve. "
                "Without declared pairs the check is not run.",

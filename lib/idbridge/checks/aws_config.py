@@ -26,6 +26,8 @@ def _account_names(data) -> pd.Series:
 
 
 @check(id="aws.permission_set_not_reprovisioned", title="Permission set changed but not re-provisioned",
+       passed="No account in the collected provisioning status holds an outdated version of a permission set (none "
+              "reads LATEST_PERMISSION_SET_NOT_PROVISIONED).",
        severity="medium", area="aws", subject_kind="permission_set",
        meaning="Editing a permission set changes nothing in the accounts until it is provisioned again: the IAM "
                "roles there still carry the previous policies, so people have more or less access than the "

@@ -1,7 +1,9 @@
 """Checks and findings.
 
-A check is one small unit: its metadata (id, title, severity, what a finding means, how to fix it, references,
-the tables it reads) and one function that looks at collected tables and yields a Hit per subject at fault.
+A check is one small unit: its metadata (id, title, what a pass verified, severity, what a finding means, how to
+fix it, references, the tables it reads) and one function that looks at collected tables and yields a Hit per
+subject at fault. The title names the failure; `passed` says what was verified when the check finds nothing, and
+`headline(meta, status)` picks the one that fits an outcome.
 Checks never call a cloud: they read a snapshot. `docs/checks.md` is generated from the registered units.
 """
 
@@ -18,7 +20,8 @@ SEVERITY_ORDER: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 
 @dataclass(frozen=True)
 class CheckMeta:
     id: str
-    title: str
+    title: str                     # the failure, a finding's headline: "Provisioning job in quarantine"
+    passed: str                    # what a pass verified: "The provisioning job is not in quarantine."
     severity: Severity
     area: str                      # saml, provisioning, reconcile, scim, aws, access
     subject_kind: str              # user, group, account, permission_set, app
@@ -74,10 +77,19 @@ class Check:
 REGISTRY: dict[str, Check] = {}
 
 
+def headline(meta: CheckMeta, status: str) -> str:
+    """The line to show for a check's outcome: what was verified for a pass, the failure title for any other
+    status (fail, not_checked, error), so a passing row never reads like a problem."""
+    return meta.passed if status == "pass" else meta.title
+
+
 def check(**meta: Any) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a check function with its metadata: `@check(id="saml.sso_mode", title=..., ...)`."""
+    """Register a check function with its metadata: `@check(id="saml.sso_mode", title=..., passed=..., ...)`."""
 
     def register(function: CheckFunction) -> CheckFunction:
+        passed = meta.get("passed")
+        if not isinstance(passed, str) or not passed.strip():
+            raise ValueError(f"check {meta.get('id')}: `passed` is empty; say in a sentence what a pass verified")
         spec = CheckMeta(**meta)
         if spec.id in REGISTRY and REGISTRY[spec.id].evaluate is not function:
             raise ValueError(f"check id {spec.id} registered twice")

@@ -22,7 +22,8 @@ def render_catalogue() -> str:
             lines += [f"### `{meta.id}` — {meta.title}", "",
                       f"Severity **{meta.severity}** · subject: {meta.subject_kind} · reads: "
                       + ", ".join(f"`{t}`" for t in meta.tables), "",
-                      f"**What it means.** {meta.meaning}", "", f"**How to fix.** {meta.fix}", ""]
+                      f"**What it means.** {meta.meaning}", "", f"**How to fix.** {meta.fix}", "",
+                      f"**A pass means:** {meta.passed}", ""]
             if meta.references:
                 lines += ["References: " + " · ".join(meta.references), ""]
     return "\n".join(lines).rstrip() + "\n"

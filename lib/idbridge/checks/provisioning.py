@@ -106,8 +106,9 @@ def _iso(moment: datetime | date | None) -> str | None:
 # --------------------------------------------------------------------------------------------- job status
 
 
-@check(id="provisioning.job_not_active", title="Provisioning job missing or not active", severity="high",
-       area="provisioning", subject_kind="app",
+@check(id="provisioning.job_not_active", title="Provisioning job missing or not active",
+       passed="The AWS app has a provisioning job, its status is Active and its schedule is Active (or not reported).",
+       severity="high", area="provisioning", subject_kind="app",
        meaning="Entra is not provisioning Identity Center: joiners do not get their AWS user, and leavers keep "
                "theirs enabled, because only the provisioning job disables them.",
        fix="Entra admin center › Enterprise apps › AWS IAM Identity Center › Provisioning: configure the job with "
@@ -125,8 +126,10 @@ def job_not_active(data, settings) -> Iterator[Hit]:
                   detail=f"job status is {code}, schedule {schedule}")
 
 
-@check(id="provisioning.quarantined", title="Provisioning job in quarantine", severity="high",
-       area="provisioning", subject_kind="app",
+@check(id="provisioning.quarantined", title="Provisioning job in quarantine",
+       passed="The provisioning job, if there is one, is not in quarantine: its status is not Quarantine and no "
+              "quarantine reason is set.",
+       severity="high", area="provisioning", subject_kind="app",
        meaning="Entra stopped provisioning normally: a quarantined job retries at most once a day and is disabled "
                "after four weeks. Nothing reaches Identity Center, leavers stay enabled there.",
        fix="Remove the cause given in the evidence (for invalid credentials: create a new SCIM token in Identity "
@@ -151,8 +154,10 @@ def quarantined(data, settings) -> Iterator[Hit]:
     yield Hit(settings.app_subject, evidence, detail=f"{reason or 'no reason'}: {explained}")
 
 
-@check(id="provisioning.cycle_overdue", title="No successful provisioning cycle recently", severity="medium",
-       area="provisioning", subject_kind="app",
+@check(id="provisioning.cycle_overdue", title="No successful provisioning cycle recently",
+       passed="The provisioning job, if there is one, ended a successful cycle within two cycle lengths (2 × "
+              "checks.provisioning_cycle_minutes, 80 minutes by default) before collection.",
+       severity="medium", area="provisioning", subject_kind="app",
        meaning="Cycles run about every 40 minutes; when the last successful one is older than two cycles, "
                "changes in Entra (joiners, leavers, renames, group changes) are not reaching Identity Center.",
        fix="Look at the job's status and provisioning log for what stops the cycles (quarantine, paused job, "
@@ -176,8 +181,10 @@ def cycle_overdue(data, settings) -> Iterator[Hit]:
                                                          f"collection (limit {evidence['limit_minutes']} min)")
 
 
-@check(id="provisioning.steady_state_never", title="Provisioning never reached steady state", severity="medium",
-       area="provisioning", subject_kind="app",
+@check(id="provisioning.steady_state_never", title="Provisioning never reached steady state",
+       passed="The provisioning job, if there is one, has reached steady state at least once "
+              "(steadyStateFirstAchievedTime is set).",
+       severity="medium", area="provisioning", subject_kind="app",
        meaning="The job has never completed a full pass over everything in scope (steadyStateFirstAchievedTime is "
                "0001-01-01): the initial cycle is still running, keeps failing, or the job was restarted and has "
                "not caught up. Identity Center may be missing whole parts of the scope.",
@@ -195,8 +202,10 @@ def steady_state_never(data, settings) -> Iterator[Hit]:
                   detail="steadyStateFirstAchievedTime is 0001-01-01T00:00:00Z: never")
 
 
-@check(id="provisioning.successive_failures", title="Provisioning cycles failing in a row", severity="medium",
-       area="provisioning", subject_kind="app",
+@check(id="provisioning.successive_failures", title="Provisioning cycles failing in a row",
+       passed="The provisioning job, if there is one, has no complete cycle failures in a row "
+              "(countSuccessiveCompleteFailures is 0).",
+       severity="medium", area="provisioning", subject_kind="app",
        meaning="The last cycles failed as a whole (not object by object): nothing is being provisioned, and "
                "Entra quarantines a job that keeps failing.",
        fix="Read the last execution's error in the evidence (often the SCIM token or the tenant URL) and fix it; "
@@ -215,8 +224,11 @@ def successive_failures(data, settings) -> Iterator[Hit]:
                   detail=f"{int(failures)} complete failures in a row")
 
 
-@check(id="provisioning.scope_all", title="Provisioning scope is all users and groups", severity="medium",
-       area="provisioning", subject_kind="app",
+@check(id="provisioning.scope_all", title="Provisioning scope is all users and groups",
+       passed="Nothing shows the job provisioning all users and groups: Identity Center holds no SCIM-made group "
+              "matching an Entra group not assigned to the AWS app, and the job counts no more synchronized groups "
+              "than are assigned (the scope setting itself is not readable).",
+       severity="medium", area="provisioning", subject_kind="app",
        meaning="The job syncs every Entra user and group, not the ones assigned to the app: people without any "
                "need for AWS get an Identity Center user, and unrelated groups appear there. The setting itself is "
                "not readable through Graph; it is inferred from Identity Center holding SCIM-made groups that are "
@@ -264,8 +276,10 @@ def current_failures(logs: pd.DataFrame) -> pd.DataFrame:
     return failed[~cleared.fillna(False).astype(bool)]
 
 
-@check(id="provisioning.errors", title="Objects Entra fails to provision", severity="medium",
-       area="provisioning", subject_kind="user",
+@check(id="provisioning.errors", title="Objects Entra fails to provision",
+       passed="The collected provisioning log holds no failure that was not followed by a later success for the same "
+              "object.",
+       severity="medium", area="provisioning", subject_kind="user",
        meaning="Identity Center refused these objects (the log's errors say why); until the cause is fixed in "
                "Entra, the user or group is missing or out of date in Identity Center and cannot sign in to AWS. A "
                "failure followed by a success for the same object is not reported.",
@@ -338,6 +352,9 @@ def _expiry_severity(days_left: int, horizons: list[int]) -> str | None:
 
 
 @check(id="provisioning.scim_token_expiry", title="SCIM access token expires soon or has expired",
+       passed="The SCIM access token, dated by checks.scim_token_created or else the newest CloudTrail "
+              "CreateBearerToken event, has more days of its one-year life left than the widest of "
+              "checks.scim_token_horizons_days (90 by default).",
        severity="high", area="provisioning", subject_kind="app",
        meaning="Identity Center's SCIM token is valid for one year; when it expires, provisioning stops (the job "
                "goes into quarantine with invalid credentials). No API returns the token's date: it is the date "

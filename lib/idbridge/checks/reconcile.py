@@ -56,8 +56,10 @@ def _in_scope_pairs(model: Bridge) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------- presence
 
 
-@check(id="reconcile.missing_in_idc", title="In scope in Entra, absent from Identity Center", severity="medium",
-       area="reconcile", subject_kind="user / group",
+@check(id="reconcile.missing_in_idc", title="In scope in Entra, absent from Identity Center",
+       passed="Every Entra user and group in provisioning scope has a matching user or group in Identity Center "
+              "(in-scope users who are disabled and were never provisioned are not expected there).",
+       severity="medium", area="reconcile", subject_kind="user / group",
        meaning="Entra should have provisioned this user or group (assigned to the app, or a direct member of an "
                "assigned group) but Identity Center does not have it: the person cannot sign in to AWS (the SAML "
                "NameID matches no user) and gets none of the group's access. Usual causes: added after the last "
@@ -86,8 +88,10 @@ def missing_in_idc(data, settings) -> Iterator[Hit]:
                   detail="assigned to the app" if assigned else "in scope (sync all)")
 
 
-@check(id="reconcile.extra_in_idc", title="In Identity Center, not in scope in Entra", severity="medium",
-       area="reconcile", subject_kind="user / group",
+@check(id="reconcile.extra_in_idc", title="In Identity Center, not in scope in Entra",
+       passed="Every Identity Center user and group matches an Entra user or group in provisioning scope, apart from "
+              "disabled users that match an Entra user (Entra's way of deprovisioning).",
+       severity="medium", area="reconcile", subject_kind="user / group",
        meaning="Identity Center holds a user or group that Entra does not provision (any more): deleted in Entra "
                "after the last cycle, taken out of scope and still enabled, or created by hand. Its access in AWS "
                "is no longer governed by Entra: nobody's leaver process removes it. A user Entra disabled when it "
@@ -126,8 +130,9 @@ def extra_in_idc(data, settings) -> Iterator[Hit]:
                   detail=why)
 
 
-@check(id="reconcile.created_by_hand", title="Identity Center principal not created by SCIM", severity="medium",
-       area="reconcile", subject_kind="user / group",
+@check(id="reconcile.created_by_hand", title="Identity Center principal not created by SCIM",
+       passed="Every Identity Center user and group was created by SCIM (its CreatedBy reads SCIM).",
+       severity="medium", area="reconcile", subject_kind="user / group",
        meaning="This user or group was created in Identity Center directly (CreatedBy is an administrator, not "
                "SCIM), typically before the switch to Entra. Entra does not manage it: its members and access "
                "escape the joiner/leaver process, and a hand-made user can only sign in if its user name happens "
@@ -152,6 +157,8 @@ def created_by_hand(data, settings) -> Iterator[Hit]:
 
 
 @check(id="reconcile.group_membership", title="Group membership differs between Entra and Identity Center",
+       passed="Every Entra group assigned to the AWS app and found in Identity Center has there exactly its direct "
+              "Entra user members that Identity Center should hold, none missing and none extra.",
        severity="medium", area="reconcile", subject_kind="group",
        meaning="For an assigned group, Identity Center's members should be the group's direct user members in "
                "Entra that Identity Center should hold. Members missing in Identity Center lack the group's AWS "
@@ -205,6 +212,9 @@ COMPARED = (  # Identity Center column, SCIM target it is written from, case mat
 
 
 @check(id="reconcile.attribute_mismatch", title="User attributes differ between Entra and Identity Center",
+       passed="For every in-scope user found in Identity Center, its displayName, email, givenName and familyName "
+              "there equal what the job's mappings would send from Entra now (email ignoring case); attributes not "
+              "mapped or not collected were not compared.",
        severity="low", area="reconcile", subject_kind="user",
        meaning="Identity Center shows another display name, email or name than Entra would send now: the change "
                "has not been provisioned yet, failed, or was a removal (Entra does not sync an attribute that was "
@@ -248,8 +258,10 @@ def _user_names(data) -> pd.DataFrame:
     return pairs.assign(_differs=upn.ne(name).fillna(False), _case=upn.str.casefold().eq(name.str.casefold()))
 
 
-@check(id="reconcile.username_mismatch", title="Identity Center user name is not the UPN", severity="high",
-       area="reconcile", subject_kind="user",
+@check(id="reconcile.username_mismatch", title="Identity Center user name is not the UPN",
+       passed="Every in-scope user found in Identity Center has a user name equal to their UPN, ignoring letter case "
+              "(case-only differences are reconcile.username_case).",
+       severity="high", area="reconcile", subject_kind="user",
        meaning="Entra sends the UPN as SAML NameID and AWS requires it to exactly match the Identity Center user "
                "name: this user's sign-ins to AWS fail (\"No user in the identity store matches the SAML "
                "NameID\"). Typical after a UPN change that was not provisioned.",
@@ -267,6 +279,8 @@ def username_mismatch(data, settings) -> Iterator[Hit]:
 
 
 @check(id="reconcile.username_case", title="Identity Center user name differs from the UPN in case only",
+       passed="No in-scope user found in Identity Center has a user name that differs from their UPN in letter case "
+              "only.",
        severity="low", area="reconcile", subject_kind="user",
        meaning="The user name equals the UPN except for letter case. AWS asks for an exact match of NameID and "
                "user name and does not document whether the match ignores case; SCIM does not fix it, since Entra "
@@ -288,6 +302,8 @@ def username_case(data, settings) -> Iterator[Hit]:
 
 
 @check(id="reconcile.external_id", title="externalId missing or mapped from a mutable attribute",
+       passed="The job maps externalId from objectId for both users and groups, and every SCIM-made Identity Center "
+              "user has an externalId.",
        severity="medium", area="reconcile", subject_kind="user / app",
        meaning="externalId is how Identity Center and Entra recognise the same person across renames; AWS asks "
                "for a value that is unique, always present and least likely to change, i.e. the Entra object id. "
@@ -325,6 +341,7 @@ def external_id(data, settings) -> Iterator[Hit]:
 
 
 @check(id="reconcile.orphaned_assignment", title="Account assignment to a principal that no longer exists",
+       passed="Every account assignment names a user or group that exists in Identity Center.",
        severity="medium", area="reconcile", subject_kind="account",
        meaning="An account assignment names a user or group id that Identity Center no longer has, typically "
                "because the principal was deleted and created again (new id, same name): the people it was meant "
@@ -353,6 +370,8 @@ def orphaned_assignment(data, settings) -> Iterator[Hit]:
 
 
 @check(id="reconcile.disabled_still_enabled", title="Disabled or deleted in Entra, still enabled in Identity Center",
+       passed="No ENABLED Identity Center user matches an Entra user whose account is disabled, and every ENABLED "
+              "SCIM-made Identity Center user still matches an Entra user.",
        severity="high", area="reconcile", subject_kind="user",
        meaning="The person can no longer sign in to Entra, but their Identity Center user is still ENABLED: its "
                "group memberships and account assignments stay, and any path that does not go through Entra "

@@ -124,8 +124,9 @@ def _iso(moment: datetime | None) -> str | None:
 # ------------------------------------------------------------------------------------------------ checks
 
 
-@check(id="saml.sso_mode", title="The AWS app is not in SAML single sign-on mode", severity="high", area="saml",
-       subject_kind="app",
+@check(id="saml.sso_mode", title="The AWS app is not in SAML single sign-on mode",
+       passed="The AWS app's service principal has preferredSingleSignOnMode set to saml.",
+       severity="high", area="saml", subject_kind="app",
        meaning="The service principal's preferredSingleSignOnMode is not saml: Entra does not treat the app as a "
                "SAML application (My Apps launch, the SAML settings blade), so sign-in to the AWS access portal "
                "through Entra is broken or unmanaged.",
@@ -141,6 +142,8 @@ def sso_mode(data, settings) -> Iterator[Hit]:
 
 
 @check(id="saml.identifier_mismatch", title="Identifier (Entity ID) is not the Identity Center issuer URL",
+       passed="The AWS app's identifierUris include this instance's issuer URL "
+              "(https://<region>.signin.aws.amazon.com/platform/saml/<identity store id>).",
        severity="critical", area="saml", subject_kind="app",
        meaning="Entra puts the app's identifier in the assertion's Audience; Identity Center accepts only its own "
                "issuer URL. Without it, Entra refuses the sign-in (AADSTS700016) or AWS rejects the assertion.",
@@ -167,6 +170,8 @@ def identifier_mismatch(data, settings) -> Iterator[Hit]:
 
 
 @check(id="saml.reply_url_missing", title="An Identity Center Region's ACS URL is not among the reply URLs",
+       passed="Every Region of the Identity Center instance has an ACS URL of that Region among the AWS app's reply "
+              "URLs (Region and URL shape compared; the ACS id is not readable by API and was not compared).",
        severity="high", area="saml", subject_kind="app",
        meaning="Entra only posts assertions to listed reply URLs. A Region without its ACS URL cannot be signed in "
                "to (AADSTS50011 reply URL mismatch); for the primary Region that is everyone.",
@@ -193,8 +198,9 @@ def reply_url_missing(data, settings) -> Iterator[Hit]:
                     "metadata (idbridge.metadata.compare_sp_metadata_with_app); the wildcard does not count"})
 
 
-@check(id="saml.wildcard_reply_url", title="The instantiation wildcard reply URL is still there", severity="medium",
-       area="saml", subject_kind="app",
+@check(id="saml.wildcard_reply_url", title="The instantiation wildcard reply URL is still there",
+       passed="None of the AWS app's reply URLs contains a wildcard (*).",
+       severity="medium", area="saml", subject_kind="app",
        meaning="The gallery app is created with the reply URL https://*.signin.aws.amazon.com/platform/saml/acs/*. "
                "Left in place, Entra accepts sign-in requests naming any Identity Center ACS URL, not only this "
                "instance's, and the reply URLs no longer show which Regions are really configured.",
@@ -210,6 +216,8 @@ def wildcard_reply_url(data, settings) -> Iterator[Hit]:
 
 
 @check(id="saml.login_url_mismatch", title="The sign-on URL is not this instance's access portal",
+       passed="The AWS app's sign-on URL is empty or points to this instance's access portal (its Regions, identity "
+              "store or instance; a custom awsapps.com alias cannot be tied to a store and is accepted).",
        severity="medium", area="saml", subject_kind="app",
        meaning="The sign-on URL is where My Apps and SP-initiated sign-in send users. Pointing at another identity "
                "store, Region or a non-portal URL sends them to the wrong instance (often a decommissioned pilot) "
@@ -237,8 +245,10 @@ def _format_name(value: str | None) -> str | None:
     return value.rsplit(":", 1)[-1] if value else None
 
 
-@check(id="saml.name_id_format", title="NameID is not emailAddress from the user principal name", severity="high",
-       area="saml", subject_kind="app",
+@check(id="saml.name_id_format", title="NameID is not emailAddress from the user principal name",
+       passed="The AWS app's claims policy sends NameID in the emailAddress format, taken from "
+              "user.userprincipalname.",
+       severity="high", area="saml", subject_kind="app",
        meaning="Identity Center matches the NameID against its user names, which SCIM fills with the UPN; it "
                "requires the emailAddress format. Another format or source means sign-ins fail (\"No user in the "
                "identity store matches the SAML NameID\") or land on the wrong user.",
@@ -277,8 +287,11 @@ def _horizon_severity(days_left: float, horizons: list[int]) -> Severity | None:
     return None
 
 
-@check(id="saml.certificate_expiry", title="The active SAML signing certificate expires soon", severity="high",
-       area="saml", subject_kind="app",
+@check(id="saml.certificate_expiry", title="The active SAML signing certificate expires soon",
+       passed="The active SAML signing certificate is valid for longer after collection than the widest of "
+              "checks.certificate_horizons_days (60 days by default); an app with no signing certificate at all also "
+              "passes.",
+       severity="high", area="saml", subject_kind="app",
        meaning="Entra signs every assertion with the active certificate. When it expires, AWS rejects the "
                "assertions and nobody can sign in to the AWS access portal until a new certificate is made "
                "active in Entra and uploaded to Identity Center.",
@@ -334,6 +347,9 @@ _CONSOLE_COMPARE = ("No API can read the certificate Identity Center holds: in t
 
 
 @check(id="saml.certificate_rotation_pending", title="A signing-certificate rotation is unfinished",
+       passed="No unexpired signing certificate newer than the active one is left inactive, and CloudTrail, when "
+              "collected, does not show the active certificate created after the last upload to Identity Center (the "
+              "certificate AWS holds cannot be read by API).",
        severity="medium", area="saml", subject_kind="app",
        meaning="A newer Entra certificate is not active yet, or the active one was made after the last upload to "
                "Identity Center (read from CloudTrail when collected). Until both sides hold the same certificate, the rotation is half done: activating "

@@ -54,8 +54,10 @@ def _clean(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------- scope traps
 
 
-@check(id="scim.nested_group_only", title="Reaches the app only through a nested group", severity="medium",
-       area="scim", subject_kind="user",
+@check(id="scim.nested_group_only", title="Reaches the app only through a nested group",
+       passed="No enabled Entra user is left out of provisioning because they belong to assigned groups only through "
+              "nested groups.",
+       severity="medium", area="scim", subject_kind="user",
        meaning="This user is a member of an assigned group only through a group nested in it. Entra provisions "
                "the direct members of assigned groups only and Identity Center has no nested groups: the user is "
                "never provisioned, and Entra refuses their sign-in to the app (AADSTS50105).",
@@ -83,8 +85,11 @@ def nested_group_only(data, settings) -> Iterator[Hit]:
                   detail="transitive member of " + ", ".join(outer) + " only")
 
 
-@check(id="scim.guest_name_id", title="Guest with access and no guest NameID rule", severity="medium",
-       area="scim", subject_kind="user",
+@check(id="scim.guest_name_id", title="Guest with access and no guest NameID rule",
+       passed="The claims policy has a guest NameID rule or takes NameID from user.mail, or no guest (userType Guest "
+              "or #EXT# UPN) is assigned to the AWS app or a direct member of an assigned group; an app without a "
+              "claims policy of its own also passes (saml.name_id_format reports it).",
+       severity="medium", area="scim", subject_kind="user",
        meaning="B2B guests have a UPN like name_partner.com#EXT#@tenant.onmicrosoft.com. AWS's Entra guide has "
                "the NameID claim take user.mail for external guests (a claim condition), user.userprincipalname "
                "for members; without that condition this guest's NameID is the #EXT# UPN and AWS sign-in fails.",
@@ -114,8 +119,10 @@ def guest_name_id(data, settings) -> Iterator[Hit]:
 # --------------------------------------------------------------------------------------------- attribute rules
 
 
-@check(id="scim.missing_required_attribute", title="Required attribute missing for SCIM", severity="medium",
-       area="scim", subject_kind="user",
+@check(id="scim.missing_required_attribute", title="Required attribute missing for SCIM",
+       passed="Every user SCIM would send (in scope, and enabled or already provisioned) gets a value for userName, "
+              "displayName, name.givenName and name.familyName from the job's attribute mappings.",
+       severity="medium", area="scim", subject_kind="user",
        meaning="Identity Center requires given name, family name, user name and display name; Entra sends nothing "
                "for an empty attribute, so this user is refused (\"Value at 'name.givenName' failed to satisfy "
                "constraint: Member must have length greater than or equal to 1\") and is not provisioned.",
@@ -140,6 +147,8 @@ def missing_required_attribute(data, settings) -> Iterator[Hit]:
 
 
 @check(id="scim.multi_valued_attribute", title="Several values for a single-valued SCIM attribute",
+       passed="No user SCIM would send gets more than one entry in emails, phoneNumbers, addresses or roles from the "
+              "job's attribute mappings.",
        severity="medium", area="scim", subject_kind="user",
        meaning="Identity Center accepts one entry per emails, phoneNumbers, addresses and roles. With two mappings "
                "into the same attribute (e.g. business phone and mobile both to phoneNumbers) a user who has both "
@@ -190,6 +199,8 @@ def _value(users: pd.DataFrame, entra_id: str, expression: str) -> Any:
 
 
 @check(id="scim.forbidden_characters", title="Mapped attribute holds a character Identity Center refuses",
+       passed="No collected Entra attribute that the job maps to a text SCIM attribute holds a tab, line break or \" "
+              "< > | ; : % for a user SCIM would send (mapped attributes that were not collected were not read).",
        severity="medium", area="scim", subject_kind="user",
        meaning="Identity Center refuses tab, line breaks and the characters \" < > | ; : % in the attributes SCIM "
                "sends (\"failed to satisfy constraint: Member must satisfy regular expression pattern\"): this user "
@@ -262,6 +273,9 @@ def _idc_values(model: Bridge) -> pd.DataFrame:
 
 
 @check(id="scim.duplicate_value", title="userName, email or externalId shared with another user",
+       passed="No two users SCIM would send share a userName, email or externalId (ignoring case), and no other "
+              "Identity Center user already holds one of their values (values mapped from a single collected "
+              "attribute; Identity Center compared only when collected).",
        severity="medium", area="scim", subject_kind="user",
        meaning="Identity Center keeps userName, primary email and externalId unique. Of two users SCIM sends with "
                "the same value, the second is refused (\"Refused to create a new, duplicate resource\", CloudTrail "
