@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from idbridge.paths import NOTEBOOKS_DIR
-from idbridge.runner import KernelPool, execute
+from idbridge.kit.execute import KernelPool, execute
 
 pytestmark = pytest.mark.notebook
 
@@ -79,7 +79,8 @@ def _outputs(path) -> str:
 def test_access_review_writes_packs_and_sections(review_run):
     run_dir, _ = review_run
     packs = sorted((run_dir / "review").glob("review-*.xlsx"))
-    assert packs and (run_dir / "review" / "access.csv").exists() and (run_dir / "access-findings.json").exists()
+    assert packs and (run_dir / "review" / "access.csv").exists() and (run_dir / "findings.json").exists()
+    assert not (run_dir / "access-findings.json").exists(), "findings are written once per run, as findings.*"
     html = (run_dir / "reports" / "20_access_review.html").read_text()
     for section in ("Executive summary", "Who can reach what", "Access paths", "Permission sets by risk",
                     "Access findings", "Reviewer packs"):

@@ -30,7 +30,7 @@ def test_demo_validation_notebook_writes_findings(demo_run):
     import json
 
     _, run = demo_run
-    findings = json.loads((run / "validation-findings.json").read_text())
+    findings = json.loads((run / "findings.json").read_text())["findings"]
     assert {f["check_id"] for f in findings} >= {"saml.certificate_expiry", "scim.nested_group_only"}
     report = (run / "reports" / "10_validate_integration.html").read_text()
     assert "What to do first" in report

@@ -73,10 +73,11 @@ def _rows(html: str) -> int:
 
 def _billing_grants(run: Path) -> set[str]:
     """Who held Billing on the management account through AWS-Billing in the first run."""
-    from idbridge.history_access import grants
+    from idbridge.history_diff import grants, parameters_of
     from idbridge.snapshot import Snapshot
 
-    frame = grants(Snapshot(run / "snapshot"))
+    snapshot = Snapshot(run / "snapshot")
+    frame = grants(snapshot, parameters_of(snapshot))
     held = frame[(frame["permission_set"] == "Billing") & (frame["via"] == "group:AWS-Billing")]
     return set(held["user"])
 
@@ -123,7 +124,7 @@ def test_findings_over_time_has_both_runs(two_runs):
     runs = list(dict.fromkeys(frame["run"]))
     assert runs[-2:] == [first.name, second.run_dir.name]
     totals = frame.groupby("run")["findings"].sum()
-    assert totals[first.name] == len(json.loads((first / "findings.json").read_text()))
+    assert totals[first.name] == len(json.loads((first / "findings.json").read_text())["findings"])
 
 
 @pytest.mark.notebook

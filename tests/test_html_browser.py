@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from idbridge.paths import REPO_ROOT
-from idbridge.report.html import figure_ids
+from idbridge.kit.render import figure_ids
 from test_run_kit import kit_run
 
 CHROMIUM = shutil.which("chromium")

@@ -20,7 +20,7 @@ import yaml
 from idbridge.cli import main
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK
 from idbridge.paths import NOTEBOOKS_DIR
-from idbridge.run import STEPS, run_kit
+from idbridge.kit.run import STEPS, run_kit
 
 SECRET_VARIABLE = "IDBRIDGE_TEST_SECRET"
 ENGAGEMENT = "kit-test"
@@ -78,7 +78,7 @@ def kit(tmp_path_factory):
 def test_every_notebook_of_the_kit_is_in_the_run_registry():
     numbers = {step.number for step in STEPS}
     for path in NOTEBOOKS_DIR.glob("*.ipynb"):
-        assert path.name[:2] in numbers, f"{path.name}: add it to idbridge.run.STEPS so that `idbridge run` runs it"
+        assert path.name[:2] in numbers, f"{path.name}: add it to idbridge.kit.run.STEPS so that `idbridge run` runs it"
 
 
 def test_bad_parameters_exit_2_naming_the_file(tmp_path, capsys):
@@ -137,7 +137,7 @@ def test_the_kit_run_folder_holds_the_audit_record(kit):
 def test_planted_high_findings_exit_1_and_the_log_says_which(kit):
     run = Path(kit["run_dir"])
     assert kit["exit_code"] == EXIT_FINDINGS
-    findings = json.loads((run / "findings.json").read_text())
+    findings = json.loads((run / "findings.json").read_text())["findings"]
     assert {"saml.certificate_expiry", "scim.nested_group_only"} <= {f["check_id"] for f in findings}
     log = (run / "run.log").read_text()
     assert "exit 1 (findings at or above fail_on)" in log and "saml.certificate_expiry" in log

@@ -24,7 +24,7 @@ snapshot_dir = ""  # an existing snapshot to read; empty: collect into run_dir/s
 RUNBOOK_PARAMETERS = PARAMETERS + '''
 desired_state_file = "../parameters/desired-state.demo.yaml"  # apply / allow_removals are set in this file'''
 
-RUNBOOK_SETUP = ("from idbridge.notebook import setup\n"
+RUNBOOK_SETUP = ("from idbridge.kit.notebook import setup\n"
                  "from idbridge.runbooks import results\n"
                  "from idbridge.runbooks.context import open_runbook\n"
                  "{imports}\n\n"
@@ -61,10 +61,14 @@ PREFLIGHT = notebook([
         "Entra tenant through Microsoft Graph, and AWS IAM Identity Center and Organizations through the AWS APIs. "
         "Run it before a collection: a probe that fails names the permission or endpoint to fix."),
     parameters_cell(),
-    new_code_cell("from idbridge.notebook import setup\nfrom idbridge.preflight import run_preflight\n\n"
+    new_code_cell("from idbridge.kit.notebook import setup\n"
+                  "from idbridge.kit.preflight import require_all_ok, run_preflight\n\n"
                   "params = setup(params_file)"),
     new_markdown_cell("## Probes\n\n`ok` means the read answered; the detail says what was seen."),
     new_code_cell("preflight = await run_preflight(params)\npreflight"),
+    new_markdown_cell("## Verdict\n\nEvery probe must answer before anything is collected: a failed probe stops "
+                      "the run here (exit 3), naming the probe and what to check."),
+    new_code_cell("print(require_all_ok(preflight))"),
 ])
 
 
@@ -76,17 +80,22 @@ VALIDATE = notebook([
         "Everything is read from one snapshot; nothing is changed in either cloud. A check whose data could not "
         "be collected is shown as **not checked**, with the reason — never as a pass."),
     parameters_cell(SNAPSHOT_PARAMETERS),
-    new_code_cell("from idbridge.notebook import setup\n"
+    new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge.report import validation as report\n"
                   "from idbridge.report.sources import open_snapshot, sources_table\n"
                   "from idbridge.checks.settings import settings_for\n"
-                  "from idbridge.validate import VALIDATION_AREAS, evaluate, write_findings\n\n"
+                  "from idbridge.checks.artifact import evaluation_for\n"
+                  "from idbridge.checks.evaluate import VALIDATION_AREAS\n\n"
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "results = evaluate(snapshot, params, VALIDATION_AREAS)"),
-    new_markdown_cell("## Summary"),
-    new_code_cell("print(report.verdict(results))"),
+                  "evaluation = evaluation_for(snapshot, params, run_dir)\n"
+                  "results = evaluation.for_areas(VALIDATION_AREAS)"),
+    new_markdown_cell("## Verdict\n\nFor every check of the run (this report's and the access review's): **PASS** "
+                      "only when every check ran on completely collected data and passed."),
+    new_code_cell("report.verdict_banner(evaluation)"),
+    new_markdown_cell("## Summary\n\nPer area: checks that passed, failed, could not be checked or did not apply, "
+                      "and their findings by severity."),
     new_code_cell("report.summary(results)"),
     new_markdown_cell("### What to do first"),
     new_code_cell("report.first_actions(results)"),
@@ -109,8 +118,6 @@ VALIDATE = notebook([
     new_markdown_cell("## What was collected\n\nEvery source of the snapshot; a source not collected makes "
                       "the checks that need it *not checked*."),
     new_code_cell("sources_table(snapshot)"),
-    new_code_cell("paths = write_findings(results, run_dir, stem='validation-findings')\n"
-                  "print('Findings written to', paths['json'], 'and', paths['csv'])"),
 ])
 
 
@@ -130,18 +137,21 @@ ACCESS_REVIEW = notebook([
         "and tables; the reviewer packs written at the end always cover all access."),
     parameters_cell(REVIEW_PARAMETERS + '''
 review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "group_owner"'''),
-    new_code_cell("from idbridge.notebook import setup\n"
+    new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge.report import access as report\n"
-                  "from idbridge.report.sources import open_snapshot\n"
+                  "from idbridge.report.sources import open_access, open_snapshot\n"
+                  "from idbridge.report.validation import verdict_banner\n"
                   "from idbridge.checks.settings import settings_for\n"
-                  "from idbridge.model.access import build_access\n"
-                  "from idbridge.validate import ACCESS_AREAS, evaluate\n\n"
+                  "from idbridge.checks.artifact import evaluation_for\n"
+                  "from idbridge.checks.evaluate import ACCESS_AREAS\n\n"
                   "params = setup(params_file)\n"
                   "review_scope = report.check_scope(review_scope)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = build_access(snapshot, settings)\n"
-                  "results = evaluate(snapshot, params, ACCESS_AREAS)"),
+                  "access = open_access(snapshot, settings, run_dir)\n"
+                  "evaluation = evaluation_for(snapshot, params, run_dir)\n"
+                  "results = evaluation.for_areas(ACCESS_AREAS)"),
+    new_code_cell("verdict_banner(evaluation)"),
     new_markdown_cell("## Executive summary\n\n\"Access\" is an *effective* path: AWS grants it today, whatever "
                       "Entra says. Admin means a permission set that can do anything in the account or give itself "
                       "that power."),
@@ -186,16 +196,15 @@ SIGNIN_ACTIVITY = notebook([
         "each person holding access last signed in. A source that was not collected says so in every cell it "
         "feeds: it never reads as \"never signed in\"."),
     parameters_cell(REVIEW_PARAMETERS),
-    new_code_cell("from idbridge.notebook import setup\n"
+    new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge import signins\n"
                   "from idbridge.report import signins as report\n"
-                  "from idbridge.report.sources import open_snapshot\n"
-                  "from idbridge.checks.settings import settings_for\n"
-                  "from idbridge.model.access import build_access\n\n"
+                  "from idbridge.report.sources import open_access, open_snapshot\n"
+                  "from idbridge.checks.settings import settings_for\n\n"
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = build_access(snapshot, settings)\n"
+                  "access = open_access(snapshot, settings, run_dir)\n"
                   "scoped = report.scope(access, filter_account, filter_group, filter_user)"),
     new_code_cell("activity = signins.activity(snapshot, settings)\n"
                   "people = report.people(snapshot, settings, access, activity)"),
@@ -241,16 +250,15 @@ REVIEW_DECISIONS = notebook([
 decisions_dir = ""  # the returned workbooks (.xlsx); empty: run_dir/review, where 20_access_review wrote them
 apply = False  # apply the removal plan (see "Apply" below)
 allow_removals = False  # removals need this as well'''),
-    new_code_cell("from idbridge.notebook import setup\n"
+    new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge.report import decisions as report\n"
-                  "from idbridge.report.sources import open_snapshot\n"
+                  "from idbridge.report.sources import open_access, open_snapshot\n"
                   "from idbridge.checks.settings import settings_for\n"
-                  "from idbridge.model.access import build_access\n"
                   "from idbridge.review import snapshot_meta\n\n"
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = build_access(snapshot, settings)\n"
+                  "access = open_access(snapshot, settings, run_dir)\n"
                   "folder = report.decisions_folder(decisions_dir, run_dir)"),
     new_markdown_cell("## Returned workbooks\n\nEvery workbook is checked before any decision is used; all "
                       "problems of all files are listed together."),
@@ -280,7 +288,7 @@ CHANGES = notebook([
     parameters_cell(SNAPSHOT_PARAMETERS + '''
 previous_snapshot_dir = ""  # the snapshot to compare with; empty: the newest earlier run of the engagement
 history_dir = ""  # the folder of the engagement's runs; empty: <run_root>/<engagement>'''),
-    new_code_cell("from idbridge.notebook import setup\n"
+    new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge import history_report as report\n"
                   "from idbridge.history import engagement_dir\n"
                   "from idbridge.report.sources import open_snapshot\n\n"

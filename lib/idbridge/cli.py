@@ -158,23 +158,26 @@ def collect_command(params_file: Path, out: Path | None) -> None:
 @click.option("--snapshot", "snapshot_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Snapshot folder to evaluate (no cloud access is made).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write findings.json / findings.csv (default: beside the snapshot).")
+              help="Where to write findings.json, findings.csv and checks.csv (default: a folder `validation` "
+                   "beside the snapshot).")
 def validate_command(params_file: Path, snapshot_dir: Path, out: Path | None) -> None:
-    """Run the validation checks on a snapshot. Exits 1 on findings at or above fail_on, 3 if a check could
-    not run because its data was not collected."""
+    """Evaluate every check on a snapshot, as `idbridge run` does, with the same verdict and exit code: 0 every
+    check ran and nothing reached fail_on, 1 findings at or above fail_on, 3 a check could not run or a source
+    was not completely collected."""
+    from idbridge.checks.artifact import write_evaluation
+    from idbridge.checks.evaluate import evaluate_snapshot
     from idbridge.parameters import load_parameters
     from idbridge.snapshot import Snapshot
-    from idbridge.validate import VALIDATION_AREAS, evaluate, exit_code, write_findings
 
     params = load_parameters(params_file)
-    snapshot = Snapshot(snapshot_dir)
-    results = evaluate(snapshot, params, VALIDATION_AREAS)
-    for outcome in results.outcomes:
+    evaluation = evaluate_snapshot(Snapshot(snapshot_dir), params)
+    for outcome in evaluation.results.outcomes:
         reason = f"  {outcome.reason}" if outcome.reason else ""
-        click.echo(f"{outcome.status:<12} {outcome.check_id:<40} {outcome.findings:>4}{reason}")
-    paths = write_findings(results, out or snapshot_dir.parent / "validation")
-    click.echo(f"{len(results.findings)} findings: {paths['json']}")
-    sys.exit(exit_code(results, params.fail_on))
+        click.echo(f"{outcome.status:<15} {outcome.check_id:<42} {outcome.findings:>4}{reason}")
+    paths = write_evaluation(evaluation, out or snapshot_dir.parent / "validation")
+    click.echo(f"{evaluation.verdict.word}: {evaluation.verdict.headline}")
+    click.echo(f"{len(evaluation.results.findings)} findings: {paths['json']}")
+    sys.exit(evaluation.verdict.exit_code)
 
 
 @cli.command("run")

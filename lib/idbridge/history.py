@@ -7,13 +7,16 @@ is a comparison of two snapshots (history_diff), made offline at any later time.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 
+from idbridge.checks.artifact import read_evaluation
 from idbridge.errors import InputError
 from idbridge.parameters import Parameters
 
+log = logging.getLogger(__name__)
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
@@ -71,9 +74,15 @@ def findings_over_time(history_dir: str | Path, current: str | Path | None = Non
         path = run / "findings.json"
         if not path.exists():
             continue
-        findings = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            severities = [f.severity for f in read_evaluation(path).results.findings]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # An earlier run's artifact that cannot be read (truncated, another format) is left out, saying so:
+            # it must not fail this run.
+            log.warning("findings of run %s left out, %s unreadable: %s", run.name, path, exc)
+            continue
         when = _collected_at(run / "snapshot")
         for severity in SEVERITIES:
             rows.append({"run": run.name, "collected_at": when, "severity": severity,
-                         "findings": sum(1 for f in findings if f["severity"] == severity)})
+                         "findings": severities.count(severity)})
     return pd.DataFrame(rows, columns=["run", "collected_at", "severity", "findings"])

@@ -51,6 +51,8 @@ def headline(diff: SnapshotDiff | None, before: Snapshot | None):
 def section(diff: SnapshotDiff | None, name: str):
     if diff is None:
         return _text(FIRST_RUN)
+    if name in diff.not_compared:
+        return _text(f"Not compared: {diff.not_compared[name]}.")
     frame = getattr(diff, name)
     return _table(frame) if not frame.empty else _text("None.")
 

@@ -328,8 +328,9 @@ def test_sod_conflict():
     assert found["user:bob@contoso.com"].evidence["accounts_with_both"] == [f"dev ({DEV})"]
 
 
-def test_sod_conflict_is_not_run_without_declared_pairs():
-    assert outcome("access.sod_conflict").status == "not_checked"
+def test_sod_conflict_is_not_applicable_without_declared_pairs():
+    result = outcome("access.sod_conflict")
+    assert result.status == "not_applicable" and "sod_conflicts" in result.reason
 
 
 def test_every_access_check_has_full_metadata():

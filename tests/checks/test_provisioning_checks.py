@@ -212,21 +212,21 @@ def test_token_recorded_date_is_cross_checked_against_cloudtrail():
     assert "mismatch" not in bt.run(p.scim_token_expiry, data, token=date(2025, 6, 20))[bt.APP].evidence
 
 
-def test_token_not_checked_without_a_date_or_an_event():
-    with pytest.raises(NotCollected) as caught:
-        list(p.scim_token_expiry(bt.tables(), bt.settings()))
-    assert caught.value.source == "checks.scim_token_created"
+def test_token_not_applicable_without_a_date_or_an_event():
+    # A parameter left unset is "not applicable" (nothing configured to check), never "not collected": the data
+    # (CloudTrail) was collected and holds no token event.
     results = run_checks(bt.tables(), bt.settings(), ids=["provisioning.scim_token_expiry"])
     outcome = results.outcomes[0]
-    assert outcome.status == "not_checked" and "no token creation date recorded" in outcome.reason
+    assert outcome.status == "not_applicable" and "no token creation date recorded" in outcome.reason
 
 
 def test_token_with_cloudtrail_not_collected_uses_the_recorded_date():
     data = bt.tables(not_collected={"cloudtrail_events": "AccessDenied"})
     hits = list(p.scim_token_expiry(data, bt.settings(token=date(2025, 6, 20))))
     assert hits[0].evidence["cloudtrail"] == "not cross-checked: AccessDenied"
-    with pytest.raises(NotCollected, match="CloudTrail: AccessDenied"):
+    with pytest.raises(NotCollected, match="AccessDenied") as caught:
         list(p.scim_token_expiry(data, bt.settings()))
+    assert caught.value.source == "aws.cloudtrail"
 
 
 def test_job_checks_are_not_checked_when_the_job_was_not_collected():

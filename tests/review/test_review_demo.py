@@ -5,7 +5,7 @@ from openpyxl import load_workbook
 
 from idbridge.checks.settings import settings_for
 from idbridge.review import plan_removals, read_decisions, snapshot_meta, write_review_packs
-from idbridge.validate import evaluate
+from idbridge.checks.evaluate import evaluate
 
 access_model = pytest.importorskip("idbridge.model.access")
 

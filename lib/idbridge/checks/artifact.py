@@ -31,7 +31,8 @@ def to_document(evaluation: Evaluation) -> dict:
     from idbridge import __version__
 
     return {"format": FORMAT, "idbridge_version": __version__, "collected_at": evaluation.collected_at,
-            "checks_fingerprint": evaluation.checks_fingerprint, "fail_on": evaluation.fail_on,
+            "checks_fingerprint": evaluation.checks_fingerprint, "evaluated_at": evaluation.evaluated_at,
+            "fail_on": evaluation.fail_on,
             "verdict": evaluation.verdict.as_dict(), "sources": evaluation.sources,
             "outcomes": [asdict(o) for o in evaluation.results.outcomes],
             "findings": [asdict(f) for f in evaluation.results.findings]}
@@ -42,7 +43,7 @@ def from_document(document: dict) -> Evaluation:
     findings = [Finding(**{**f, "references": tuple(f.get("references") or ())}) for f in document["findings"]]
     return Evaluation(CheckResults(outcomes, findings), document.get("sources", {}), document["fail_on"],
                       Verdict.from_dict(document["verdict"]), document.get("collected_at", ""),
-                      document.get("checks_fingerprint", ""))
+                      document.get("checks_fingerprint", ""), document.get("evaluated_at", ""))
 
 
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> dict[str, Path]:
@@ -70,9 +71,10 @@ def read_evaluation(path: str | Path) -> Evaluation:
     return from_document(document)
 
 
-def evaluation_for(snapshot, params, run_dir: str | Path | None) -> Evaluation:
+def evaluation_for(snapshot, params, run_dir: str | Path | None, *, write: bool = True) -> Evaluation:
     """The run's evaluation of this snapshot: read from run_dir/findings.json when that was written for this
-    snapshot under the same parameters, else evaluated now and written there (so the next notebook reads it)."""
+    snapshot under the same parameters, else evaluated now and (with `write`) written there, so that the next
+    notebook of the run reads it."""
     path = Path(run_dir) / FINDINGS_JSON if run_dir else None
     collected_at = str(snapshot.manifest.get("collected_at", ""))
     if path is not None and path.exists():
@@ -85,6 +87,6 @@ def evaluation_for(snapshot, params, run_dir: str | Path | None) -> Evaluation:
                 return found
             log.info("%s is of another snapshot or other parameters: evaluating again", path)
     evaluation = evaluate_snapshot(snapshot, params)
-    if path is not None:
+    if path is not None and write:
         write_evaluation(evaluation, path.parent)
     return evaluation

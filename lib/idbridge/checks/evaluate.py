@@ -138,6 +138,7 @@ class Evaluation:
     verdict: Verdict
     collected_at: str = ""
     checks_fingerprint: str = ""
+    evaluated_at: str = ""
 
     def for_areas(self, areas: Iterable[str]) -> CheckResults:
         wanted = set(areas)
@@ -176,7 +177,7 @@ def evaluate_snapshot(snapshot, params) -> Evaluation:
     sources = source_statuses(snapshot)
     verdict = decide(results.outcomes, [f.severity for f in results.findings], sources, params.fail_on)
     return Evaluation(results, sources, params.fail_on, verdict, str(snapshot.manifest.get("collected_at", "")),
-                      checks_fingerprint(params))
+                      checks_fingerprint(params), _now())
 
 
 def failed_evaluation(why: str, fail_on: str, exit_code: int = EXIT_NOT_COLLECTED) -> Evaluation:
@@ -184,7 +185,13 @@ def failed_evaluation(why: str, fail_on: str, exit_code: int = EXIT_NOT_COLLECTE
     every registered check is not_checked with that reason, so no report can read it as "no findings"."""
     registry = load_all()
     outcomes = [CheckOutcome(check.meta.id, check.meta.title, check.meta.area, check.meta.severity,
-                             "not_checked", 0, why) for _, check in sorted(registry.items())]
+                             "not_checked", 0, why, check.meta.passed) for _, check in sorted(registry.items())]
     code = exit_code if exit_code in (EXIT_BAD_INPUT, EXIT_NOT_COLLECTED) else EXIT_NOT_COLLECTED
     verdict = decide(outcomes, [], {}, fail_on, failure=why, failure_code=code)
-    return Evaluation(CheckResults(outcomes, []), {}, fail_on, verdict)
+    return Evaluation(CheckResults(outcomes, []), {}, fail_on, verdict, evaluated_at=_now())
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")

@@ -53,6 +53,7 @@ class CheckOutcome:
     status: str            # one of OUTCOMES
     findings: int
     reason: str = ""
+    passed: str = ""       # what a pass means (CheckMeta.passed): what tables show on a passing row
 
 
 @dataclass
@@ -62,7 +63,8 @@ class CheckResults:
 
     def outcomes_frame(self) -> pd.DataFrame:
         return pd.DataFrame([asdict(o) for o in self.outcomes],
-                            columns=["check_id", "title", "area", "severity", "status", "findings", "reason"])
+                            columns=["check_id", "title", "area", "severity", "status", "findings", "reason",
+                                     "passed"])
 
     def findings_frame(self) -> pd.DataFrame:
         columns = ["check_id", "severity", "area", "subject", "title", "detail", "evidence", "meaning", "fix",
@@ -83,7 +85,7 @@ def run_checks(data: TableSource, settings: Any, *, ids: list[str] | None = None
         meta = check.meta
         if (ids and check_id not in ids) or (areas and meta.area not in areas):
             continue
-        base = dict(check_id=meta.id, title=meta.title, area=meta.area, severity=meta.severity)
+        base = dict(check_id=meta.id, title=meta.title, area=meta.area, severity=meta.severity, passed=meta.passed)
         missing = []
         for table in meta.tables:
             try:

@@ -343,6 +343,7 @@ class KitRun:
                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "exit_code": exit_code, "exit_meaning": EXIT_WORDS[exit_code], "headline": headline,
                   "verdict": verdict.as_dict() if verdict is not None else None, "reasons": reasons,
+                  "evaluated_at": self.evaluation.evaluated_at if self.evaluation is not None else None,
                   "fail_on": self.params.fail_on, "skipped": self.skipped,
                   "links": [list(link) for link in self.links],
                   "notebooks": [{"name": r.name, "title": r.title, "ok": r.ok, "error": r.error,

@@ -90,7 +90,12 @@ def top_risks(results: CheckResults, limit: int = 12) -> pd.DataFrame | str:
     """The worst findings one by one (subject and detail), worst first."""
     findings = results.findings_frame()
     if findings.empty:
-        return Text("No access findings.")
+        outcomes = results.outcomes_frame()
+        not_run = int(outcomes["status"].isin(["not_checked", "error"]).sum())
+        if not_run:
+            return Text(f"No access findings from the {len(outcomes) - not_run} access checks that ran; {not_run} "
+                        "could not run (the verdict above says why): this is not a clean result.")
+        return Text("No access findings: every access check ran and passed.")
     findings = findings.assign(rank=findings["severity"].map(SEVERITY_ORDER))
     top = findings.sort_values(["rank", "check_id", "subject"], ascending=[False, True, True]).head(limit)
     return top[["severity", "title", "subject", "detail"]].reset_index(drop=True)
@@ -297,20 +302,17 @@ def access_findings(results: CheckResults, access: pd.DataFrame, account: str = 
 
 def write_review_outputs(access: pd.DataFrame, results: CheckResults, snapshot, run_dir, scope: str,
                          owners: dict | None = None) -> pd.DataFrame:
-    """Reviewer packs (one workbook per reviewer of `scope`) with access and findings as CSV + JSON into
-    run_dir/review, and the access findings into run_dir/access-findings.*. Packs cover all access, whatever
-    the notebook's filters."""
+    """Reviewer packs (one workbook per reviewer of `scope`) and the access table as CSV + JSON into
+    run_dir/review. Packs cover all access, whatever the notebook's filters. The findings are the run's one
+    artifact (findings.json / findings.csv in the run folder), not written again here."""
     from idbridge.review import snapshot_meta, write_review_packs
-    from idbridge.validate import write_findings
 
     run_dir = Path(run_dir)
     packs = write_review_packs(access, results.findings_frame(), run_dir / "review", scope, owners,
                                snapshot_meta(snapshot))
     written = [(p, "reviewer pack: fill Decision (Keep / Remove), send it back") for p in packs]
-    written += [(run_dir / "review" / f"{stem}.{ext}", what) for stem, what in
-                (("access", "the access table"), ("findings", "the access findings")) for ext in ("csv", "json")]
-    findings = write_findings(results, run_dir, "access-findings")
-    written += [(p, "access findings (for SIEMs)") for p in findings.values()]
+    written += [(run_dir / "review" / f"access.{ext}", "the access table") for ext in ("csv", "json")]
+    written += [(path, "every finding of the run (for SIEMs)") for path in
+                (run_dir / "findings.csv", run_dir / "findings.json") if path.exists()]
     return pd.DataFrame([{"file": str(p.relative_to(run_dir)) if p.is_relative_to(run_dir) else str(p), "what": w}
                          for p, w in written])
-

@@ -9,16 +9,25 @@ import plotly.graph_objects as go
 
 from idbridge.checks.base import SEVERITY_ORDER
 from idbridge.checks.docs import AREAS
+from idbridge.checks.evaluate import Evaluation
 from idbridge.checks.runner import CheckResults
 from idbridge.snapshot import NotCollected, Snapshot
 
 SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#f59f00", "low": "#74b816",
                     "info": "#868e96"}
-STATUS_WORDS = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "error": "check failed"}
+STATUS_WORDS = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "not_applicable": "not applicable",
+                "error": "check failed"}
+
+
+def verdict_banner(evaluation: Evaluation):
+    """The verdict first, in colour and words: PASS only when every check ran on complete data and passed."""
+    from idbridge.report.banner import verdict_banner as banner
+
+    return banner(evaluation.verdict)
 
 
 def summary(results: CheckResults) -> pd.DataFrame:
-    """Per area: checks passed, failed, not checked, and findings by severity."""
+    """Per area: how many checks passed, failed, were not checked or not applicable, and findings by severity."""
     outcomes = results.outcomes_frame()
     findings = results.findings_frame()
     rows = []
@@ -27,24 +36,15 @@ def summary(results: CheckResults) -> pd.DataFrame:
         if part.empty:
             continue
         found = findings[findings["area"] == area] if not findings.empty else findings
-        row = {"area": title, "checks": len(part), "pass": int((part["status"] == "pass").sum()),
-               "fail": int((part["status"] == "fail").sum()),
-               "not checked": int(part["status"].isin(["not_checked", "error"]).sum())}
+        row = {"area": title, "checks": len(part), "passed": int((part["status"] == "pass").sum()),
+               "failed": int((part["status"] == "fail").sum()),
+               "not checked": int(part["status"].isin(["not_checked", "error"]).sum()),
+               "not applicable": int((part["status"] == "not_applicable").sum()),
+               "findings": len(found)}
         for severity in SEVERITY_ORDER:
             row[severity] = int((found["severity"] == severity).sum()) if not found.empty else 0
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def verdict(results: CheckResults) -> str:
-    outcomes = results.outcomes_frame()
-    worst = max((SEVERITY_ORDER[f.severity] for f in results.findings), default=-1)
-    not_checked = int(outcomes["status"].isin(["not_checked", "error"]).sum())
-    words = {4: "FAIL — critical findings", 3: "FAIL — high findings", 2: "WARN — medium findings",
-             1: "WARN — low findings", 0: "PASS — informational findings only", -1: "PASS — no findings"}[worst]
-    if not_checked:
-        words += f"; {not_checked} check(s) could not run (data not collected): this is not a full pass"
-    return words
 
 
 def first_actions(results: CheckResults, limit: int = 8) -> pd.DataFrame:
@@ -70,14 +70,14 @@ def area_table(results: CheckResults, area: str) -> pd.DataFrame:
     rows = []
     for outcome in outcomes.itertuples():
         status = STATUS_WORDS[outcome.status]
-        if outcome.status in ("not_checked", "error"):
+        if outcome.status in ("not_checked", "error", "not_applicable"):
             rows.append({"check": outcome.check_id, "status": status, "severity": "", "subject": "",
                          "detail": outcome.reason})
             continue
         hits = findings[findings["check_id"] == outcome.check_id] if not findings.empty else findings
-        if hits.empty:
+        if hits.empty:  # a pass: say what it established, never the failure's title
             rows.append({"check": outcome.check_id, "status": status, "severity": "", "subject": "",
-                         "detail": outcome.title})
+                         "detail": outcome.passed or outcome.title})
         for hit in hits.itertuples():
             rows.append({"check": outcome.check_id, "status": status, "severity": hit.severity,
                          "subject": hit.subject, "detail": hit.detail or hit.title})

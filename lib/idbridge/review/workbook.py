@@ -46,7 +46,7 @@ def snapshot_meta(snapshot, **extra) -> dict:
 
 def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_dir, scope: str,
                        owners: dict | None, meta: dict) -> list[Path]:
-    """Write the packs and access/findings CSV + JSON into out_dir; returns the workbook paths.
+    """Write the packs and the access table as CSV + JSON into out_dir; returns the workbook paths.
     meta: engagement and snapshot_id (required), collected_at, deadline, contact (optional)."""
     if scope not in layout.SCOPES:
         raise ValueError(f"scope must be one of {layout.SCOPES}, not {scope!r}")
@@ -66,7 +66,7 @@ def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_
         name = _unique(_slug(scope_key), names)
         book = build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta)
         written.append(_save(book, out_dir / f"review-{name}.xlsx"))
-    write_tables(access, findings, out_dir, meta)
+    write_tables(access, out_dir, meta)
     stale = sorted(set(out_dir.glob("review-*.xlsx")) - set(written))
     if stale:  # left from an earlier round or scope: read_decisions on this folder would read them too
         log.warning("%s also holds review packs not written now: %s", out_dir, ", ".join(p.name for p in stale))
