@@ -68,7 +68,7 @@ def test_the_index_links_every_report_notebook_and_findings_file(kit):
     assert {"findings.csv", "findings.json", "run.log"} <= set(links)
     for link in links:
         assert (run / link).exists(), link
-    assert "Exit 1" in index
+    assert "<h2>FAIL</h2>" in index and "Exit code 1" in index
     notebooks = [p for p in (run / "notebooks").glob("*.ipynb")]
     assert len(notebooks) == len(list((run / "reports").glob("*.html")))
     for path in notebooks:  # each output notebook is the audit record: executed, with its parameters

@@ -37,11 +37,13 @@ from idbridge.kit.registry import INPUT_FILES, STEPS, Selected, Step, select  # 
 
 log = logging.getLogger(__name__)
 
+LOOKAHEAD = 2  # kernels started ahead of the notebook running
+
 # Worst first: the exit code of a run is the most serious of its outcomes.
 EXIT_PRECEDENCE = (EXIT_BAD_INPUT, EXIT_NOT_COLLECTED, EXIT_FINDINGS, EXIT_OK)
-EXIT_WORDS = {EXIT_OK: "fine", EXIT_FINDINGS: "findings at or above fail_on",
+EXIT_WORDS = {EXIT_OK: "nothing at or above fail_on, nothing left unchecked", EXIT_FINDINGS: "findings at or above fail_on",
               EXIT_BAD_INPUT: "bad parameters or input",
-              EXIT_NOT_COLLECTED: "incomplete: a source not collected or a report failed"}
+              EXIT_NOT_COLLECTED: "incomplete: something could not be checked (see why)"}
 
 
 @dataclass
