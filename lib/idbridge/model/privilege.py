@@ -188,7 +188,7 @@ class Denies:
 
 
 def _statements(policy) -> list[dict]:
-    statements = (policy or {}).get("Statement") or []
+    statements = (policy.get("Statement") if isinstance(policy, dict) else None) or []
     statements = [statements] if isinstance(statements, dict) else statements
     return [s for s in statements if isinstance(s, dict)]
 
