@@ -527,6 +527,8 @@ def build_groups(rng: random.Random, people: People) -> tuple[list[dict], dict]:
             extra["idc"] = {"recreated": True}
         if name == "AWS-FinOps-Viewers":
             extra["idc"] = {"present": False}
+        if name == "AWS-Network-Admins":
+            extra["idc"] = {"display_name": "AWS-NetOps"}  # renamed in Entra; Identity Center kept the old name
         groups.append(g(name, members, description, created=created, **extra))
     return groups, aws
 
@@ -822,6 +824,8 @@ def faults(people: People) -> list[dict]:
           "Tiago Mendonça and Adaeze Okafor are direct members in Entra but not in Identity Center"),
         f("reconcile.group_membership", "group:AWS-Data-Engineers",
           "Identity Center still lists Olivia Grant, deleted in Entra"),
+        f("reconcile.group_name_drift", "group:AWS-Network-Admins",
+          "renamed from AWS-NetOps in Entra; the Identity Center group still has the old name"),
         f("reconcile.attribute_mismatch", u("renamed"), "Identity Center has the old surname / display name"),
         f("reconcile.username_mismatch", u("upn_changed"), f"Identity Center user name is the old "
                                                            f"@{DEFAULT_DOMAIN} UPN"),
@@ -1099,6 +1103,8 @@ def render(doc: dict, people: People) -> str:
             w("    # FAULT: deleted in Identity Center by a clean-up script 12 days ago and recreated by SCIM")
         if group["display_name"] == "AWS-FinOps-Viewers":
             w("    # FAULT: created and assigned to the app after the last cycle: not in Identity Center yet")
+        if group["display_name"] == "AWS-Network-Admins":
+            w("    # FAULT: renamed from AWS-NetOps in Entra; Identity Center still has the old name")
         w(f"    - display_name: {scalar(head.pop('display_name'))}")
         for key, value in head.items():
             w(f"      {key}: {flow(value)}")

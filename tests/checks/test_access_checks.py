@@ -54,11 +54,48 @@ def test_privileged_permission_set():
     # assigned nowhere: still admin-equivalent
     assert w.hits(checks.privileged_permission_set, with_admin())["permission_set:Admin"].evidence[
         "assigned_accounts"] == 0
-    # a boundary caps it: not reported
-    bounded = with_admin()
-    bounded["idc_permission_set_policies"].append({"permissionSetArn": PS["Admin"], "kind": "boundary_customer_managed",
-                                                   "policyName": "Fence", "policyPath": "/"})
-    assert w.hits(checks.privileged_permission_set, bounded) == {}
+    # a boundary known to cap it below admin: not reported
+    capped = with_admin()
+    capped["idc_permission_set_policies"].append(_boundary("PowerUserAccess"))
+    assert w.hits(checks.privileged_permission_set, capped) == {}
+
+
+def _boundary(name: str, kind: str = "boundary_managed", path: str = "/") -> dict:
+    return {"permissionSetArn": PS["Admin"], "kind": kind, "policyName": name, "policyPath": path,
+            "policyArn": f"arn:aws:iam::aws:policy/{name}" if kind == "boundary_managed" else None}
+
+
+def test_a_boundary_that_caps_nothing_does_not_exempt_the_set():
+    # AdministratorAccess bounded by AdministratorAccess, on a production account: still an administrator
+    data = with_admin()
+    data["idc_permission_set_policies"].append(_boundary("AdministratorAccess"))
+    data["idc_account_assignments"].append(w.assignment(PROD, "Admin", "ig-readers"))
+    hit = w.hits(checks.privileged_permission_set, data)["permission_set:Admin"]
+    assert hit.evidence["boundary"] == "AdministratorAccess" and hit.evidence["privilege"] == "admin"
+    assert "caps nothing" in hit.detail and "no permissions boundary" not in hit.detail
+    assert set(w.hits(checks.privileged_prod_access, data)) == {"group:AWS-Readers"}
+    # a customer managed boundary cannot be read: the level is the policies', and the reasons say so
+    data = with_admin()
+    data["idc_permission_set_policies"].append(_boundary("Fence", "boundary_customer_managed", "/b/"))
+    data["idc_account_assignments"].append(w.assignment(PROD, "Admin", "ig-readers"))
+    hit = w.hits(checks.privileged_permission_set, data)["permission_set:Admin"]
+    assert hit.evidence["boundary"] == "/b/Fence"
+    assert any("/b/Fence (customer managed, not assessed)" in r for r in hit.evidence["reasons"])
+    assert set(w.hits(checks.privileged_prod_access, data)) == {"group:AWS-Readers"}
+    # an AWS managed boundary that caps it (PowerUserAccess) exempts it from both checks
+    data["idc_permission_set_policies"][-1] = _boundary("PowerUserAccess")
+    assert w.hits(checks.privileged_permission_set, data) == {}
+    assert w.hits(checks.privileged_prod_access, data) == {}
+
+
+def test_an_inline_deny_of_iam_and_organizations_makes_admin_a_power_user():
+    data = with_admin()
+    data["idc_permission_set_policies"].append({
+        "permissionSetArn": PS["Admin"], "kind": "inline",
+        "document": '{"Statement": [{"Effect": "Deny", "Action": ["iam:*", "organizations:*"], "Resource": "*"}]}'})
+    data["idc_account_assignments"].append(w.assignment(PROD, "Admin", "ig-readers"))
+    assert w.hits(checks.privileged_permission_set, data) == {}
+    assert w.hits(checks.privileged_prod_access, data) == {}
 
 
 def test_privileged_permission_set_from_an_inline_policy():

@@ -104,6 +104,44 @@ def test_group_membership_counts_a_member_not_yet_in_identity_center():
     assert bt.run(r.group_membership, data)["group:AWS-Devs"].evidence["missing_in_idc"] == ["bob@contoso.com"]
 
 
+def test_group_renamed_in_entra_keeps_its_old_name_in_identity_center():
+    data = bt.rows()
+    bt.find(data, "entra_groups", id="g-aws-devs")["displayName"] = "AWS-Engineers"  # renamed in Entra
+    hits = bt.run(r.group_name_drift, data)
+    assert set(hits) == {"group:AWS-Engineers"}  # the Entra (current) name
+    evidence = hits["group:AWS-Engineers"].evidence
+    assert evidence["entra"] == "AWS-Engineers" and evidence["identityCenter"] == "AWS-Devs"
+    assert evidence["matchedBy"] == "externalId" and evidence["idcGroupId"] == "ig-devs"
+    assert evidence["caseOnly"] is False
+    # the rename is not a missing or extra group: the pair is still matched by externalId
+    assert bt.run(r.missing_in_idc, data) == {} and bt.run(r.extra_in_idc, data) == {}
+    assert bt.run(r.group_name_drift) == {}
+
+
+def test_group_name_drift_in_letter_case_and_only_for_groups_in_scope():
+    data = bt.rows()
+    bt.find(data, "idc_groups", groupId="ig-devs")["displayName"] = "aws-devs"
+    assert bt.run(r.group_name_drift, data)["group:AWS-Devs"].evidence["caseOnly"] is True
+    data = bt.rows()  # Other is not assigned: its stale copy is extra_in_idc's business, not a rename
+    data["idc_groups"].append({"groupId": "ig-other", "displayName": "Other-Old", "externalIds": ["g-other"],
+                               "createdBy": bt.ADMIN_ARN})
+    assert bt.run(r.group_name_drift, data) == {}
+
+
+def test_group_name_drift_follows_the_display_name_mapping():
+    data = bt.rows()
+    bt.find(data, "entra_sync_mappings", sourceObjectName="Group",
+            targetAttributeName="displayName")["sourceExpression"] = "[mailNickname]"
+    bt.find(data, "entra_groups", id="g-aws-devs")["mailNickname"] = "AWS-Devs"
+    assert bt.run(r.group_name_drift, data) == {}  # Entra sends the nickname, which Identity Center holds
+    bt.find(data, "entra_groups", id="g-aws-devs")["mailNickname"] = "aws-devs-team"
+    assert bt.run(r.group_name_drift, data)["group:AWS-Devs"].evidence["entraSource"] == "mailNickname"
+    bt.find(data, "entra_sync_mappings", sourceObjectName="Group",
+            targetAttributeName="displayName")["sourceExpression"] = "[extensionAttribute1]"
+    result = run_checks(bt.tables(data), bt.settings(), ids=["reconcile.group_name_drift"]).outcomes[0]
+    assert result.status == "not_checked" and "extensionAttribute1" in result.reason
+
+
 # --------------------------------------------------------------------------------------------- attributes
 
 

@@ -394,6 +394,27 @@ def test_newer_inactive_certificate():
     assert ACTIVE in finding.detail
 
 
+def test_staged_certificate_while_the_active_one_is_far_from_expiry_is_fine():
+    # Good practice: the next certificate is created early; the active one has 1,000+ days left.
+    rows = healthy(entra_app_key_credentials=key_pair(ACTIVE, -30, 1065) + key_pair(NEWER, -6, 1089),
+                   cloudtrail_events=[_upload(-29)])
+    passes(rows, "saml.certificate_rotation_pending")
+    # Just outside the widest horizon (60 days by default): still fine; inside it: reported.
+    rows["entra_app_key_credentials"] = key_pair(ACTIVE, -1000, 61) + key_pair(NEWER, -6, 1089)
+    passes(rows, "saml.certificate_rotation_pending")
+    rows["entra_app_key_credentials"] = key_pair(ACTIVE, -1000, 59) + key_pair(NEWER, -6, 1089)
+    finding = hit(rows, "saml.certificate_rotation_pending")
+    assert finding.evidence["activeDaysLeft"] == 59 and finding.evidence["rotationHorizonDays"] == 60
+    assert "expires in 59 day(s)" in finding.detail
+
+
+def test_rotation_horizon_follows_the_parameters():
+    rows = healthy(entra_app_key_credentials=key_pair(ACTIVE, -1000, 80) + key_pair(NEWER, -6, 1089),
+                   cloudtrail_events=[_upload(-29)])
+    passes(rows, "saml.certificate_rotation_pending")
+    assert hit(rows, "saml.certificate_rotation_pending", horizons=[90, 14]).evidence["newerInactive"] == [NEWER]
+
+
 def test_older_inactive_certificate_is_fine():
     rows = healthy(entra_app_key_credentials=key_pair(NEWER, -1000, -10) + key_pair(ACTIVE, -30, 1000),
                    cloudtrail_events=[_upload(-29)])

@@ -185,8 +185,8 @@ LONG_SESSION_HOURS = 8
 SOD_PAIRS = [{"AdministratorAccess", "SecurityAudit"}]
 ORACLE_CHECKS = {
     "provisioning.errors", "reconcile.missing_in_idc", "reconcile.extra_in_idc", "reconcile.created_by_hand",
-    "reconcile.group_membership", "reconcile.attribute_mismatch", "reconcile.username_mismatch",
-    "reconcile.username_case", "reconcile.external_id", "reconcile.orphaned_assignment",
+    "reconcile.group_membership", "reconcile.group_name_drift", "reconcile.attribute_mismatch",
+    "reconcile.username_mismatch", "reconcile.username_case", "reconcile.external_id", "reconcile.orphaned_assignment",
     "reconcile.disabled_still_enabled",
     "scim.nested_group_only", "scim.missing_required_attribute", "scim.multi_valued_attribute",
     "scim.forbidden_characters", "scim.duplicate_value", "scim.guest_name_id", "aws.permission_set_not_reprovisioned",
@@ -320,6 +320,8 @@ def predicted_findings(s: Scenario) -> set[tuple[str, str]]:
         if g.idc and not g.idc.present:
             found.add(("reconcile.missing_in_idc", "group:" + name))
             continue
+        if g.idc and g.idc.display_name and g.idc.display_name != name:
+            found.add(("reconcile.group_name_drift", "group:" + name))
         direct = {m.lower() for m in g.members}
         if any(m not in in_idc or users[m].deleted for m in direct):
             found.add(("reconcile.group_membership", "group:" + name))
@@ -450,9 +452,10 @@ def test_seeded_identity_center_is_what_the_faults_say(name):
     provisioned = set(groups) if app.provisioning.scope == "all" else set(app.assignments.groups)
     present = {g for g in provisioned if not (groups[g].idc and not groups[g].idc.present)}
     got_groups = {g["DisplayName"]: g["GroupId"] for g in store.groups()}
-    assert set(got_groups) == present | {g.display_name for g in s.aws.identity_center.groups}
+    idc_group = {g: (groups[g].idc and groups[g].idc.display_name) or g for g in present}  # renamed: old name
+    assert set(got_groups) == set(idc_group.values()) | {g.display_name for g in s.aws.identity_center.groups}
     for name_ in present:
-        members = {by_id[m] for m in store.members(got_groups[name_])}
+        members = {by_id[m] for m in store.members(got_groups[idc_group[name_]])}
         assert members == {idc_name(m.lower()) for m in groups[name_].members if m.lower() in in_idc}, name_
 
 

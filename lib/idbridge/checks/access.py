@@ -3,8 +3,10 @@
 "Holds" means an effective path: AWS grants it today (the principal exists, Identity Center holds the membership,
 the Identity Center user is enabled), whatever Entra says. Paths Entra suggests but AWS never grants (nested
 groups, users not provisioned) are the provisioning checks' business, not access risk. "Privileged" is one
-predicate for every check here: the permission set's privilege is admin (model/privilege.py) and it has no
-permissions boundary.
+predicate for every check here: the permission set's effective privilege is admin (model/privilege.py): what its
+policies and its permissions boundary allow together. A boundary only exempts a set when it is known to cap it
+below admin; one that caps nothing (AdministratorAccess bounded by AdministratorAccess) or that cannot be read
+(customer managed) does not.
 """
 
 from __future__ import annotations
@@ -113,7 +115,8 @@ def _account(dims, position: int, with_id: bool = True) -> str:
 
 
 def _privileged(sets: pd.DataFrame) -> np.ndarray:
-    return (sets["privilege"].eq("admin") & sets["boundary"].isna()).to_numpy(dtype=bool)
+    """Effective privilege admin: the boundary, when it caps the set, has already lowered the level."""
+    return sets["privilege"].eq("admin").to_numpy(dtype=bool)
 
 
 # --------------------------------------------------------------------------------------------- privilege
@@ -125,11 +128,13 @@ def _privileged(sets: pd.DataFrame) -> np.ndarray:
        severity="high", area="access", subject_kind="permission_set",
        meaning="Whoever holds this permission set can do anything in the accounts it is assigned on, or give "
                "themselves that power (AdministratorAccess or IAMFullAccess, `*` on `*`, IAM writes or "
-               "iam:PassRole on all resources), and no permissions boundary caps it. Every assignment of it is an "
-               "administrator, whatever the group is called.",
+               "iam:PassRole on all resources), and no permissions boundary is known to cap it: none, one that "
+               "allows as much (AdministratorAccess), or a customer managed one that cannot be read. Every "
+               "assignment of it is an administrator, whatever the group is called.",
        fix="Keep admin-equivalent sets to a named break-glass / platform group, on the accounts that need them; "
            "replace wildcards with the actions needed (IAM Access Analyzer can generate a policy from activity); "
-           "scope iam:PassRole to the roles it must pass; or attach a permissions boundary to the set.",
+           "scope iam:PassRole to the roles it must pass; or attach a permissions boundary that excludes IAM and "
+           "Organizations (e.g. PowerUserAccess, or a Deny of iam:* and organizations:*) to the set.",
        references=(AWS_PS, IAM_BOUNDARY, IAM_PASSROLE, IAM_BEST), tables=SETS + ("idc_account_assignments",))
 def privileged_permission_set(data, settings) -> Iterator[Hit]:
     sets = permission_set_levels(data)
@@ -149,10 +154,11 @@ def privileged_permission_set(data, settings) -> Iterator[Hit]:
         used = where.get(ps["permissionSetArn"], set())
         evidence = {"permissionSetArn": ps["permissionSetArn"], "privilege": ps["privilege"],
                     "reasons": list(ps["reasons"]), "managed_policies": list(ps["managed_policies"]),
-                    "inline_policy": bool(ps["has_inline_policy"]), "boundary": None,
+                    "inline_policy": bool(ps["has_inline_policy"]), "boundary": _plain(ps["boundary"]),
                     "assigned_accounts": len(used),
                     "production_accounts": _capped(f"{_plain(names.get(a)) or a} ({a})" for a in used & production)}
-        yield Hit(f"permission_set:{ps['name']}", evidence, detail="; ".join(ps["reasons"]) + "; no boundary")
+        bounded = "" if _plain(ps["boundary"]) else "; no permissions boundary"
+        yield Hit(f"permission_set:{ps['name']}", evidence, detail="; ".join(ps["reasons"]) + bounded)
 
 
 @check(id="access.privileged_prod_access", title="Admin-equivalent access to a production account",

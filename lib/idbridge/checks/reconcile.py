@@ -11,6 +11,7 @@ import pandas as pd
 from idbridge.checks.base import Hit, check
 from idbridge.model import mapping
 from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, Bridge, among, bridge, created_by_scim, flag, text
+from idbridge.snapshot import NotCollected
 
 BOTH = ENTRA_TABLES + IDC_TABLES
 AWS_TROUBLESHOOT = "https://docs.aws.amazon.com/singlesignon/latest/userguide/troubleshooting.html"
@@ -199,6 +200,59 @@ def group_membership(data, settings) -> Iterator[Hit]:
         parts = ([f"{len(missing)} Entra member(s) missing"] if missing else []) + \
                 ([f"{len(extra)} member(s) only in Identity Center"] if extra else [])
         yield Hit(f"group:{names.get(group_id, group_id)}", found[group_id], detail="; ".join(parts))
+
+
+def _group_name_source(model: Bridge) -> tuple[str | None, pd.Series | None]:
+    """(the Entra attribute the job maps to the group's displayName, its values aligned with model.groups);
+    values None when that attribute was not collected or the mapping is not a plain attribute."""
+    source = mapping.single_source(model.group_mappings, "displayName")
+    if source is None:
+        return None, None
+    column = mapping.ALIASES.get(source, source)
+    if not isinstance(column, str) or column not in model.groups:
+        return source, None
+    return source, text(model.groups[column]).str.strip()
+
+
+@check(id="reconcile.group_name_drift", title="Group renamed in Entra, old name in Identity Center",
+       severity="medium", area="reconcile", subject_kind="group",
+       meaning="This Entra group is in scope of provisioning and has its Identity Center group (matched by "
+               "externalId = object id, or by name), but the two display names differ: the group was renamed in "
+               "Entra and the rename never reached Identity Center (a failed or not yet run cycle, or a name "
+               "Identity Center already holds), or the Identity Center group was renamed there. AWS-side reviews, "
+               "account assignments and CloudTrail show a name that is no longer the group's: access is reviewed "
+               "and granted under the wrong label, and a new Entra group created with the old name is refused as "
+               "a duplicate (group display names are unique in Identity Center).",
+       fix="Provision the group on demand (the app › Provisioning › Provision on demand) so SCIM sends the "
+           "current displayName, and read the provisioning log if it fails (a duplicate name is refused); if the "
+           "Identity Center name is the intended one, rename the Entra group back. Check account assignments and "
+           "access reviews made under the old name.",
+       references=(MS_HOW, MS_TUTORIAL, AWS_CONSIDER), tables=BOTH)
+def group_name_drift(data, settings) -> Iterator[Hit]:
+    model = bridge(data)
+    pairs = model.group_match[among(model.group_match["entraGroupId"], model.scope.groups)]
+    if pairs.empty:
+        return
+    source, values = _group_name_source(model)
+    if values is None:
+        raise NotCollected("entra.provisioning", f"the group displayName is mapped from {source or 'an expression'}, "
+                                         "not from a collected attribute: the name Entra sends is unknown")
+    sent = pd.Series(values.to_numpy(), index=text(model.groups["id"]).to_numpy())
+    held = _by_id(model.idc_groups, "groupId")["displayName"]
+    names = model.group_names()
+    found = []
+    for entra_id, idc_id, matched_by in zip(pairs["entraGroupId"], pairs["idcGroupId"], pairs["matchedBy"]):
+        ours, theirs = _clean(sent.get(entra_id)), _clean(held.get(idc_id))
+        theirs = theirs.strip() if isinstance(theirs, str) else theirs
+        if ours is None or ours == theirs:
+            continue  # nothing to send (Entra sends no empty name), or the same name
+        case_only = isinstance(theirs, str) and ours.casefold() == theirs.casefold()
+        found.append(Hit(f"group:{names.get(entra_id, entra_id)}",
+                         {"entraGroupId": entra_id, "idcGroupId": idc_id, "entra": ours, "identityCenter": theirs,
+                          "entraSource": source, "matchedBy": matched_by, "caseOnly": case_only},
+                         detail=f"Identity Center group is named {theirs!r}, Entra sends {ours!r}"
+                                + (" (letter case only)" if case_only else "")))
+    yield from sorted(found, key=lambda h: h.subject)
 
 
 # --------------------------------------------------------------------------------------------- attributes

@@ -351,9 +351,12 @@ _CONSOLE_COMPARE = ("No API can read the certificate Identity Center holds: in t
               "collected, does not show the active certificate created after the last upload to Identity Center (the "
               "certificate AWS holds cannot be read by API).",
        severity="medium", area="saml", subject_kind="app",
-       meaning="A newer Entra certificate is not active yet, or the active one was made after the last upload to "
-               "Identity Center (read from CloudTrail when collected). Until both sides hold the same certificate, the rotation is half done: activating "
-               "a certificate AWS does not have breaks every sign-in (\"It's not you, it's us\").",
+       meaning="The active certificate is inside the rotation horizon (the widest of checks."
+               "certificate_horizons_days) and a newer Entra certificate is waiting, not active yet; or the active "
+               "one was made after the last upload to Identity Center (read from CloudTrail when collected). Until "
+               "both sides hold the same certificate, the rotation is half done: activating a certificate AWS does "
+               "not have breaks every sign-in (\"It's not you, it's us\"). A newer certificate staged while the "
+               "active one is far from expiry is good practice and is not reported.",
        fix="Download the federation metadata with the new certificate, upload it to Identity Center (Settings › "
            "Identity source › Actions › Manage authentication), make the certificate active in Entra, then remove "
            "the old one. Confirm the thumbprint in the console: no API reads it.",
@@ -364,13 +367,19 @@ def certificate_rotation_pending(data, settings) -> Iterator[Hit]:
         return  # saml.certificate_expiry reports a missing or unknown active certificate
     compare = _CONSOLE_COMPARE.format(thumbprint=preferred, end=_iso(active["end"]) or "unknown")
     start = active["start"]
+    horizon = max(settings.checks.certificate_horizons_days)
+    days_left = (active["end"] - _now(settings)).total_seconds() / 86400 if active["end"] else None
+    # A staged certificate only means an unfinished rotation once the active one is due (or its end is unknown).
+    due = days_left is None or days_left <= horizon
     newer = [c for c in certs if c["thumbprint"] != preferred and start and c["start"] and c["start"] > start
-             and (c["end"] is None or c["end"] > _now(settings))]
+             and (c["end"] is None or c["end"] > _now(settings))] if due else []
     upload, oldest, upload_note = _last_upload(data)
     reasons, severity = [], None
     if newer:
         reasons.append("a newer certificate " + ", ".join(f"{c['thumbprint']} (created {_iso(c['start'])})"
-                                                          for c in newer) + " is not active")
+                                                          for c in newer) + " is not active"
+                       + (f", and the active one expires in {round(days_left)} day(s)" if days_left is not None
+                          else ", and the active one has no end date"))
     if start and upload and start > upload:
         reasons.append(f"the active certificate was created {_iso(start)}, after the last upload to Identity "
                        f"Center ({_iso(upload)})")
@@ -383,5 +392,7 @@ def certificate_rotation_pending(data, settings) -> Iterator[Hit]:
     if reasons:
         yield Hit(settings.app_subject, severity=severity, detail="; ".join(reasons) + ". " + compare, evidence={
             "activeThumbprint": preferred, "activeCreated": _iso(start), "activeEnd": _iso(active["end"]),
+            "activeDaysLeft": round(days_left, 1) if days_left is not None else None,
+            "rotationHorizonDays": horizon,
             "newerInactive": [c["thumbprint"] for c in newer], "lastUpload": _iso(upload),
             "uploadSource": upload_note})

@@ -2,19 +2,32 @@
 
 Levels, highest first (PRIVILEGE_RANK in access_columns.py):
     admin    can take the account over or give itself anything: AdministratorAccess, IAMFullAccess,
-             AWSOrganizationsFullAccess...; `*` on `*`; Allow + NotAction that leaves IAM in; IAM writes that
-             escalate (create/attach/put policies, roles, users, keys) on all resources; iam:PassRole on all roles
-             in a set that can run something to pass it to; sts:AssumeRole on `*`; `organizations:*`, `kms:*`,
-             `sso:*`, `identitystore:*` on `*`
-    power    PowerUserAccess / SystemAdministrator, or Allow + NotAction that keeps IAM out
+             AWSOrganizationsFullAccess...; `*` on `*`; IAM writes that escalate (create/attach/put policies,
+             roles, users, keys) on all resources; iam:PassRole on all roles in a set that can run something to
+             pass it to; sts:AssumeRole on `*`; `organizations:*`, `kms:*`, `sso:*`, `identitystore:*` on `*`
+    power    PowerUserAccess / SystemAdministrator, or every action on `*` but IAM's escalating actions and
+             Organizations (Allow NotAction, or Allow `*` less a Deny of them)
     write    anything else that changes resources
     billing  billing and cost management
     read     ReadOnlyAccess, ViewOnlyAccess, SecurityAudit, Get/List/Describe... only
     custom   nothing we can assess (customer managed policies: their documents live in each account)
 
-A permissions boundary caps what a set grants: an AWS managed boundary we know lowers the level; a customer
-managed one cannot be read from Identity Center, so it is named in the reasons and the level is left as is.
-Conditions in statements are not evaluated (a condition narrows a grant; we report the grant).
+What is evaluated in a policy document (the inline policy, a boundary whose document we hold):
+- Allow statements with Action or NotAction, on the resources Resource names or NotResource leaves in. An Allow
+  with a Condition still counts (a condition narrows a grant; we report the grant, "with conditions").
+- Deny statements take actions out of the grant when they reliably deny: no Condition (a condition may not
+  hold), and on every resource (Resource `*`; a Deny with NotResource spares what it names). Deny Action takes
+  the actions it matches out; Deny NotAction leaves only what it names. A Deny that covers part of a wildcard
+  (`organizations:Create*` against `organizations:*`) leaves the wildcard in. Where it cannot be sure, the
+  level errs high: an over-approximation of what the set can do.
+- The inline policy's Denies apply to the set's other policies too (an explicit Deny overrides every Allow):
+  the admin-level AWS managed policies are then judged by what they amount to (MANAGED_DOCUMENTS).
+
+A permissions boundary caps what a set grants: the effective level is the lower of what the policies allow and
+what the boundary allows, when the boundary can be assessed (an AWS managed policy we know, or a document we
+hold). A boundary that allows as much as the policies caps nothing (AdministratorAccess bounded by
+AdministratorAccess is admin). A customer managed boundary cannot be read from Identity Center: it is named in the
+reasons and the level is the policies'.
 """
 
 from __future__ import annotations
@@ -67,6 +80,20 @@ SENSITIVE_WILDCARDS = ("organizations:*", "kms:*", "sso:*", "identitystore:*")  
 _PROBES = {"iam": "arn:aws:iam::123456789012:role/AnyAdministratorRole",
            "sts": "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole",
            "kms": "arn:aws:kms:eu-west-1:123456789012:key/0000", "": "arn:aws:s3:::any-bucket"}
+# A Deny "on every resource" must match resources of every kind, not only the probe of one service.
+_EVERYTHING = ("arn:aws:iam::123456789012:role/anyadministratorrole", "arn:aws:iam::123456789012:user/anyone",
+               "arn:aws:s3:::any-bucket", "arn:aws:kms:eu-west-1:123456789012:key/0000",
+               "arn:aws:organizations::123456789012:account/o-abc/123456789012",
+               "arn:aws:sso:::permissionset/ssoins-0/ps-0", "arn:aws:ec2:eu-west-1:123456789012:instance/i-0")
+# What the admin-level AWS managed policies amount to, for a set whose inline policy denies part of them (an
+# explicit Deny in any of a set's policies overrides every Allow). Their other statements only add reads.
+MANAGED_DOCUMENTS: dict[str, dict] = {
+    "AdministratorAccess": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+    "IAMFullAccess": {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]},
+    "AWSOrganizationsFullAccess": {"Statement": [{"Effect": "Allow", "Action": "organizations:*", "Resource": "*"}]},
+    "PowerUserAccess": {"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"],
+                                       "Resource": "*"}]},
+}
 _DURATION = re.compile(r"^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
 
@@ -92,8 +119,40 @@ def _covers_all(resources: list[str], service: str) -> bool:
     return any(r == "*" or fnmatchcase(probe.lower(), r.lower()) for r in resources)
 
 
+def _covers(statement: dict, service: str) -> bool:
+    """Whether an Allow statement applies to an arbitrary resource of `service`: Resource matches it, or
+    NotResource leaves it in (an Allow with NotResource applies to everything it does not name)."""
+    if "NotResource" in statement:
+        probe = _PROBES.get(service, _PROBES[""]).lower()
+        return not any(r == "*" or fnmatchcase(probe, r.lower()) for r in _list(statement["NotResource"]))
+    return _covers_all(_list(statement.get("Resource")), service)
+
+
+def _covers_everything(statement: dict) -> bool:
+    """Whether a Deny statement applies to every resource: Resource `*` (or a pattern every probe matches), no
+    NotResource (a Deny with NotResource spares what it names, so it does not deny reliably)."""
+    if "NotResource" in statement:
+        return False
+    return any(r == "*" or all(fnmatchcase(p, r.lower()) for p in _EVERYTHING)
+               for r in _list(statement.get("Resource")))
+
+
 def _grants(patterns: list[str], action: str) -> bool:
     return any(fnmatchcase(action, p.lower()) for p in patterns)
+
+
+def _wild(pattern: str) -> bool:
+    return "*" in pattern or "?" in pattern
+
+
+def _may_overlap(a: str, b: str) -> bool:
+    """Whether some action could match both patterns (True when unsure: used to keep grants, never to drop)."""
+    if not _wild(a):
+        return fnmatchcase(a, b)
+    if not _wild(b):
+        return fnmatchcase(b, a)
+    service_a, service_b = a.partition(":")[0], b.partition(":")[0]
+    return _wild(service_a) or _wild(service_b) or service_a == service_b
 
 
 def _is_read(pattern: str) -> bool:
@@ -101,61 +160,158 @@ def _is_read(pattern: str) -> bool:
     return bool(name) and name != "*" and name.startswith(READ_PREFIXES)
 
 
-def analyse_document(document) -> dict:
+class Denies:
+    """The explicit Deny statements that reliably deny: no Condition, on every resource. `actions` are Deny
+    Action patterns; each of `only` is a Deny NotAction list (everything outside it is denied)."""
+
+    def __init__(self, actions: tuple[str, ...] = (), only: tuple[tuple[str, ...], ...] = (), ignored: int = 0):
+        self.actions, self.only = tuple(dict.fromkeys(actions)), tuple(dict.fromkeys(only))
+        self.ignored = ignored  # Deny statements left out: conditional, or not on every resource
+
+    def __bool__(self) -> bool:
+        return bool(self.actions or self.only)
+
+    def __add__(self, other: "Denies") -> "Denies":
+        return Denies(self.actions + other.actions, self.only + other.only, self.ignored + other.ignored)
+
+    def denies(self, action: str) -> bool:
+        """This action is denied on every resource."""
+        return _grants(list(self.actions), action) or any(not _grants(list(keep), action) for keep in self.only)
+
+    def denies_all_of(self, pattern: str) -> bool:
+        """Every action the pattern stands for is denied (a partial Deny leaves the pattern in)."""
+        return any(fnmatchcase(pattern, d) for d in self.actions) or \
+            any(not any(_may_overlap(pattern, k) for k in keep) for keep in self.only)
+
+    def named(self) -> list[str]:
+        return list(self.actions) + [f"everything but {', '.join(keep)}" for keep in self.only]
+
+
+def _statements(policy) -> list[dict]:
+    statements = (policy.get("Statement") if isinstance(policy, dict) else None) or []
+    statements = [statements] if isinstance(statements, dict) else statements
+    return [s for s in statements if isinstance(s, dict)]
+
+
+def denies_of(document) -> Denies:
+    """The Deny statements of a policy document that count (see Denies); conditional ones are left out: a
+    condition may not hold, so they do not reliably deny."""
+    try:
+        policy = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return Denies()
+    actions: list[str] = []
+    only: list[tuple[str, ...]] = []
+    ignored = 0
+    for statement in _statements(policy):
+        if statement.get("Effect") != "Deny":
+            continue
+        if statement.get("Condition") or not _covers_everything(statement):
+            ignored += 1
+            continue
+        if "NotAction" in statement:
+            only.append(tuple(a.lower() for a in _list(statement["NotAction"])))
+        else:
+            actions += [a.lower() for a in _list(statement.get("Action"))]
+    return Denies(tuple(actions), tuple(only), ignored)
+
+
+def _broad(statement: dict, excluded: list[str], denies: Denies, source: str, result: dict) -> str | None:
+    """An Allow of every action (`*`, or NotAction: all but `excluded`) on every resource, less the Denies. Like
+    PowerUserAccess, it is power once IAM's escalation actions and Organizations are out of it, admin otherwise."""
+    if denies.only:  # Deny NotAction: only what that list names is left; judge it as an Allow of those
+        kept = [k for k in denies.only[0] if not any(fnmatchcase(k, e) for e in excluded)]
+        narrowed = {**statement, "Action": kept}
+        narrowed.pop("NotAction", None)
+        return _narrow(narrowed, Denies(denies.actions, denies.only[1:]), source, result)
+    if not excluded and not denies:
+        result["reasons"].append(f"{source} allows * on *")
+        return "admin"
+    removed = excluded + list(denies.actions)
+    escalation = [a for a in IAM_ESCALATION if not _grants(excluded, a) and not denies.denies(a)]
+    organizations = not any(fnmatchcase("organizations:*", e) for e in excluded) and \
+        not denies.denies_all_of("organizations:*")
+    if excluded:
+        what = f"{source}: Allow NotAction {', '.join(excluded)} on *"
+        what += f", Deny {', '.join(denies.actions)}" if denies else ""
+    else:
+        what = f"{source} allows * on * but denies {', '.join(denies.actions)}"
+    if escalation:
+        result["reasons"].append(f"{what}: it leaves IAM in ({', '.join(escalation[:3])}"
+                                 + (" ..." if len(escalation) > 3 else "") + ")")
+        return "admin"
+    if organizations:
+        result["reasons"].append(f"{what}: it leaves Organizations in (organizations:*)")
+        return "admin"
+    result["reasons"].append(f"{what}: all but IAM and Organizations ({', '.join(removed)})")
+    return "power"
+
+
+def _narrow(statement: dict, denies: Denies, source: str, result: dict) -> str | None:
+    """An Allow of the actions it lists (less the Denies): the admin rules one by one, else read or write."""
+    originals = _list(statement.get("Action"))
+    actions = [a.lower() for a in originals]
+    if not actions:
+        return None
+    levels: list[str] = []
+    conditional = " (with conditions)" if statement.get("Condition") else ""
+    if any(a in ("*", "*:*") for a in actions) and _covers(statement, ""):
+        return _broad(statement, [], denies, source, result)
+    escalation = [a for a in IAM_ESCALATION if _grants(actions, a) and not denies.denies(a)] \
+        if _covers(statement, "iam") else []
+    if escalation:
+        levels.append("admin")
+        shown = [o for o, a in zip(originals, actions) if any(fnmatchcase(e, a) for e in escalation)]
+        result["reasons"].append(f"{source} allows {', '.join(shown)} on *: can grant itself more{conditional}")
+    if _grants(actions, "sts:assumerole") and not denies.denies("sts:assumerole") and _covers(statement, "sts"):
+        levels.append("admin")
+        result["reasons"].append(f"{source} allows sts:AssumeRole on *: any role that trusts the account"
+                                 + conditional)
+    wild = [w for w in SENSITIVE_WILDCARDS if any(fnmatchcase(w, a) for a in actions)
+            and not denies.denies_all_of(w) and _covers(statement, w.split(":")[0])]
+    if wild:
+        levels.append("admin")
+        result["reasons"].append(f"{source} allows " + ", ".join(wild) + " on *" + conditional)
+    if _grants(actions, "iam:passrole") and not denies.denies("iam:passrole") and _covers(statement, "iam"):
+        result["pass_role_all"] = True
+    rest = [a for a in actions if a != "iam:passrole" and not denies.denies_all_of(a)]
+    if rest:
+        levels.append("read" if all(_is_read(a) for a in rest) else "write")
+    return max(levels, key=_ORDER.get) if levels else None
+
+
+def analyse_document(document, denies: Denies | None = None, source: str = "inline policy") -> dict:
     """What one policy document allows: {"level": str | None, "reasons": [...], "pass_role_all": bool}.
+    Its own unconditional Deny statements on all resources (and `denies` from elsewhere: the set's inline policy)
+    take actions out of what its Allow statements grant; Allows count with or without conditions.
     `pass_role_all` is reported apart: passing any role only escalates in a set that can run something."""
     result = {"level": None, "reasons": [], "pass_role_all": False}
     try:
         policy = json.loads(document) if isinstance(document, str) else document
     except ValueError:
-        result.update(level="custom", reasons=["inline policy: not valid JSON"])
+        result.update(level="custom", reasons=[f"{source}: not valid JSON"])
         return result
-    statements = (policy or {}).get("Statement") or []
-    statements = [statements] if isinstance(statements, dict) else statements
+    own = denies_of(policy)
+    denies = own + (denies or Denies())
     levels: list[str] = []
-    for statement in statements:
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+    for statement in _statements(policy):
+        if statement.get("Effect") != "Allow":
             continue
-        resources = _list(statement.get("Resource")) or (["*"] if "NotResource" in statement else [])
         if "NotAction" in statement:
             excluded = [a.lower() for a in _list(statement["NotAction"])]
-            if not _covers_all(resources, ""):
+            if not (_covers(statement, "") and _covers(statement, "iam")):
                 levels.append("write")
-            elif _grants(excluded, "iam:createrole"):
-                levels.append("power")
-                result["reasons"].append("inline Allow NotAction " + ", ".join(excluded) + " on *: all but IAM")
-            else:
-                levels.append("admin")
-                result["reasons"].append("inline Allow NotAction on * leaves IAM in")
-            continue
-        originals = _list(statement.get("Action"))
-        actions = [a.lower() for a in originals]
-        if not actions:
-            continue
-        if any(a in ("*", "*:*") for a in actions) and _covers_all(resources, ""):
-            levels.append("admin")
-            result["reasons"].append("inline policy allows * on *")
-            continue
-        escalation = [a for a in IAM_ESCALATION if _grants(actions, a)] if _covers_all(resources, "iam") else []
-        if escalation:
-            levels.append("admin")
-            shown = [o for o, a in zip(originals, actions) if any(fnmatchcase(e, a) for e in escalation)]
-            result["reasons"].append(f"inline policy allows {', '.join(shown)} on *: can grant itself more"
-                                     + (" (with conditions)" if statement.get("Condition") else ""))
-        if _grants(actions, "sts:assumerole") and _covers_all(resources, "sts"):
-            levels.append("admin")
-            result["reasons"].append("inline policy allows sts:AssumeRole on *: any role that trusts the account")
-        wild = [w for w in SENSITIVE_WILDCARDS if any(fnmatchcase(w, a) for a in actions)]
-        if wild and _covers_all(resources, wild[0].split(":")[0]):
-            levels.append("admin")
-            result["reasons"].append("inline policy allows " + ", ".join(wild) + " on *")
-        if _grants(actions, "iam:passrole") and _covers_all(resources, "iam"):
-            result["pass_role_all"] = True
-        rest = [a for a in actions if a != "iam:passrole"]
-        if rest:
-            levels.append("read" if all(_is_read(a) for a in rest) else "write")
+                continue
+            level = _broad(statement, excluded, denies, source, result)
+        else:
+            level = _narrow(statement, denies, source, result)
+        if level:
+            levels.append(level)
     if levels:
         result["level"] = max(levels, key=_ORDER.get)
+        if own.ignored:
+            result["reasons"].append(f"{source}: {own.ignored} Deny statement(s) not counted (with a condition, "
+                                     "or not on every resource)")
     return result
 
 
@@ -175,28 +331,7 @@ def managed_level(name: str) -> tuple[str, str]:
     return "custom", f"{name}: AWS managed policy not assessed"
 
 
-def _set_level(rows: list[tuple]) -> tuple[str, list[str]]:
-    """The level of one permission set from its policy rows (kind, name, path, document); kinds: managed,
-    customer_managed, inline, boundary_managed, boundary_customer_managed."""
-    found: list[tuple[str, str]] = []
-    boundary: tuple[str | None, str] | None = None
-    pass_role_all = False
-    for kind, name, path, document in rows:
-        if kind == "managed":
-            found.append(managed_level(name))
-        elif kind == "customer_managed":
-            found.append(("custom", f"customer managed policy {path}{name}: its document is in each account, "
-                                    "not assessed"))
-        elif kind == "inline" and document:
-            analysed = analyse_document(document)
-            pass_role_all = pass_role_all or analysed["pass_role_all"]
-            if analysed["level"]:
-                found += [(analysed["level"], r) for r in analysed["reasons"]] or \
-                    [(analysed["level"], f"inline policy: {analysed['level']}")]
-        elif kind == "boundary_managed":
-            boundary = (managed_level(name)[0], f"permissions boundary {name}")
-        elif kind == "boundary_customer_managed":
-            boundary = (None, f"permissions boundary {path}{name} (customer managed, not assessed) may lower it")
+def _with_pass_role(found: list[tuple[str, str]], pass_role_all: bool) -> None:
     if pass_role_all:
         # Passing any role escalates when the set can create something to pass it to (EC2, Lambda, Glue...).
         if any(PRIVILEGE_RANK[level] >= PRIVILEGE_RANK["write"] for level, _ in found):
@@ -204,6 +339,66 @@ def _set_level(rows: list[tuple]) -> tuple[str, list[str]]:
                                    "it controls"))
         else:
             found.append(("write", "iam:PassRole on * (nothing to pass a role to)"))
+
+
+def _analysed(analysed: dict, source: str) -> list[tuple[str, str]]:
+    if not analysed["level"]:
+        return []
+    return [(analysed["level"], r) for r in analysed["reasons"]] or \
+        [(analysed["level"], f"{source}: {analysed['level']}")]
+
+
+def _boundary_level(kind: str, name: str, path: str, document: str) -> tuple[str | None, str]:
+    """(level the boundary allows, or None when it cannot be assessed; what to call it)."""
+    label = f"permissions boundary {path if kind == 'boundary_customer_managed' else ''}{name}"
+    if document:  # a boundary whose document we hold: evaluated like an inline policy
+        analysed = analyse_document(document, source=label)
+        found = _analysed(analysed, label)
+        _with_pass_role(found, analysed["pass_role_all"])
+        if not found:
+            return None, f"{label} allows nothing assessable"
+        level = max((lvl for lvl, _ in found), key=_ORDER.get)
+        return (None if level == "custom" else level), label
+    if kind == "boundary_managed":
+        level = managed_level(name)[0]
+        if level == "custom":
+            return None, f"{label} (AWS managed, not assessed): the level is what the policies allow"
+        return level, label
+    return None, (f"{label} (customer managed, not assessed): the level is what the policies allow; the "
+                  "boundary may lower it")
+
+
+def _set_level(rows: list[tuple]) -> tuple[str, list[str]]:
+    """The level of one permission set from its policy rows (kind, name, path, document); kinds: managed,
+    customer_managed, inline, boundary_managed, boundary_customer_managed. The effective level is the lower of
+    what the policies allow and what the boundary allows, when the boundary can be assessed."""
+    found: list[tuple[str, str]] = []
+    boundary: tuple[str | None, str] | None = None
+    pass_role_all = False
+    # An explicit Deny in the inline policy overrides Allows in every policy of the set.
+    denies = Denies()
+    for kind, _, _, document in rows:
+        if kind == "inline" and document:
+            denies = denies + denies_of(document)
+    for kind, name, path, document in rows:
+        if kind == "managed":
+            if denies and name in MANAGED_DOCUMENTS:
+                analysed = analyse_document(MANAGED_DOCUMENTS[name], denies,
+                                            source=f"{name} (with the inline policy's Deny)")
+                pass_role_all = pass_role_all or analysed["pass_role_all"]
+                found += _analysed(analysed, name)
+            else:
+                found.append(managed_level(name))
+        elif kind == "customer_managed":
+            found.append(("custom", f"customer managed policy {path}{name}: its document is in each account, "
+                                    "not assessed"))
+        elif kind == "inline" and document:
+            analysed = analyse_document(document, denies)
+            pass_role_all = pass_role_all or analysed["pass_role_all"]
+            found += _analysed(analysed, "inline policy")
+        elif kind.startswith("boundary"):
+            boundary = _boundary_level(kind, name, path, document)
+    _with_pass_role(found, pass_role_all)
     if not found:
         return "custom", ["no policy attached" if not rows else "its policies allow nothing assessable"]
     level = max((lvl for lvl, _ in found), key=_ORDER.get)
@@ -212,11 +407,15 @@ def _set_level(rows: list[tuple]) -> tuple[str, list[str]]:
         [reason for lvl, reason in found if lvl == "custom" and level != "custom"]
     if boundary is not None:
         capped, why = boundary
-        if capped is not None and capped != "custom" and _ORDER[capped] < _ORDER[level]:
+        if capped is None:
+            reasons.append(why)
+        elif level == "custom":
+            reasons.append(f"{why} allows at most {capped}")
+        elif _ORDER[capped] < _ORDER[level]:
             reasons = [f"{why} caps it at {capped}", *reasons]
             level = capped
         else:
-            reasons.append(why)
+            reasons.append(f"{why} allows {capped}: it caps nothing")
     return level, list(dict.fromkeys(reasons))
 
 
