@@ -164,7 +164,8 @@ def validate_command(params_file: Path, snapshot_dir: Path, out: Path | None) ->
     not run because its data was not collected."""
     from idbridge.parameters import load_parameters
     from idbridge.snapshot import Snapshot
-    from idbridge.validate import VALIDATION_AREAS, evaluate, exit_code, write_findings
+    from idbridge.validate import evaluate, exit_code, write_findings
+    from idbridge.vocabulary import VALIDATION_AREAS
 
     params = load_parameters(params_file)
     snapshot = Snapshot(snapshot_dir)

@@ -13,8 +13,7 @@ import pandas as pd
 
 from idbridge.errors import InputError
 from idbridge.parameters import Parameters
-
-SEVERITIES = ["critical", "high", "medium", "low", "info"]
+from idbridge.vocabulary import SEVERITIES
 
 
 def engagement_dir(params: Parameters, run_dir: str | Path | None = None) -> Path:

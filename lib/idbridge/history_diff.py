@@ -56,7 +56,8 @@ def _admins(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _findings(snapshot: Snapshot, params: Parameters) -> pd.DataFrame:
-    from idbridge.validate import ACCESS_AREAS, VALIDATION_AREAS, evaluate
+    from idbridge.validate import evaluate
+    from idbridge.vocabulary import ACCESS_AREAS, VALIDATION_AREAS
 
     frame = evaluate(snapshot, params, VALIDATION_AREAS + ACCESS_AREAS).findings_frame()
     return frame[FINDING_COLUMNS] if not frame.empty else pd.DataFrame(columns=FINDING_COLUMNS)

@@ -12,7 +12,8 @@ from idbridge.model.access import build_access
 from idbridge.report import access as report
 from idbridge.report import decisions
 from idbridge.report import signins as signin_report
-from idbridge.validate import ACCESS_AREAS, evaluate
+from idbridge.validate import evaluate
+from idbridge.vocabulary import ACCESS_AREAS
 
 
 @pytest.fixture(scope="module")

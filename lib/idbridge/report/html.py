@@ -15,6 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from idbridge.vocabulary import SEVERITIES
+
 _REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 
 # The lab template without its CDN blocks, and a small header linking back to the run's index.
@@ -145,7 +147,7 @@ def _findings_section(run_dir: Path) -> str:
     if not path.exists():
         return "<p class='muted'>No checks were evaluated in this run (no snapshot).</p>"
     findings = json.loads(path.read_text(encoding="utf-8"))
-    order = ["critical", "high", "medium", "low", "info"]
+    order = list(SEVERITIES)
     counts = {s: sum(1 for f in findings if f["severity"] == s) for s in order}
     by_check: dict[str, dict] = {}
     for f in findings:
