@@ -34,26 +34,13 @@ import sys
 import time
 import tracemalloc
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "lib"))  # the venv installs idbridge already; this keeps a bare checkout working
+from common import Size
 
-SEED = 1
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
 TARGET_S, TARGET_MB = 30.0, 3 * 1024
 NS = uuid.UUID("6f1d2c1e-3b7a-4c55-9e2f-1a2b3c4d5e6f")
-
-
-@dataclass(frozen=True)
-class Size:
-    users: int
-    groups: int
-    accounts: int
-    permission_sets: int
-    assignments: int | None = None
 
 
 SIZES = {"small": Size(1_000, 100, 50, 20), "medium": Size(10_000, 1_000, 300, 60, 20_000),
@@ -388,12 +375,9 @@ def _analyse(tables: dict, traced: bool) -> dict:
 
 def run_size(name: str, traced: bool, conn) -> None:
     try:
-        from idbridge.sandbox.generate import generate_scenario
-
         size = SIZES[name]
         t0 = time.perf_counter()
-        scenario = generate_scenario(size.users, size.groups, size.accounts, size.permission_sets, seed=SEED,
-                                     assignments=size.assignments)
+        scenario = size.scenario()
         t1 = time.perf_counter()
         tables = snapshot_tables(scenario)
         t2 = time.perf_counter()

@@ -48,32 +48,20 @@ import tempfile
 import time
 import tracemalloc
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "lib"))  # the venv installs idbridge already; this keeps a bare checkout working
+from common import Size
 
 # Never go through a proxy: every request of this script is for 127.0.0.1.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 FAULTS = "latency={latency},aws_throttle=on,graph_reports_limit=on"
-SEED = 1
 WALL_TARGET = 1.15     # wall time <= 1.15 x the floor
 PARSE_TARGET = 100.0   # raw users/s >= 100 x typed users/s
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-@dataclass(frozen=True)
-class Size:
-    users: int
-    groups: int
-    accounts: int
-    permission_sets: int
-    assignments_per_account: int = 12   # the generator's default density
-    sign_ins: int | None = None         # None: the generator's default (users // 10, at least 1,000)
 
 
 SIZES: dict[str, Size] = {
@@ -214,7 +202,6 @@ def sandbox_process(conn, name: str, size: Size, latency_ms: float, now_iso: str
 
     logging.disable(logging.WARNING)
     from idbridge.sandbox.faults import parse_fault_spec
-    from idbridge.sandbox.generate import generate_scenario
     from idbridge.sandbox.scenario import Scenario, check_references
     from idbridge.sandbox.server import Sandbox
 
@@ -223,8 +210,7 @@ def sandbox_process(conn, name: str, size: Size, latency_ms: float, now_iso: str
     try:
         now = datetime.fromisoformat(now_iso)
         started = time.perf_counter()
-        doc = generate_scenario(size.users, size.groups, size.accounts, size.permission_sets, seed=SEED,
-                                assignments=size.accounts * size.assignments_per_account, sign_ins=size.sign_ins)
+        doc = size.scenario()
         generated = time.perf_counter()
         scenario = Scenario.model_validate(doc)
         problems = check_references(scenario)
@@ -480,7 +466,7 @@ def run_size(conn, name: str, size: Size, latency_ms: float, out_root: str, type
     from idbridge.collect.run import collect
     from idbridge.parameters import CollectionParams, Parameters
 
-    result: dict = {"name": name, "size": asdict(size)}
+    result: dict = {"name": name, "size": {**asdict(size), "assignments_per_account": size.assignments_per_account}}
     ctx = mp.get_context("spawn")
     parent_end, child_end = ctx.Pipe()
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -662,7 +648,7 @@ def report(results: list[dict], latency_ms: float) -> str:
         "   'floor at the minimum calls' is the same floor computed with table 2's minimum calls instead of the "
         "calls made.\n"
         "   Assignment density: " + "; ".join(
-            f"{r['name']} {r['size']['assignments_per_account']} per account" for r in ok)
+            f"{r['name']} {r['size']['assignments_per_account']:g} per account" for r in ok)
         + " (the generator's default) -> the pairs above."
         + ("\n   large: 1,000 sign-ins rather than users / 10, as seeding is O(users x sign-ins)."
            if "large" in cols else "")))

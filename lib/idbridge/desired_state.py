@@ -19,23 +19,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from idbridge.desired_state_policies import (MANAGED_POLICY_ARN, MAX_ATTACHED_POLICIES, canonical_duration,
                                              load_policy)
 from idbridge.errors import InputError
 from idbridge.parameters import _secret_ref
 from idbridge.runbooks.params import RunbookParams
+from idbridge.vocabulary import StrictModel as Strict
 from idbridge.yamlfile import YamlDocument, read_yaml, validate_document
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _PS_NAME = re.compile(r"^[\w+=,.@-]{1,32}$")
 _UPN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_CERTIFICATE_NAME = "CN=Microsoft Azure Federated SSO Certificate"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _base_dir(info: ValidationInfo) -> Path:

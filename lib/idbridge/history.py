@@ -15,9 +15,9 @@ import pandas as pd
 from idbridge.checks.artifact import read_evaluation
 from idbridge.errors import InputError
 from idbridge.parameters import Parameters
+from idbridge.vocabulary import SEVERITIES
 
 log = logging.getLogger(__name__)
-SEVERITIES = ["critical", "high", "medium", "low", "info"]
 
 
 def engagement_dir(params: Parameters, run_dir: str | Path | None = None) -> Path:

@@ -11,9 +11,8 @@ from idbridge.history import findings_over_time, previous_snapshot, snapshot_of
 from idbridge.history_diff import SnapshotDiff, diff_snapshots
 from idbridge.parameters import Parameters
 from idbridge.snapshot import Snapshot
+from idbridge.vocabulary import SEVERITY_COLOURS
 
-SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#f59f00", "low": "#74b816",
-                    "info": "#868e96"}
 FIRST_RUN = "This is the first run of the engagement with a snapshot: there is nothing to compare with yet."
 
 

@@ -12,9 +12,10 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from idbridge.errors import InputError
+from idbridge.vocabulary import FailOn, StrictModel as Strict
 from idbridge.yamlfile import load_model
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -23,10 +24,6 @@ _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[0-9a-f]{16}$")
 _SECRET_REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|keyvault:https://[\w.-]+/secrets/[\w-]+(/[\w-]+)?"
                          r"|secretsmanager:arn:aws[a-z-]*:secretsmanager:[\w-]+:\d{12}:secret:.+)$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _secret_ref(value: str | None) -> str | None:
@@ -148,7 +145,7 @@ class Parameters(Strict):
     collection: CollectionParams = Field(default_factory=CollectionParams)
     checks: ChecksParams = Field(default_factory=ChecksParams)
     run_root: str = "runs"
-    fail_on: Literal["critical", "high", "medium", "low", "never"] = "high"
+    fail_on: FailOn = "high"
 
 
 def load_parameters(path: str | Path) -> Parameters:

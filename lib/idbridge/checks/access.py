@@ -12,12 +12,13 @@ below admin; one that caps nothing (AdministratorAccess bounded by Administrator
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
 from idbridge.checks.base import Hit, NotApplicable, check
+from idbridge.checks.common import plain as _plain
 from idbridge.model.access import TABLES as ACCESS_TABLES
 from idbridge.model.access import access_model
 from idbridge.model.access_activity import person_activity
@@ -55,15 +56,6 @@ MS_CA_REPORT = ("https://learn.microsoft.com/en-us/entra/identity/conditional-ac
 
 
 # --------------------------------------------------------------------------------------------- helpers
-
-
-def _plain(value: Any) -> Any:
-    """A cell as a JSON-friendly scalar: missing (None, NaN, NA, NaT) -> None, timestamps -> ISO text."""
-    if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.item() if hasattr(value, "item") else value
 
 
 def _capped(values) -> list:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Severity = Literal["critical", "high", "medium", "low", "info"]
-SEVERITY_ORDER: dict[str, int] = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+from idbridge.vocabulary import SEVERITY_ORDER, Severity  # noqa: F401 - SEVERITY_ORDER re-exported (runner, validate)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from idbridge.checks import load_all
-
-AREAS = {"saml": "SAML trust", "provisioning": "Provisioning health", "reconcile": "Reconciliation Entra ↔ Identity Center",
-         "scim": "SCIM pitfalls", "aws": "AWS configuration", "access": "Access risk"}
+from idbridge.vocabulary import AREAS
 
 
 def render_catalogue() -> str:

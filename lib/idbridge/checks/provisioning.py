@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import pandas as pd
 
 from idbridge.checks.base import Hit, NotApplicable, check
+from idbridge.checks.common import iso as _iso, plain as _plain, when as _when
 from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, bridge, text
 from idbridge.snapshot import NotCollected
 
@@ -55,26 +56,6 @@ QUARANTINE_REASONS = {
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _when(value: Any) -> datetime | None:
-    """An ISO time, or None for missing and for Graph's "never" (0001-01-01, out of pandas' range anyway)."""
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    text_value = str(value).strip()
-    if not text_value or text_value.startswith("0001-01-01"):
-        return None
-    parsed = datetime.fromisoformat(text_value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def _plain(value: Any) -> Any:
-    """A cell as a JSON-friendly scalar (NaN -> None, numpy ints -> int)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value.item() if hasattr(value, "item") else value
-
-
 def _job(data) -> pd.Series | None:
     jobs = data.table("entra_sync_jobs")
     return None if jobs.empty else jobs.iloc[0]
@@ -93,14 +74,6 @@ def _duration(delta: timedelta) -> str:
     hours, minutes = divmod(rest, 60)
     parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
     return " ".join(p for p in parts if p) or "0 min"
-
-
-def _iso(moment: datetime | date | None) -> str | None:
-    if moment is None:
-        return None
-    if isinstance(moment, datetime):
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return moment.isoformat()
 
 
 # --------------------------------------------------------------------------------------------- job status

@@ -3,12 +3,13 @@ Center holds. The scope and the pairing of principals come from idbridge.model.s
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
 from idbridge.checks.base import Hit, check
+from idbridge.checks.common import plain as _clean
 from idbridge.model import mapping
 from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, Bridge, among, bridge, created_by_scim, flag, text
 from idbridge.snapshot import NotCollected
@@ -22,12 +23,6 @@ AWS_PROVISION = "https://docs.aws.amazon.com/singlesignon/latest/userguide/provi
 MS_TUTORIAL = "https://learn.microsoft.com/en-us/entra/identity/saas-apps/aws-single-sign-on-provisioning-tutorial"
 MS_HOW = "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works"
 MS_KNOWN = "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/known-issues"
-
-
-def _clean(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value
 
 
 def _by_id(frame: pd.DataFrame, key: str) -> pd.DataFrame:

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-import pandas as pd
-
 from idbridge.checks.base import Hit, Severity, check
+from idbridge.checks.common import iso as _iso, when as _when
 from idbridge.metadata_urls import (EMAIL_FORMAT, WILDCARD_REPLY_URL, instance_id_of, is_wildcard, issuer_url,
                                     items, login_url_problem, parse_acs, parse_issuer, text)
 from idbridge.snapshot import NotCollected
@@ -83,11 +82,6 @@ def _reply_urls(data) -> list[str]:
     return urls or items(_service_principal(data).get("replyUrls"))
 
 
-def _when(value: Any) -> datetime | None:
-    stamp = pd.to_datetime(text(value), utc=True, errors="coerce") if text(value) else None
-    return None if stamp is None or pd.isna(stamp) else stamp.to_pydatetime()
-
-
 def _now(settings) -> datetime:
     now = settings.now
     return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
@@ -115,10 +109,6 @@ def _active(data) -> tuple[str | None, dict[str, Any] | None, list[dict[str, Any
     preferred = (text(_service_principal(data).get("preferredTokenSigningKeyThumbprint")) or "").upper() or None
     certs = _certificates(data)
     return preferred, next((c for c in certs if c["thumbprint"] == preferred), None), certs
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 # ------------------------------------------------------------------------------------------------ checks

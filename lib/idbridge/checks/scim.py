@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-import numpy as np
 import pandas as pd
 
 from idbridge.checks.base import Hit, check
+from idbridge.checks.common import plain as _clean
 from idbridge.model import mapping
 from idbridge.model.scope import ENTRA_TABLES, Bridge, among, bridge, created_by_scim, explode_ids, folded, text
 
@@ -41,14 +41,6 @@ def _users(model: Bridge) -> pd.DataFrame:
 
 def _subject(users: pd.DataFrame, entra_id: str) -> str:
     return f"user:{users.at[entra_id, 'userPrincipalName']}"
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return [str(v) for v in value]
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    return value
 
 
 # --------------------------------------------------------------------------------------------- scope traps

@@ -12,10 +12,10 @@ import logging
 from pathlib import Path
 
 from idbridge.files import write_text_atomic
+from idbridge.vocabulary import SEVERITIES
 
 log = logging.getLogger(__name__)
 
-SEVERITIES = ["critical", "high", "medium", "low", "info"]
 STATUS_CLASS = {"pass": "pass", "fail": "fail", "not_checked": "notchecked"}
 
 _INDEX_CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#212529}

@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from idbridge.checks.base import SEVERITY_ORDER
 from idbridge.checks.runner import CheckResults
 from idbridge.model.access_views import highest_privilege_matrix, who_can_reach
 from idbridge.model.privilege import permission_set_levels
 from idbridge.report import validation
 from idbridge.report.signins import Text
+from idbridge.vocabulary import SEVERITY_ORDER
 
 HEATMAP_ROWS = 60
 SANKEY_PEOPLE = 40

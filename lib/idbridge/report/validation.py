@@ -7,14 +7,11 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
-from idbridge.checks.base import SEVERITY_ORDER
-from idbridge.checks.docs import AREAS
 from idbridge.checks.evaluate import Evaluation
 from idbridge.checks.runner import CheckResults
 from idbridge.snapshot import NotCollected, Snapshot
+from idbridge.vocabulary import AREAS, SEVERITY_COLOURS, SEVERITY_ORDER
 
-SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#f59f00", "low": "#74b816",
-                    "info": "#868e96"}
 STATUS_WORDS = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "not_applicable": "not applicable",
                 "error": "check failed"}
 

@@ -118,21 +118,27 @@ def assignments(rb: Runbook, sets: dict[str, PermissionSet]) -> set[Assignment]:
     return {Assignment(r["AccountId"], r["PermissionSetArn"], r["PrincipalType"], r["PrincipalId"]) for r in rows}
 
 
+def store_id(rb: Runbook, kind: str, attribute: str, value: str) -> str | None:
+    """The Identity Center id of the user or group (kind "user" / "group") whose unique `attribute` (userName,
+    displayName, ...) is `value` (GetUserId / GetGroupId); None when there is none (not provisioned, or not yet)."""
+    store = rb.aws("identitystore", rb.instance.region)
+    lookup, id_field = (store.get_user_id, "UserId") if kind == "user" else (store.get_group_id, "GroupId")
+    try:
+        return lookup(IdentityStoreId=rb.instance.identity_store_id, AlternateIdentifier={
+            "UniqueAttribute": {"AttributePath": attribute, "AttributeValue": value}})[id_field]
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
 def group_ids(rb: Runbook, names: set[str]) -> dict[str, str | None]:
     """Identity Center group id by display name; None for a group not provisioned (yet)."""
-    store = rb.aws("identitystore", rb.instance.region)
-
-    def one(name: str) -> str | None:
-        try:
-            return store.get_group_id(IdentityStoreId=rb.instance.identity_store_id, AlternateIdentifier={
-                "UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": name}})["GroupId"]
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
-
+    rb.aws("identitystore", rb.instance.region)   # the client, made once before the threads share it
     ordered = sorted(names)
-    return dict(zip(ordered, fan_out(one, ordered, rb.params.collection.concurrency)))
+    found = fan_out(lambda name: store_id(rb, "group", "displayName", name), ordered,
+                    rb.params.collection.concurrency)
+    return dict(zip(ordered, found))
 
 
 def principal_name(rb: Runbook, principal_type: str, principal_id: str) -> str:

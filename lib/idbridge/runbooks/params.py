@@ -4,11 +4,11 @@ off is the file that says "apply"."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from idbridge.vocabulary import StrictModel
 
 
-class RunbookParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RunbookParams(StrictModel):
     apply: bool = Field(False, description="write to Entra and AWS; false (the default) only plans")
     allow_removals: bool = Field(False, description="let a plan's deletions happen (they are shown either way)")

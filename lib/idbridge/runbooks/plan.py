@@ -8,6 +8,7 @@ finished by running again. Every applied change is appended to the run folder's 
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from collections.abc import Callable
@@ -81,20 +82,17 @@ Applier = Callable[[Change], dict | None]
 def apply_plan(plan: Plan, appliers: dict[str, Applier], *, apply: bool, allow_removals: bool,
                change_log: str | Path | None) -> list[Outcome]:
     """Apply each change in order (when asked), logging every write. A failure stops the step: later changes
-    may depend on it; running again re-plans from what was written."""
-    outcomes: list[Outcome] = []
-    for change in plan.changes:
-        held = _held_back(change, apply, allow_removals)
-        if held:
-            outcomes.append(held)
-            continue
-        try:
-            result = appliers[change.kind](change) or {}
-        except Exception as exc:
-            outcomes.append(_failed(plan, change, exc, change_log))
-            break
-        outcomes.append(_applied(plan, change, result, change_log))
-    return outcomes
+    may depend on it; running again re-plans from what was written.
+
+    The loop is apply_plan_async's, stepped here without an event loop: with plain appliers nothing in it is
+    ever awaited, so it runs to its end in one step."""
+    steps = apply_plan_async(plan, appliers, apply=apply, allow_removals=allow_removals, change_log=change_log)
+    try:
+        steps.send(None)
+    except StopIteration as done:
+        return done.value
+    steps.close()
+    raise TypeError(f"step {plan.step!r}: an applier waited on I/O; use apply_plan_async for coroutine appliers")
 
 
 def _held_back(change: Change, apply: bool, allow_removals: bool) -> Outcome | None:
@@ -138,9 +136,7 @@ async def apply_plan_async(plan: Plan, appliers: dict[str, Callable[[Change], An
                            allow_removals: bool, change_log: str | Path | None) -> list[Outcome]:
     """apply_plan for appliers that are coroutines (Graph writes through msgraph-sdk's async adapter); plain
     appliers work too. Same rules: dry run by default, removals gated, a failure stops the step, every write
-    logged."""
-    import inspect
-
+    logged. The one apply loop: apply_plan runs it too."""
     outcomes: list[Outcome] = []
     for change in plan.changes:
         held = _held_back(change, apply, allow_removals)

@@ -20,10 +20,10 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import quote as url_quote
 
-from idbridge.collect.aws_calls import error_code
 from idbridge.errors import InputError
 from idbridge.parameters import resolve_secret
 from idbridge.runbooks import graph as g
+from idbridge.runbooks.aws_state import store_id
 from idbridge.runbooks.context import Runbook, RunbookError
 from idbridge.runbooks.plan import Change, Outcome, Plan, Secret, apply_plan_async
 
@@ -123,14 +123,7 @@ async def _test_user(rb: Runbook, groups: dict[str, str]) -> dict:
 
 
 def in_identity_center(rb: Runbook, user_name: str) -> str | None:
-    store = rb.aws("identitystore", rb.instance.region)
-    try:
-        return store.get_user_id(IdentityStoreId=rb.instance.identity_store_id, AlternateIdentifier={
-            "UniqueAttribute": {"AttributePath": "userName", "AttributeValue": user_name}})["UserId"]
-    except Exception as exc:
-        if error_code(exc) == "ResourceNotFoundException":
-            return None
-        raise
+    return store_id(rb, "user", "userName", user_name)
 
 
 async def _template_id(rb: Runbook, sp_id: str) -> str:

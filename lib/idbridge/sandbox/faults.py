@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
+
+from idbridge.vocabulary import StrictModel
 
 # Sources that `deny` / `unlicensed` can name; each maps to the endpoints or APIs that then fail.
 DENIABLE_SOURCES = {
@@ -29,9 +31,7 @@ DENIABLE_SOURCES = {
 }
 
 
-class FaultConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FaultConfig(StrictModel):
     latency_ms: float = Field(0, ge=0, le=10_000, description="added to every request, both services")
     graph_429: float = Field(0, ge=0, le=1, description="share of Graph requests answered 429 + Retry-After")
     graph_503: float = Field(0, ge=0, le=1, description="share of Graph requests answered 503")

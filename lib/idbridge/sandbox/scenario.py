@@ -12,10 +12,11 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
 from idbridge.errors import InputError
 from idbridge.timeexpr import check_time_expr
+from idbridge.vocabulary import StrictModel as Strict
 from idbridge.yamlfile import PathKey, YamlDocument, read_yaml, validate_document
 
 TimeExpr = Annotated[str, AfterValidator(check_time_expr)]
@@ -55,10 +56,6 @@ Guid = Annotated[str, AfterValidator(_guid)]
 AccountId = Annotated[str, AfterValidator(_account_id)]
 Region = Annotated[str, AfterValidator(_region)]
 PolicyArn = Annotated[str, AfterValidator(_policy_arn)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
 
 
 # --------------------------------------------------------------------------------------------- Entra ID

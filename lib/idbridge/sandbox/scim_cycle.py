@@ -108,22 +108,23 @@ class Cycle:
         self.memory.exported[entra_id] = fingerprint
         self.memory.failures.pop(entra_id, None)
 
-    # ---------------------------------------------------------------- users
-
-    def _match_user(self, entra_id: str, desired: dict, at: datetime) -> dict | None:
-        anchor = self.memory.user_anchors.get(entra_id)
+    def _match(self, anchor: str | None, desired: dict, attribute: str, get: Callable, find: Callable,
+               at: datetime) -> dict | None:
+        """The target object: by its anchor (the id it was given) while that still finds it, else by the matching
+        attribute (GET ?filter=<attribute> eq "value"), as Entra matches."""
         if anchor:
-            found = self._checked(scim.get_user(self.ep, anchor, at, bearer=self.bearer))
+            found = self._checked(get(self.ep, anchor, at, bearer=self.bearer))
             if found.ok:
                 return found.body
-        value = desired.get(self.maps.user_match)
+        value = desired.get(attribute)
         if not value:
             return None
         escaped = str(value).replace('"', '\\"')
-        listed = self._checked(scim.list_users(self.ep, f'{self.maps.user_match} eq "{escaped}"', at,
-                                               bearer=self.bearer))
+        listed = self._checked(find(self.ep, f'{attribute} eq "{escaped}"', at, bearer=self.bearer))
         resources = (listed.body or {}).get("Resources") or []
         return resources[0] if resources else None
+
+    # ---------------------------------------------------------------- users
 
     def sync_user(self, entra_id: str, user: dict | None, *, in_scope: bool, deleted: bool, enabled: bool,
                   force: bool = False) -> dict | None:
@@ -145,7 +146,8 @@ class Cycle:
         change = "Delete" if deleted else ("Update" if known else "Add")
         steps = [logs.import_step("User", rid, change),
                  logs.scoping_step("User", active=not deleted and enabled, assigned=in_scope)]
-        target = self._match_user(entra_id, desired, at)
+        target = self._match(self.memory.user_anchors.get(entra_id), desired, self.maps.user_match, scim.get_user,
+                             scim.list_users, at)
         if target is None:
             if soft:
                 return self._skip_user(entra_id, fingerprint, source, rid, at, steps, force)
@@ -232,21 +234,6 @@ class Cycle:
 
     # ---------------------------------------------------------------- groups
 
-    def _match_group(self, entra_id: str, desired: dict, at: datetime) -> dict | None:
-        anchor = self.memory.group_anchors.get(entra_id)
-        if anchor:
-            found = self._checked(scim.get_group(self.ep, anchor, at, bearer=self.bearer))
-            if found.ok:
-                return found.body
-        value = desired.get(self.maps.group_match)
-        if not value:
-            return None
-        escaped = str(value).replace('"', '\\"')
-        listed = self._checked(scim.list_groups(self.ep, f'{self.maps.group_match} eq "{escaped}"', at,
-                                                bearer=self.bearer))
-        resources = (listed.body or {}).get("Resources") or []
-        return resources[0] if resources else None
-
     def sync_group(self, entra_id: str, group: dict | None, member_ids: list[str], *, in_scope: bool,
                    force: bool = False) -> dict | None:
         if group is None or not in_scope:
@@ -264,7 +251,8 @@ class Cycle:
         known = entra_id in self.memory.group_anchors or entra_id in self.memory.exported
         steps = [logs.import_step("Group", rid, "Update" if known else "Add"),
                  logs.scoping_step("Group", active=True, assigned=True)]
-        target = self._match_group(entra_id, desired, at)
+        target = self._match(self.memory.group_anchors.get(entra_id), desired, self.maps.group_match, scim.get_group,
+                             scim.list_groups, at)
         modified: list[dict] = []
         action = "update"
         if target is None:

@@ -140,24 +140,38 @@ def _primary_email(resource: dict) -> str | None:
     return emails[0].get("value") if emails and isinstance(emails[0], dict) else None
 
 
-def _user_conflict(ep: ScimEndpoint, resource: dict, self_id: str | None) -> Violation | None:
-    """AWS's uniqueness rules for users: userName, primary email and externalId (shared reference §1c)."""
-    store = ep.store
-    checks = (("UserName", "user_name", resource.get("userName")), ("Email", "email", _primary_email(resource)),
-              ("ExternalId", "external_id", resource.get("externalId")))
-    for label, keyword, value in checks:
-        if value:
-            other = store.find_user(**{keyword: value})
-            if other and other != self_id:
-                return rules.duplicate(label)
-    return None
+def _attribute(name: str) -> Callable[[dict], Any]:
+    return lambda resource: resource.get(name)
 
 
-def _group_conflict(ep: ScimEndpoint, resource: dict, self_id: str | None) -> Violation | None:
-    for label, keyword, value in (("GroupDisplayName", "display_name", resource.get("displayName")),
-                                  ("ExternalId", "external_id", resource.get("externalId"))):
+@dataclass(frozen=True)
+class _Type:
+    """What differs between /Users and /Groups; the handlers' shape (authorize, find, check, write through the
+    facade, answer, log in CloudTrail) is one."""
+
+    kind: str                               # "user" / "group": the facade's find_<kind>, delete_<kind>, ...
+    noun: str                               # "User" / "Group": CloudTrail's CreateUser, PatchGroup, ...
+    resource: Callable[[dict], dict]        # stored record -> SCIM resource
+    filters: dict[str, str]                 # filterable attribute (lower case) -> facade find keyword
+    unique: tuple[tuple[str, str, Callable[[dict], Any]], ...]  # AWS's uniqueness rules: (label, keyword, value)
+
+
+USER = _Type("user", "User", user_resource, {"username": "user_name", "externalid": "external_id"},
+             (("UserName", "user_name", _attribute("userName")), ("Email", "email", _primary_email),
+              ("ExternalId", "external_id", _attribute("externalId"))))
+GROUP = _Type("group", "Group", group_resource, {"displayname": "display_name", "externalid": "external_id"},
+              (("GroupDisplayName", "display_name", _attribute("displayName")),
+               ("ExternalId", "external_id", _attribute("externalId"))))
+
+
+def _conflict(ep: ScimEndpoint, t: _Type, resource: dict, self_id: str | None) -> Violation | None:
+    """AWS's uniqueness rules (shared reference §1c): users by userName, primary email and externalId; groups by
+    displayName and externalId."""
+    find = getattr(ep.store, f"find_{t.kind}")
+    for label, keyword, value_of in t.unique:
+        value = value_of(resource)
         if value:
-            other = ep.store.find_group(**{keyword: value})
+            other = find(**{keyword: value})
             if other and other != self_id:
                 return rules.duplicate(label)
     return None
@@ -168,69 +182,106 @@ def _list(resources: list[dict]) -> dict:
             "startIndex": 1, "Resources": resources}
 
 
-# --------------------------------------------------------------------------------------------- users
-
-
-def get_user(ep: ScimEndpoint, user_id: str, at: datetime, *, bearer: str) -> ScimResult:
+def _get(ep: ScimEndpoint, t: _Type, object_id: str, at: datetime, bearer: str) -> ScimResult:
     denied = authorize(ep, bearer, at)
     if denied:
         return denied
-    record = _raw(ep, "user", user_id)
-    return ScimResult(200, user_resource(record)) if record else _refuse(ep, rules.not_found(), at)
+    record = _raw(ep, t.kind, object_id)
+    return ScimResult(200, t.resource(record)) if record else _refuse(ep, rules.not_found(), at)
 
 
-def list_users(ep: ScimEndpoint, filter_expr: str, at: datetime, *, bearer: str) -> ScimResult:
-    """GET /Users?filter=userName eq "x" (Entra's matching query); externalId is accepted too."""
+def _find(ep: ScimEndpoint, t: _Type, filter_expr: str, at: datetime, bearer: str) -> ScimResult:
+    """GET /<Resources>?filter=<attribute> eq "x": the one equality filter Entra sends to match."""
     denied = authorize(ep, bearer, at)
     if denied:
         return denied
     match = _FILTER.match(filter_expr or "")
-    if not match or match[1].lower() not in ("username", "externalid"):
+    if not match or match[1].lower() not in t.filters:
         return _refuse(ep, rules.unparsable("Invalid Filter format"), at)
-    keyword = "user_name" if match[1].lower() == "username" else "external_id"
-    found = ep.store.find_user(**{keyword: match[2].replace('\\"', '"')})
-    record = _raw(ep, "user", found) if found else None
-    return ScimResult(200, _list([user_resource(record)] if record else []))
+    found = getattr(ep.store, f"find_{t.kind}")(**{t.filters[match[1].lower()]: match[2].replace('\\"', '"')})
+    record = _raw(ep, t.kind, found) if found else None
+    return ScimResult(200, _list([t.resource(record)] if record else []))
+
+
+def _target(ep: ScimEndpoint, t: _Type, name: str, object_id: str, request: Any, at: datetime,
+            bearer: str) -> tuple[dict | None, ScimResult | None]:
+    """The stored record a PATCH / PUT / DELETE is about, or the answer instead: 401, or 404 (logged)."""
+    denied = authorize(ep, bearer, at)
+    if denied:
+        return None, denied
+    record = _raw(ep, t.kind, object_id)
+    if record is None:
+        return None, _log(ep, name, at, bearer, request, _refuse(ep, rules.not_found(), at), object_id)
+    return record, None
+
+
+def _write(ep: ScimEndpoint, name: str, request: Any, violation: Violation | None, write: Callable[[], Any],
+           answer: Callable[[Any], ScimResult], at: datetime, bearer: str, object_id: str | None = None) -> ScimResult:
+    """A checked write: refused on a violation, else made through the facade (its own refusals become SCIM
+    answers) and answered from what write() returned; logged in CloudTrail either way."""
+    if violation:
+        return _log(ep, name, at, bearer, request, _refuse(ep, violation, at), object_id)
+    try:
+        written = write()
+    except Exception as exc:  # noqa: BLE001 - the facade's IdentityStoreError family (others re-raised)
+        return _log(ep, name, at, bearer, request, _store_error(ep, exc, at), object_id)
+    return _log(ep, name, at, bearer, request, answer(written), object_id)
+
+
+def _created(ep: ScimEndpoint, t: _Type) -> Callable[[str], ScimResult]:
+    return lambda object_id: ScimResult(201, t.resource(_raw(ep, t.kind, object_id)))
+
+
+def _delete(ep: ScimEndpoint, t: _Type, object_id: str, at: datetime, bearer: str) -> ScimResult:
+    name = f"Delete{t.noun}"
+    _, refused = _target(ep, t, name, object_id, None, at, bearer)
+    if refused:
+        return refused
+    return _write(ep, name, None, None, lambda: getattr(ep.store, f"delete_{t.kind}")(object_id),
+                  lambda _: ScimResult(204), at, bearer, object_id)
+
+
+# --------------------------------------------------------------------------------------------- users
+
+
+def get_user(ep: ScimEndpoint, user_id: str, at: datetime, *, bearer: str) -> ScimResult:
+    return _get(ep, USER, user_id, at, bearer)
+
+
+def list_users(ep: ScimEndpoint, filter_expr: str, at: datetime, *, bearer: str) -> ScimResult:
+    """GET /Users?filter=userName eq "x" (Entra's matching query); externalId is accepted too."""
+    return _find(ep, USER, filter_expr, at, bearer)
 
 
 def create_user(ep: ScimEndpoint, payload: Any, at: datetime, *, bearer: str) -> ScimResult:
     denied = authorize(ep, bearer, at)
     if denied:
         return denied
-    violation = rules.check_user(payload) or _user_conflict(ep, payload, None)
-    if violation:
-        return _log(ep, "CreateUser", at, bearer, payload, _refuse(ep, violation, at))
-    try:
-        user_id = ep.store.create_user(**facade_user_fields(payload), at=at)
-    except Exception as exc:  # noqa: BLE001 - the facade's IdentityStoreError family (others re-raised)
-        return _log(ep, "CreateUser", at, bearer, payload, _store_error(ep, exc, at))
-    result = ScimResult(201, user_resource(_raw(ep, "user", user_id)))
-    return _log(ep, "CreateUser", at, bearer, payload, result)
+    violation = rules.check_user(payload) or _conflict(ep, USER, payload, None)
+    return _write(ep, "CreateUser", payload, violation,
+                  lambda: ep.store.create_user(**facade_user_fields(payload), at=at), _created(ep, USER), at, bearer)
 
 
 def _update_user(ep: ScimEndpoint, name: str, user_id: str, request: Any, after: dict | None,
                  violation: Violation | None, before: dict, at: datetime, bearer: str, status: int) -> ScimResult:
-    violation = violation or rules.check_user(after, creating=False) or _user_conflict(ep, after, user_id)
-    if violation:
-        return _log(ep, name, at, bearer, request, _refuse(ep, violation, at), user_id)
-    changes = changed_user_fields(before, after)
-    if changes:
-        try:
+    violation = violation or rules.check_user(after, creating=False) or _conflict(ep, USER, after, user_id)
+
+    def write() -> None:
+        changes = changed_user_fields(before, after)
+        if changes:
             ep.store.update_user(user_id, at=at, **changes)
-        except Exception as exc:  # noqa: BLE001
-            return _log(ep, name, at, bearer, request, _store_error(ep, exc, at), user_id)
-    body = user_resource(_raw(ep, "user", user_id)) if status == 200 else None
-    return _log(ep, name, at, bearer, request, ScimResult(status, body), user_id)
+
+    def answer(_: None) -> ScimResult:
+        return ScimResult(status, user_resource(_raw(ep, "user", user_id)) if status == 200 else None)
+
+    return _write(ep, name, request, violation, write, answer, at, bearer, user_id)
 
 
 def patch_user(ep: ScimEndpoint, user_id: str, patch: Any, at: datetime, *, bearer: str) -> ScimResult:
     """PATCH /Users/{id}; AWS answers a successful PATCH with 204 No Content."""
-    denied = authorize(ep, bearer, at)
-    if denied:
-        return denied
-    record = _raw(ep, "user", user_id)
-    if record is None:
-        return _log(ep, "PatchUser", at, bearer, patch, _refuse(ep, rules.not_found(), at), user_id)
+    record, refused = _target(ep, USER, "PatchUser", user_id, patch, at, bearer)
+    if refused:
+        return refused
     before = user_resource(record)
     after, violation = apply_patch(before, patch)
     return _update_user(ep, "PatchUser", user_id, patch, after, violation, before, at, bearer, 204)
@@ -238,12 +289,9 @@ def patch_user(ep: ScimEndpoint, user_id: str, patch: Any, at: datetime, *, bear
 
 def replace_user(ep: ScimEndpoint, user_id: str, payload: Any, at: datetime, *, bearer: str) -> ScimResult:
     """PUT /Users/{id}. Attributes the payload leaves out stay as they are (the store keeps no "removed")."""
-    denied = authorize(ep, bearer, at)
-    if denied:
-        return denied
-    record = _raw(ep, "user", user_id)
-    if record is None:
-        return _log(ep, "PutUser", at, bearer, payload, _refuse(ep, rules.not_found(), at), user_id)
+    record, refused = _target(ep, USER, "PutUser", user_id, payload, at, bearer)
+    if refused:
+        return refused
     before = user_resource(record)
     violation = None if isinstance(payload, dict) else rules.unparsable(rules.INVALID_JSON)
     return _update_user(ep, "PutUser", user_id, payload, payload if not violation else None, violation, before,
@@ -251,37 +299,19 @@ def replace_user(ep: ScimEndpoint, user_id: str, payload: Any, at: datetime, *, 
 
 
 def delete_user(ep: ScimEndpoint, user_id: str, at: datetime, *, bearer: str) -> ScimResult:
-    denied = authorize(ep, bearer, at)
-    if denied:
-        return denied
-    if _raw(ep, "user", user_id) is None:
-        return _log(ep, "DeleteUser", at, bearer, None, _refuse(ep, rules.not_found(), at), user_id)
-    ep.store.delete_user(user_id)
-    return _log(ep, "DeleteUser", at, bearer, None, ScimResult(204), user_id)
+    return _delete(ep, USER, user_id, at, bearer)
 
 
 # --------------------------------------------------------------------------------------------- groups
 
 
 def get_group(ep: ScimEndpoint, group_id: str, at: datetime, *, bearer: str) -> ScimResult:
-    denied = authorize(ep, bearer, at)
-    if denied:
-        return denied
-    record = _raw(ep, "group", group_id)
-    return ScimResult(200, group_resource(record)) if record else _refuse(ep, rules.not_found(), at)
+    return _get(ep, GROUP, group_id, at, bearer)
 
 
 def list_groups(ep: ScimEndpoint, filter_expr: str, at: datetime, *, bearer: str) -> ScimResult:
-    denied = authorize(ep, bearer, at)
-    if denied:
-        return denied
-    match = _FILTER.match(filter_expr or "")
-    if not match or match[1].lower() not in ("displayname", "externalid"):
-        return _refuse(ep, rules.unparsable("Invalid Filter format"), at)
-    keyword = "display_name" if match[1].lower() == "displayname" else "external_id"
-    found = ep.store.find_group(**{keyword: match[2].replace('\\"', '"')})
-    record = _raw(ep, "group", found) if found else None
-    return ScimResult(200, _list([group_resource(record)] if record else []))
+    """GET /Groups?filter=displayName eq "x"; externalId is accepted too."""
+    return _find(ep, GROUP, filter_expr, at, bearer)
 
 
 def _member_problem(ep: ScimEndpoint, member_id: str) -> Violation | None:
@@ -305,21 +335,20 @@ def create_group(ep: ScimEndpoint, payload: Any, at: datetime, *, bearer: str) -
     denied = authorize(ep, bearer, at)
     if denied:
         return denied
-    violation = rules.check_group(payload) or _group_conflict(ep, payload, None)
+    violation = rules.check_group(payload) or _conflict(ep, GROUP, payload, None)
     members = _member_ids(payload.get("members")) if not violation else []
     if not violation and members is None:
         violation = rules.unparsable(rules.INVALID_JSON)
     violation = violation or next(filter(None, (_member_problem(ep, m) for m in members)), None)
-    if violation:
-        return _log(ep, "CreateGroup", at, bearer, payload, _refuse(ep, violation, at))
-    try:
+
+    def write() -> str:
         group_id = ep.store.create_group(display_name=payload["displayName"], external_id=payload.get("externalId"),
                                          at=at)
         for member in members:
             ep.store.add_member(group_id, member, at=at)
-    except Exception as exc:  # noqa: BLE001
-        return _log(ep, "CreateGroup", at, bearer, payload, _store_error(ep, exc, at))
-    return _log(ep, "CreateGroup", at, bearer, payload, ScimResult(201, group_resource(_raw(ep, "group", group_id))))
+        return group_id
+
+    return _write(ep, "CreateGroup", payload, violation, write, _created(ep, GROUP), at, bearer)
 
 
 def _membership_plan(ep: ScimEndpoint, group_id: str, ops: list[dict]) -> tuple[set, set, list[dict], Violation | None]:
@@ -356,12 +385,9 @@ def _membership_plan(ep: ScimEndpoint, group_id: str, ops: list[dict]) -> tuple[
 def patch_group(ep: ScimEndpoint, group_id: str, patch: Any, at: datetime, *, bearer: str) -> ScimResult:
     """PATCH /Groups/{id}: member adds / removes and displayName. A member that is a group is refused:
     Identity Center has no nested groups."""
-    denied = authorize(ep, bearer, at)
-    if denied:
-        return denied
-    record = _raw(ep, "group", group_id)
-    if record is None:
-        return _log(ep, "PatchGroup", at, bearer, patch, _refuse(ep, rules.not_found(), at), group_id)
+    record, refused = _target(ep, GROUP, "PatchGroup", group_id, patch, at, bearer)
+    if refused:
+        return refused
     ops = operations(patch)
     if ops is None:
         return _log(ep, "PatchGroup", at, bearer, patch, _refuse(ep, rules.unparsable(rules.INVALID_JSON), at),
@@ -373,26 +399,18 @@ def patch_group(ep: ScimEndpoint, group_id: str, patch: Any, at: datetime, *, be
     after = group_resource(record)
     if not violation and rest:
         after, violation = apply_patch(after, {"Operations": rest})
-        violation = violation or rules.check_group(after) or _group_conflict(ep, after, group_id)
-    if violation:
-        return _log(ep, "PatchGroup", at, bearer, patch, _refuse(ep, violation, at), group_id)
-    try:
+        violation = violation or rules.check_group(after) or _conflict(ep, GROUP, after, group_id)
+
+    def write() -> None:
         if after.get("displayName") != record.get("DisplayName"):
             ep.store.update_group(group_id, at=at, display_name=after["displayName"])
         for member in sorted(adds):
             ep.store.add_member(group_id, member, at=at)
         for member in sorted(removes):
             ep.store.remove_member(group_id, member)
-    except Exception as exc:  # noqa: BLE001
-        return _log(ep, "PatchGroup", at, bearer, patch, _store_error(ep, exc, at), group_id)
-    return _log(ep, "PatchGroup", at, bearer, patch, ScimResult(204), group_id)
+
+    return _write(ep, "PatchGroup", patch, violation, write, lambda _: ScimResult(204), at, bearer, group_id)
 
 
 def delete_group(ep: ScimEndpoint, group_id: str, at: datetime, *, bearer: str) -> ScimResult:
-    denied = authorize(ep, bearer, at)
-    if denied:
-        return denied
-    if _raw(ep, "group", group_id) is None:
-        return _log(ep, "DeleteGroup", at, bearer, None, _refuse(ep, rules.not_found(), at), group_id)
-    ep.store.delete_group(group_id)
-    return _log(ep, "DeleteGroup", at, bearer, None, ScimResult(204), group_id)
+    return _delete(ep, GROUP, group_id, at, bearer)
