@@ -163,10 +163,10 @@ def test_the_clean_world_raises_no_access_finding():
     assert results.findings == []
 
 
-def test_without_declared_pairs_the_sod_check_says_it_was_not_run():
+def test_without_declared_pairs_the_sod_check_is_not_applicable():
     from idbridge.checks import load_all
     from idbridge.checks.runner import run_checks
 
     load_all()
     outcome = run_checks(tables(), settings(), ids=["access.sod_conflict"]).outcomes[0]
-    assert outcome.status == "not_checked" and "sod_conflicts" in outcome.reason
+    assert outcome.status == "not_applicable" and "sod_conflicts" in outcome.reason

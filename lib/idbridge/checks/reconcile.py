@@ -210,6 +210,7 @@ def _group_name_source(model: Bridge) -> tuple[str | None, pd.Series | None]:
 
 
 @check(id="reconcile.group_name_drift", title="Group renamed in Entra, old name in Identity Center",
+       passed="Every in-scope Entra group matched to an Identity Center group carries the same display name there.",
        severity="medium", area="reconcile", subject_kind="group",
        meaning="This Entra group is in scope of provisioning and has its Identity Center group (matched by "
                "externalId = object id, or by name), but the two display names differ: the group was renamed in "
