@@ -15,7 +15,7 @@ import pandas as pd
 
 from idbridge.collect.entra_frames import dig, frame, to_json
 from idbridge.collect.graph_paging import read_all
-from idbridge.sandbox.derived import AWS_GALLERY_TEMPLATE_ID
+from idbridge.facts import AWS_GALLERY_TEMPLATE_ID
 
 SP_SELECT = ("id,appId,displayName,preferredSingleSignOnMode,loginUrl,replyUrls,appRoleAssignmentRequired,"
              "preferredTokenSigningKeyThumbprint,notificationEmailAddresses,applicationTemplateId,"
