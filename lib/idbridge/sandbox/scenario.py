@@ -57,6 +57,11 @@ Region = Annotated[str, AfterValidator(_region)]
 PolicyArn = Annotated[str, AfterValidator(_policy_arn)]
 
 
+
+class SeedError(ValueError):
+    """The scenario parsed, but cannot be seeded as written (e.g. an assignment to a group that is never
+    provisioned). The message starts with the scenario path of the offending item."""
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
