@@ -12,6 +12,7 @@ import httpx
 
 from idbridge.errors import InputError
 from idbridge.metadata import IdpMetadata, parse_idp_metadata, parse_sp_metadata
+from idbridge.metadata_certs import key_credential_thumbprint
 from idbridge.metadata_compare import compare_idp_metadata_with_app
 from idbridge.metadata_urls import ENTRA_LOGIN_ROOT, federation_metadata_url, parse_acs, parse_issuer
 from idbridge.runbooks.context import Instance, Runbook, RunbookError
@@ -104,6 +105,4 @@ async def write_federation_metadata(rb: Runbook, sp: dict) -> FederationMetadata
 
 
 def certificate_thumbprints(sp: dict) -> list[str]:
-    from idbridge.collect.entra_app import thumbprint
-
-    return [t for t in (thumbprint(k) for k in sp.get("keyCredentials") or []) if t]
+    return [t for t in (key_credential_thumbprint(k) for k in sp.get("keyCredentials") or []) if t]
