@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from idbridge.errors import InputError
+from idbridge.paths import SCENARIOS_DIR
 from idbridge.timeexpr import check_time_expr
 from idbridge.yamlfile import PathKey, YamlDocument, read_yaml, validate_document
 
@@ -574,7 +575,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenarios_dir() -> Path:
     """The scenarios shipped with the project (repo checkout) — where `--scenario demo` is looked up."""
-    return Path(__file__).resolve().parents[3] / "scenarios"
+    return SCENARIOS_DIR
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
