@@ -2,8 +2,10 @@
 #   make demo   the main job on the offline sandbox
 #   make test   the test suite (what .ci/run runs)
 
+# The probe is silent: a pyenv shim for a version that is not installed prints "command not found" on stderr.
 PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
+	&& { echo $$p; break; }; done 2>/dev/null)
 VENV   := .venv
 STAMP  := $(VENV)/.idbridge-installed
 # Why the browser test cannot run here, when it cannot (read by tests/test_html_browser.py).
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "idbridge needs Python 3.11 or newer on PATH" >&2; exit 2; }
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,sandbox]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -27,7 +27,7 @@ but 127.0.0.1, and every step has a time limit.
 The rate-limit floor of a family is calls / allowed rate (the collector's own calls, from the manifest):
     sso-admin      all operations together / 20 TPS (one collective limit)
     identitystore  max over its APIs of calls / 20 TPS (a limit per API)
-    organizations  calls / LIMITS_TPS["organizations"], cloudtrail calls / LIMITS_TPS["cloudtrail"] (collect/aws.py)
+    organizations  calls / LIMITS_TPS["organizations"], cloudtrail calls / LIMITS_TPS["cloudtrail"] (collect/aws_pacing.py)
     Graph reports  /auditLogs/* and /reports/* requests / (5 per 10 s)
 Families run concurrently, so the floor of the run is the largest of them. The collector paces at PACE_SHARE of
 each limit, so its best possible ratio is 1 / PACE_SHARE (plus the tail of the last family to finish).
@@ -334,7 +334,7 @@ def minimum_calls(t: dict) -> dict[str, tuple[int, str]]:
 
 def floors(calls: dict[str, int]) -> dict[str, tuple[float, str]]:
     """Rate-limit family -> (seconds at the allowed rate, what binds it)."""
-    from idbridge.collect.aws import LIMITS_TPS
+    from idbridge.collect.aws_pacing import LIMITS_TPS
 
     by_service: dict[str, dict[str, int]] = defaultdict(dict)
     reports = 0
@@ -573,7 +573,7 @@ def fmt_rate(n: float, seconds: float) -> str:
 
 
 def report(results: list[dict], latency_ms: float) -> str:
-    from idbridge.collect.aws import LIMITS_TPS, PACE_SHARE
+    from idbridge.collect.aws_pacing import LIMITS_TPS, PACE_SHARE
 
     ok = [r for r in results if "error" not in r]
     names = [r["name"] for r in results]
@@ -641,7 +641,7 @@ def report(results: list[dict], latency_ms: float) -> str:
         f"   floor = calls / allowed rate: sso-admin {LIMITS_TPS['sso-admin']:g} TPS for all operations; "
         f"identitystore {LIMITS_TPS['identitystore']:g} TPS per API (max over APIs);\n"
         f"   organizations {LIMITS_TPS['organizations']:g} TPS and cloudtrail {LIMITS_TPS['cloudtrail']:g} TPS "
-        "(collect/aws.py LIMITS_TPS; the sandbox enforces neither, the collector paces them); Graph reports "
+        "(collect/aws_pacing.py LIMITS_TPS; the sandbox enforces neither, the collector paces them); Graph reports "
         "5 per 10 s.\n"
         f"   The collector paces at PACE_SHARE = {PACE_SHARE} of each limit: its best possible ratio is "
         f"{1 / PACE_SHARE:.3f}. Seeding is not part of the wall time.\n"

@@ -52,3 +52,23 @@ def test_sandbox_check_reads_everything_back():
     result = run("sandbox", "check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failed" in result.stdout and "FAIL" not in result.stdout
+
+
+def test_sandbox_commands_without_the_extra_say_what_to_install(tmp_path):
+    """moto, flask and werkzeug are the `sandbox` extra: without them the sandbox commands say how to get them."""
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import importlib.abc, sys\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'moto', 'flask', 'flask_cors', 'werkzeug'}:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Block())\n", encoding="utf-8")
+    import os
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    for command in (["sandbox", "check"], ["sandbox", "up"], ["demo"]):
+        result = run(*command, env=env)
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert "pip install 'idbridge[sandbox]'" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert run("checks", "doc", env=env).returncode == 0  # the rest of the CLI works without the extra

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from idbridge.metadata import compare_idp_metadata_with_app, compare_sp_metadata_with_app, parse_idp_metadata, \
-    parse_sp_metadata
+from idbridge.metadata import parse_idp_metadata, parse_sp_metadata
+from idbridge.metadata_compare import compare_idp_metadata_with_app, compare_sp_metadata_with_app
 
 DATA = Path(__file__).parent / "data" / "metadata"
 NOW = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)

@@ -10,8 +10,8 @@ import pytest
 from sandbox_support import running_sandbox
 
 from idbridge.collect.entra_app import app_tables
-from idbridge.metadata import compare_idp_metadata_with_app, compare_sp_metadata_with_app, parse_idp_metadata, \
-    parse_sp_metadata
+from idbridge.metadata import parse_idp_metadata, parse_sp_metadata
+from idbridge.metadata_compare import compare_idp_metadata_with_app, compare_sp_metadata_with_app
 from idbridge.sandbox import derived
 
 DATA = Path(__file__).parent / "data" / "metadata"

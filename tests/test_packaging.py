@@ -12,7 +12,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _pyproject_deps() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
+    extras = project["optional-dependencies"]
+    return set(project["dependencies"]) | set(extras["sandbox"]) | set(extras["dev"])
+
+
+def test_the_sandbox_stack_is_an_extra():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = {re.split(r"[=<>\[]", d)[0].lower() for d in project["dependencies"]}
+    sandbox = {re.split(r"[=<>\[]", d)[0].lower() for d in project["optional-dependencies"]["sandbox"]}
+    assert sandbox == {"moto", "flask", "flask-cors", "werkzeug"} and not sandbox & base
+    assert "'.[dev,sandbox]'" in (ROOT / "Makefile").read_text()
 
 
 def test_environment_yml_lists_exactly_the_pyproject_dependencies():

@@ -1,6 +1,7 @@
 import json
 
-from idbridge.runbooks.plan import Change, Plan, Secret, apply_plan
+from idbridge.runbooks.plan import Change, Plan, apply_plan
+from idbridge.secrets import Secret
 
 
 def test_dry_run_writes_nothing_and_removals_need_permission(tmp_path):

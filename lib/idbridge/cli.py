@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -12,11 +14,28 @@ from idbridge import __version__
 from idbridge.errors import EXIT_BAD_INPUT, IdbridgeError, InputError
 
 
+# What `pip install 'idbridge[sandbox]'` adds: the sandbox's commands import their modules only when they run.
+SANDBOX_EXTRA = {"moto", "flask", "flask_cors", "werkzeug"}
+
+
+@contextmanager
+def sandbox_extra() -> Iterator[None]:
+    """Around the imports of a sandbox command: without the extra, say how to install it (not a traceback)."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in SANDBOX_EXTRA:
+            raise
+        raise IdbridgeError(f"the sandbox needs its optional dependencies ({exc.name} is not installed): "
+                            "pip install 'idbridge[sandbox]'") from None
+
+
 class FaultSpec(click.ParamType):
     name = "faults"
 
     def convert(self, value, param, ctx):
-        from idbridge.sandbox.faults import FaultConfig, parse_fault_spec
+        with sandbox_extra():
+            from idbridge.sandbox.faults import FaultConfig, parse_fault_spec
 
         if isinstance(value, FaultConfig):
             return value
@@ -55,7 +74,8 @@ def sandbox() -> None:
               help="Where to write the parameters file that points the notebooks at the sandbox.")
 def sandbox_up(scenario: str, faults, graph_port: int, aws_port: int, params_out: Path) -> None:
     """Run both emulated services in the foreground (Ctrl-C stops them), e.g. for a JupyterLab session."""
-    from idbridge.sandbox.server import Sandbox
+    with sandbox_extra():
+        from idbridge.sandbox.server import Sandbox
 
     box = Sandbox.from_file(scenario, faults=faults, graph_port=graph_port, aws_port=aws_port)
     endpoints = box.start()
@@ -82,7 +102,8 @@ def sandbox_check(scenario: str, faults) -> None:
     """Start the sandbox, read every emulated resource back with the real clients, stop it.
 
     Exits 0 only when everything answered as the scenario says."""
-    from idbridge.sandbox.check import run_check
+    with sandbox_extra():
+        from idbridge.sandbox.check import run_check
 
     results = run_check(scenario, faults=faults)
     width = max(len(r.name) for r in results)
@@ -104,7 +125,8 @@ def sandbox_check(scenario: str, faults) -> None:
               help="Scenario file to write.")
 def sandbox_generate(users: int, groups: int, accounts: int, permission_sets: int, seed: int, out: Path) -> None:
     """Generate a large synthetic organisation (for benchmarks) as a scenario file."""
-    from idbridge.sandbox.generate import write_scenario
+    with sandbox_extra():
+        from idbridge.sandbox.generate import write_scenario
 
     path = write_scenario(out, users=users, groups=groups, accounts=accounts, permission_sets=permission_sets,
                           seed=seed)
@@ -115,7 +137,8 @@ def sandbox_generate(users: int, groups: int, accounts: int, permission_sets: in
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 def sandbox_lint(scenario_file: Path) -> None:
     """Check a scenario file without starting anything."""
-    from idbridge.sandbox.scenario import load_scenario
+    with sandbox_extra():
+        from idbridge.sandbox.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
     click.echo(f"{scenario_file}: ok ({len(scenario.entra.users)} users, {len(scenario.entra.groups)} groups, "
@@ -246,7 +269,8 @@ def checks_doc(out: Path | None) -> None:
               help="Run folder (default runs/demo-<timestamp>).")
 def demo(scenario: str, out: Path | None) -> None:
     """The whole kit on the sandbox: start it, run the notebooks headless, render the reports."""
-    from idbridge.demo import run_demo
+    with sandbox_extra():
+        from idbridge.demo import run_demo
 
     index = run_demo(scenario, out)
     click.echo(f"Report: {index}")

@@ -23,8 +23,8 @@ from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_
 
 from idbridge.desired_state_policies import (MANAGED_POLICY_ARN, MAX_ATTACHED_POLICIES, canonical_duration,
                                              load_policy)
+from idbridge import secrets
 from idbridge.errors import InputError
-from idbridge.parameters import _secret_ref
 from idbridge.runbooks.params import RunbookParams
 from idbridge.vocabulary import StrictModel as Strict
 from idbridge.yamlfile import YamlDocument, read_yaml, validate_document
@@ -104,12 +104,12 @@ class ProvisioningState(Strict):
     def _endpoint(cls, value: str) -> str:
         if value.startswith("https://"):
             return value
-        return _secret_ref(value)
+        return secrets.check(value)
 
     @field_validator("scim_token")
     @classmethod
     def _token(cls, value: str) -> str:
-        return _secret_ref(value)
+        return secrets.check(value)
 
     @field_validator("groups")
     @classmethod

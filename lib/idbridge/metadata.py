@@ -30,8 +30,7 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 _TENANT_ENTITY = re.compile(r"^https://sts\.windows\.net/(?P<tenant>[0-9a-fA-F-]{36})/$")
 
-__all__ = ["CertificateInfo", "Endpoint", "IdpMetadata", "SpMetadata", "compare_idp_metadata_with_app",
-           "compare_sp_metadata_with_app", "parse_idp_metadata", "parse_sp_metadata"]
+__all__ = ["CertificateInfo", "Endpoint", "IdpMetadata", "SpMetadata", "parse_idp_metadata", "parse_sp_metadata"]
 
 
 @dataclass(frozen=True)
@@ -243,5 +242,3 @@ def parse_idp_metadata(source: str | Path | bytes, *, name: str | None = None,
                        sso_services=sso, slo_services=slo, name_id_formats=_formats(descriptor),
                        warnings=tuple(warnings))
 
-
-from idbridge.metadata_compare import compare_idp_metadata_with_app, compare_sp_metadata_with_app  # noqa: E402

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -78,3 +79,23 @@ def parse_certificate(b64_text: str, now: datetime | None = None) -> Certificate
         base64_chars=len(base64.b64encode(cert.public_bytes(Encoding.DER))),
     )
 
+
+def key_credential_thumbprint(key: dict) -> str | None:
+    """SHA-1 thumbprint of a certificate keyCredential, upper-case hex as Graph writes thumbprints elsewhere.
+
+    keyCredential has no thumbprint property: for certificates Entra stores the thumbprint bytes base64 in
+    customKeyIdentifier; when the certificate itself (`key`) came back, its hash is the surer source."""
+    if key.get("key"):
+        try:
+            return hashlib.sha1(base64.b64decode(key["key"])).hexdigest().upper()
+        except (binascii.Error, ValueError):
+            pass
+    custom = key.get("customKeyIdentifier")
+    if custom:
+        try:
+            raw = base64.b64decode(custom)
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) == 20:
+            return raw.hex().upper()
+    return None

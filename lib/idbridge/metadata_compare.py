@@ -8,12 +8,10 @@ exactly, where the saml.reply_url_missing check can only compare Regions and pat
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from idbridge.metadata import IdpMetadata, SpMetadata
 from idbridge.metadata_urls import is_wildcard, items, login_url_problem, parse_acs, parse_issuer, text
-
-if TYPE_CHECKING:
-    from idbridge.metadata import IdpMetadata, SpMetadata
 
 
 def _get(row: Mapping[str, Any] | None, key: str) -> Any:

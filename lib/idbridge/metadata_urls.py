@@ -1,4 +1,5 @@
-"""The shapes of the Identity Center SAML URLs, so that checks and metadata comparisons read them the same way.
+"""The shapes of the Identity Center SAML URLs, so that checks and metadata comparisons read them the same way (and
+the sandbox builds them the same way).
 
 Shared reference §1a: issuer URL `https://<region>.signin.aws.amazon.com/platform/saml/<store id>` (the same for
 IPv4 and dual-stack), ACS URL `https://<region>.signin.aws.amazon.com/platform/saml/acs/<id>` (one per Region;
@@ -18,6 +19,7 @@ _REGION_RE = re.compile(rf"^{REGION}$")
 WILDCARD_REPLY_URL = "https://*.signin.aws.amazon.com/platform/saml/acs/*"
 IAM_FEDERATION_URL = "https://signin.aws.amazon.com/saml"  # IAM SAML federation, not Identity Center (§4)
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+ENTRA_LOGIN_ROOT = "https://login.microsoftonline.com"
 
 # ACS hosts: <region>.signin.aws.amazon.com (IPv4) and the dual-stack signin.aws family, with or without an
 # "sso" label (<region>.signin.aws, <region>.sso.signin.aws).
@@ -56,6 +58,20 @@ def items(value: object) -> list[str]:
 
 def issuer_url(region: str, store_id: str) -> str:
     return f"https://{region}.signin.aws.amazon.com/platform/saml/{store_id}"
+
+
+def acs_url(region: str, acs_id: str) -> str:
+    return f"https://{region}.signin.aws.amazon.com/platform/saml/acs/{acs_id}"
+
+
+def portal_assertion_url(region: str, token: str) -> str:
+    """The access-portal sign-in URL Identity Center shows beside its SP metadata."""
+    return f"https://portal.sso.{region}.amazonaws.com/saml/assertion/{token}"
+
+
+def federation_metadata_url(tenant_id: str, app_id: str, root: str = ENTRA_LOGIN_ROOT) -> str:
+    """Where Entra serves an enterprise app's SAML federation metadata (anonymous GET)."""
+    return f"{root.rstrip('/')}/{tenant_id}/federationmetadata/2007-06/federationmetadata.xml?appid={app_id}"
 
 
 def _split(url: str):

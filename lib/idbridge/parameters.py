@@ -1,6 +1,7 @@
 """Engagement parameters: one YAML file per engagement, validated before any call is made.
 
-A parameters file never holds a secret value: secrets are references (`env:NAME`) resolved at run time.
+A parameters file never holds a secret value: secrets are references (`env:NAME`, see secrets.py) resolved at run
+time.
 The sandbox writes one of these pointing at its own endpoints; a real engagement starts from
 parameters/engagement.template.yaml.
 """
@@ -16,23 +17,15 @@ from pydantic import Field, field_validator
 
 from idbridge.errors import InputError
 from idbridge.vocabulary import FailOn, StrictModel as Strict
+from idbridge import secrets
 from idbridge.yamlfile import load_model
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[0-9a-f]{16}$")
-_SECRET_REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|keyvault:https://[\w.-]+/secrets/[\w-]+(/[\w-]+)?"
-                         r"|secretsmanager:arn:aws[a-z-]*:secretsmanager:[\w-]+:\d{12}:secret:.+)$")
 
 
-def _secret_ref(value: str | None) -> str | None:
-    if value is not None and not _SECRET_REF.match(value):
-        raise ValueError(
-            "must be a secret reference (env:NAME, keyvault:https://VAULT.vault.azure.net/secrets/NAME or "
-            "secretsmanager:ARN), never the secret itself"
-        )
-    return value
 
 
 class GraphParams(Strict):
@@ -55,7 +48,7 @@ class GraphParams(Strict):
     @field_validator("certificate_password")
     @classmethod
     def _secret(cls, value: str | None) -> str | None:
-        return _secret_ref(value)
+        return secrets.check(value)
 
 
 class AwsParams(Strict):
@@ -152,39 +145,3 @@ def load_parameters(path: str | Path) -> Parameters:
     """Read and validate a parameters file; raises InputError naming the file, line and key."""
     return load_model(path, Parameters)
 
-
-def resolve_secret(reference: str, *, file: str = "parameters", aws: AwsParams | None = None) -> str:
-    """Turn a secret reference into its value at run time. The value is never written anywhere.
-
-    env:NAME               an environment variable
-    secretsmanager:ARN     AWS Secrets Manager, read with the engagement's AWS identity (`aws` parameters)
-    keyvault:URL           Azure Key Vault (needs the optional azure-keyvault-secrets package)
-    """
-    import os
-
-    kind, _, rest = reference.partition(":")
-    if kind == "env":
-        value = os.environ.get(rest)
-        if value is None:
-            raise InputError(file, f"secret reference {reference}: environment variable {rest} is not set")
-        return value
-    if kind == "secretsmanager":
-        from idbridge.clients.factory import aws_client, aws_session
-
-        holder = Parameters.model_construct(aws=aws or AwsParams(region=rest.split(":")[3]))
-        try:
-            client = aws_client(aws_session(holder), "secretsmanager", holder, region=rest.split(":")[3])
-            return client.get_secret_value(SecretId=rest)["SecretString"]
-        except Exception as exc:  # say which reference failed, never the value
-            raise InputError(file, f"secret reference {reference}: cannot be read: {exc}") from None
-    if kind == "keyvault":
-        try:
-            from azure.keyvault.secrets import SecretClient
-        except ImportError:
-            raise InputError(file, f"secret reference {reference}: Key Vault references need the "
-                                   "azure-keyvault-secrets package (pip install azure-keyvault-secrets)") from None
-        from azure.identity import DefaultAzureCredential
-
-        vault, _, name = rest.partition("/secrets/")
-        return SecretClient(vault, DefaultAzureCredential()).get_secret(name.split("/")[0]).value
-    raise InputError(file, f"secret reference {reference}: unknown kind {kind!r}")

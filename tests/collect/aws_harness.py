@@ -10,7 +10,7 @@ from datetime import timedelta
 from sandbox_support import sandbox_parameters
 from idbridge.clients.factory import aws_client, aws_session
 from idbridge.collect import aws
-from idbridge.collect.aws_pacing import limit_family, limit_key
+from idbridge.collect.aws_pacing import LIMITS_TPS, limit_family, limit_key
 from idbridge.collect.context import CallCounter, CollectContext, Partial
 from idbridge.timeexpr import utc_now
 
@@ -83,7 +83,7 @@ def floor_seconds(calls: Counter, region: str) -> tuple[float, dict[str, float]]
     for name, n in calls.items():
         service, operation = name.split(":")
         per_bucket[limit_key(service, operation, region)] += n
-    seconds = {key: n / aws.LIMITS_TPS[limit_family(key)] for key, n in per_bucket.items()}
+    seconds = {key: n / LIMITS_TPS[limit_family(key)] for key, n in per_bucket.items()}
     return max(seconds.values()), seconds
 
 

@@ -12,7 +12,8 @@ from botocore.stub import Stubber
 from dateutil.tz import tzoffset
 
 from idbridge.collect import aws
-from idbridge.collect.aws_calls import fan_out, table, utc_iso
+from idbridge.collect.aws_calls import fan_out
+from idbridge.collect.aws_tables import table, utc_iso
 from idbridge.collect.aws_trail import LOOKUPS, event_row
 from idbridge.collect.context import CollectContext, Partial
 from idbridge.parameters import Parameters

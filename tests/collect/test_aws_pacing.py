@@ -11,7 +11,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from idbridge.collect import aws
+from idbridge.collect import aws_pacing
 from idbridge.collect.aws_pacing import AwsPacer, limit_family, limit_key
 from idbridge.collect.pacing import RateLimiter
 
@@ -96,8 +96,8 @@ def test_limit_keys_follow_the_aws_quotas():
                                                                               "us-east-1")
     assert limit_key("cloudtrail", "LookupEvents", "eu-west-1") == "cloudtrail:LookupEvents@eu-west-1"
     assert limit_family("identitystore:ListUsers@eu-west-1") == "identitystore"
-    assert aws.RATES["sso-admin"] <= aws.LIMITS_TPS["sso-admin"]
-    assert aws.RATES["cloudtrail"] <= 2.0 and aws.BURSTS["cloudtrail"] <= 2
+    assert aws_pacing.RATES["sso-admin"] <= aws_pacing.LIMITS_TPS["sso-admin"]
+    assert aws_pacing.RATES["cloudtrail"] <= 2.0 and aws_pacing.BURSTS["cloudtrail"] <= 2
 
 
 def _offline_client(service: str, body: dict):

@@ -12,11 +12,12 @@ import pytest
 from idbridge.collect import graph_batch
 from idbridge.collect.catalogue import SOURCES
 from idbridge.collect.entra import ENTRA_COLLECTORS
-from idbridge.collect.entra_app import claims_rows, thumbprint
 from idbridge.collect.entra_frames import frame, iso_utc
 from idbridge.collect.entra_sync import mapping_rows
 from idbridge.collect.graph_pacer import Pacer, reports_pacer
 from idbridge.collect.graph_paging import relative_url
+from idbridge.metadata_certs import key_credential_thumbprint as thumbprint
+from idbridge.saml_claims import claims_rows
 
 
 def test_registry_covers_every_entra_source_with_known_dependencies():

@@ -185,7 +185,7 @@ def reply_url_missing(data, settings) -> Iterator[Hit]:
         "regions": regions, "missing": missing, "replyUrls": replies,
         "compared": "the host Region and path shape https://<region>.signin.aws[.amazon.com]/platform/saml/acs/<id> "
                     "(IPv4 and dual-stack hosts); the ACS id itself cannot be read by API, compare it with the SP "
-                    "metadata (idbridge.metadata.compare_sp_metadata_with_app); the wildcard does not count"})
+                    "metadata (idbridge.metadata_compare.compare_sp_metadata_with_app); the wildcard does not count"})
 
 
 @check(id="saml.wildcard_reply_url", title="The instantiation wildcard reply URL is still there",

@@ -1,6 +1,8 @@
 """Clients built from engagement parameters: the same code path for a real tenant and for the sandbox.
 
 Only the credential object and the endpoints differ; a real engagement never uses the sandbox credential.
+This module also registers the `secretsmanager:` secret reference resolver (secrets.py): it reads with the
+engagement's AWS identity.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ import boto3
 from botocore.config import Config
 
 from idbridge.clients.graph import SandboxCredential, make_request_adapter
+from idbridge import secrets
 from idbridge.errors import InputError
-from idbridge.parameters import Parameters, resolve_secret
+from idbridge.parameters import AwsParams, Parameters
 
 # Throttling is paced by idbridge itself; botocore's adaptive mode is a second line of defence.
 AWS_CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, max_pool_connections=32)
@@ -30,7 +33,8 @@ def graph_credential(params: Parameters, *, params_file: str = "parameters"):
     if graph.auth == "client_certificate":
         if not (graph.client_id and graph.certificate_path):
             raise InputError(params_file, "graph: client_certificate needs client_id and certificate_path")
-        password = resolve_secret(graph.certificate_password, file=params_file) if graph.certificate_password else None
+        password = secrets.resolve(graph.certificate_password, file=params_file, key="graph.certificate_password",
+                                   aws=params.aws) if graph.certificate_password else None
         return identity.CertificateCredential(graph.tenant_id, graph.client_id, graph.certificate_path,
                                               password=password)
     if graph.auth == "workload_identity":
@@ -65,3 +69,17 @@ def aws_session(params: Parameters) -> boto3.Session:
 def aws_client(session: boto3.Session, service: str, params: Parameters, region: str | None = None):
     return session.client(service, region_name=region or params.aws.region, endpoint_url=params.aws.endpoint_url,
                           config=AWS_CLIENT_CONFIG)
+
+
+def _from_secrets_manager(ref: secrets.Reference, context: secrets.Context) -> str:
+    """secretsmanager:ARN, read with the engagement's AWS identity (context.aws), in the secret's own Region."""
+    region = ref.rest.split(":")[3]
+    holder = Parameters.model_construct(aws=context.aws or AwsParams(region=region))
+    try:
+        client = aws_client(aws_session(holder), "secretsmanager", holder, region=region)
+        return client.get_secret_value(SecretId=ref.rest)["SecretString"]
+    except Exception as exc:  # say which reference failed, never the value
+        raise context.error(ref, f"cannot be read: {exc}") from None
+
+
+secrets.register("secretsmanager", _from_secrets_manager)

@@ -7,7 +7,7 @@ installed, which holds each AWS limit below its documented rate so throttling ne
 adaptive retries (clients/factory.py) are only the second line. Within a source, independent reads run on a
 thread pool of `collection.concurrency` workers; listings use the largest page each API allows.
 
-Table conventions (aws_calls.py): datetimes are ISO-8601 UTC strings to the second ("2026-05-01T12:00:00Z");
+Table conventions (aws_tables.py): datetimes are ISO-8601 UTC strings to the second ("2026-05-01T12:00:00Z");
 lists are Python lists of strings; missing values are None. Specific to these tables:
 - idc_instances: every instance seen, the one audited first (aws.instance_arn, else the organisation instance);
 - idc_users / idc_groups.externalIds: the ExternalIds' Id values (for SCIM-made objects, the Entra object id or
@@ -27,21 +27,10 @@ from collections.abc import Callable
 import pandas as pd
 
 from idbridge.collect import aws_org, aws_trail
-from idbridge.collect.aws_calls import error_code, fan_out, read_all, table, utc_iso
-from idbridge.collect.aws_pacing import AwsPacer
+from idbridge.collect.aws_calls import error_code, fan_out, lookup_events, read_all
+from idbridge.collect.aws_pacing import PACER
+from idbridge.collect.aws_tables import table, utc_iso
 from idbridge.collect.context import CollectContext, Partial, Tables
-
-# --------------------------------------------------------------------------------------------- pacing
-
-# Requests per second each limit allows. sso-admin: 20 TPS shared by all its APIs; identitystore: 20 TPS per API
-# per identity store; cloudtrail: LookupEvents 2 per second per account and Region (all AWS documentation).
-# Organizations publishes no read rate that we could find: 5 TPS is our conservative assumption.
-LIMITS_TPS: dict[str, float] = {"sso-admin": 20.0, "identitystore": 20.0, "organizations": 5.0, "cloudtrail": 2.0}
-PACE_SHARE = 0.95  # of each limit: headroom for other callers and for requests bunching up in transit
-RATES: dict[str, float] = {service: tps * PACE_SHARE for service, tps in LIMITS_TPS.items()}
-# Short bursts below AWS's own bucket size, so requests delayed in transit never arrive above the limit.
-BURSTS: dict[str, float] = {"sso-admin": 10, "identitystore": 10, "organizations": 2, "cloudtrail": 1}
-PACER = AwsPacer(RATES, BURSTS)
 
 PAGE = 100  # MaxResults ceiling of the sso-admin and identitystore listings
 PROVISIONING_STATUSES = ("LATEST_PERMISSION_SET_PROVISIONED", "LATEST_PERMISSION_SET_NOT_PROVISIONED")
@@ -338,8 +327,8 @@ def collect_cloudtrail(ctx: CollectContext) -> Tables:
     trail = _client(ctx, "cloudtrail")
 
     def one(attribute: dict[str, str]) -> list[dict]:
-        return aws_trail.lookup(trail, attribute, ctx.window_start, ctx.window_end,
-                                on_page=lambda n: ctx.progress("aws.cloudtrail", n))
+        return lookup_events(trail, attribute, ctx.window_start, ctx.window_end,
+                             on_page=lambda n: ctx.progress("aws.cloudtrail", n))
 
     rows: dict[str, dict] = {}
     for events in fan_out(one, aws_trail.LOOKUPS, _workers(ctx)):

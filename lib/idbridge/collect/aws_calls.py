@@ -1,27 +1,18 @@
-"""Small helpers the AWS collectors share: paging, fanning calls out over threads, values and tables.
-
-Conventions of every AWS table (see collect/aws.py):
-- datetimes are ISO-8601 strings in UTC to the second, "2026-05-01T12:00:00Z" (Graph's own form, so Entra and
-  AWS times compare as text and parse the same way);
-- lists are Python lists of strings; a missing value is None.
-"""
+"""Calling AWS through boto3, for the collectors and the runbooks alike: paging, fanning calls out over threads,
+CloudTrail lookups, error codes. (Turning answers into tables is the collectors' part: aws_tables.py.)"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar
 
-import pandas as pd
 from botocore.exceptions import ClientError
-
-from idbridge.collect.catalogue import SOURCES
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-COLUMNS: dict[str, tuple[str, ...]] = {t: cols for s in SOURCES if s.side == "aws" for t, cols in s.tables.items()}
+LOOKUP_PAGE = 50  # CloudTrail LookupEvents' MaxResults ceiling
 
 
 def pages(client, operation: str, result_key: str, **params: Any) -> Iterator[list[dict]]:
@@ -61,20 +52,12 @@ def error_code(exc: BaseException) -> str | None:
     return exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
 
 
-def utc_iso(value: Any) -> str | None:
-    """A botocore datetime (tz-aware, often local time) or epoch seconds -> '2026-05-01T12:00:00Z'."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (int, float)):
-        value = datetime.fromtimestamp(value, timezone.utc)
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def table(name: str, rows: list[dict]) -> pd.DataFrame:
-    """Rows (dicts keyed by column name) -> a frame with exactly the catalogue's columns, in order."""
-    columns = COLUMNS[name]
-    return pd.DataFrame([[row.get(c) for c in columns] for row in rows], columns=list(columns), dtype=object)
+def lookup_events(trail, attribute: dict[str, str], start: datetime, end: datetime,
+                  on_page: Callable[[int], None] = lambda n: None) -> list[dict]:
+    """CloudTrail LookupEvents for one lookup attribute (the API takes one per call) over [start, end]."""
+    events = []
+    for page in pages(trail, "lookup_events", "Events", LookupAttributes=[attribute], StartTime=start, EndTime=end,
+                      MaxResults=LOOKUP_PAGE):
+        events += page
+        on_page(len(page))
+    return events

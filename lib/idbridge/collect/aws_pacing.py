@@ -70,3 +70,16 @@ class AwsPacer:
             return None  # a non-None value would short-circuit the request
 
         client.meta.events.register("before-send", before_send, unique_id=_HOOK_ID)
+
+
+# --------------------------------------------------------------------------------------------- the process's pacer
+
+# Requests per second each limit allows. sso-admin: 20 TPS shared by all its APIs; identitystore: 20 TPS per API
+# per identity store; cloudtrail: LookupEvents 2 per second per account and Region (all AWS documentation).
+# Organizations publishes no read rate that we could find: 5 TPS is our conservative assumption.
+LIMITS_TPS: dict[str, float] = {"sso-admin": 20.0, "identitystore": 20.0, "organizations": 5.0, "cloudtrail": 2.0}
+PACE_SHARE = 0.95  # of each limit: headroom for other callers and for requests bunching up in transit
+RATES: dict[str, float] = {service: tps * PACE_SHARE for service, tps in LIMITS_TPS.items()}
+# Short bursts below AWS's own bucket size, so requests delayed in transit never arrive above the limit.
+BURSTS: dict[str, float] = {"sso-admin": 10, "identitystore": 10, "organizations": 2, "cloudtrail": 1}
+PACER = AwsPacer(RATES, BURSTS)

@@ -9,10 +9,9 @@ exact EventName keep out the flood of read-only console events that a lookup by 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
-from idbridge.collect.aws_calls import pages, utc_iso
+from idbridge.collect.aws_tables import utc_iso
 
 # Access-portal sign-ins: success (signin.amazonaws.com) and failed SAML federation.
 SIGN_IN_EVENTS = ("UserAuthentication", "ExternalIdPDirectoryLogin")
@@ -29,17 +28,6 @@ LOOKUPS: tuple[dict[str, str], ...] = (
     *({"AttributeKey": "EventName", "AttributeValue": name} for name in SIGN_IN_EVENTS + BRIDGE_EVENTS),
     {"AttributeKey": "EventSource", "AttributeValue": SCIM_EVENT_SOURCE},
 )
-PAGE = 50  # LookupEvents' MaxResults ceiling
-
-
-def lookup(trail, attribute: dict[str, str], start: datetime, end: datetime, on_page=lambda n: None) -> list[dict]:
-    events = []
-    for page in pages(trail, "lookup_events", "Events", LookupAttributes=[attribute], StartTime=start, EndTime=end,
-                      MaxResults=PAGE):
-        events += page
-        on_page(len(page))
-    return events
-
 
 def _user_name(record: dict[str, Any], event: dict[str, Any]) -> str | None:
     # Portal sign-ins carry the Identity Center user name in additionalEventData; IAM callers in userIdentity;

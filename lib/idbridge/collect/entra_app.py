@@ -7,15 +7,13 @@ other app), else by display name, else by the gallery template it was created fr
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-
 import pandas as pd
 
 from idbridge.collect.entra_frames import dig, frame, to_json
 from idbridge.collect.graph_paging import read_all
-from idbridge.sandbox.derived import AWS_GALLERY_TEMPLATE_ID
+from idbridge.facts import AWS_GALLERY_TEMPLATE_ID
+from idbridge.metadata_certs import key_credential_thumbprint
+from idbridge.saml_claims import claims_rows
 
 SP_SELECT = ("id,appId,displayName,preferredSingleSignOnMode,loginUrl,replyUrls,appRoleAssignmentRequired,"
              "preferredTokenSigningKeyThumbprint,notificationEmailAddresses,applicationTemplateId,"
@@ -76,27 +74,6 @@ async def find_application(adapter, app_id: str) -> dict | None:
 # ------------------------------------------------------------------------------------------------ tables
 
 
-def thumbprint(key: dict) -> str | None:
-    """SHA-1 thumbprint of a certificate keyCredential, upper-case hex as Graph writes thumbprints elsewhere.
-
-    keyCredential has no thumbprint property: for certificates Entra stores the thumbprint bytes base64 in
-    customKeyIdentifier; when the certificate itself (`key`) came back, its hash is the surer source."""
-    if key.get("key"):
-        try:
-            return hashlib.sha1(base64.b64decode(key["key"])).hexdigest().upper()
-        except (binascii.Error, ValueError):
-            pass
-    custom = key.get("customKeyIdentifier")
-    if custom:
-        try:
-            raw = base64.b64decode(custom)
-        except (binascii.Error, ValueError):
-            return None
-        if len(raw) == 20:
-            return raw.hex().upper()
-    return None
-
-
 def app_tables(sp: dict, application: dict | None, claims_policy: dict | None) -> dict[str, pd.DataFrame]:
     apps = [application] if application else []
     return {
@@ -109,34 +86,6 @@ def app_tables(sp: dict, application: dict | None, claims_policy: dict | None) -
         }),
         "entra_app_key_credentials": frame("entra_app_key_credentials", sp.get("keyCredentials") or [],
                                            times=("startDateTime", "endDateTime"),
-                                           derived={"thumbprint": thumbprint}),
+                                           derived={"thumbprint": key_credential_thumbprint}),
         "entra_app_claims": frame("entra_app_claims", claims_rows(claims_policy)),
     }
-
-
-_GUEST_TYPES = {"externalGuests", "allGuests", "aadGuests"}
-
-
-def _source(configuration: dict) -> str | None:
-    attribute = configuration.get("attribute") or {}
-    if not attribute.get("id"):
-        return None
-    return f"{attribute.get('source') or 'user'}.{attribute['id']}"
-
-
-def claims_rows(policy: dict | None) -> list[dict]:
-    """One row from a customClaimsPolicy: the NameID format and source (members, and guests when a claim
-    condition sends them another attribute), and all claims as JSON."""
-    if not policy:
-        return []
-    claims = policy.get("claims") or []
-    name_id = next((c for c in claims if str(c.get("@odata.type", "")).endswith("samlNameIdClaim")), None)
-    member_source = guest_source = None
-    for configuration in (name_id or {}).get("configurations") or []:
-        user_type = dig(configuration, "condition", "userType")
-        if user_type in _GUEST_TYPES:
-            guest_source = guest_source or _source(configuration)
-        else:
-            member_source = member_source or _source(configuration)
-    return [{"nameIdFormat": (name_id or {}).get("nameIdFormat"), "nameIdSource": member_source,
-             "guestNameIdSource": guest_source, "claims_json": to_json(claims)}]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import json
 import logging
 import threading
 import time
@@ -22,11 +21,10 @@ import papermill
 
 from idbridge.paths import NOTEBOOKS_DIR
 from idbridge.kit.render import render_report
+# Redaction lives with the secrets; these names stay importable from here.
+from idbridge.secrets import MIN_SCRUB_LENGTH, REDACTED, files_holding, redact_text, scrub_file  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-REDACTED = "***"
-MIN_SCRUB_LENGTH = 6  # shorter values would match ordinary text: a file holding one is reported, not redacted
 
 
 @dataclass
@@ -80,44 +78,6 @@ def execute(name: str, parameters: dict, out_dir: Path, cwd: Path, *, source: Pa
         scrub_file(output, secrets)
         html = render_report(output, out_dir / "reports" / f"{name}.html", title=title or name)
     return NotebookRun(name, output, html, error, error_name, seconds, title or name)
-
-
-def redact_text(text: str, secrets: list[str]) -> str:
-    for value in secrets:
-        if len(value) >= MIN_SCRUB_LENGTH:
-            text = text.replace(value, REDACTED)
-    return text
-
-
-def scrub_file(path: Path, secrets: list[str]) -> bool:
-    """Redact secret values in a text file (a notebook is JSON: the value may appear JSON-escaped). True when
-    something was redacted, which is logged: it means some code printed a secret."""
-    if not secrets:
-        return False
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError):
-        return False
-    forms = {form for value in secrets if len(value) >= MIN_SCRUB_LENGTH
-             for form in (value, json.dumps(value)[1:-1])}
-    found = [form for form in forms if form in text]
-    if not found:
-        return False
-    for form in found:
-        text = text.replace(form, REDACTED)
-    path.write_text(text, encoding="utf-8")
-    log.warning("%s held a secret value: redacted", path)
-    return True
-
-
-def files_holding(folder: Path, secrets: list[str]) -> list[Path]:
-    """Every file under folder whose bytes contain one of the values (as given or JSON-escaped)."""
-    needles = [form.encode() for value in secrets if value
-               for form in {value, json.dumps(value)[1:-1]}]
-    if not needles:
-        return []
-    return [path for path in sorted(folder.rglob("*")) if path.is_file()
-            and any(needle in path.read_bytes() for needle in needles)]
 
 
 # ---------------------------------------------------------------------------------------------------- kernels

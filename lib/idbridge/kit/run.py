@@ -30,7 +30,7 @@ import nbformat
 
 from idbridge.files import write_text_atomic
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK, InputError
-from idbridge.parameters import Parameters, load_parameters, resolve_secret
+from idbridge.parameters import Parameters, load_parameters
 from idbridge.paths import NOTEBOOKS_DIR
 from idbridge.kit.execute import KernelPool, NotebookRun, declared_parameters, execute, files_holding
 from idbridge.kit.registry import INPUT_FILES, STEPS, Selected, Step, select  # noqa: F401  (STEPS, Step: re-exported)
@@ -81,43 +81,13 @@ def find_inputs(selected: list[Selected], given: dict, params: Parameters, param
     return kept, inputs, skipped
 
 
-# A reference under such a key holds a secret (a SCIM endpoint is referenced too, but is no secret to scrub).
-_SECRET_KEY = re.compile(r"token|password|secret|credential|key", re.IGNORECASE)
-
-
 def secret_values(params: Parameters, params_file: str, input_files: list[str] = ()) -> list[str]:
     """Resolve every env: reference of the parameters now: a missing variable is bad input (exit 2) before
     anything runs. Returns the values of the secret ones (by key name), which the run folder is scrubbed of,
     including those of the other input files (a desired state's SCIM token: resolved where it is used)."""
-    values = []
-    for key, reference in _references(params.model_dump(mode="json")):
-        if reference.startswith("env:"):
-            value = resolve_secret(reference, file=params_file)
-            if _SECRET_KEY.search(key):
-                values.append(value)
-        else:
-            log.info("%s: %s reference, resolved where it is used", key, reference.split(":", 1)[0])
-    for path in input_files:
-        import yaml
+    from idbridge import secrets
 
-        try:
-            document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # the notebook that reads it says what is wrong
-        values += [os.environ[ref[4:]] for key, ref in _references(document)
-                   if ref.startswith("env:") and _SECRET_KEY.search(key) and os.environ.get(ref[4:])]
-    return list(dict.fromkeys(values))
-
-
-def _references(value, key: str = "") -> list[tuple[str, str]]:
-    """(key, reference) of every secret reference in a parsed document."""
-    if isinstance(value, dict):
-        return [r for k, v in value.items() for r in _references(v, str(k))]
-    if isinstance(value, list):
-        return [r for v in value for r in _references(v, key)]
-    if isinstance(value, str) and re.match(r"^(env|keyvault|secretsmanager):", value):
-        return [(key, value)]
-    return []
+    return secrets.values_to_scrub(params.model_dump(mode="json"), file=params_file, input_files=input_files)
 
 
 def new_run_dir(params: Parameters, now: datetime | None = None) -> Path:

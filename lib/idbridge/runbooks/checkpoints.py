@@ -21,7 +21,7 @@ from typing import Literal
 
 import pandas as pd
 
-from idbridge.collect.aws_trail import lookup
+from idbridge.collect.aws_calls import lookup_events
 from idbridge.errors import InputError
 from idbridge.model.scope import created_by_scim
 from idbridge.runbooks import graph as g
@@ -58,7 +58,7 @@ def frame(results: list[CheckpointResult]) -> pd.DataFrame:
 def _events(rb: Runbook, name: str) -> list[dict]:
     trail = rb.aws("cloudtrail", rb.instance.region)
     end = datetime.now(timezone.utc) + timedelta(minutes=5)
-    found = lookup(trail, {"AttributeKey": "EventName", "AttributeValue": name}, end - timedelta(days=TRAIL_DAYS), end)
+    found = lookup_events(trail, {"AttributeKey": "EventName", "AttributeValue": name}, end - timedelta(days=TRAIL_DAYS), end)
     return sorted(found, key=lambda e: e["EventTime"], reverse=True)
 
 

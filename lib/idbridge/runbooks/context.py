@@ -73,7 +73,7 @@ class Runbook:
 
     def aws(self, service: str, region: str | None = None):
         """A boto3 client paced to the limit it counts against (the collectors' pacer: one per process)."""
-        from idbridge.collect.aws import PACER
+        from idbridge.collect.aws_pacing import PACER
 
         key = (service, region or self.params.aws.region)
         if key not in self._clients:

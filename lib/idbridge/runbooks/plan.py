@@ -19,26 +19,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from idbridge.secrets import Secret, redact  # noqa: F401  (Secret: re-exported for the runbooks)
+
 log = logging.getLogger(__name__)
 Action = Literal["create", "update", "delete"]
-
-
-class Secret(str):
-    """A value that may be sent to a cloud but never shown or logged (e.g. a SCIM token)."""
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-
-def redact(value: Any) -> Any:
-    """Values fit for a plan table or the change log: secrets replaced by ***."""
-    if isinstance(value, Secret):
-        return "***"
-    if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,14 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import quote as url_quote
 
+from idbridge.collect.aws_calls import error_code
+from idbridge import secrets
 from idbridge.errors import InputError
-from idbridge.parameters import resolve_secret
 from idbridge.runbooks import graph as g
 from idbridge.runbooks.aws_state import store_id
 from idbridge.runbooks.context import Runbook, RunbookError
-from idbridge.runbooks.plan import Change, Outcome, Plan, Secret, apply_plan_async
+from idbridge.runbooks.plan import Change, Outcome, Plan, apply_plan_async
+from idbridge.secrets import Secret
 
 STEP = "provisioning"
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"  # Graph's "Default Access" for apps without a User role
@@ -68,10 +70,7 @@ def credentials(rb: Runbook) -> Credentials:
     def resolve(key: str, value: str) -> str:
         if value.startswith("https://"):
             return value
-        try:
-            return resolve_secret(value, file=rb.file)
-        except InputError as exc:
-            raise InputError(rb.file, f"{rb.doc.where(('provisioning', key))}: {exc.problems[0]}") from None
+        return secrets.resolve(value, file=rb.file, key=rb.doc.where(("provisioning", key)), aws=rb.params.aws)
 
     return Credentials(resolve("scim_endpoint", prov.scim_endpoint), Secret(resolve("scim_token", prov.scim_token)))
 

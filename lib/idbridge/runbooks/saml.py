@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
+from idbridge.metadata_certs import key_credential_thumbprint
 from idbridge.metadata_urls import WILDCARD_REPLY_URL, is_wildcard
 from idbridge.runbooks import graph as g
 from idbridge.runbooks import saml_claims as claims
@@ -59,11 +60,9 @@ def _when(value: str | None) -> datetime | None:
 
 def certificates(sp: dict) -> list[dict]:
     """The app's signing certificates (one per thumbprint: the Verify keyCredential), oldest first."""
-    from idbridge.collect.entra_app import thumbprint
-
     found: dict[str, dict] = {}
     for key in sp.get("keyCredentials") or []:
-        thumb = thumbprint(key)
+        thumb = key_credential_thumbprint(key)
         if thumb and key.get("usage") in ("Verify", "Sign") and (thumb not in found or key["usage"] == "Verify"):
             found[thumb] = {"thumbprint": thumb, "start": _when(key.get("startDateTime")),
                              "end": _when(key.get("endDateTime")), "displayName": key.get("displayName")}

@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from idbridge.errors import InputError
-from idbridge.metadata import IdpMetadata, compare_idp_metadata_with_app, parse_idp_metadata, parse_sp_metadata
-from idbridge.metadata_urls import parse_acs, parse_issuer
+from idbridge.metadata import IdpMetadata, parse_idp_metadata, parse_sp_metadata
+from idbridge.metadata_certs import key_credential_thumbprint
+from idbridge.metadata_compare import compare_idp_metadata_with_app
+from idbridge.metadata_urls import ENTRA_LOGIN_ROOT, federation_metadata_url, parse_acs, parse_issuer
 from idbridge.runbooks.context import Instance, Runbook, RunbookError
 
 FEDERATION_METADATA = "entra-federation-metadata.xml"
-LOGIN_ROOT = "https://login.microsoftonline.com"
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def login_root(rb: Runbook) -> str:
     if rb.params.sandbox and token_url:
         parts = urlsplit(token_url)
         return f"{parts.scheme}://{parts.netloc}"
-    return LOGIN_ROOT
+    return ENTRA_LOGIN_ROOT
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ async def write_federation_metadata(rb: Runbook, sp: dict) -> FederationMetadata
     """Download the app's federation metadata (anonymous GET), check it carries the active certificate, and write
     it into the run folder: the file the consultant uploads to Identity Center."""
     tenant, app_id = rb.params.graph.tenant_id, sp["appId"]
-    url = f"{login_root(rb)}/{tenant}/federationmetadata/2007-06/federationmetadata.xml?appid={app_id}"
+    url = federation_metadata_url(tenant, app_id, root=login_root(rb))
     async with httpx.AsyncClient(timeout=30) as client:
         response = await client.get(url)
     if response.status_code != 200:
@@ -104,6 +105,4 @@ async def write_federation_metadata(rb: Runbook, sp: dict) -> FederationMetadata
 
 
 def certificate_thumbprints(sp: dict) -> list[str]:
-    from idbridge.collect.entra_app import thumbprint
-
-    return [t for t in (thumbprint(k) for k in sp.get("keyCredentials") or []) if t]
+    return [t for t in (key_credential_thumbprint(k) for k in sp.get("keyCredentials") or []) if t]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from idbridge.clients.graph import SandboxCredential, make_graph_client, make_request_adapter
 from idbridge.clients.graph_raw import get_json, iterate_pages, send_json
+from idbridge.metadata_urls import federation_metadata_url
 from idbridge.sandbox import derived
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.scenario import Scenario
@@ -126,8 +127,7 @@ async def _check_graph(scenario: Scenario, ep: SandboxEndpoints, results: _Resul
         if want_job and jobs["value"]:
             results.expect("graph: provisioning status", jobs["value"][0]["status"]["code"],
                            app.provisioning.status)
-        metadata = await _fetch_text(ep.graph_root + f"/{scenario.tenant.id}/federationmetadata/2007-06/"
-                                     f"federationmetadata.xml?appid={sp['appId']}")
+        metadata = await _fetch_text(federation_metadata_url(scenario.tenant.id, sp["appId"], root=ep.graph_root))
         results.expect("graph: federation metadata", "EntityDescriptor" in metadata and "X509Certificate" in metadata,
                        bool(app.signing_certificates), f"{len(metadata)} bytes")
 

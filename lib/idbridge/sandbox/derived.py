@@ -9,12 +9,15 @@ from __future__ import annotations
 import base64
 import hashlib
 
+from idbridge import metadata_urls as urls
+from idbridge.facts import AWS_GALLERY_TEMPLATE_ID, AWS_GALLERY_TEMPLATE_NAME, AWS_SYNC_TEMPLATE_ID, scim_endpoint_url
+from idbridge.metadata_urls import WILDCARD_REPLY_URL
 from idbridge.sandbox.scenario import Scenario, stable_id
 
-AWS_GALLERY_TEMPLATE_ID = "21ed01d2-ec13-4e9e-86c1-cd546719ebc4"
-AWS_GALLERY_TEMPLATE_NAME = "AWS IAM Identity Center (successor to AWS Single Sign-On)"
-AWS_SYNC_TEMPLATE_ID = "aWSSingleSignon"
-WILDCARD_REPLY_URL = "https://*.signin.aws.amazon.com/platform/saml/acs/*"
+# The facts of the real clouds are the library's (facts.py, metadata_urls.py); re-exported for the emulator.
+__all__ = ["AWS_GALLERY_TEMPLATE_ID", "AWS_GALLERY_TEMPLATE_NAME", "AWS_SYNC_TEMPLATE_ID", "SANDBOX_CLIENT_ID",
+           "WILDCARD_REPLY_URL", "acs_id", "acs_url", "all_regions", "identity_store_id",
+           "instance_arn", "issuer_url", "portal_login_url", "scim_endpoint", "scim_token"]
 SANDBOX_CLIENT_ID = "5ea0b0c0-0000-4000-8000-1db71d9e5a4d"  # the audit app registration the sandbox trusts
 
 
@@ -31,8 +34,7 @@ def instance_arn(scenario: Scenario) -> str:
 
 
 def issuer_url(scenario: Scenario) -> str:
-    region = scenario.aws.identity_center.region
-    return f"https://{region}.signin.aws.amazon.com/platform/saml/{identity_store_id(scenario)}"
+    return urls.issuer_url(scenario.aws.identity_center.region, identity_store_id(scenario))
 
 
 def acs_id(scenario: Scenario) -> str:
@@ -40,7 +42,7 @@ def acs_id(scenario: Scenario) -> str:
 
 
 def acs_url(scenario: Scenario, region: str) -> str:
-    return f"https://{region}.signin.aws.amazon.com/platform/saml/acs/{acs_id(scenario)}"
+    return urls.acs_url(region, acs_id(scenario))
 
 
 def all_regions(scenario: Scenario) -> list[str]:
@@ -50,20 +52,15 @@ def all_regions(scenario: Scenario) -> list[str]:
 
 def portal_login_url(scenario: Scenario) -> str:
     token = base64.urlsafe_b64encode(hashlib.sha256(identity_store_id(scenario).encode()).digest()[:24]).decode()
-    return f"https://portal.sso.{scenario.aws.identity_center.region}.amazonaws.com/saml/assertion/{token}"
+    return urls.portal_assertion_url(scenario.aws.identity_center.region, token)
 
 
 def scim_endpoint(scenario: Scenario) -> str:
     tenant = stable_id(scenario.tenant.id, scenario.instance_account, "scim")
-    return f"https://scim.{scenario.aws.identity_center.region}.amazonaws.com/{tenant}/scim/v2"
+    return scim_endpoint_url(scenario.aws.identity_center.region, tenant)
 
 
 def scim_token(scenario: Scenario) -> str:
     """The bearer token Identity Center issued for SCIM. A sandbox value, not a secret, but the product treats
     it as one (it only ever travels through secret references)."""
     return "sbx-scim-" + _hex(scenario.tenant.id, scenario.instance_account, "token", length=40)
-
-
-def federation_metadata_url(tenant_id: str, app_id: str) -> str:
-    return (f"https://login.microsoftonline.com/{tenant_id}/federationmetadata/2007-06/"
-            f"federationmetadata.xml?appid={app_id}")

@@ -278,10 +278,3 @@ def _refused_result(cycle: Cycle, kind: str, oid: str, reportable: str, refused:
     log = cycle.log(at, label, {"id": oid, "displayName": ""}, None, None, "other", "failure", steps, [], error)
     return logs.on_demand_result(log, started=at, ended=at, reportable=reportable)
 
-
-def seed_initial_provisioning(world) -> None:
-    """Called once by build_world, after the AWS seed and before account assignments (see scim_seed.py)."""
-    from idbridge.sandbox.scim_seed import seed
-
-    with world.lock:
-        seed(world)

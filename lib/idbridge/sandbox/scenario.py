@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
 from idbridge.errors import InputError
+from idbridge.paths import SCENARIOS_DIR
 from idbridge.timeexpr import check_time_expr
 from idbridge.vocabulary import StrictModel as Strict
 from idbridge.yamlfile import PathKey, YamlDocument, read_yaml, validate_document
@@ -57,6 +58,11 @@ AccountId = Annotated[str, AfterValidator(_account_id)]
 Region = Annotated[str, AfterValidator(_region)]
 PolicyArn = Annotated[str, AfterValidator(_policy_arn)]
 
+
+
+class SeedError(ValueError):
+    """The scenario parsed, but cannot be seeded as written (e.g. an assignment to a group that is never
+    provisioned). The message starts with the scenario path of the offending item."""
 
 # --------------------------------------------------------------------------------------------- Entra ID
 
@@ -566,7 +572,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenarios_dir() -> Path:
     """The scenarios shipped with the project (repo checkout) — where `--scenario demo` is looked up."""
-    return Path(__file__).resolve().parents[3] / "scenarios"
+    return SCENARIOS_DIR
 
 
 def resolve_scenario_path(name_or_path: str | Path) -> Path:

@@ -24,6 +24,7 @@ from idbridge.sandbox import derived, scim_jobstatus as jobstatus
 from idbridge.sandbox.graph import sync_shapes
 from idbridge.sandbox.provisioning import (CREDENTIAL_ERROR, QUARANTINE_REASON, credential_message, execute,
                                            probe_user_name)
+from idbridge.sandbox.scenario import SeedError
 from idbridge.sandbox.scim_cycle import Population
 from idbridge.sandbox.scim_scope import assignments_of, compute_scope
 from idbridge.sandbox.scim_state import Connection, connection, job_memory
@@ -155,8 +156,6 @@ def _as_last_written(record: dict) -> dict:
 
 
 def _drift(world, sp_id: str, job_id: str) -> None:
-    from idbridge.sandbox.world import SeedError
-
     graph, scenario = world.graph, world.scenario
     store = world.aws.identity_store
     memory = job_memory(world, sp_id, job_id)

@@ -1,6 +1,7 @@
 """The AWS side of the sandbox: moto's server, patched where moto 5.2.5 falls short, seeded from a scenario.
 
 - seed.py            seed_aws(scenario, now) -> AwsSide; seed_account_assignments(world)
+- side.py            AwsSide: what the seeding made, read by provisioning and the routes
 - seed_org.py        Organizations: organisation, OU tree, accounts, delegated administrator
 - seed_sso.py        Identity Center instance and Regions, permission sets, principals made by hand
 - identity_store.py  IdentityStore: the facade the emulated SCIM provisioning writes through

@@ -7,9 +7,8 @@ provisioned principals); see world.build_world for the order.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.identitystore.models import identitystore_backends
@@ -25,38 +24,14 @@ from idbridge.sandbox.aws.naming import epoch
 from idbridge.sandbox.aws.patches import apply_patches
 from idbridge.sandbox.aws.seed_org import seed_organization
 from idbridge.sandbox.aws.seed_sso import seed_instance, seed_manual_principals, seed_permission_sets
+from idbridge.sandbox.aws.side import AwsSide
 from idbridge.sandbox.aws.trail_events import fill_user_ids, seed_trail, token_is_valid
-from idbridge.sandbox.scenario import Scenario
+from idbridge.sandbox.scenario import Scenario, SeedError
 
 if TYPE_CHECKING:
-    from idbridge.sandbox.world import SandboxWorld
+    from idbridge.sandbox.state import SandboxWorld
 
 _SYSTEM_KEYS = {"UserId", "GroupId", "Revision", "CreatedAt", "CreatedBy", "UpdatedAt", "UpdatedBy"}
-
-
-@dataclass
-class AwsSide:
-    account_id: str                 # where the Identity Center instance lives
-    management_account: str
-    region: str                     # the instance's primary Region
-    regions: list[str]              # primary first, then extra_regions
-    instance_arn: str
-    identity_store_id: str
-    organization_id: str
-    ou_ids: dict[str, str]          # OU path ('' = root) -> id
-    permission_sets: dict[str, str]  # name -> ARN
-    identity_store: IdentityStore
-    cloudtrail: trail.EventStore
-    scim_endpoint: str
-    scim_tokens: list[str]          # bearer tokens Identity Center accepts now (empty: expired / revoked / none)
-    scim_issuer: str                # ExternalIds[].Issuer of SCIM-provisioned users and groups
-    identity_source: str
-    pending_sign_ins: list[tuple[dict[str, Any], str]] = field(default_factory=list, repr=False)
-
-    @property
-    def sso(self) -> st.SsoState:
-        """Assignments and provisioning status of the instance."""
-        return st.states(st.backend_for(self.account_id, self.region))[self.instance_arn]
 
 
 # The accounts of the latest seeding: a server started without a world routes requests to them.
@@ -104,8 +79,6 @@ def seed_aws(scenario: Scenario, now: datetime) -> AwsSide:
 def _principal(world: "SandboxWorld", index: int, item, entra_groups: dict, entra_users: dict) -> tuple[str, str]:
     """An assignment's principal -> (USER | GROUP, identity-store id). Names resolve as SCIM would have written
     them, including the scenario's planted `idc` overrides."""
-    from idbridge.sandbox.world import SeedError
-
     store = world.aws.identity_store
     where = f"aws.account_assignments[{index}]"
     if item.group:

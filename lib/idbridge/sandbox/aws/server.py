@@ -26,7 +26,7 @@ from idbridge.sandbox.aws.patches import apply_patches
 from idbridge.sandbox.faults import FaultConfig
 
 if TYPE_CHECKING:
-    from idbridge.sandbox.world import SandboxWorld
+    from idbridge.sandbox.state import SandboxWorld
 
 
 class MotoServerHandle:

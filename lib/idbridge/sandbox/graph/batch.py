@@ -4,14 +4,10 @@ authentication, faults and throttling apply per item), `dependsOn` honoured, all
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from idbridge.sandbox.graph.core import Call, Result
+from idbridge.sandbox.graph.core import Call, Host, Result
 from idbridge.sandbox.graph.errors import bad_request
-
-if TYPE_CHECKING:
-    from idbridge.sandbox.graph.app import GraphApp
 
 MAX_REQUESTS = 20
 
@@ -37,7 +33,7 @@ def _validate(requests: object) -> list[dict]:
     return requests
 
 
-def run_batch(app: "GraphApp", outer: Call) -> Result:
+def run_batch(app: Host, outer: Call) -> Result:
     requests = _validate(outer.json_body().get("requests"))
     by_id = {str(item["id"]): item for item in requests}
     results: dict[str, dict] = {}
@@ -65,7 +61,7 @@ def run_batch(app: "GraphApp", outer: Call) -> Result:
     return Result(200, {"responses": [results[str(item["id"])] for item in requests]})
 
 
-def _run_item(app: "GraphApp", outer: Call, item: dict) -> dict:
+def _run_item(app: Host, outer: Call, item: dict) -> dict:
     url = str(item["url"])
     item_id = str(item["id"])
     headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from idbridge.sandbox.graph import odata
 from idbridge.sandbox.graph.errors import GraphError, bad_request, method_not_allowed, no_segment
@@ -15,8 +15,21 @@ from idbridge.sandbox.graph.odata import Query, Resource
 from idbridge.sandbox.graph.store import GraphStore, Json
 
 if TYPE_CHECKING:
-    from idbridge.sandbox.graph.app import GraphApp
     from idbridge.sandbox.graph.auth import Caller
+
+
+class Host(Protocol):
+    """What a call needs of the application serving it (app.GraphApp, which imports this module: the routes and
+    $batch know it only by this protocol)."""
+
+    world: Any
+    faults: Any
+
+    def now(self) -> datetime: ...
+
+    def execute(self, call: "Call") -> "Result": ...
+
+    def error_result(self, call: "Call", error: GraphError) -> "Result": ...
 
 
 @dataclass
@@ -28,7 +41,7 @@ class Call:
     headers: dict[str, str]      # lower-case names
     body: Any                    # parsed JSON, or None
     service_root: str            # "http://127.0.0.1:port/v1.0"
-    app: "GraphApp"
+    app: Host
     caller: "Caller | None" = None
     in_batch: bool = False
     request_id: str = ""

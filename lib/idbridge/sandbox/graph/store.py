@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from idbridge.sandbox.scenario import Scenario
-
 Json = dict[str, Any]
 
 
@@ -56,9 +54,3 @@ class GraphStore:
     def group_by_name(self, name: str) -> Json | None:
         return next((g for g in self.groups.values() if g["displayName"] == name), None)
 
-
-def seed_graph_store(scenario: Scenario, now: datetime) -> GraphStore:
-    """Build the Entra side of a scenario. Implemented in graph/seed.py."""
-    from idbridge.sandbox.graph.seed import build_store
-
-    return build_store(scenario, now)
