@@ -60,6 +60,14 @@ def test_guest_name_id():
     assert bt.run(s.guest_name_id, guest_rows(source="user.mail")) == {}  # everyone's NameID is the mail
 
 
+def test_guest_name_id_without_a_claims_policy_is_not_checked_never_a_pass():
+    load_all()
+    data = guest_rows()
+    data["entra_app_claims"] = []
+    outcome = run_checks(bt.tables(data), bt.settings(), ids=["scim.guest_name_id"]).outcomes[0]
+    assert outcome.status == "not_checked" and "no claims policy" in outcome.reason
+
+
 # --------------------------------------------------------------------------------------------- attribute rules
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from idbridge.checks.base import Hit, check
 from idbridge.checks.common import plain as _clean
 from idbridge.model import mapping
+from idbridge.snapshot import NotCollected
 from idbridge.model.scope import ENTRA_TABLES, Bridge, among, bridge, created_by_scim, explode_ids, folded, text
 
 AWS_CREATE_USER = "https://docs.aws.amazon.com/singlesignon/latest/developerguide/createuser.html"
@@ -79,8 +80,7 @@ def nested_group_only(data, settings) -> Iterator[Hit]:
 
 @check(id="scim.guest_name_id", title="Guest with access and no guest NameID rule",
        passed="The claims policy has a guest NameID rule or takes NameID from user.mail, or no guest (userType Guest "
-              "or #EXT# UPN) is assigned to the AWS app or a direct member of an assigned group; an app without a "
-              "claims policy of its own also passes (saml.name_id_format reports it).",
+              "or #EXT# UPN) is assigned to the AWS app or a direct member of an assigned group.",
        severity="medium", area="scim", subject_kind="user",
        meaning="B2B guests have a UPN like name_partner.com#EXT#@tenant.onmicrosoft.com. AWS's Entra guide has "
                "the NameID claim take user.mail for external guests (a claim condition), user.userprincipalname "
@@ -91,7 +91,9 @@ def nested_group_only(data, settings) -> Iterator[Hit]:
 def guest_name_id(data, settings) -> Iterator[Hit]:
     claims = data.table("entra_app_claims")
     if claims.empty:
-        return  # no SAML configuration to judge; the saml.* checks report that
+        # Nothing to judge guests' NameID by: not a pass (saml.name_id_format is not checked for the same reason).
+        raise NotCollected("entra.app", "the app has no claims policy to read: check the guest NameID claim "
+                                        "condition by hand")
     row = claims.iloc[0]
     guest_source, source = _clean(row.get("guestNameIdSource")), _clean(row.get("nameIdSource"))
     if guest_source or str(source or "").lower() == "user.mail":

@@ -70,7 +70,7 @@ def _findings_section(evaluation) -> str:
                                                          "error")]])
     findings = evaluation.results.findings
     by_severity = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
-    summary = _table(SEVERITIES + ["total"], [[str(by_severity[s]) for s in SEVERITIES] + [str(len(findings))]])
+    summary = _table([*SEVERITIES, "total"], [[str(by_severity[s]) for s in SEVERITIES] + [str(len(findings))]])
     by_check: dict[str, dict] = {}
     for f in findings:
         entry = by_check.setdefault(f.check_id, {"severity": f.severity, "title": f.title, "n": 0})
