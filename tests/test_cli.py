@@ -14,10 +14,32 @@ def run(*args, **kwargs):
 
 def test_every_command_has_help():
     for command in ([], ["sandbox"], ["sandbox", "up"], ["sandbox", "check"], ["sandbox", "generate"],
-                    ["sandbox", "lint"], ["collect"], ["demo"]):
+                    ["sandbox", "lint"], ["collect"], ["validate"], ["run"], ["diff"], ["plan"], ["checks"],
+                    ["checks", "doc"], ["demo"], ["dev"], ["dev", "make-demo"], ["dev", "make-notebooks"]):
         result = run(*command, "--help")
         assert result.returncode == 0, (command, result.stderr)
         assert "Usage:" in result.stdout
+
+
+def test_every_command_is_in_the_help_test():
+    """A new command is added to the list above (so that its --help is tested)."""
+    from idbridge.cli import cli
+
+    def walk(group, prefix):
+        for name, command in group.commands.items():
+            yield [*prefix, name]
+            if hasattr(command, "commands"):
+                yield from walk(command, [*prefix, name])
+
+    assert sorted(" ".join(c) for c in walk(cli, [])) == sorted([
+        "sandbox", "sandbox up", "sandbox check", "sandbox generate", "sandbox lint", "collect", "validate", "run",
+        "diff", "plan", "checks", "checks doc", "demo", "dev", "dev make-demo", "dev make-notebooks"])
+
+
+def test_dev_generators_match_the_committed_files():
+    assert run("dev", "make-notebooks", "--check").returncode == 0
+    result = run("dev", "make-demo", "--check")
+    assert result.returncode == 0, result.stdout
 
 
 def test_bad_scenario_file_exits_2_naming_file_line_and_key(tmp_path):

@@ -21,7 +21,7 @@ import yaml
 from idbridge.cli import main
 from idbridge.history import findings_over_time, previous_snapshot, run_folders
 from idbridge.paths import SCENARIOS_DIR
-from test_run_kit import ENGAGEMENT, kit_run
+from kit_support import ENGAGEMENT, kit_run
 
 NEW_ADMIN = "helen.marsh@northwind-analytics.com"
 PROD_ACCOUNTS = 8

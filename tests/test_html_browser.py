@@ -18,7 +18,7 @@ import pytest
 
 from idbridge.paths import REPO_ROOT
 from idbridge.kit.render import figure_ids
-from test_run_kit import kit_run
+from kit_support import kit_run
 
 CHROMIUM = shutil.which("chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

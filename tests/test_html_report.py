@@ -10,7 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from idbridge.kit.render import figure_ids, remote_references, render_report, strip_remote
-from test_run_kit import kit_run
+from kit_support import kit_run
 
 
 @pytest.fixture(scope="module")

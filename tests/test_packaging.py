@@ -62,17 +62,14 @@ def test_notebooks_are_committed_without_outputs():
         assert len(tagged) == 1, f"{path.name} needs exactly one 'parameters' cell"
 
 
-def test_notebooks_match_their_generator(tmp_path, monkeypatch):
-    import importlib.util
+def test_notebooks_match_their_generator(tmp_path):
+    from idbridge.notebook_sources import write_notebooks
 
-    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "tools" / "make_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(module, "NOTEBOOKS", tmp_path)
-    module.main()
-    for made in tmp_path.glob("*.ipynb"):
-        assert made.read_text() == (ROOT / "notebooks" / made.name).read_text(), (
-            f"notebooks/{made.name} differs from tools/make_notebooks.py: run it and commit")
+    made = write_notebooks(tmp_path)
+    assert {p.name for p in made} == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
+    for path in made:
+        assert path.read_text() == (ROOT / "notebooks" / path.name).read_text(), (
+            f"notebooks/{path.name} differs from its generator: run `idbridge dev make-notebooks` and commit")
 
 
 def test_committed_sandbox_parameters_match_what_sandbox_up_writes():

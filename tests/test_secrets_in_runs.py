@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from test_run_kit import SECRET_VARIABLE, kit_run
+from kit_support import SECRET_VARIABLE, kit_run
 
 
 @pytest.fixture(scope="module")

@@ -120,17 +120,41 @@ def sandbox_check(scenario: str, faults) -> None:
 @click.option("--groups", type=click.IntRange(1), default=100, show_default=True)
 @click.option("--accounts", type=click.IntRange(1), default=50, show_default=True)
 @click.option("--permission-sets", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--assignments", type=click.IntRange(1), default=None,
+              help="Target number of (principal, account, permission set) assignments [default: 12 per account].")
+@click.option("--sign-ins", type=click.IntRange(0), default=None,
+              help="Users who get an Entra and an AWS sign-in [default: users/10, at least 1000].")
+@click.option("--faults-per-kind", type=click.IntRange(0), default=3, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--writer", type=click.Choice(["flow", "pyyaml"]), default="flow", show_default=True,
+              help="flow: one JSON-style flow mapping per item (fast); pyyaml: yaml.dump with the C dumper "
+                   "(slower, wraps long lines). A .json file is always written as JSON.")
+@click.option("--check", is_flag=True, help="Load the written file with the scenario loader and time it.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Scenario file to write.")
-def sandbox_generate(users: int, groups: int, accounts: int, permission_sets: int, seed: int, out: Path) -> None:
+              help="Scenario file to write (.yaml, or .json: loads much faster).")
+def sandbox_generate(users: int, groups: int, accounts: int, permission_sets: int, assignments: int | None,
+                     sign_ins: int | None, faults_per_kind: int, seed: int, writer: str, check: bool,
+                     out: Path) -> None:
     """Generate a large synthetic organisation (for benchmarks) as a scenario file."""
     with sandbox_extra():
         from idbridge.sandbox.generate import write_scenario
 
-    path = write_scenario(out, users=users, groups=groups, accounts=accounts, permission_sets=permission_sets,
-                          seed=seed)
-    click.echo(f"wrote {path}")
+    started = time.perf_counter()
+    try:
+        path = write_scenario(out, users=users, groups=groups, accounts=accounts, permission_sets=permission_sets,
+                              seed=seed, assignments=assignments, sign_ins=sign_ins,
+                              faults_per_kind=faults_per_kind, writer=writer)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    written = time.perf_counter()
+    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {written - started:.2f} s")
+    if check:
+        from idbridge.sandbox.scenario import load_scenario
+
+        scenario = load_scenario(path)
+        click.echo(f"load_scenario {time.perf_counter() - written:.2f} s: {len(scenario.entra.users)} users, "
+                   f"{len(scenario.entra.groups)} groups, {len(scenario.aws.accounts)} accounts, "
+                   f"{len(scenario.aws.permission_sets)} permission sets, {len(scenario.faults)} planted faults")
 
 
 @sandbox.command("lint")
@@ -243,6 +267,24 @@ def diff_command(snapshot_a: Path, snapshot_b: Path, params_file: Path | None) -
     click.echo(format_text(diff), nl=False)
 
 
+@cli.command("plan")
+@click.option("-p", "--params", "params_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Engagement parameters file (YAML).")
+@click.option("-d", "--desired-state", "desired_state", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Desired-state file of the setup runbooks.")
+@click.option("--step", "steps", multiple=True, type=click.Choice(["saml", "provisioning", "aws_access"]),
+              help="Plan only this step (repeatable; default: every step the desired state has).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run folder for what planning writes (default: a temporary folder).")
+def plan_command(params_file: Path, desired_state: Path, steps: tuple[str, ...], out: Path | None) -> None:
+    """Plan the setup runbooks without a notebook: always a dry run, whatever the desired state says. Exits 0
+    planned, 2 the desired state or parameters are wrong (nothing planned), 1 another error (e.g. Test
+    Connection refused)."""
+    from idbridge.runbooks.dry_run import plan_setup
+
+    plan_setup(params_file, desired_state, out, steps, on_step=click.echo)
+
+
 @cli.group()
 def checks() -> None:
     """The check catalogue."""
@@ -274,6 +316,55 @@ def demo(scenario: str, out: Path | None) -> None:
 
     index = run_demo(scenario, out)
     click.echo(f"Report: {index}")
+
+
+@cli.group()
+def dev() -> None:
+    """Commands for working on idbridge itself: the generated files of the repository."""
+
+
+@dev.command("make-demo")
+@click.option("--check", is_flag=True, help="Compare with the committed file, write nothing; exit 1 if it differs.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write (default: scenarios/demo.yaml).")
+def dev_make_demo(check: bool, out: Path | None) -> None:
+    """Write scenarios/demo.yaml (Northwind Analytics, the sandbox's demo organisation) from its generator."""
+    with sandbox_extra():
+        from idbridge.sandbox import demo_scenario
+
+    path = out or demo_scenario.OUT
+    text = demo_scenario.render_text()
+    if check:
+        same = path.exists() and path.read_text(encoding="utf-8") == text
+        click.echo(f"{path} is up to date" if same else f"{path} differs from the generator's output")
+        sys.exit(0 if same else 1)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path} ({len(text.splitlines())} lines)")
+
+
+@dev.command("make-notebooks")
+@click.option("--check", is_flag=True, help="Compare with the committed notebooks, write nothing; exit 1 if one "
+                                            "differs.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write them to (default: notebooks/).")
+def dev_make_notebooks(check: bool, out: Path | None) -> None:
+    """Write the kit's notebooks (notebooks/*.ipynb) from their cell lists, without outputs."""
+    import tempfile
+
+    from idbridge import notebook_sources
+    from idbridge.paths import NOTEBOOKS_DIR
+
+    folder = out or NOTEBOOKS_DIR
+    if not check:
+        for path in notebook_sources.write_notebooks(folder):
+            click.echo(f"wrote {path}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        made = notebook_sources.write_notebooks(Path(tmp))
+        differ = [p.name for p in made if not (folder / p.name).exists()
+                  or (folder / p.name).read_text(encoding="utf-8") != p.read_text(encoding="utf-8")]
+    click.echo(f"differ from the generator: {', '.join(differ)}" if differ else "notebooks are up to date")
+    sys.exit(1 if differ else 0)
 
 
 def main(argv: list[str] | None = None) -> None:

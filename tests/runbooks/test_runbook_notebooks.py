@@ -11,11 +11,18 @@ import nbformat
 import pytest
 from runbook_harness import aws_writes, change_log, empty_sandbox, fingerprint
 
-from idbridge.runbooks.__main__ import main as plan_cli
+from idbridge.cli import main as idbridge_cli
 from idbridge.runbooks.sandbox_setup import RUNBOOKS, run_setup, scim_environment, write_desired_state
 from idbridge.sandbox import derived
 
 pytestmark = [pytest.mark.notebook, pytest.mark.integration]
+
+
+def plan_cli(*args: str) -> int:
+    """`idbridge plan ...`, in process; its exit code."""
+    with pytest.raises(SystemExit) as exit_info:
+        idbridge_cli(["plan", *args])
+    return exit_info.value.code
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +98,7 @@ def test_the_change_log_records_every_write(box, applied):
 def test_a_second_run_plans_nothing(box, applied, tmp_path, capsys):
     desired = write_desired_state(box, tmp_path, apply=True)
     with scim_environment(derived.scim_endpoint(box.scenario), derived.scim_token(box.scenario)):
-        code = plan_cli(["plan", str(applied.params_file), str(desired), str(tmp_path)])
+        code = plan_cli("-p", str(applied.params_file), "-d", str(desired), "--out", str(tmp_path))
     out = capsys.readouterr().out
     assert code == 0 and out.count("**No change needed**") == 3, out
 
@@ -99,7 +106,7 @@ def test_a_second_run_plans_nothing(box, applied, tmp_path, capsys):
 def test_a_wrong_desired_state_exits_2_and_plans_nothing(box, applied, tmp_path, capsys):
     desired = write_desired_state(box, tmp_path, apply=True)
     desired.write_text(desired.read_text().replace("session_duration: PT8H", "session_duration: PT24H", 1))
-    code = plan_cli(["plan", str(applied.params_file), str(desired)])
+    code = plan_cli("-p", str(applied.params_file), "-d", str(desired))
     err = capsys.readouterr().err
     assert code == 2 and "session_duration: PT24H is 24 h: Identity Center allows a session of 1 to 12 hours" in err
     assert re.search(r"desired-state\.yaml: line \d+, aws_access\.permission_sets\[1\]\.session_duration", err)

@@ -9,7 +9,6 @@ planted fault that would not fire, or a situation that fires a check nobody list
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -80,12 +79,11 @@ def test_demo_has_the_size_asked_for(demo):
     assert {a.tags.get("environment") for a in demo.aws.accounts} == {"prod", "staging", "dev"}
 
 
-def test_demo_yaml_is_make_demo_output():
-    spec = importlib.util.spec_from_file_location("make_demo", SCENARIOS / "make_demo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert (SCENARIOS / "demo.yaml").read_text(encoding="utf-8") == module.render_text(), \
-        "demo.yaml is not what scenarios/make_demo.py writes: run it and commit the result"
+def test_demo_yaml_is_the_generator_output():
+    from idbridge.sandbox.demo_scenario import render_text
+
+    assert (SCENARIOS / "demo.yaml").read_text(encoding="utf-8") == render_text(), \
+        "demo.yaml is not what its generator writes: run `idbridge dev make-demo` and commit the result"
 
 
 def test_demo_reply_urls_are_the_derived_ones(demo):
@@ -538,11 +536,13 @@ def test_generated_file_loads(tmp_path, writer):
 
 
 def test_generator_cli(tmp_path, capsys):
-    from idbridge.sandbox.generate import main
+    from idbridge.cli import main
 
     out = tmp_path / "g.yaml"
-    assert main(["--users", "200", "--groups", "25", "--accounts", "8", "--permission-sets", "15", "--seed", "9",
-                 "--out", str(out), "--check"]) == 0
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sandbox", "generate", "--users", "200", "--groups", "25", "--accounts", "8", "--permission-sets",
+              "15", "--seed", "9", "--faults-per-kind", "2", "--out", str(out), "--check"])
+    assert exit_info.value.code == 0
     assert "load_scenario" in capsys.readouterr().out
     assert load_scenario(out).faults
 

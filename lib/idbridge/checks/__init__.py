@@ -1,4 +1,5 @@
-"""The check catalogue. Every module in this package other than the framework ones holds check units."""
+"""The check catalogue. Every module in this package (subpackages included) other than the framework ones holds
+check units."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ _FRAMEWORK = {"base", "runner", "docs", "common", "settings", "evaluate", "artif
 
 
 def load_all() -> dict[str, Check]:
-    """Import every check module so its units register; returns the registry."""
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in _FRAMEWORK:
-            importlib.import_module(f"{__name__}.{module.name}")
+    """Import every check module (in this package or a subpackage, e.g. rules/) so its units register; returns
+    the registry."""
+    for module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        if not module.ispkg and module.name.rsplit(".", 1)[-1] not in _FRAMEWORK:
+            importlib.import_module(module.name)
     return REGISTRY

@@ -1,15 +1,12 @@
 """The three setup runbooks on the sandbox, headless, end to end: what the tests run and what a demo of the setup
 shows. Between the notebooks the consultant's console steps are done to the sandbox (sandbox_console), and the
 SCIM endpoint and token reach the notebooks the way they would for real: through environment variables named by
-the desired state's references, never through a file.
-
-    python -m idbridge.runbooks.sandbox_setup runs/setup-demo        # apply, then validate
+the desired state's references, never through a file. (`idbridge demo` runs them as the first part of the demo.)
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -115,20 +112,3 @@ def run_setup(box, out_dir: str | Path, *, apply: bool = True, console_steps: bo
                                                     "snapshot_dir": ""}, out_dir, out_dir))
     return result
 
-
-def main(argv: list[str] | None = None) -> int:
-    from idbridge.sandbox.server import Sandbox
-
-    args = argv if argv is not None else sys.argv[1:]
-    out = Path(args[0] if args else f"runs/setup-{datetime.now():%Y%m%d-%H%M%S}")
-    console.load_aws_managed_policies()
-    with Sandbox.from_file("empty") as box:
-        result = run_setup(box, out, apply=True, validate=True)
-    for run in result.runs:
-        print(f"{run.name}: {'ok' if run.ok else run.error}  ({run.html})")
-    print(f"change log: {result.change_log}")
-    return 0 if result.ok else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

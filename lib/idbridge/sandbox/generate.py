@@ -1,6 +1,6 @@
 """Generate large synthetic organisations for benchmarks: `idbridge sandbox generate`.
 
-    python -m idbridge.sandbox.generate --users 100000 --groups 5000 --accounts 1000 --permission-sets 300 \\
+    idbridge sandbox generate --users 100000 --groups 5000 --accounts 1000 --permission-sets 300 \\
         --out scenarios/large.yaml
 
 `generate_scenario()` returns a plain dict that validates as a Scenario (see scenario.py and docs/scenarios.md).
@@ -25,12 +25,8 @@ The same arguments and seed always give the same scenario. The shape follows wha
 
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import random
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -609,51 +605,3 @@ def write_scenario(out: Path | str, *, users: int, groups: int, accounts: int, p
     else:
         (dump_yaml if writer == "pyyaml" else write_flow_yaml)(doc, path)
     return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m idbridge.sandbox.generate",
-                                     description="Generate a large synthetic scenario for benchmarks.")
-    parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--groups", type=int, default=500)
-    parser.add_argument("--accounts", type=int, default=100)
-    parser.add_argument("--permission-sets", type=int, default=50)
-    parser.add_argument("--assignments", type=int, default=None,
-                        help="target number of (principal, account, permission set) assignments; "
-                             "default 12 per account")
-    parser.add_argument("--sign-ins", type=int, default=None,
-                        help="users who get an Entra + AWS sign-in; default users/10, at least 1000")
-    parser.add_argument("--faults-per-kind", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--writer", choices=("flow", "pyyaml"), default="flow",
-                        help="flow: one JSON-style flow mapping per item (fast, default); pyyaml: yaml.dump with "
-                             "the C dumper (slower, wraps long lines)")
-    parser.add_argument("--check", action="store_true", help="load the written file with load_scenario and time it")
-    args = parser.parse_args(argv)
-    try:
-        start = time.perf_counter()
-        doc = generate_scenario(args.users, args.groups, args.accounts, args.permission_sets, seed=args.seed,
-                                assignments=args.assignments, sign_ins=args.sign_ins,
-                                faults_per_kind=args.faults_per_kind)
-    except ValueError as exc:
-        parser.error(str(exc))
-    generated = time.perf_counter()
-    (write_flow_yaml if args.writer == "flow" else dump_yaml)(doc, args.out)
-    written = time.perf_counter()
-    size = args.out.stat().st_size
-    pairs = sum(len(a["accounts"]) for a in doc["aws"]["account_assignments"])
-    print(f"{args.out}: {len(doc['entra']['users'])} users, {len(doc['entra']['groups'])} groups, "
-          f"{len(doc['aws']['accounts'])} accounts, {len(doc['aws']['permission_sets'])} permission sets, "
-          f"{pairs} assignments, {len(doc['faults'])} planted faults; {size / 1e6:.1f} MB")
-    print(f"generate {generated - start:.2f} s, write {written - generated:.2f} s")
-    if args.check:
-        from idbridge.sandbox.scenario import load_scenario
-
-        load_scenario(args.out)
-        print(f"load_scenario {time.perf_counter() - written:.2f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

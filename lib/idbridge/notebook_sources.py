@@ -1,7 +1,7 @@
-"""Write the project's notebooks from their cell lists, without outputs.
+"""The kit's notebooks as cell lists: `idbridge dev make-notebooks` writes them to notebooks/, without outputs.
 
 Notebooks stay thin (narrative + one library call per cell); keeping their source here makes reviews of a change
-read like code. Run: python tools/make_notebooks.py
+read like code. tests/test_packaging.py checks that the committed notebooks are what this module writes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 PARAMETERS = '''# Parameters (papermill replaces this cell's values). Paths only: never a secret value.
 params_file = "../parameters/sandbox.yaml"
@@ -398,16 +397,18 @@ SETUP_AWS_ACCESS = notebook([
 ])
 
 
-def main() -> None:
-    NOTEBOOKS.mkdir(exist_ok=True)
-    for name, nb in {"00_preflight": PREFLIGHT, "01_setup_saml": SETUP_SAML,
-                     "02_setup_provisioning": SETUP_PROVISIONING, "03_setup_aws_access": SETUP_AWS_ACCESS,
-                     "10_validate_integration": VALIDATE,
-                     "20_access_review": ACCESS_REVIEW, "21_signin_activity": SIGNIN_ACTIVITY,
-                     "22_review_decisions": REVIEW_DECISIONS,
-                     "30_changes": CHANGES}.items():
-        nbformat.write(nb, NOTEBOOKS / f"{name}.ipynb")
+NOTEBOOKS: dict[str, object] = {
+    "00_preflight": PREFLIGHT, "01_setup_saml": SETUP_SAML, "02_setup_provisioning": SETUP_PROVISIONING,
+    "03_setup_aws_access": SETUP_AWS_ACCESS, "10_validate_integration": VALIDATE, "20_access_review": ACCESS_REVIEW,
+    "21_signin_activity": SIGNIN_ACTIVITY, "22_review_decisions": REVIEW_DECISIONS, "30_changes": CHANGES,
+}
 
 
-if __name__ == "__main__":
-    main()
+def write_notebooks(folder: Path) -> list[Path]:
+    """Write every notebook into `folder` (notebooks/ of the repo: paths.NOTEBOOKS_DIR); returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, nb in NOTEBOOKS.items():
+        nbformat.write(nb, folder / f"{name}.ipynb")
+        written.append(folder / f"{name}.ipynb")
+    return written
