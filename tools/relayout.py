@@ -46,8 +46,8 @@ section and the module paths named in docs/; the pre-move commits before this sc
 the sandbox and runbooks no longer importing across layers, aws_tables.py / saml_claims.py split out, kit_support.py)
 made every move here a pure move.
 
-Not mapped (the lead moves them): run.py, runner.py, notebook.py, validate.py, preflight.py, notebook_sources.py,
-checks/base.py, checks/runner.py.
+Already in place before this script (kit/ holds run, execute, notebook, preflight, registry, render, index;
+checks/ holds evaluate and artifact): nothing to map for them.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ MODULES: dict[str, str] = {
     "yamlfile": "core.yamlfile",
     "paths": "core.paths",
     "facts": "core.facts",
+    "files": "core.files",
+    "vocabulary": "core.vocabulary",
     # snapshot: the contract between collection and analysis
     "snapshot": "snapshot.store",
     "collect.catalogue": "snapshot.schema",
@@ -131,6 +133,8 @@ MODULES: dict[str, str] = {
     "desired_state_checks": "runbooks.desired.checks",
     "desired_state_policies": "runbooks.desired.policies",
     "runbooks.plan": "plan",
+    # kit: the notebook generator beside the registry it shares with `idbridge run`
+    "notebook_sources": "kit.notebook_sources",
     # sandbox: everything only the sandbox uses
     "demo": "sandbox.demo",
     "timeexpr": "sandbox.timeexpr",
