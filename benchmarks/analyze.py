@@ -55,7 +55,7 @@ def _id(*parts: str) -> str:
 
 
 def _when(expr: str | None) -> str | None:
-    from idbridge.timeexpr import resolve_time
+    from idbridge.sandbox.timeexpr import resolve_time
 
     return resolve_time(expr, NOW).strftime("%Y-%m-%dT%H:%M:%SZ") if expr else None
 
@@ -64,8 +64,8 @@ def snapshot_tables(s: dict) -> dict:
     """The catalogue's tables for a generated scenario, as a collection of its sandbox would hold them."""
     import pandas as pd
 
-    from idbridge.collect.catalogue import SOURCES
     from idbridge.model.mapping import DEFAULT_USER_MAPPINGS
+    from idbridge.snapshot.schema import SOURCES
 
     columns = {t: c for source in SOURCES for t, c in source.tables.items()}
     entra, aws, app = s["entra"], s["aws"], s["entra"]["aws_app"]
@@ -336,8 +336,8 @@ def _analyse(tables: dict, traced: bool) -> dict:
     from idbridge.checks.base import REGISTRY
     from idbridge.checks.runner import MemoryTables, run_checks
     from idbridge.checks.settings import CheckSettings
-    from idbridge.model.access import build_access
-    from idbridge.parameters import ChecksParams
+    from idbridge.core.parameters import ChecksParams
+    from idbridge.model.access.build import build_access
 
     load_all()
     data = MemoryTables(tables)

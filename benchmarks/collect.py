@@ -27,7 +27,7 @@ but 127.0.0.1, and every step has a time limit.
 The rate-limit floor of a family is calls / allowed rate (the collector's own calls, from the manifest):
     sso-admin      all operations together / 20 TPS (one collective limit)
     identitystore  max over its APIs of calls / 20 TPS (a limit per API)
-    organizations  calls / LIMITS_TPS["organizations"], cloudtrail calls / LIMITS_TPS["cloudtrail"] (collect/aws_pacing.py)
+    organizations  calls / LIMITS_TPS["organizations"], cloudtrail calls / LIMITS_TPS["cloudtrail"] (clients/aws/pacing.py)
     Graph reports  /auditLogs/* and /reports/* requests / (5 per 10 s)
 Families run concurrently, so the floor of the run is the largest of them. The collector paces at PACE_SHARE of
 each limit, so its best possible ratio is 1 / PACE_SHARE (plus the tail of the last family to finish).
@@ -92,7 +92,7 @@ def _ground_truth(box, scenario, window_start: datetime, window_end: datetime) -
     """What the sandbox holds, read straight from its stores (never through the API): the inputs of the
     minimum-calls formulas. AWS assignments, provisioning and the OU tree come from the scenario itself; the
     identity store holds what the emulated SCIM provisioning made of it; Graph counts come from the emulator."""
-    from idbridge.collect import aws_trail
+    from idbridge.collect.aws import trail as aws_trail
     from idbridge.sandbox.aws import trail
 
     aws = scenario.aws
@@ -334,7 +334,7 @@ def minimum_calls(t: dict) -> dict[str, tuple[int, str]]:
 
 def floors(calls: dict[str, int]) -> dict[str, tuple[float, str]]:
     """Rate-limit family -> (seconds at the allowed rate, what binds it)."""
-    from idbridge.collect.aws_pacing import LIMITS_TPS
+    from idbridge.clients.aws.pacing import LIMITS_TPS
 
     by_service: dict[str, dict[str, int]] = defaultdict(dict)
     reports = 0
@@ -377,11 +377,11 @@ async def parse_benchmark(params, typed_cap: int) -> dict:
     from msgraph_core.tasks.page_iterator import PageIterator
 
     from idbridge.clients.factory import graph_adapter, graph_credential
-    from idbridge.clients.graph import make_graph_client
-    from idbridge.clients.graph_raw import get_json, send_json
+    from idbridge.clients.graph.adapter import make_graph_client
+    from idbridge.clients.graph.raw import get_json, send_json
     from idbridge.collect.context import CollectContext
-    from idbridge.collect.entra import PAGE, _select, collect_users
-    from idbridge.collect.entra_frames import frame
+    from idbridge.collect.entra.collectors import PAGE, _select, collect_users
+    from idbridge.collect.entra.frames import frame
 
     now = datetime.now(timezone.utc)
     ctx = CollectContext(params=params, window_start=now, window_end=now)
@@ -464,7 +464,7 @@ def run_size(conn, name: str, size: Size, latency_ms: float, out_root: str, type
 
     logging.disable(logging.WARNING)
     from idbridge.collect.run import collect
-    from idbridge.parameters import CollectionParams, Parameters
+    from idbridge.core.parameters import CollectionParams, Parameters
 
     result: dict = {"name": name, "size": {**asdict(size), "assignments_per_account": size.assignments_per_account}}
     ctx = mp.get_context("spawn")
@@ -496,7 +496,7 @@ def run_size(conn, name: str, size: Size, latency_ms: float, out_root: str, type
 
         started = time.perf_counter()
         import boto3, pyarrow.parquet, msgraph  # noqa: E401,F401  start-up cost, not collection
-        import idbridge.clients.factory, idbridge.collect.aws, idbridge.collect.entra  # noqa: E401,F401
+        import idbridge.clients.factory, idbridge.collect.aws.collectors, idbridge.collect.entra.collectors  # noqa: E401,F401
         result["imports_s"] = time.perf_counter() - started
 
         result["server_before"] = _stats(parent_end)
@@ -573,7 +573,7 @@ def fmt_rate(n: float, seconds: float) -> str:
 
 
 def report(results: list[dict], latency_ms: float) -> str:
-    from idbridge.collect.aws_pacing import LIMITS_TPS, PACE_SHARE
+    from idbridge.clients.aws.pacing import LIMITS_TPS, PACE_SHARE
 
     ok = [r for r in results if "error" not in r]
     names = [r["name"] for r in results]
@@ -641,7 +641,7 @@ def report(results: list[dict], latency_ms: float) -> str:
         f"   floor = calls / allowed rate: sso-admin {LIMITS_TPS['sso-admin']:g} TPS for all operations; "
         f"identitystore {LIMITS_TPS['identitystore']:g} TPS per API (max over APIs);\n"
         f"   organizations {LIMITS_TPS['organizations']:g} TPS and cloudtrail {LIMITS_TPS['cloudtrail']:g} TPS "
-        "(collect/aws_pacing.py LIMITS_TPS; the sandbox enforces neither, the collector paces them); Graph reports "
+        "(clients/aws/pacing.py LIMITS_TPS; the sandbox enforces neither, the collector paces them); Graph reports "
         "5 per 10 s.\n"
         f"   The collector paces at PACE_SHARE = {PACE_SHARE} of each limit: its best possible ratio is "
         f"{1 / PACE_SHARE:.3f}. Seeding is not part of the wall time.\n"

@@ -1,11 +1,11 @@
-"""Shared fixtures; the helpers they use live in sandbox_support.py (import them from there, not from here: a
+"""Shared fixtures; the helpers they use live in support/sandbox.py (import them from there, not from here: a
 test folder with a conftest.py of its own would shadow this module's name)."""
 
 from __future__ import annotations
 
 import pytest
 
-from sandbox_support import ROOT, collected_snapshot, forget_sandbox, running_sandbox, sandbox_parameters  # noqa: F401
+from support.sandbox import ROOT, collected_snapshot, forget_sandbox, running_sandbox, sandbox_parameters  # noqa: F401
 
 
 @pytest.fixture(scope="module")

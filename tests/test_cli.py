@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from sandbox_support import ROOT
+from support.sandbox import ROOT
 
 IDBRIDGE = [sys.executable, "-m", "idbridge.cli"]
 

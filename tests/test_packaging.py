@@ -63,7 +63,7 @@ def test_notebooks_are_committed_without_outputs():
 
 
 def test_notebooks_match_their_generator(tmp_path):
-    from idbridge.notebook_sources import write_notebooks
+    from idbridge.kit.notebook_sources import write_notebooks
 
     made = write_notebooks(tmp_path)
     assert {p.name for p in made} == {p.name for p in (ROOT / "notebooks").glob("*.ipynb")}
@@ -73,7 +73,7 @@ def test_notebooks_match_their_generator(tmp_path):
 
 
 def test_committed_sandbox_parameters_match_what_sandbox_up_writes():
-    from idbridge.parameters import load_parameters
+    from idbridge.core.parameters import load_parameters
     from idbridge.sandbox.server import DEFAULT_AWS_PORT, DEFAULT_GRAPH_PORT, Sandbox
 
     committed = yaml.safe_load((ROOT / "parameters" / "sandbox.yaml").read_text())

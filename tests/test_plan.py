@@ -1,7 +1,7 @@
 import json
 
-from idbridge.runbooks.plan import Change, Plan, apply_plan
-from idbridge.secrets import Secret
+from idbridge.core.secrets import Secret
+from idbridge.plan import Change, Plan, apply_plan
 
 
 def test_dry_run_writes_nothing_and_removals_need_permission(tmp_path):

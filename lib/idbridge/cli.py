@@ -177,9 +177,9 @@ def sandbox_lint(scenario_file: Path) -> None:
 def collect_command(params_file: Path, out: Path | None) -> None:
     """Collect both clouds into a snapshot. Exits 3 when a source could not be collected (completely)."""
     from idbridge.collect.run import collect, default_snapshot_dir
+    from idbridge.core.parameters import load_parameters
     from idbridge.errors import EXIT_NOT_COLLECTED
-    from idbridge.parameters import load_parameters
-    from idbridge.snapshot import Snapshot
+    from idbridge.snapshot.store import Snapshot
 
     params = load_parameters(params_file)
     path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
@@ -213,8 +213,8 @@ def validate_command(params_file: Path, snapshot_dir: Path, out: Path | None) ->
     was not completely collected."""
     from idbridge.checks.artifact import write_evaluation
     from idbridge.checks.evaluate import evaluate_snapshot
-    from idbridge.parameters import load_parameters
-    from idbridge.snapshot import Snapshot
+    from idbridge.core.parameters import load_parameters
+    from idbridge.snapshot.store import Snapshot
 
     params = load_parameters(params_file)
     evaluation = evaluate_snapshot(Snapshot(snapshot_dir), params)
@@ -257,10 +257,10 @@ def run_command(params_file: Path, only: str | None, out: Path | None) -> None:
 def diff_command(snapshot_a: Path, snapshot_b: Path, params_file: Path | None) -> None:
     """What changed from SNAPSHOT_A to SNAPSHOT_B (snapshot or run folders): access gained and lost, new
     administrators, account assignments, findings new and resolved."""
-    from idbridge.history import snapshot_of
-    from idbridge.history_diff import diff_snapshots, format_text
-    from idbridge.parameters import load_parameters
-    from idbridge.snapshot import Snapshot
+    from idbridge.core.parameters import load_parameters
+    from idbridge.history.diff import diff_snapshots, format_text
+    from idbridge.history.runs import snapshot_of
+    from idbridge.snapshot.store import Snapshot
 
     params = load_parameters(params_file) if params_file else None
     diff = diff_snapshots(Snapshot(snapshot_of(snapshot_a)), Snapshot(snapshot_of(snapshot_b)), params)
@@ -312,7 +312,7 @@ def checks_doc(out: Path | None) -> None:
 def demo(scenario: str, out: Path | None) -> None:
     """The whole kit on the sandbox: start it, run the notebooks headless, render the reports."""
     with sandbox_extra():
-        from idbridge.demo import run_demo
+        from idbridge.sandbox.demo import run_demo
 
     index = run_demo(scenario, out)
     click.echo(f"Report: {index}")
@@ -351,8 +351,8 @@ def dev_make_notebooks(check: bool, out: Path | None) -> None:
     """Write the kit's notebooks (notebooks/*.ipynb) from their cell lists, without outputs."""
     import tempfile
 
-    from idbridge import notebook_sources
-    from idbridge.paths import NOTEBOOKS_DIR
+    from idbridge.core.paths import NOTEBOOKS_DIR
+    from idbridge.kit import notebook_sources
 
     folder = out or NOTEBOOKS_DIR
     if not check:

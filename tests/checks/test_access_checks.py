@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from idbridge.checks import access as checks
 from idbridge.checks import load_all
+from idbridge.checks.rules import access as checks
 from idbridge.checks.runner import MemoryTables, run_checks
 
 

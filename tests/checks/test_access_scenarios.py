@@ -7,7 +7,7 @@ sandbox writes that pair into the parameters, as a consultant would record it.""
 from __future__ import annotations
 
 import pytest
-from sandbox_support import collected_snapshot
+from support.sandbox import collected_snapshot
 
 from idbridge.checks import load_all
 from idbridge.checks.runner import run_checks

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import bridge_tables as bt
-from idbridge.checks import aws_config as a, load_all
+from support import bridge_tables as bt
+from idbridge.checks import load_all
+from idbridge.checks.rules import aws_config as a
 from idbridge.checks.runner import run_checks
 
 load_all()

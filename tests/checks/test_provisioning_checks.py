@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-import bridge_tables as bt
-from idbridge.checks import load_all, provisioning as p
+from support import bridge_tables as bt
+from idbridge.checks import load_all
+from idbridge.checks.rules import provisioning as p
 from idbridge.checks.runner import run_checks
-from idbridge.snapshot import NotCollected
+from idbridge.snapshot.store import NotCollected
 
 load_all()
 

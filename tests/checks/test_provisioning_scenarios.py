@@ -4,7 +4,7 @@ their findings are exactly the faults planted for those areas (check id + subjec
 from __future__ import annotations
 
 import pytest
-from sandbox_support import collected_snapshot
+from support.sandbox import collected_snapshot
 
 from idbridge.checks import load_all
 from idbridge.checks.runner import run_checks

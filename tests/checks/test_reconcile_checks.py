@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import bridge_tables as bt
-from idbridge.checks import load_all, reconcile as r
+from support import bridge_tables as bt
+from idbridge.checks import load_all
+from idbridge.checks.rules import reconcile as r
 from idbridge.checks.runner import run_checks
 
 load_all()

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import idbridge.checks.saml  # noqa: F401  (registers the units; other areas' modules are not needed)
+import idbridge.checks.rules.saml  # noqa: F401  (registers the units; other areas' modules are not needed)
 from idbridge.checks.runner import MemoryTables, run_checks
 from idbridge.checks.settings import CheckSettings
-from idbridge.collect.catalogue import SOURCES_BY_NAME, TABLE_SOURCE
-from idbridge.parameters import ChecksParams
+from idbridge.core.parameters import ChecksParams
+from idbridge.snapshot.schema import SOURCES_BY_NAME, TABLE_SOURCE
 
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=timezone.utc)

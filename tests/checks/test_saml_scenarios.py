@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_support import running_sandbox, sandbox_parameters
+from support.sandbox import running_sandbox, sandbox_parameters
 
-import idbridge.checks.saml  # noqa: F401  (registers the units; other areas' modules are not needed)
+import idbridge.checks.rules.saml  # noqa: F401  (registers the units; other areas' modules are not needed)
 from idbridge.checks.runner import run_checks
 from idbridge.checks.settings import settings_for
 
 
 # The demo plants eu-central-1 as an additional Identity Center Region whose ACS URL is missing. The snapshot cannot
-# show it: collect/aws.py keeps one idc_instances row per instance, in its primary Region, and nothing collects
+# show it: collect/aws/collectors.py keeps one idc_instances row per instance, in its primary Region, and nothing collects
 # sso-admin ListRegions, so no table names eu-central-1. The check reads any Region a collection provides (rows of
 # the same store, or a `regions` list column); see test_saml.py::test_regions_from_a_regions_column.
 REGIONS_NOT_COLLECTED = ("saml.reply_url_missing", "app:AWS IAM Identity Center")
@@ -56,7 +56,7 @@ def test_demo_severities(demo_snapshot):
 @pytest.fixture(scope="module")
 def broken_snapshot(tmp_path_factory):
     from idbridge.collect.run import collect
-    from idbridge.snapshot import Snapshot
+    from idbridge.snapshot.store import Snapshot
 
     box = running_sandbox("broken-provisioning")
     try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-import bridge_tables as bt
-from idbridge.checks import load_all, scim as s
+from support import bridge_tables as bt
+from idbridge.checks import load_all
+from idbridge.checks.rules import scim as s
 from idbridge.checks.runner import run_checks
 
 load_all()
@@ -196,8 +197,8 @@ CASES = {
 
 
 def test_predictions_match_what_the_sandbox_scim_endpoint_refuses():
-    from idbridge.sandbox.scim_mapping import build_user, job_mappings, user_getter
-    from idbridge.sandbox.scim_rules import check_user
+    from idbridge.sandbox.scim.mapping import build_user, job_mappings, user_getter
+    from idbridge.sandbox.scim.rules import check_user
 
     maps = job_mappings(None, "objectId", [("mobile", 'phoneNumbers[type eq "mobile"].value')])
     data = bt.rows()

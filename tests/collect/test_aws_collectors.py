@@ -11,16 +11,16 @@ from collections import Counter
 
 import pytest
 
-from aws_harness import collect_all, floor_seconds, make_context, service_calls
-from sandbox_support import running_sandbox
-from idbridge.collect import aws, aws_trail
-from idbridge.collect.catalogue import SOURCES_BY_NAME, TABLE_SOURCE
+from support.aws_harness import collect_all, floor_seconds, make_context, service_calls
+from support.sandbox import running_sandbox
+from idbridge.collect.aws import collectors as aws, trail as aws_trail
 from idbridge.collect.run import describe_error
 from idbridge.sandbox.aws.seed_org import default_email
 from idbridge.sandbox.aws.trail_events import idc_user_name
 from idbridge.sandbox.faults import FaultConfig, parse_fault_spec
-from idbridge.snapshot import Snapshot, SnapshotWriter
-from idbridge.timeexpr import resolve_time
+from idbridge.sandbox.timeexpr import resolve_time
+from idbridge.snapshot.schema import SOURCES_BY_NAME, TABLE_SOURCE
+from idbridge.snapshot.store import Snapshot, SnapshotWriter
 
 pytestmark = pytest.mark.integration
 NOT_PROVISIONED = "LATEST_PERMISSION_SET_NOT_PROVISIONED"

@@ -11,12 +11,12 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from dateutil.tz import tzoffset
 
-from idbridge.collect import aws
-from idbridge.collect.aws_calls import fan_out
-from idbridge.collect.aws_tables import table, utc_iso
-from idbridge.collect.aws_trail import LOOKUPS, event_row
+from idbridge.clients.aws.calls import fan_out
+from idbridge.collect.aws import collectors as aws
+from idbridge.collect.aws.tables import table, utc_iso
+from idbridge.collect.aws.trail import LOOKUPS, event_row
 from idbridge.collect.context import CollectContext, Partial
-from idbridge.parameters import Parameters
+from idbridge.core.parameters import Parameters
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111"
 OTHER = "arn:aws:sso:::instance/ssoins-2222222222222222"

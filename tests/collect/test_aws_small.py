@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from aws_harness import collect_all, make_context
-from sandbox_support import running_sandbox
-from idbridge.collect import aws
+from support.aws_harness import collect_all, make_context
+from support.sandbox import running_sandbox
+from idbridge.collect.aws import collectors as aws
 from idbridge.collect.run import describe_error
 from idbridge.sandbox.aws.testkit import SMALL_SCENARIO
 

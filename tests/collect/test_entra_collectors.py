@@ -8,17 +8,17 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
-from sandbox_support import sandbox_parameters
+from support.sandbox import sandbox_parameters
 
 from idbridge.clients.factory import graph_adapter
-from idbridge.collect import entra_app
-from idbridge.collect.catalogue import SOURCES_BY_NAME
 from idbridge.collect.context import CollectContext, Partial
-from idbridge.collect.entra import ENTRA_COLLECTORS, collect_app
-from idbridge.collect.entra_app import AppNotFound
+from idbridge.collect.entra import app as entra_app
+from idbridge.collect.entra.app import AppNotFound
+from idbridge.collect.entra.collectors import ENTRA_COLLECTORS, collect_app
 from idbridge.sandbox import derived
 from idbridge.sandbox.scenario import stable_id
-from idbridge.timeexpr import graph_time, resolve_time
+from idbridge.sandbox.timeexpr import graph_time, resolve_time
+from idbridge.snapshot.schema import SOURCES_BY_NAME
 
 pytestmark = pytest.mark.integration
 WINDOW_DAYS = 30

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
-from sandbox_support import running_sandbox, sandbox_parameters
+from support.sandbox import running_sandbox, sandbox_parameters
 
 from idbridge.clients.factory import graph_adapter
-from idbridge.collect import entra
 from idbridge.collect.context import CollectContext, Partial
-from idbridge.collect.entra import ENTRA_COLLECTORS
+from idbridge.collect.entra import collectors as entra
+from idbridge.collect.entra.collectors import ENTRA_COLLECTORS
 from idbridge.collect.run import describe_error
 from idbridge.sandbox.faults import parse_fault_spec
 

@@ -9,15 +9,15 @@ import hashlib
 
 import pytest
 
-from idbridge.collect import graph_batch
-from idbridge.collect.catalogue import SOURCES
-from idbridge.collect.entra import ENTRA_COLLECTORS
-from idbridge.collect.entra_frames import frame, iso_utc
-from idbridge.collect.entra_sync import mapping_rows
-from idbridge.collect.graph_pacer import Pacer, reports_pacer
-from idbridge.collect.graph_paging import relative_url
-from idbridge.metadata_certs import key_credential_thumbprint as thumbprint
-from idbridge.saml_claims import claims_rows
+from idbridge.clients.graph import batch as graph_batch
+from idbridge.clients.graph.pacer import Pacer, reports_pacer
+from idbridge.clients.graph.paging import relative_url
+from idbridge.collect.entra.collectors import ENTRA_COLLECTORS
+from idbridge.collect.entra.frames import frame, iso_utc
+from idbridge.collect.entra.sync import mapping_rows
+from idbridge.saml.certs import key_credential_thumbprint as thumbprint
+from idbridge.saml.claims import claims_rows
+from idbridge.snapshot.schema import SOURCES
 
 
 def test_registry_covers_every_entra_source_with_known_dependencies():
@@ -214,7 +214,7 @@ def test_batch_splits_into_twenty_request_batches(monkeypatch):
 
 def scripted_get(monkeypatch, answers: dict[str, list]):
     """Replace graph_paging.get_json: url -> answers in turn (an exception is raised, a dict returned)."""
-    from idbridge.collect import graph_paging
+    from idbridge.clients.graph import paging as graph_paging
 
     calls = []
 
@@ -235,7 +235,7 @@ def page(ids, next_link=None):
 
 
 def test_read_all_restarts_from_page_one_when_the_next_link_expired(monkeypatch):
-    from idbridge.collect.graph_paging import GraphSourceError, read_all
+    from idbridge.clients.graph.paging import GraphSourceError, read_all
 
     expired = GraphSourceError("expired", 400, "Directory_ExpiredPageToken")
     calls = scripted_get(monkeypatch, {"/users": [page([1, 2], "next2")],
@@ -249,7 +249,7 @@ def test_read_all_restarts_from_page_one_when_the_next_link_expired(monkeypatch)
 
 
 def test_read_all_retries_transient_errors_then_gives_up(monkeypatch):
-    from idbridge.collect.graph_paging import MAX_EXTRA_ATTEMPTS, GraphSourceError, read_all
+    from idbridge.clients.graph.paging import MAX_EXTRA_ATTEMPTS, GraphSourceError, read_all
 
     busy = GraphSourceError("busy", 503, "serviceNotAvailable")
     scripted_get(monkeypatch, {"/a": [busy, page(["x"])]})

@@ -6,10 +6,10 @@ import json
 import re
 
 import pytest
-from sandbox_support import ROOT, running_sandbox, sandbox_parameters
+from support.sandbox import ROOT, running_sandbox, sandbox_parameters
 
 from idbridge.collect.run import collect
-from idbridge.snapshot import Snapshot
+from idbridge.snapshot.store import Snapshot
 
 pytestmark = pytest.mark.integration
 IAM_PREFIX = {"sso-admin": "sso", "identitystore": "identitystore", "organizations": "organizations",

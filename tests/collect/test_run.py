@@ -10,12 +10,12 @@ from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
-from sandbox_support import ROOT, running_sandbox, sandbox_parameters
+from support.sandbox import ROOT, running_sandbox, sandbox_parameters
 
-from idbridge.collect.catalogue import SOURCES
 from idbridge.collect.run import collect
 from idbridge.sandbox.faults import parse_fault_spec
-from idbridge.snapshot import NotCollected, Snapshot
+from idbridge.snapshot.schema import SOURCES
+from idbridge.snapshot.store import NotCollected, Snapshot
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from idbridge.checks.settings import settings_for
-from idbridge.model.access import build_access, explain, highest_privilege_matrix, who_can_reach
-from idbridge.model.access_columns import ACCESS_COLUMNS
+from idbridge.model.access.build import build_access, explain, highest_privilege_matrix, who_can_reach
+from idbridge.model.access.columns import ACCESS_COLUMNS
 from idbridge.model.scope import bridge
 
 pytestmark = pytest.mark.integration

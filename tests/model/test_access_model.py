@@ -10,9 +10,9 @@ import pytest
 from test_access_world import (ADMIN, DEV, PROD, PS, assignment, idc_user, member, permission_set, policy, rows,
                               tables)
 
-from idbridge.model.access import build_access, explain, highest_privilege_matrix, who_can_reach
-from idbridge.model.access_columns import ACCESS_COLUMNS
-from idbridge.parameters import ChecksParams
+from idbridge.core.parameters import ChecksParams
+from idbridge.model.access.build import build_access, explain, highest_privilege_matrix, who_can_reach
+from idbridge.model.access.columns import ACCESS_COLUMNS
 
 
 def access(data=None, **checks) -> pd.DataFrame:

@@ -20,8 +20,8 @@ import pandas as pd
 
 from idbridge.checks.runner import MemoryTables
 from idbridge.checks.settings import CheckSettings
-from idbridge.collect.catalogue import SOURCES
-from idbridge.parameters import ChecksParams
+from idbridge.core.parameters import ChecksParams
+from idbridge.snapshot.schema import SOURCES
 
 COLUMNS = {table: columns for source in SOURCES for table, columns in source.tables.items()}
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)

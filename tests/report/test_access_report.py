@@ -6,13 +6,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import pytest
 
-from idbridge import signins
+from idbridge.checks.evaluate import ACCESS_AREAS, evaluate
 from idbridge.checks.settings import settings_for
-from idbridge.model.access import build_access
+from idbridge.model import signins
+from idbridge.model.access.build import build_access
 from idbridge.report import access as report
 from idbridge.report import decisions
 from idbridge.report import signins as signin_report
-from idbridge.checks.evaluate import ACCESS_AREAS, evaluate
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_signin_figures_and_tables(demo):
 
 
 def test_an_empty_plan_says_so():
-    from idbridge.runbooks.plan import Plan
+    from idbridge.plan import Plan
 
     plan = Plan("review-removals")
     assert decisions.plan_table(plan).startswith("**No removals**")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from review_tables import make_access, make_findings, make_tables
+from support.review_tables import make_access, make_findings, make_tables
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from idbridge.errors import EXIT_BAD_INPUT, InputError
 from idbridge.review import plan_removals, read_decisions, review_status, write_review_packs
 
-from review_tables import META, pid
+from support.review_tables import META, pid
 
 DATA = "review-data-team-contoso.com.xlsx"
 SANDBOX = "review-account-333333333333-sandbox.xlsx"

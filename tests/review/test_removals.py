@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
+from idbridge.plan import apply_plan
 from idbridge.review import plan_removals
-from idbridge.runbooks.plan import apply_plan
 
-from review_tables import INSTANCE, PS, path_row, pid
+from support.review_tables import INSTANCE, PS, path_row, pid
 
 
 def decisions(**by_key) -> pd.DataFrame:

@@ -3,11 +3,11 @@
 import pytest
 from openpyxl import load_workbook
 
+from idbridge.checks.evaluate import evaluate
 from idbridge.checks.settings import settings_for
 from idbridge.review import plan_removals, read_decisions, snapshot_meta, write_review_packs
-from idbridge.checks.evaluate import evaluate
 
-access_model = pytest.importorskip("idbridge.model.access")
+access_model = pytest.importorskip("idbridge.model.access.build")
 
 
 @pytest.fixture(scope="module")

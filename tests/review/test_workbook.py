@@ -3,11 +3,11 @@ import json
 import pandas as pd
 from openpyxl import load_workbook
 
-from idbridge.model.access_columns import ACCESS_COLUMNS
+from idbridge.model.access.columns import ACCESS_COLUMNS
 from idbridge.review import layout, write_review_packs
 from idbridge.review.workbook import account_tags
 
-from review_tables import META, pid
+from support.review_tables import META, pid
 
 
 def _packs(tmp_path, access, findings, scope="account_owner", owners=None):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from runbook_harness import aws_writes, change_log, do_console_steps, empty_sandbox, open_for, scim_env
+from support.runbook_harness import aws_writes, change_log, do_console_steps, empty_sandbox, open_for, scim_env
 
 from idbridge.errors import InputError
 from idbridge.runbooks import aws_access, aws_apply, provisioning, saml

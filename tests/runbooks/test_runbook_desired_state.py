@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from idbridge.desired_state import load_desired_state
-from idbridge.desired_state_policies import canonical_duration, session_minutes
+from idbridge.core.paths import PARAMETERS_DIR
 from idbridge.errors import InputError
-from idbridge.paths import PARAMETERS_DIR
+from idbridge.plan import Change
 from idbridge.runbooks.aws_apply import MAX_OUTSTANDING, AssignmentWindow
-from idbridge.runbooks.plan import Change
-from idbridge.runbooks.sandbox_console import sp_metadata_xml
+from idbridge.runbooks.desired.policies import canonical_duration, session_minutes
+from idbridge.runbooks.desired.state import load_desired_state
+from idbridge.sandbox.console import sp_metadata_xml
 from idbridge.sandbox.scenario import load_scenario, resolve_scenario_path
 
 DEMO = PARAMETERS_DIR / "desired-state.demo.yaml"

@@ -9,11 +9,11 @@ import re
 
 import nbformat
 import pytest
-from runbook_harness import aws_writes, change_log, empty_sandbox, fingerprint
+from support.runbook_harness import aws_writes, change_log, empty_sandbox, fingerprint
 
 from idbridge.cli import main as idbridge_cli
-from idbridge.runbooks.sandbox_setup import RUNBOOKS, run_setup, scim_environment, write_desired_state
 from idbridge.sandbox import derived
+from idbridge.sandbox.setup_run import RUNBOOKS, run_setup, scim_environment, write_desired_state
 
 pytestmark = [pytest.mark.notebook, pytest.mark.integration]
 

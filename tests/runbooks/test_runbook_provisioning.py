@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from runbook_harness import change_log, do_console_steps, empty_sandbox, fingerprint, open_for, scim_env
+from support.runbook_harness import change_log, do_console_steps, empty_sandbox, fingerprint, open_for, scim_env
 
 from idbridge.errors import InputError
 from idbridge.runbooks import checkpoints, provisioning, provisioning_wait, saml

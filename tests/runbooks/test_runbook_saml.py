@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from runbook_harness import change_log, do_console_steps, empty_sandbox, fingerprint, open_for
+from support.runbook_harness import change_log, do_console_steps, empty_sandbox, fingerprint, open_for
 
 from idbridge.errors import InputError
-from idbridge.metadata import parse_idp_metadata
-from idbridge.metadata_urls import WILDCARD_REPLY_URL
 from idbridge.runbooks import checkpoints, saml
 from idbridge.runbooks import graph as g
+from idbridge.saml.metadata import parse_idp_metadata
+from idbridge.saml.urls import WILDCARD_REPLY_URL
 from idbridge.sandbox import derived
 
 pytestmark = pytest.mark.integration

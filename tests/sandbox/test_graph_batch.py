@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from graph_harness import GraphServer, raw, run, world
+from support.graph_harness import GraphServer, raw, run, world
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from idbridge.sandbox.faults import FaultConfig

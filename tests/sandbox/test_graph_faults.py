@@ -8,7 +8,7 @@ import uuid
 
 import httpx
 import pytest
-from graph_harness import GraphServer, raw, run, scenario, world
+from support.graph_harness import GraphServer, raw, run, scenario, world
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from idbridge.sandbox import derived

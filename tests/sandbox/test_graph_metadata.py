@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from defusedxml.ElementTree import fromstring
-from graph_harness import GraphServer, raw, run, world
+from support.graph_harness import GraphServer, raw, run, world
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"

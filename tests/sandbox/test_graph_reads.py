@@ -4,7 +4,7 @@ paging, $select, $filter, $count and $orderby behave as Graph does."""
 from __future__ import annotations
 
 import pytest
-from graph_harness import GraphServer, raw, raw_all, run, scenario, world
+from support.graph_harness import GraphServer, raw, raw_all, run, scenario, world
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.audit_logs.sign_ins.sign_ins_request_builder import SignInsRequestBuilder
 from msgraph.generated.groups.item.transitive_members.transitive_members_request_builder import (

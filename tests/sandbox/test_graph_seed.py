@@ -7,13 +7,13 @@ import re
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from graph_harness import NOW, TENANT, scenario
+from support.graph_harness import NOW, TENANT, scenario
 
 from idbridge.sandbox import derived
 from idbridge.sandbox.graph.seed import build_store
 from idbridge.sandbox.graph.shapes import USER_ROLE_ID
 from idbridge.sandbox.scenario import stable_id
-from idbridge.timeexpr import graph_time
+from idbridge.sandbox.timeexpr import graph_time
 
 
 def _store(**changes):

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import pytest
-from graph_harness import GraphServer, raw, raw_all, run, scenario, world
+from support.graph_harness import GraphServer, raw, raw_all, run, scenario, world
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 NOT_ALLOWED = "is not allowed. To allow it, set the 'AllowedQueryOptions' property"

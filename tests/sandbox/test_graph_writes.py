@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from graph_harness import NOW, GraphServer, raw, run, scenario, world
+from support.graph_harness import NOW, GraphServer, raw, run, scenario, world
 from msgraph.generated.application_templates.item.instantiate.instantiate_post_request_body import (
     InstantiatePostRequestBody,
 )

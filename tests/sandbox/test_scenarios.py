@@ -19,7 +19,7 @@ from idbridge.errors import InputError
 from idbridge.sandbox.derived import acs_url, all_regions
 from idbridge.sandbox.generate import dump_yaml, generate_scenario, write_flow_yaml
 from idbridge.sandbox.scenario import Scenario, check_references, load_scenario
-from idbridge.timeexpr import resolve_time
+from idbridge.sandbox.timeexpr import resolve_time
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

@@ -1,5 +1,15 @@
-"""The check catalogue. Every module in this package (subpackages included) other than the framework ones holds
-check units."""
+"""The check catalogue: the framework here, the check units in rules/ (every module of this package or a
+subpackage other than the framework ones is loaded as units).
+
+    base.py      the @check decorator, Hit, Finding, NotApplicable, the registry
+    runner.py    run the registered checks on a snapshot's tables: one outcome per check
+    evaluate.py  evaluate a snapshot once; decide(): the one verdict and exit code of every command and report
+    artifact.py  findings.json / findings.csv / checks.csv of a run, written once and read by everything after
+    common.py    small helpers the units share (dates, text)
+    docs.py      docs/checks.md from the units' metadata
+    settings.py  check settings from the engagement parameters
+    rules/       the units, one module per area
+"""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from idbridge.checks.base import Finding
 from idbridge.checks.evaluate import Evaluation, Verdict, checks_fingerprint, evaluate_snapshot
 from idbridge.checks.runner import CheckOutcome, CheckResults
-from idbridge.files import write_text_atomic
+from idbridge.core.files import write_text_atomic
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from idbridge.vocabulary import SEVERITY_ORDER, Severity  # noqa: F401 - SEVERITY_ORDER re-exported (runner, validate)
+from idbridge.core.vocabulary import (SEVERITY_ORDER, Severity)  # noqa: F401 - SEVERITY_ORDER re-exported (runner, validate)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from idbridge.checks import load_all
-from idbridge.vocabulary import AREAS
+from idbridge.core.vocabulary import AREAS
 
 
 def render_catalogue() -> str:
     registry = load_all()
     lines = ["# Check catalogue", "",
-             "Generated from the check units in `lib/idbridge/checks/` by `idbridge checks doc`; do not edit by hand.",
+             "Generated from the check units in `lib/idbridge/checks/rules/` by `idbridge checks doc`; do not edit by hand.",
              ""]
     for area, title in AREAS.items():
         checks = [c.meta for c in sorted(registry.values(), key=lambda c: c.meta.id) if c.meta.area == area]

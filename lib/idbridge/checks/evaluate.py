@@ -27,7 +27,7 @@ from idbridge.checks.base import SEVERITY_ORDER
 from idbridge.checks.runner import CheckOutcome, CheckResults, run_checks
 from idbridge.checks.settings import settings_for
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK
-from idbridge.vocabulary import ACCESS_AREAS, VALIDATION_AREAS  # noqa: F401  (the areas reports select by)
+from idbridge.core.vocabulary import ACCESS_AREAS, VALIDATION_AREAS  # noqa: F401  (the areas reports select by)
 
 NOT_RUN = ("not_checked", "error")
 

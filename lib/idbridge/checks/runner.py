@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from idbridge.checks.base import REGISTRY, SEVERITY_ORDER, Finding, NotApplicable, to_finding
-from idbridge.snapshot import NotCollected
+from idbridge.snapshot.store import NotCollected
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from idbridge.parameters import ChecksParams, Parameters
+from idbridge.core.parameters import ChecksParams, Parameters
 
 
 @dataclass(frozen=True)

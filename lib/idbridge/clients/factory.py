@@ -10,10 +10,10 @@ from __future__ import annotations
 import boto3
 from botocore.config import Config
 
-from idbridge.clients.graph import SandboxCredential, make_request_adapter
-from idbridge import secrets
+from idbridge.clients.graph.adapter import SandboxCredential, make_request_adapter
+from idbridge.core import secrets
+from idbridge.core.parameters import AwsParams, Parameters
 from idbridge.errors import InputError
-from idbridge.parameters import AwsParams, Parameters
 
 # Throttling is paced by idbridge itself; botocore's adaptive mode is a second line of defence.
 AWS_CLIENT_CONFIG = Config(retries={"max_attempts": 8, "mode": "adaptive"}, max_pool_connections=32)

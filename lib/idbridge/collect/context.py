@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from idbridge.parameters import Parameters
+from idbridge.core.parameters import Parameters
 
 Tables = dict[str, pd.DataFrame]
 

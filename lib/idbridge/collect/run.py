@@ -13,17 +13,17 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from idbridge.collect.catalogue import SOURCES, SOURCES_BY_NAME
 from idbridge.collect.context import CallCounter, CollectContext, DependencyMissing, Partial
-from idbridge.parameters import Parameters
-from idbridge.snapshot import SnapshotWriter
+from idbridge.core.parameters import Parameters
+from idbridge.snapshot.schema import SOURCES, SOURCES_BY_NAME
+from idbridge.snapshot.store import SnapshotWriter
 
 log = logging.getLogger(__name__)
 
 
 def describe_error(exc: BaseException) -> str:
     """One line a consultant can act on: HTTP status and service error code first, then the message."""
-    from idbridge.clients.graph_raw import odata_error_code
+    from idbridge.clients.graph.raw import odata_error_code
 
     response = getattr(exc, "response", None)
     if isinstance(response, dict) and "Error" in response:  # botocore ClientError
@@ -36,8 +36,8 @@ def describe_error(exc: BaseException) -> str:
 
 
 def _registry() -> dict[str, tuple]:
-    from idbridge.collect.aws import AWS_COLLECTORS
-    from idbridge.collect.entra import ENTRA_COLLECTORS
+    from idbridge.collect.aws.collectors import AWS_COLLECTORS
+    from idbridge.collect.entra.collectors import ENTRA_COLLECTORS
 
     return {**ENTRA_COLLECTORS, **AWS_COLLECTORS}
 

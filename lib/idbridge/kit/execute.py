@@ -19,10 +19,10 @@ from pathlib import Path
 
 import papermill
 
-from idbridge.paths import NOTEBOOKS_DIR
+from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.kit.render import render_report
 # Redaction lives with the secrets; these names stay importable from here.
-from idbridge.secrets import MIN_SCRUB_LENGTH, REDACTED, files_holding, redact_text, scrub_file  # noqa: F401
+from idbridge.core.secrets import MIN_SCRUB_LENGTH, REDACTED, files_holding, redact_text, scrub_file  # noqa: F401
 
 log = logging.getLogger(__name__)
 

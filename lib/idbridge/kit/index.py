@@ -11,8 +11,8 @@ import json
 import logging
 from pathlib import Path
 
-from idbridge.files import write_text_atomic
-from idbridge.vocabulary import SEVERITIES
+from idbridge.core.files import write_text_atomic
+from idbridge.core.vocabulary import SEVERITIES
 
 log = logging.getLogger(__name__)
 

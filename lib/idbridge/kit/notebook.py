@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from idbridge.parameters import Parameters, load_parameters
+from idbridge.core.parameters import Parameters, load_parameters
 
 
 def setup(params_file: str | Path) -> Parameters:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from idbridge.clients.factory import aws_client, aws_session, graph_adapter
+from idbridge.clients.graph.raw import get_json, odata_error_code
+from idbridge.core.parameters import Parameters
 from idbridge.errors import EXIT_NOT_COLLECTED, IdbridgeError
-from idbridge.clients.graph_raw import get_json, odata_error_code
-from idbridge.parameters import Parameters
 
 
 @dataclass

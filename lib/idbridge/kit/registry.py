@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.errors import InputError
-from idbridge.paths import NOTEBOOKS_DIR
 
 log = logging.getLogger(__name__)
 

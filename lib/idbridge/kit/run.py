@@ -28,10 +28,10 @@ from typing import Callable
 
 import nbformat
 
-from idbridge.files import write_text_atomic
+from idbridge.core.files import write_text_atomic
+from idbridge.core.parameters import Parameters, load_parameters
+from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK, InputError
-from idbridge.parameters import Parameters, load_parameters
-from idbridge.paths import NOTEBOOKS_DIR
 from idbridge.kit.execute import KernelPool, NotebookRun, declared_parameters, execute, files_holding
 from idbridge.kit.registry import INPUT_FILES, STEPS, Selected, Step, select  # noqa: F401  (STEPS, Step: re-exported)
 
@@ -85,7 +85,7 @@ def secret_values(params: Parameters, params_file: str, input_files: list[str] =
     """Resolve every env: reference of the parameters now: a missing variable is bad input (exit 2) before
     anything runs. Returns the values of the secret ones (by key name), which the run folder is scrubbed of,
     including those of the other input files (a desired state's SCIM token: resolved where it is used)."""
-    from idbridge import secrets
+    from idbridge.core import secrets
 
     return secrets.values_to_scrub(params.model_dump(mode="json"), file=params_file, input_files=input_files)
 
@@ -232,10 +232,10 @@ class KitRun:
     def collect_and_evaluate(self, base: dict) -> dict | None:
         """Collect the run's snapshot, evaluate every check on it once, write the findings artifact and the
         access table; the notebook parameters of the steps that read them (None when nothing was collected)."""
-        from idbridge import history
         from idbridge.checks.evaluate import evaluate_snapshot
         from idbridge.collect.run import collect, describe_error
-        from idbridge.snapshot import Snapshot
+        from idbridge.history import runs as history
+        from idbridge.snapshot.store import Snapshot
 
         target = self.run_dir / "snapshot"
         try:
@@ -286,7 +286,7 @@ class KitRun:
         that show it. Without the tables it needs, the notebooks say why themselves."""
         from idbridge.checks.settings import settings_for
         from idbridge.report.sources import write_access_table
-        from idbridge.snapshot import NotCollected
+        from idbridge.snapshot.store import NotCollected
 
         try:
             write_access_table(snapshot, settings_for(self.params, snapshot.manifest.get("collected_at")),

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from idbridge.model.access_columns import PRIVILEGE_RANK
+from idbridge.model.access.columns import PRIVILEGE_RANK
 from idbridge.model.scope import text
 
 # Highest first; ties in rank (billing, read) are broken by this order.
@@ -466,7 +466,7 @@ _CACHE: "weakref.WeakKeyDictionary[Any, pd.DataFrame]" = weakref.WeakKeyDictiona
 
 def permission_set_levels(data) -> pd.DataFrame:
     """classify() on a snapshot, once per data object; policies not collected -> every set "custom"."""
-    from idbridge.snapshot import NotCollected
+    from idbridge.snapshot.store import NotCollected
 
     try:
         if data in _CACHE:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from idbridge.model import mapping
-from idbridge.snapshot import NotCollected
+from idbridge.snapshot.store import NotCollected
 
 ENTRA_TABLES = ("entra_users", "entra_groups", "entra_app_role_assignments", "entra_group_members",
                 "entra_sync_jobs", "entra_sync_mappings")

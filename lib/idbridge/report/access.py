@@ -1,5 +1,5 @@
 """The access review notebook's tables and figures (20_access_review), read from the access table
-(model/access_columns.py) and the access checks' results.
+(model/access/columns.py) and the access checks' results.
 
 Every function takes the notebook's filters as account / group / user ("" = not set) and returns one DataFrame,
 one plotly figure or a sentence. "People" are named as the checks name them: UPN, else Identity Center user name.
@@ -14,11 +14,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from idbridge.checks.runner import CheckResults
-from idbridge.model.access_views import highest_privilege_matrix, who_can_reach
+from idbridge.core.vocabulary import SEVERITY_ORDER
+from idbridge.model.access.views import highest_privilege_matrix, who_can_reach
 from idbridge.model.privilege import permission_set_levels
 from idbridge.report import validation
 from idbridge.report.signins import Text
-from idbridge.vocabulary import SEVERITY_ORDER
 
 HEATMAP_ROWS = 60
 SANKEY_PEOPLE = 40

@@ -20,9 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from idbridge.errors import InputError
+from idbridge.plan import Plan
 from idbridge.report.signins import Text
 from idbridge.review import plan_removals, read_decisions, review_status
-from idbridge.runbooks.plan import Plan
 
 log = logging.getLogger(__name__)
 PLAN_STEM = "review-removals"

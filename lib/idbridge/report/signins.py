@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from idbridge import signins, signins_people
-from idbridge.model.access_views import who_can_reach
+from idbridge.model import signins, signins_people
+from idbridge.model.access.views import who_can_reach
 
 CATEGORY_COLOURS = {signins.BOTH: "#2f9e44", signins.ENTRA_ONLY: "#74c0fc", signins.ENTRA_FAILED: "#f59f00",
                     signins.REFUSED: "#d9480f", signins.AWS_FAILED: "#8b0000", signins.AWS_ONLY: "#868e96"}

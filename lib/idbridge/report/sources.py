@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from idbridge.parameters import Parameters
-from idbridge.snapshot import Snapshot
+from idbridge.core.parameters import Parameters
+from idbridge.snapshot.store import Snapshot
 
 
 def open_snapshot(params: Parameters, snapshot_dir: str | None, run_dir: str | Path) -> Snapshot:
@@ -36,7 +36,7 @@ ACCESS_TABLE = "access.parquet"
 def write_access_table(snapshot: Snapshot, settings, run_dir: str | Path) -> Path:
     """The run's access table (model.access), written once so that every notebook of the run shows the same
     rows without building the model again."""
-    from idbridge.model.access import build_access
+    from idbridge.model.access.build import build_access
 
     path = Path(run_dir) / ACCESS_TABLE
     partial = path.with_name(f".{path.name}.partial")
@@ -50,7 +50,7 @@ def open_access(snapshot: Snapshot, settings, run_dir: str | Path | None):
     (a notebook run on its own in JupyterLab)."""
     import pandas as pd
 
-    from idbridge.model.access import build_access
+    from idbridge.model.access.build import build_access
 
     path = Path(run_dir) / ACCESS_TABLE if run_dir else None
     if path is not None and path.exists() and Path(snapshot.directory).resolve() == (Path(run_dir) / "snapshot").resolve():

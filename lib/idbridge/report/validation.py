@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 
 from idbridge.checks.evaluate import Evaluation
 from idbridge.checks.runner import CheckResults
-from idbridge.snapshot import NotCollected, Snapshot
-from idbridge.vocabulary import AREAS, SEVERITY_COLOURS, SEVERITY_ORDER
+from idbridge.core.vocabulary import AREAS, SEVERITY_COLOURS, SEVERITY_ORDER
+from idbridge.snapshot.store import NotCollected, Snapshot
 
 STATUS_WORDS = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "not_applicable": "not applicable",
                 "error": "check failed"}

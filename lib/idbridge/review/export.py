@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from idbridge.files import write_text_atomic
-from idbridge.model.access_columns import ACCESS_COLUMNS
+from idbridge.core.files import write_text_atomic
+from idbridge.model.access.columns import ACCESS_COLUMNS
 
 def write_tables(access: pd.DataFrame, out_dir: Path, meta: dict) -> list[Path]:
     stamp = {"engagement": meta.get("engagement"), "snapshot_id": meta.get("snapshot_id"),

@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from idbridge.plan import Change, Plan
 from idbridge.review.layout import clean
 from idbridge.review.path_index import PathIndex, who
 from idbridge.review.snapshot_ids import SnapshotIds
-from idbridge.runbooks.plan import Change, Plan
 
 log = logging.getLogger(__name__)
 STEP = "review-removals"

@@ -17,9 +17,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from idbridge.core.vocabulary import SEVERITY_ORDER
 from idbridge.review import layout
 from idbridge.review.layout import ACCESS, FINDINGS, INSTRUCTIONS, META, NO_GROUP, clean
-from idbridge.vocabulary import SEVERITY_ORDER
 
 _HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 _EDIT_FILL = PatternFill("solid", fgColor="FFF2CC")     # the cells a reviewer fills

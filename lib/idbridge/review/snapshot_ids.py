@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from idbridge.review.layout import clean
-from idbridge.snapshot import NotCollected
+from idbridge.snapshot.store import NotCollected
 
 APP = "AWS IAM Identity Center"
 

@@ -19,15 +19,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from idbridge.desired_state import PermissionSetState
-from idbridge.desired_state_checks import assignment_groups, managed_policies, target_accounts
-from idbridge.desired_state_policies import same_policy
 from idbridge.errors import InputError
+from idbridge.plan import Change, Plan
 from idbridge.runbooks import aws_state
 from idbridge.runbooks import graph as g
 from idbridge.runbooks.aws_state import PermissionSet
 from idbridge.runbooks.context import Runbook
-from idbridge.runbooks.plan import Change, Plan
+from idbridge.runbooks.desired.checks import assignment_groups, managed_policies, target_accounts
+from idbridge.runbooks.desired.policies import same_policy
+from idbridge.runbooks.desired.state import PermissionSetState
 
 STEP = "aws_access"
 

@@ -12,9 +12,9 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from idbridge.plan import Change, Outcome, apply_plan, log_change
 from idbridge.runbooks.aws_access import AccessPlan
 from idbridge.runbooks.context import Runbook, RunbookError
-from idbridge.runbooks.plan import Change, Outcome, apply_plan, log_change
 
 MAX_OUTSTANDING = 15          # CreateAccountAssignment's outstanding asynchronous calls
 POLL_SECONDS = (0.2, 0.5, 1, 2, 3)

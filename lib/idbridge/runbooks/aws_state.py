@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from idbridge.collect import aws_org
-from idbridge.collect.aws_calls import error_code, fan_out, read_all
+from idbridge.clients.aws import organizations as aws_org
+from idbridge.clients.aws.calls import error_code, fan_out, read_all
 from idbridge.runbooks.context import Runbook
 
 PAGE = 100

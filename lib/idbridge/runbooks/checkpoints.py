@@ -21,7 +21,7 @@ from typing import Literal
 
 import pandas as pd
 
-from idbridge.collect.aws_calls import lookup_events
+from idbridge.clients.aws.calls import lookup_events
 from idbridge.errors import InputError
 from idbridge.model.scope import created_by_scim
 from idbridge.runbooks import graph as g

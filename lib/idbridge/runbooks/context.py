@@ -13,12 +13,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from idbridge.clients.aws.calls import error_code, read_all
 from idbridge.clients.factory import aws_client, aws_session, graph_adapter
-from idbridge.collect.aws_calls import error_code, read_all
-from idbridge.desired_state import DesiredState, load_desired_state
+from idbridge.core.parameters import Parameters
+from idbridge.core.yamlfile import YamlDocument
 from idbridge.errors import IdbridgeError, InputError
-from idbridge.parameters import Parameters
-from idbridge.yamlfile import YamlDocument
+from idbridge.runbooks.desired.state import DesiredState, load_desired_state
 
 CHANGE_LOG = "changes.jsonl"
 
@@ -73,7 +73,7 @@ class Runbook:
 
     def aws(self, service: str, region: str | None = None):
         """A boto3 client paced to the limit it counts against (the collectors' pacer: one per process)."""
-        from idbridge.collect.aws_pacing import PACER
+        from idbridge.clients.aws.pacing import PACER
 
         key = (service, region or self.params.aws.region)
         if key not in self._clients:

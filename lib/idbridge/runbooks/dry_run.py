@@ -38,7 +38,7 @@ def plan_setup(params_file: str | Path, desired_state_file: str | Path, run_dir:
                steps: Iterable[str] = (), on_step: Callable[[str], None] = lambda text: None) -> list[str]:
     """The plan of each step (all steps the desired state has, or `steps`) as text, one item per step, each also
     given to `on_step` as soon as it is planned."""
-    from idbridge.parameters import load_parameters
+    from idbridge.core.parameters import load_parameters
     from idbridge.runbooks.context import open_runbook
 
     params = load_parameters(params_file)

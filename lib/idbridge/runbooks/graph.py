@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from idbridge.clients.graph_raw import get_json, odata_error_code, send_json
-from idbridge.collect.graph_paging import read_all
-from idbridge.facts import AWS_GALLERY_TEMPLATE_ID, AWS_GALLERY_TEMPLATE_NAME
+from idbridge.clients.graph.paging import read_all
+from idbridge.clients.graph.raw import get_json, odata_error_code, send_json
+from idbridge.core.facts import AWS_GALLERY_TEMPLATE_ID, AWS_GALLERY_TEMPLATE_NAME
 
 T = TypeVar("T")
 SP_FIELDS = ("id,appId,displayName,applicationTemplateId,preferredSingleSignOnMode,loginUrl,replyUrls,"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from idbridge.vocabulary import StrictModel
+from idbridge.core.vocabulary import StrictModel
 
 
 class RunbookParams(StrictModel):

@@ -20,14 +20,14 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import quote as url_quote
 
-from idbridge.collect.aws_calls import error_code
-from idbridge import secrets
+from idbridge.clients.aws.calls import error_code
+from idbridge.core import secrets
+from idbridge.core.secrets import Secret
 from idbridge.errors import InputError
+from idbridge.plan import Change, Outcome, Plan, apply_plan_async
 from idbridge.runbooks import graph as g
 from idbridge.runbooks.aws_state import store_id
 from idbridge.runbooks.context import Runbook, RunbookError
-from idbridge.runbooks.plan import Change, Outcome, Plan, apply_plan_async
-from idbridge.secrets import Secret
 
 STEP = "provisioning"
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"  # Graph's "Default Access" for apps without a User role

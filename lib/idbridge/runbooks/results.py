@@ -6,8 +6,8 @@ from collections import Counter
 
 import pandas as pd
 
+from idbridge.plan import Outcome, outcomes_frame
 from idbridge.runbooks.context import RunbookError
-from idbridge.runbooks.plan import Outcome, outcomes_frame
 
 
 class Note(str):

@@ -18,14 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from idbridge.metadata_certs import key_credential_thumbprint
-from idbridge.metadata_urls import WILDCARD_REPLY_URL, is_wildcard
+from idbridge.plan import Change, Outcome, Plan, apply_plan_async
 from idbridge.runbooks import graph as g
 from idbridge.runbooks import saml_claims as claims
 from idbridge.runbooks.context import Runbook, RunbookError
-from idbridge.runbooks.plan import Change, Outcome, Plan, apply_plan_async
 from idbridge.runbooks.results import Note
 from idbridge.runbooks.saml_metadata import FederationMetadata, SamlUrls, read_sp_metadata, write_federation_metadata
+from idbridge.saml.certs import key_credential_thumbprint
+from idbridge.saml.urls import WILDCARD_REPLY_URL, is_wildcard
 
 STEP = "saml"
 

@@ -4,7 +4,7 @@ and for guests (whose UPN holds #EXT#) their mail. Written as the app's customCl
 
 from __future__ import annotations
 
-from idbridge.saml_claims import claims_rows
+from idbridge.saml.claims import claims_rows
 
 NAME_ID_TYPE = "#microsoft.graph.samlNameIdClaim"
 MEMBER_SOURCE = "user.userprincipalname"

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 import httpx
 
 from idbridge.errors import InputError
-from idbridge.metadata import IdpMetadata, parse_idp_metadata, parse_sp_metadata
-from idbridge.metadata_certs import key_credential_thumbprint
-from idbridge.metadata_compare import compare_idp_metadata_with_app
-from idbridge.metadata_urls import ENTRA_LOGIN_ROOT, federation_metadata_url, parse_acs, parse_issuer
 from idbridge.runbooks.context import Instance, Runbook, RunbookError
+from idbridge.saml.certs import key_credential_thumbprint
+from idbridge.saml.compare import compare_idp_metadata_with_app
+from idbridge.saml.metadata import IdpMetadata, parse_idp_metadata, parse_sp_metadata
+from idbridge.saml.urls import ENTRA_LOGIN_ROOT, federation_metadata_url, parse_acs, parse_issuer
 
 FEDERATION_METADATA = "entra-federation-metadata.xml"
 

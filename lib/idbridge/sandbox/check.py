@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from idbridge.clients.graph import SandboxCredential, make_graph_client, make_request_adapter
-from idbridge.clients.graph_raw import get_json, iterate_pages, send_json
-from idbridge.metadata_urls import federation_metadata_url
+from idbridge.clients.graph.adapter import SandboxCredential, make_graph_client, make_request_adapter
+from idbridge.clients.graph.raw import get_json, iterate_pages, send_json
+from idbridge.saml.urls import federation_metadata_url
 from idbridge.sandbox import derived
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.scenario import Scenario

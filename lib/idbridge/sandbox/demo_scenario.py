@@ -27,7 +27,7 @@ import unicodedata
 
 import yaml
 
-from idbridge.paths import SCENARIOS_DIR
+from idbridge.core.paths import SCENARIOS_DIR
 
 OUT = SCENARIOS_DIR / "demo.yaml"
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from idbridge import metadata_urls as urls
-from idbridge.facts import AWS_GALLERY_TEMPLATE_ID, AWS_GALLERY_TEMPLATE_NAME, AWS_SYNC_TEMPLATE_ID, scim_endpoint_url
-from idbridge.metadata_urls import WILDCARD_REPLY_URL
+from idbridge.saml import urls
+from idbridge.core.facts import (AWS_GALLERY_TEMPLATE_ID, AWS_GALLERY_TEMPLATE_NAME, AWS_SYNC_TEMPLATE_ID,
+                                 scim_endpoint_url)
+from idbridge.saml.urls import WILDCARD_REPLY_URL
 from idbridge.sandbox.scenario import Scenario, stable_id
 
 # The facts of the real clouds are the library's (facts.py, metadata_urls.py); re-exported for the emulator.

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError
 
-from idbridge.vocabulary import StrictModel
+from idbridge.core.vocabulary import StrictModel
 
 # Sources that `deny` / `unlicensed` can name; each maps to the endpoints or APIs that then fail.
 DENIABLE_SOURCES = {

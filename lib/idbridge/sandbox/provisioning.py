@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from idbridge.sandbox import scim_endpoint as scim
-from idbridge.sandbox import scim_jobstatus as jobstatus
-from idbridge.sandbox import scim_logs as logs
 from idbridge.sandbox.scenario import stable_id
-from idbridge.sandbox.scim_clock import Clock
-from idbridge.sandbox.scim_cycle import CredentialsRefused, Cycle, Population
-from idbridge.sandbox.scim_mapping import Mappings, job_mappings, rule_ids
-from idbridge.sandbox.scim_scope import assignments_of, compute_scope
-from idbridge.sandbox.scim_state import (Connection, connection, endpoint, forget_job, job_memory, log_retention,
-                                         reach)
-from idbridge.timeexpr import graph_time, utc_now
+from idbridge.sandbox.scim import endpoint as scim
+from idbridge.sandbox.scim import jobstatus
+from idbridge.sandbox.scim import logs
+from idbridge.sandbox.scim.clock import Clock
+from idbridge.sandbox.scim.cycle import CredentialsRefused, Cycle, Population
+from idbridge.sandbox.scim.mapping import Mappings, job_mappings, rule_ids
+from idbridge.sandbox.scim.scope import assignments_of, compute_scope
+from idbridge.sandbox.scim.state import Connection, connection, endpoint, forget_job, job_memory, log_retention, reach
+from idbridge.sandbox.timeexpr import graph_time, utc_now
 
 CREDENTIAL_ERROR = logs.CREDENTIAL_ERROR
 UNREACHABLE_ERROR = f"{logs.CONNECTOR}CredentialValidationUnavailable"

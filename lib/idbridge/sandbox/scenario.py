@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
+from idbridge.core.paths import SCENARIOS_DIR
+from idbridge.core.vocabulary import StrictModel as Strict
+from idbridge.core.yamlfile import PathKey, YamlDocument, read_yaml, validate_document
 from idbridge.errors import InputError
-from idbridge.paths import SCENARIOS_DIR
-from idbridge.timeexpr import check_time_expr
-from idbridge.vocabulary import StrictModel as Strict
-from idbridge.yamlfile import PathKey, YamlDocument, read_yaml, validate_document
+from idbridge.sandbox.timeexpr import check_time_expr
 
 TimeExpr = Annotated[str, AfterValidator(check_time_expr)]
 

@@ -19,8 +19,8 @@ from idbridge.errors import InputError
 from idbridge.sandbox import derived
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.scenario import Scenario, load_scenario, resolve_scenario_path
+from idbridge.sandbox.timeexpr import resolve_time, utc_now
 from idbridge.sandbox.world import SandboxWorld, SeedError, build_world
-from idbridge.timeexpr import resolve_time, utc_now
 
 DEFAULT_GRAPH_PORT = 47801
 DEFAULT_AWS_PORT = 47802

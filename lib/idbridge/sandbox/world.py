@@ -15,7 +15,7 @@ from idbridge.sandbox.aws.seed import seed_account_assignments, seed_aws
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.graph.seed import build_store
 from idbridge.sandbox.scenario import Scenario, SeedError
-from idbridge.sandbox.scim_seed import seed as seed_provisioning
+from idbridge.sandbox.scim.seed import seed as seed_provisioning
 from idbridge.sandbox.state import SandboxWorld
 
 __all__ = ["SandboxWorld", "SeedError", "build_world"]

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from idbridge.sandbox.aws.naming import epoch, stable_uuid
-from idbridge.timeexpr import parse_iso
+from idbridge.sandbox.timeexpr import parse_iso
 
 Json = dict[str, Any]
 

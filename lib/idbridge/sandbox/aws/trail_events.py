@@ -16,7 +16,7 @@ from idbridge.sandbox import derived
 from idbridge.sandbox.aws.naming import ADMIN_ROLE, ADMIN_SESSION, digest, identity_store_arn, stable_uuid
 from idbridge.sandbox.aws.trail import EventStore
 from idbridge.sandbox.scenario import Scenario
-from idbridge.timeexpr import resolve_time
+from idbridge.sandbox.timeexpr import resolve_time
 
 Json = dict[str, Any]
 PORTAL_SOURCES = {"signin.amazonaws.com", "sso.amazonaws.com", "portal.sso.amazonaws.com"}

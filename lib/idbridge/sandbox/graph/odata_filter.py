@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from idbridge.timeexpr import parse_iso
+from idbridge.sandbox.timeexpr import parse_iso
 
 COMPARISONS = {"eq", "ne", "gt", "ge", "lt", "le"}
 FUNCTIONS = {"startswith", "endswith", "contains"}

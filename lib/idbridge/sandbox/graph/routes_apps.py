@@ -12,7 +12,7 @@ from idbridge.sandbox.graph.core import Call, Result, Router, collection, entity
 from idbridge.sandbox.graph.routes_directory import _count_text, _filtered
 from idbridge.sandbox.graph.store import Json
 from idbridge.sandbox.scenario import stable_id
-from idbridge.timeexpr import graph_time, parse_iso
+from idbridge.sandbox.timeexpr import graph_time, parse_iso
 
 _ID = r"(?P<oid>[^/()]+)"
 _SP = r"/servicePrincipals(?:/(?P<oid>[^/()]+)|\(appId='(?P<app_id>[^']+)'\))"

@@ -15,7 +15,7 @@ from idbridge.sandbox.graph import sync_shapes as sync
 from idbridge.sandbox.graph.certs import make_signing_key
 from idbridge.sandbox.graph.store import GraphStore, Json
 from idbridge.sandbox.scenario import AwsApp, EntraGroup, EntraUser, Scenario, stable_id
-from idbridge.timeexpr import graph_time, resolve_time
+from idbridge.sandbox.timeexpr import graph_time, resolve_time
 
 # servicePlanIds of the Entra ID premium plans, as /organization lists them in assignedPlans.
 _PREMIUM_PLANS = {"P1": [("AAD_PREMIUM", "41781fb2-bc02-4b7c-bd55-b576c07bb09d")],

@@ -14,7 +14,7 @@ from datetime import datetime
 from idbridge.sandbox import derived
 from idbridge.sandbox.graph.certs import certificate_der_b64, custom_key_identifier
 from idbridge.sandbox.graph.store import Json, SigningKey
-from idbridge.timeexpr import graph_time
+from idbridge.sandbox.timeexpr import graph_time
 
 # Role ids of the AWS IAM Identity Center gallery app, as instantiation creates them (the same two roles every
 # SAML gallery app gets).

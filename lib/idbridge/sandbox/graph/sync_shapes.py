@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from idbridge.sandbox import derived
 from idbridge.sandbox.graph.store import Json
-from idbridge.timeexpr import graph_time
+from idbridge.sandbox.timeexpr import graph_time
 
 NEVER = "0001-01-01T00:00:00Z"  # Graph's value for "steady state never reached"
 CYCLE = timedelta(minutes=40)

@@ -1,0 +1,6 @@
+"""AWS through boto3: paging, fan-out, CloudTrail lookups, pacing, the organisation walk.
+
+    calls.py          Calling AWS through boto3, for the collectors and the runbooks alike: paging, fanning calls out…
+    organizations.py  Walk an AWS organisation from its roots: every account with the path of OU names above it, and…
+    pacing.py         Pace every HTTP request a boto3 client sends to the AWS limit it counts against
+"""

@@ -1,0 +1,284 @@
+"""Entra ID collectors: one async function per Entra source of catalogue.SOURCES, and ENTRA_COLLECTORS, the
+registry the collection runner reads (source -> (function, sources it needs)).
+
+Every read is raw JSON through msgraph-sdk's request adapter (clients.graph_raw): typed models cost milliseconds
+an object, json.loads microseconds. Requests $select only what the tables need and ask for the largest page
+Graph allows, where the Graph reference documents those options for the endpoint (the audit-log and
+registration-details endpoints document no $select, so none is sent there).
+
+Graph versions: everything is read from v1.0 except two things Graph serves only on /beta: the app's SAML
+claims policy (customClaimsPolicy) and sign-ins (for authenticationRequirement, absent from v1.0 signIn).
+
+Table conventions (see entra_frames): date-times are ISO-8601 UTC text to the second ("2026-03-01T12:00:00Z"),
+multi-valued properties are Python lists, nested objects kept whole are JSON text in `_json` columns.
+
+Call counting: the runner counts top-level HTTP requests; sub-requests inside a $batch are counted here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+from idbridge.clients.graph.batch import list_in_batches
+from idbridge.clients.graph.pacer import reports_pacer
+from idbridge.clients.graph.paging import GraphSourceError, get_with_retries, read_all
+from idbridge.clients.graph.raw import odata_error_code
+from idbridge.collect.context import CollectContext, Partial
+from idbridge.collect.entra.app import app_tables, find_application, find_service_principal
+from idbridge.collect.entra.frames import columns_of, dig, frame
+from idbridge.collect.entra.sync import jobs_frame, mapping_rows, mappings_frame
+
+PAGE = "999"                   # directory objects: Graph's largest page
+MEMBER_PAGE = "999"            # group members and transitive members (a constant of its own for tests)
+SIGN_IN_ACTIVITY_PAGE = "120"  # /users with signInActivity: Graph serves at most 120 a page (user-list docs)
+AUDIT_PAGE = "1000"            # sign-in and provisioning logs: largest page
+LICENCE_ERROR = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+
+
+def _progress(ctx: CollectContext, source: str) -> Callable[[int], None]:
+    return lambda n: ctx.progress(source, n)
+
+
+def _select(table: str, *, drop: tuple[str, ...] = ()) -> str:
+    return ",".join(c for c in columns_of(table) if c not in drop)
+
+
+def _graph_time(moment: datetime) -> str:
+    """A DateTimeOffset literal for $filter (no quotes in OData)."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _beta(adapter, path: str) -> str:
+    """An absolute /beta URL on the adapter's Graph host (the adapter is aimed at /v1.0)."""
+    base = adapter.base_url.rstrip("/")
+    root = base.rsplit("/", 1)[0] if base.endswith(("/v1.0", "/beta")) else base
+    return f"{root}/beta/{path.lstrip('/')}"
+
+
+def _sp(ctx: CollectContext) -> dict:
+    """id and appId of the app's service principal, from the entra.app tables."""
+    row = ctx.needs("entra.app")["entra_service_principal"].iloc[0]
+    return {"id": str(row["id"]), "appId": str(row["appId"])}
+
+
+def _licence_error(exc: BaseException) -> bool:
+    status, code, message = odata_error_code(exc)
+    return code == LICENCE_ERROR or (status == 403 and "premium" in message.lower())
+
+
+# ------------------------------------------------------------------------------------------------ directory
+
+
+async def collect_tenant(ctx: CollectContext):
+    items = await read_all(ctx.graph_adapter, "/organization", params={"$select": "id,displayName,verifiedDomains"},
+                           progress=_progress(ctx, "entra.tenant"))
+    return {"entra_tenant": frame("entra_tenant", items, derived={
+        "verifiedDomains": lambda i: [d.get("name") for d in i.get("verifiedDomains") or []],
+    })}
+
+
+async def collect_users(ctx: CollectContext):
+    items = await read_all(ctx.graph_adapter, "/users", params={"$select": _select("entra_users"), "$top": PAGE},
+                           progress=_progress(ctx, "entra.users"))
+    return {"entra_users": frame("entra_users", items, times=("createdDateTime",))}
+
+
+async def collect_sign_in_activity(ctx: CollectContext):
+    """Last sign-ins per user. A source of its own: signInActivity needs Entra ID P1/P2 (and AuditLog.Read.All),
+    and a tenant without them must still get its users collected."""
+    try:
+        items = await read_all(ctx.graph_adapter, "/users",
+                               params={"$select": "id,signInActivity", "$top": SIGN_IN_ACTIVITY_PAGE},
+                               progress=_progress(ctx, "entra.sign_in_activity"))
+    except Exception as exc:
+        if not _licence_error(exc):
+            raise
+        status, code, message = odata_error_code(exc)
+        raise GraphSourceError(f"signInActivity needs an Entra ID P1/P2 licence; Graph answered: {message}",
+                               status, code) from exc
+    names = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime")
+    return {"entra_sign_in_activity": frame("entra_sign_in_activity", items, times=names, derived={
+        name: (lambda i, name=name: dig(i, "signInActivity", name)) for name in names
+    })}
+
+
+async def collect_groups(ctx: CollectContext):
+    items = await read_all(ctx.graph_adapter, "/groups",
+                           params={"$select": _select("entra_groups", drop=("isDynamic",)), "$top": PAGE},
+                           progress=_progress(ctx, "entra.groups"))
+    return {"entra_groups": frame("entra_groups", items, times=("createdDateTime",), derived={
+        "isDynamic": lambda i: "DynamicMembership" in (i.get("groupTypes") or []),
+    })}
+
+
+# ------------------------------------------------------------------------------------------------ the app
+
+
+async def collect_app(ctx: CollectContext):
+    adapter = ctx.graph_adapter
+    app = ctx.params.app
+    sp = await find_service_principal(adapter, app.app_id, app.display_name)
+    ctx.progress("entra.app", 1)
+    application, claims = await asyncio.gather(find_application(adapter, sp["appId"]),
+                                               _read_claims(adapter, sp["id"]), return_exceptions=True)
+    if isinstance(application, BaseException):
+        raise application
+    claims_error = None
+    if isinstance(claims, BaseException):
+        status, code, message = odata_error_code(claims)
+        if status != 404:
+            claims_error = f"claims policy not read: {' '.join(str(p) for p in (status, code) if p)}: {message}"
+        claims = None
+    tables = app_tables(sp, application, claims)
+    return Partial(tables, claims_error) if claims_error else tables
+
+
+async def _read_claims(adapter, sp_id: str) -> dict:
+    """The SAML claims (NameID and the rest) as the portal configures them: Graph serves this customClaimsPolicy
+    on /beta only. An app without one answers 404."""
+    return await get_with_retries(adapter, _beta(adapter, f"/servicePrincipals/{sp_id}/claimsPolicy"))
+
+
+async def collect_app_assignments(ctx: CollectContext):
+    sp = _sp(ctx)
+    items = await read_all(ctx.graph_adapter, f"/servicePrincipals/{sp['id']}/appRoleAssignedTo",
+                           params={"$select": _select("entra_app_role_assignments"), "$top": PAGE},
+                           progress=_progress(ctx, "entra.app_assignments"))
+    return {"entra_app_role_assignments": frame("entra_app_role_assignments", items, times=("createdDateTime",))}
+
+
+def _member_type(item: dict) -> str | None:
+    odata_type = item.get("@odata.type")
+    return odata_type.rsplit(".", 1)[-1] if odata_type else None
+
+
+async def collect_group_members(ctx: CollectContext):
+    """Direct and transitive members of every group assigned to the app, through $batch. A direct member is in
+    both relations, so "transitive minus direct" (who Entra will not provision) is a set difference."""
+    assignments = ctx.needs("entra.app_assignments")["entra_app_role_assignments"]
+    groups = list(dict.fromkeys(assignments.loc[assignments["principalType"] == "Group", "principalId"]))
+    urls = {}
+    for group in groups:
+        urls[(group, "direct")] = f"/groups/{group}/members?$select=id&$top={MEMBER_PAGE}"
+        urls[(group, "transitive")] = f"/groups/{group}/transitiveMembers?$select=id&$top={MEMBER_PAGE}"
+    result = await list_in_batches(ctx.graph_adapter, urls, count=ctx.calls.add_graph,
+                                   progress=_progress(ctx, "entra.group_members"))
+    rows = {"groupId": [], "memberId": [], "memberType": [], "relation": []}
+    for (group, relation), items in result.items.items():
+        for item in items:
+            rows["groupId"].append(group)
+            rows["memberId"].append(item.get("id"))
+            rows["memberType"].append(_member_type(item))
+            rows["relation"].append(relation)
+    tables = {"entra_group_members": pd.DataFrame(rows, columns=list(columns_of("entra_group_members")))}
+    # A group deleted since the assignments were read is simply gone; anything else is a gap to report.
+    failed = {key: error for key, error in result.errors.items() if error[0] != 404}
+    if not failed:
+        return tables
+    (group, relation), (status, code, message) = next(iter(failed.items()))
+    summary = f"{len(failed)} of {len(urls)} member listings failed, e.g. {relation} members of group {group}: " \
+              f"{status} {code}: {message}"
+    if len(failed) == len(urls):
+        raise GraphSourceError(summary, status, code)
+    return Partial(tables, summary)
+
+
+# ------------------------------------------------------------------------------------------------ provisioning
+
+
+async def collect_provisioning(ctx: CollectContext):
+    adapter = ctx.graph_adapter
+    base = f"/servicePrincipals/{_sp(ctx)['id']}/synchronization/jobs"
+    jobs = await read_all(adapter, base)
+    ctx.progress("entra.provisioning", len(jobs))
+    schemas = await asyncio.gather(*(get_with_retries(adapter, f"{base}/{job['id']}/schema") for job in jobs))
+    rows = [row for job, schema in zip(jobs, schemas) for row in mapping_rows(job["id"], schema or {})]
+    return {"entra_sync_jobs": jobs_frame(jobs), "entra_sync_mappings": mappings_frame(rows)}
+
+
+async def collect_provisioning_logs(ctx: CollectContext):
+    """The app's provisioning log in the window. Paced: /auditLogs is limited to 5 requests / 10 s per app.
+    The endpoint documents eq, contains, gt and lt (no ge): "gt a second before the start" includes the start."""
+    adapter = ctx.graph_adapter
+    since = _graph_time(ctx.window_start - timedelta(seconds=1))
+    query = f"servicePrincipal/id eq '{_sp(ctx)['id']}' and activityDateTime gt {since}"
+    items = await read_all(adapter, "/auditLogs/provisioning", params={"$filter": query, "$top": AUDIT_PAGE},
+                           before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.provisioning_logs"))
+    error = ("provisioningStatusInfo", "errorInformation")
+    return {"entra_provisioning_logs": frame("entra_provisioning_logs", items, times=("activityDateTime",), derived={
+        "status": lambda i: dig(i, "provisioningStatusInfo", "status"),
+        "errorCode": lambda i: dig(i, *error, "errorCode"),
+        "errorReason": lambda i: dig(i, *error, "reason"),
+        "errorCategory": lambda i: dig(i, *error, "errorCategory"),
+        "sourceId": lambda i: dig(i, "sourceIdentity", "id"),
+        "sourceDisplayName": lambda i: dig(i, "sourceIdentity", "displayName"),
+        "sourceType": lambda i: dig(i, "sourceIdentity", "identityType"),
+        "targetId": lambda i: dig(i, "targetIdentity", "id"),
+        "targetDisplayName": lambda i: dig(i, "targetIdentity", "displayName"),
+        "targetType": lambda i: dig(i, "targetIdentity", "identityType"),
+    })}
+
+
+# ------------------------------------------------------------------------------------------------ sign-ins, policy
+
+
+async def collect_sign_ins(ctx: CollectContext):
+    """Sign-ins to the AWS app in the window, from /beta: authenticationRequirement (single- or multi-factor)
+    exists only there. Paced like every /auditLogs read."""
+    adapter = ctx.graph_adapter
+    query = f"appId eq '{_sp(ctx)['appId']}' and createdDateTime ge {_graph_time(ctx.window_start)}"
+    items = await read_all(adapter, _beta(adapter, "/auditLogs/signIns"),
+                           params={"$filter": query, "$top": AUDIT_PAGE},
+                           before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.sign_ins"))
+    return {"entra_sign_ins": frame("entra_sign_ins", items, times=("createdDateTime",), derived={
+        "errorCode": lambda i: dig(i, "status", "errorCode"),
+        "failureReason": lambda i: dig(i, "status", "failureReason"),
+    })}
+
+
+async def collect_conditional_access(ctx: CollectContext):
+    items = await read_all(ctx.graph_adapter, "/identity/conditionalAccess/policies",
+                           params={"$select": "id,displayName,state,conditions,grantControls"},
+                           progress=_progress(ctx, "entra.conditional_access"))
+    apps, users = ("conditions", "applications"), ("conditions", "users")
+    return {"entra_ca_policies": frame("entra_ca_policies", items, derived={
+        "includeApplications": lambda i: dig(i, *apps, "includeApplications"),
+        "excludeApplications": lambda i: dig(i, *apps, "excludeApplications"),
+        "includeUsers": lambda i: dig(i, *users, "includeUsers"),
+        "excludeUsers": lambda i: dig(i, *users, "excludeUsers"),
+        "includeGroups": lambda i: dig(i, *users, "includeGroups"),
+        "excludeGroups": lambda i: dig(i, *users, "excludeGroups"),
+        "grantOperator": lambda i: dig(i, "grantControls", "operator"),
+        "builtInControls": lambda i: dig(i, "grantControls", "builtInControls"),
+    })}
+
+
+async def collect_mfa_registration(ctx: CollectContext):
+    """userRegistrationDetails documents $filter and $orderby only, so no $select / $top here. v1.0 has no
+    defaultMfaMethod (beta's name); its successor is userPreferredMethodForSecondaryAuthentication."""
+    adapter = ctx.graph_adapter
+    items = await read_all(adapter, "/reports/authenticationMethods/userRegistrationDetails",
+                           before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.mfa_registration"))
+    return {"entra_mfa_registration": frame("entra_mfa_registration", items, derived={
+        "defaultMfaMethod": lambda i: i.get("defaultMfaMethod") or i.get("userPreferredMethodForSecondaryAuthentication"),
+    })}
+
+
+ENTRA_COLLECTORS: dict[str, tuple[Callable, tuple[str, ...]]] = {
+    "entra.tenant": (collect_tenant, ()),
+    "entra.users": (collect_users, ()),
+    "entra.sign_in_activity": (collect_sign_in_activity, ()),
+    "entra.groups": (collect_groups, ()),
+    "entra.app": (collect_app, ()),
+    "entra.app_assignments": (collect_app_assignments, ("entra.app",)),
+    "entra.group_members": (collect_group_members, ("entra.app_assignments",)),
+    "entra.provisioning": (collect_provisioning, ("entra.app",)),
+    "entra.provisioning_logs": (collect_provisioning_logs, ("entra.app",)),
+    "entra.sign_ins": (collect_sign_ins, ("entra.app",)),
+    "entra.conditional_access": (collect_conditional_access, ()),
+    "entra.mfa_registration": (collect_mfa_registration, ()),
+}

@@ -1,0 +1,147 @@
+"""Engagement parameters: one YAML file per engagement, validated before any call is made.
+
+A parameters file never holds a secret value: secrets are references (`env:NAME`, see secrets.py) resolved at run
+time.
+The sandbox writes one of these pointing at its own endpoints; a real engagement starts from
+parameters/engagement.template.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from idbridge.core import secrets
+from idbridge.core.vocabulary import FailOn, StrictModel as Strict
+from idbridge.core.yamlfile import load_model
+from idbridge.errors import InputError
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+_INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[0-9a-f]{16}$")
+
+
+
+
+class GraphParams(Strict):
+    tenant_id: str
+    auth: Literal["sandbox", "device_code", "client_certificate", "workload_identity", "managed_identity",
+                  "azure_cli", "default"] = "default"
+    client_id: str | None = None
+    base_url: str = "https://graph.microsoft.com/v1.0"
+    token_url: str | None = Field(None, description="sandbox only: the emulator's token endpoint")
+    certificate_path: str | None = None
+    certificate_password: str | None = None
+
+    @field_validator("tenant_id", "client_id")
+    @classmethod
+    def _guid(cls, value: str | None) -> str | None:
+        if value is not None and not _GUID.match(value):
+            raise ValueError(f"{value!r} is not a GUID (8-4-4-4-12 hex digits)")
+        return value
+
+    @field_validator("certificate_password")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        return secrets.check(value)
+
+
+class AwsParams(Strict):
+    region: str = "us-east-1"
+    profile: str | None = None
+    role_arn: str | None = None
+    endpoint_url: str | None = Field(None, description="sandbox only: moto's server")
+    credentials: Literal["chain", "sandbox"] = "chain"
+    instance_arn: str | None = None
+    management_account: str | None = None
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
+        return value
+
+    @field_validator("instance_arn")
+    @classmethod
+    def _instance(cls, value: str | None) -> str | None:
+        if value is not None and not _INSTANCE_ARN.match(value):
+            raise ValueError(f"{value!r} is not an Identity Center instance ARN")
+        return value
+
+    @field_validator("management_account")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not _ACCOUNT.match(value):
+            raise ValueError(f"{value!r} is not a 12-digit AWS account id (quote it in YAML)")
+        return value
+
+
+class AppParams(Strict):
+    display_name: str = "AWS IAM Identity Center"
+    app_id: str | None = None
+
+
+class CollectionParams(Strict):
+    window_days: int = Field(30, ge=1, le=90, description="sign-ins, provisioning logs, CloudTrail: the last N days")
+    sources: list[str] | None = Field(None, description="collect only these sources (default: all)")
+    concurrency: int = Field(8, ge=1, le=64, description="AWS calls in flight at once (paced to the API limits)")
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: list[str] | None) -> list[str] | None:
+        from idbridge.snapshot.schema import SOURCES_BY_NAME
+
+        unknown = [s for s in value or [] if s not in SOURCES_BY_NAME]
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; known: {sorted(SOURCES_BY_NAME)}")
+        return value
+
+
+class ProductionParams(Strict):
+    tags: dict[str, list[str]] = Field(default_factory=lambda: {"environment": ["prod", "production"]},
+                                       description="an account is production if one of its tags has one of these values")
+    ous: list[str] = Field(default_factory=list, description="or if its OU path starts with one of these")
+
+
+class ChecksParams(Strict):
+    certificate_horizons_days: list[int] = Field(default_factory=lambda: [60, 30, 7])
+    scim_token_created: date | None = Field(
+        None, description="when the SCIM access token was created in AWS (no API can read it): record it here")
+    scim_token_horizons_days: list[int] = Field(default_factory=lambda: [90, 30, 7])
+    provisioning_cycle_minutes: int = Field(40, ge=5, le=1440)
+    stale_after_days: int = Field(90, ge=1)
+    max_session_hours: float = Field(8, gt=0, le=12)
+    production: ProductionParams = Field(default_factory=ProductionParams)
+    sod_conflicts: list[tuple[str, str]] = Field(
+        default_factory=list, description="pairs of permission sets no one may hold both of")
+
+    @field_validator("certificate_horizons_days", "scim_token_horizons_days")
+    @classmethod
+    def _horizons(cls, value: list[int]) -> list[int]:
+        if not value or any(v <= 0 for v in value):
+            raise ValueError("give one or more positive numbers of days, e.g. [60, 30, 7]")
+        return sorted(value, reverse=True)
+
+
+class Parameters(Strict):
+    engagement: str = Field(pattern=r"^[\w.-]{1,64}$")
+    sandbox: bool = False
+    graph: GraphParams
+    aws: AwsParams = Field(default_factory=AwsParams)
+    app: AppParams = Field(default_factory=AppParams)
+    collection: CollectionParams = Field(default_factory=CollectionParams)
+    checks: ChecksParams = Field(default_factory=ChecksParams)
+    run_root: str = "runs"
+    fail_on: FailOn = "high"
+
+
+def load_parameters(path: str | Path) -> Parameters:
+    """Read and validate a parameters file; raises InputError naming the file, line and key."""
+    return load_model(path, Parameters)
+

@@ -1,0 +1,6 @@
+"""The desired state of the bridge that the setup runbooks make true.
+
+    checks.py    Checks of the desired state that need a read of the clouds, run before a step plans: a group…
+    policies.py  Limits Identity Center puts on a permission set, checked on the desired state before anything is…
+    state.py     The desired state of the bridge: what the setup runbooks make true, in one YAML file per engagement
+"""

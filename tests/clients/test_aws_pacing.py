@@ -1,0 +1,145 @@
+"""The pacer: a token bucket that holds a rate over bursts and across threads, and its hook on boto3 clients."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from idbridge.clients.aws import pacing as aws_pacing
+from idbridge.clients.aws.pacing import AwsPacer, limit_family, limit_key
+from idbridge.clients.pacing import RateLimiter
+
+INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now += seconds
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, t in enumerate(times):
+        while t - times[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def test_burst_then_steady_rate():
+    clock = FakeClock()
+    limiter = RateLimiter(10.0, burst=5, clock=clock, sleep=clock.sleep)
+    released = []
+    for _ in range(25):
+        limiter.acquire()
+        released.append(clock.now)
+    assert released[:5] == [0.0] * 5           # the burst goes out at once
+    gaps = [b - a for a, b in zip(released[5:], released[6:])]
+    assert all(abs(g - 0.1) < 1e-9 for g in gaps)  # then one every 1/rate
+    assert released[-1] == pytest.approx((25 - 5) / 10.0)
+
+
+def test_idle_time_refills_only_up_to_the_burst():
+    clock = FakeClock()
+    limiter = RateLimiter(2.0, burst=2, clock=clock, sleep=clock.sleep)
+    for _ in range(2):
+        assert limiter.acquire() == 0
+    clock.now += 100.0  # a long pause must not bank 200 tokens
+    waits = [limiter.acquire() for _ in range(4)]
+    assert waits[:2] == [0, 0] and waits[2] == pytest.approx(0.5) and waits[3] == pytest.approx(0.5)
+
+
+def test_rate_holds_across_threads():
+    rate, burst, threads, each = 50.0, 5, 8, 10
+    limiter = RateLimiter(rate, burst=burst)
+    released: list[float] = []
+    lock = threading.Lock()
+    start = time.monotonic()
+
+    def worker(_):
+        for _ in range(each):
+            limiter.acquire()
+            with lock:
+                released.append(time.monotonic() - start)
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(worker, range(threads)))
+    total = threads * each
+    assert len(released) == total and limiter.acquired == total  # no call lost or doubled under contention
+    assert max(released) >= (total - burst) / rate - 0.01
+    # In any one-second window: at most the burst plus one second's worth (+1 for timer slack at the edges).
+    assert _max_in_window(released, 1.0) <= burst + rate + 1
+    assert _max_in_window(released, 0.2) <= burst + rate * 0.2 + 1
+
+
+def test_limit_keys_follow_the_aws_quotas():
+    assert limit_key("sso-admin", "ListAccountAssignments", "eu-west-1") == \
+        limit_key("sso-admin", "DescribePermissionSet", "eu-west-1")          # one collective limit
+    assert limit_key("identitystore", "ListUsers", "eu-west-1") != \
+        limit_key("identitystore", "ListGroups", "eu-west-1")                 # one limit per API
+    assert limit_key("sso-admin", "ListInstances", "eu-west-1") != limit_key("sso-admin", "ListInstances",
+                                                                              "us-east-1")
+    assert limit_key("cloudtrail", "LookupEvents", "eu-west-1") == "cloudtrail:LookupEvents@eu-west-1"
+    assert limit_family("identitystore:ListUsers@eu-west-1") == "identitystore"
+    assert aws_pacing.RATES["sso-admin"] <= aws_pacing.LIMITS_TPS["sso-admin"]
+    assert aws_pacing.RATES["cloudtrail"] <= 2.0 and aws_pacing.BURSTS["cloudtrail"] <= 2
+
+
+def _offline_client(service: str, body: dict):
+    """A real boto3 client whose requests are answered locally, after every before-send hook ran."""
+    client = boto3.client(service, region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x",
+                          endpoint_url="http://127.0.0.1:9")
+
+    def answer(request, **_kwargs):
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"},
+                           _Raw(json.dumps(body).encode()))
+
+    return client, answer
+
+
+class _Raw:
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def stream(self, **_kwargs):
+        yield self.data
+
+
+def test_pacer_hook_paces_each_request_in_its_bucket():
+    pacer = AwsPacer({"sso-admin": 20.0, "identitystore": 20.0}, {"sso-admin": 1, "identitystore": 1})
+    sso, answer = _offline_client("sso-admin", {"Instances": [], "PermissionSets": []})
+    pacer.install(sso)
+    pacer.install(sso)  # idempotent: a second install must not make each call take two tokens
+    sso.meta.events.register_last("before-send", answer)
+    store, answer2 = _offline_client("identitystore", {"Users": [], "Groups": []})
+    pacer.install(store)
+    store.meta.events.register_last("before-send", answer2)
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: sso.list_instances() if i % 2 else sso.list_permission_sets(InstanceArn=INSTANCE),
+                      range(21)))
+    elapsed = time.monotonic() - start
+    store.list_users(IdentityStoreId="d-1234567890")
+    store.list_groups(IdentityStoreId="d-1234567890")
+
+    limiters = pacer.limiters()
+    assert limiters["sso-admin@eu-west-1"].acquired == 21       # both operations drew from the one bucket
+    assert elapsed >= 20 / 20.0 - 0.02                           # 21 calls, burst 1, 20 per second
+    assert limiters["identitystore:ListUsers@eu-west-1"].acquired == 1
+    assert limiters["identitystore:ListGroups@eu-west-1"].acquired == 1
