@@ -48,26 +48,27 @@ def test_a_partial_source_is_never_a_pass_even_when_every_check_ran():
 
 
 def test_findings_below_fail_on_fail_the_checks_but_exit_0():
-    verdict = decide([outcome("a", "fail", 2)], ["low", "medium"], COMPLETE, "high")
+    verdict = decide([outcome("a", "fail", 2)], [("a", "low"), ("a", "medium")], COMPLETE, "high")
     assert (verdict.status, verdict.exit_code) == ("fail", EXIT_OK)
     assert verdict.headline == "FAIL: 2 findings from 1 check, none at or above fail_on=high"
 
 
 def test_findings_at_fail_on_exit_1():
-    verdict = decide([outcome("a", "fail", 1), outcome("b", "pass")], ["high"], COMPLETE, "high")
+    verdict = decide([outcome("a", "fail", 1), outcome("c", "fail", 1), outcome("b", "pass")],
+                     [("a", "high"), ("c", "low")], COMPLETE, "high")
     assert (verdict.status, verdict.exit_code) == ("fail", EXIT_FINDINGS)
-    assert any("fail_on=high: a" in r for r in verdict.reasons)
+    assert "1 finding at or above fail_on=high: a" in verdict.reasons, "only the checks at or above are named"
 
 
 def test_not_checked_and_findings_say_both_and_exit_3():
     verdict = decide([outcome("a", "fail", 1), outcome("b", "not_checked", reason="not collected: x: y")],
-                     ["critical"], COMPLETE, "high")
+                     [("a", "critical")], COMPLETE, "high")
     assert verdict.exit_code == EXIT_NOT_COLLECTED
     assert verdict.headline.startswith("NOT CHECKED: 1 of 2 checks") and "FAIL: 1 finding" in verdict.headline
 
 
 def test_fail_on_never_never_exits_1():
-    assert decide([outcome("a", "fail", 1)], ["critical"], COMPLETE, "never").exit_code == EXIT_OK
+    assert decide([outcome("a", "fail", 1)], [("a", "critical")], COMPLETE, "never").exit_code == EXIT_OK
 
 
 def test_a_failed_collection_is_not_checked_for_every_check():

@@ -62,13 +62,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def decide(outcomes: Iterable[CheckOutcome], finding_severities: Iterable[str], sources: dict[str, dict],
+def decide(outcomes: Iterable[CheckOutcome], findings: Iterable[tuple[str, str]], sources: dict[str, dict],
            fail_on: str, *, failure: str | None = None, failure_code: int = EXIT_NOT_COLLECTED) -> Verdict:
-    """The verdict and exit code of an evaluation. `sources`: the snapshot's manifest entries (status, error);
-    `failure`: why nothing could be evaluated at all (preflight or collection failed, bad input), with its
-    exit code."""
+    """The verdict and exit code of an evaluation. `findings`: (check id, severity) of each finding; `sources`:
+    the snapshot's manifest entries (status, error); `failure`: why nothing could be evaluated at all (preflight
+    or collection failed, bad input), with its exit code."""
     outcomes = list(outcomes)
-    severities = list(finding_severities)
+    findings = list(findings)
+    severities = [severity for _, severity in findings]
     by_status = Counter(o.status for o in outcomes)
     counts = {status: by_status.get(status, 0) for status in ("pass", "fail", "not_checked", "not_applicable",
                                                                "error")}
@@ -111,7 +112,7 @@ def decide(outcomes: Iterable[CheckOutcome], finding_severities: Iterable[str], 
                                                                                   f"fail_on={fail_on}"))
         if above:
             reasons.append(f"{_plural(above, 'finding')} at or above fail_on={fail_on}: "
-                           + ", ".join(sorted({o.check_id for o in failed})))
+                           + ", ".join(sorted({c for c, s in findings if _at_or_above(s, fail_on)})))
             if code == EXIT_OK:
                 code = EXIT_FINDINGS
     if not outcomes:
@@ -174,7 +175,8 @@ def evaluate_snapshot(snapshot, params) -> Evaluation:
     """Every check on the snapshot, once, with its verdict."""
     results = evaluate(snapshot, params)
     sources = source_statuses(snapshot)
-    verdict = decide(results.outcomes, [f.severity for f in results.findings], sources, params.fail_on)
+    verdict = decide(results.outcomes, [(f.check_id, f.severity) for f in results.findings], sources,
+                     params.fail_on)
     return Evaluation(results, sources, params.fail_on, verdict, str(snapshot.manifest.get("collected_at", "")),
                       checks_fingerprint(params), _now())
 
