@@ -224,3 +224,23 @@ def test_a_denied_source_agrees_between_run_validate_and_reports(tmp_path):
     assert record["verdict"]["status"] != "pass" and "entra.sign_ins" in record["headline"]
     report = (tmp_path / "run" / "reports" / "10_validate_integration.html").read_text()
     assert "NOT CHECKED" in report and "PASS —" not in report
+
+
+@pytest.mark.notebook
+def test_a_partial_source_is_never_a_pass_for_validate(kit, tmp_path):
+    run = Path(kit["run_dir"])
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(run / "snapshot", snapshot)
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    manifest["sources"]["aws.cloudtrail"].update(status="partial", error="ThrottlingException after 5 retries")
+    (snapshot / "manifest.json").write_text(json.dumps(manifest))
+    document = yaml.safe_load((run / "parameters.yaml").read_text())
+    document.update(fail_on="never")
+    document["graph"].pop("certificate_password", None)
+    params = tmp_path / "p.yaml"
+    params.write_text(yaml.safe_dump(document), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["validate", "-p", str(params), "--snapshot", str(snapshot), "--out", str(tmp_path / "v")])
+    assert exit_info.value.code == EXIT_NOT_COLLECTED, "fail_on=never, yet incomplete data is exit 3"
+    verdict = json.loads((tmp_path / "v" / "findings.json").read_text())["verdict"]
+    assert verdict["status"] != "pass" and "aws.cloudtrail partial: ThrottlingException" in " ".join(verdict["reasons"])
