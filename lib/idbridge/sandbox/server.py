@@ -15,12 +15,11 @@ from pathlib import Path
 import yaml
 from werkzeug.serving import make_server
 
-from idbridge.errors import InputError
 from idbridge.sandbox import derived
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.scenario import Scenario, load_scenario, resolve_scenario_path
 from idbridge.sandbox.timeexpr import resolve_time, utc_now
-from idbridge.sandbox.world import SandboxWorld, SeedError, build_world
+from idbridge.sandbox.world import SandboxWorld, seed_world
 
 DEFAULT_GRAPH_PORT = 47801
 DEFAULT_AWS_PORT = 47802
@@ -70,10 +69,7 @@ class Sandbox:
         # moto's IAM knows AWS managed policies only when this is set before its first use in the process; the
         # runbooks check managed policy ARNs against them as they would against AWS.
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        try:
-            self.world = build_world(self.scenario, self.now, self.faults)
-        except SeedError as exc:
-            raise InputError(self.scenario_file, str(exc)) from None
+        self.world = seed_world(self.scenario, self.now, self.faults, file=self.scenario_file)
         self._aws_server = start_moto_server(self.world, host=self.host, port=self.aws_port)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         try:
