@@ -160,11 +160,12 @@ def sandbox_generate(users: int, groups: int, accounts: int, permission_sets: in
 @sandbox.command("lint")
 @click.argument("scenario_file", type=click.Path(dir_okay=False, path_type=Path))
 def sandbox_lint(scenario_file: Path) -> None:
-    """Check a scenario file without starting anything."""
+    """Check a scenario file without starting anything: every rule `sandbox up` applies, including the seeding
+    (done in memory). Exits 2 naming the file, line and key of each problem, as `sandbox up` would."""
     with sandbox_extra():
-        from idbridge.sandbox.scenario import load_scenario
+        from idbridge.sandbox.world import lint_scenario
 
-    scenario = load_scenario(scenario_file)
+    scenario = lint_scenario(scenario_file)
     click.echo(f"{scenario_file}: ok ({len(scenario.entra.users)} users, {len(scenario.entra.groups)} groups, "
                f"{len(scenario.aws.accounts)} accounts, {len(scenario.faults)} planted faults)")
 

@@ -5,6 +5,7 @@ import pytest
 from support.sandbox import running_sandbox, sandbox_parameters
 
 from idbridge.core import secrets
+from idbridge.core.parameters import SANDBOX_AWS_ACCESS_KEY_ID, SANDBOX_AWS_SECRET_ACCESS_KEY
 from idbridge.core.secrets import resolve as resolve_secret
 from idbridge.errors import InputError
 
@@ -24,7 +25,8 @@ def test_secrets_manager_reference_through_the_engagement_aws_identity():
         import boto3
 
         client = boto3.client("secretsmanager", region_name=params.aws.region, endpoint_url=params.aws.endpoint_url,
-                              aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+                              aws_access_key_id=SANDBOX_AWS_ACCESS_KEY_ID,
+                              aws_secret_access_key=SANDBOX_AWS_SECRET_ACCESS_KEY)
         arn = client.create_secret(Name="idbridge/scim-token", SecretString="t0ken-value")["ARN"]
         assert resolve_secret(f"secretsmanager:{arn}", aws=params.aws) == "t0ken-value"
         missing = arn.replace("scim-token", "nope")

@@ -227,7 +227,7 @@ def test_assignment_to_a_never_provisioned_group_is_a_seed_error():
         doc["aws"]["account_assignments"].append({"group": "AWS-Ghosts", "accounts": ["Prod"],
                                                   "permission_set": "ReadOnly"})
 
-    with pytest.raises(SeedError, match=r"aws.account_assignments\[6\]: group 'AWS-Ghosts' is not in Identity "
+    with pytest.raises(SeedError, match=r"aws.account_assignments\[6\].group: group 'AWS-Ghosts' is not in Identity "
                                         r"Center \(never provisioned\)"):
         build_aws_world(small_scenario(plant))
 

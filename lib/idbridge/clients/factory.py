@@ -12,7 +12,8 @@ from botocore.config import Config
 
 from idbridge.clients.graph.adapter import SandboxCredential, make_request_adapter
 from idbridge.core import secrets
-from idbridge.core.parameters import AwsParams, Parameters
+from idbridge.core.parameters import (SANDBOX_AWS_ACCESS_KEY_ID, SANDBOX_AWS_SECRET_ACCESS_KEY, AwsParams,
+                                      Parameters)
 from idbridge.errors import InputError
 
 # Throttling is paced by idbridge itself; botocore's adaptive mode is a second line of defence.
@@ -53,9 +54,9 @@ def graph_adapter(params: Parameters, *, params_file: str = "parameters"):
 def aws_session(params: Parameters) -> boto3.Session:
     aws = params.aws
     if aws.credentials == "sandbox":
-        # moto accepts any key; these are placeholders, not secrets.
-        session = boto3.Session(aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
-                                region_name=aws.region)
+        # The sandbox's fixed, documented key: it checks the signature, but the key is no secret.
+        session = boto3.Session(aws_access_key_id=SANDBOX_AWS_ACCESS_KEY_ID,
+                                aws_secret_access_key=SANDBOX_AWS_SECRET_ACCESS_KEY, region_name=aws.region)
     else:
         session = boto3.Session(profile_name=aws.profile, region_name=aws.region)
     if aws.role_arn:

@@ -25,7 +25,13 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[0-9a-f]{16}$")
 
-
+# What `aws.credentials: sandbox` stands for: the one key the sandbox's AWS side accepts (it verifies the SigV4
+# signature of every request against it). Fixed and documented, so it is no secret: it keeps the committed
+# parameters/sandbox.yaml working across restarts. What protects the sandbox from web pages is not this key
+# but what the sandbox refuses (docs/security.md): unsigned requests, query-string signatures, Host names that
+# are not loopback ones, /moto-api, and CORS.
+SANDBOX_AWS_ACCESS_KEY_ID = "sandbox"
+SANDBOX_AWS_SECRET_ACCESS_KEY = "sandbox"
 
 
 class GraphParams(Strict):
@@ -56,7 +62,8 @@ class AwsParams(Strict):
     profile: str | None = None
     role_arn: str | None = None
     endpoint_url: str | None = Field(None, description="sandbox only: moto's server")
-    credentials: Literal["chain", "sandbox"] = "chain"
+    credentials: Literal["chain", "sandbox"] = Field(
+        "chain", description="chain: boto3's credential chain (profile); sandbox: the sandbox's fixed key")
     instance_arn: str | None = None
     management_account: str | None = None
 

@@ -90,6 +90,10 @@ class YamlDocument:
                 _record_lines(node, (), self._lines, [])
         return self._lines
 
+    def positions_only(self) -> "YamlDocument":
+        """The same file without its data: enough to name the line of a key later, at a fraction of the memory."""
+        return YamlDocument(self.file, None, self._text)
+
     def line_of(self, path: PathKey) -> int | None:
         """Line of the deepest part of `path` that exists in the file."""
         path = tuple(path)

@@ -158,7 +158,10 @@ async def _fetch_text(url: str) -> str:
 def _check_aws(scenario: Scenario, ep: SandboxEndpoints, results: _Results) -> None:
     import boto3
 
-    session = boto3.Session(aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=ep.region)
+    from idbridge.core.parameters import SANDBOX_AWS_ACCESS_KEY_ID, SANDBOX_AWS_SECRET_ACCESS_KEY
+
+    session = boto3.Session(aws_access_key_id=SANDBOX_AWS_ACCESS_KEY_ID,
+                            aws_secret_access_key=SANDBOX_AWS_SECRET_ACCESS_KEY, region_name=ep.region)
 
     def client(name: str):
         return session.client(name, endpoint_url=ep.aws_endpoint_url)

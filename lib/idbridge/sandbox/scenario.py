@@ -16,7 +16,7 @@ from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_
 
 from idbridge.core.paths import SCENARIOS_DIR
 from idbridge.core.vocabulary import StrictModel as Strict
-from idbridge.core.yamlfile import PathKey, YamlDocument, read_yaml, validate_document
+from idbridge.core.yamlfile import PathKey, YamlDocument, format_path, read_yaml, validate_document
 from idbridge.errors import InputError
 from idbridge.sandbox.timeexpr import check_time_expr
 
@@ -62,7 +62,13 @@ PolicyArn = Annotated[str, AfterValidator(_policy_arn)]
 
 class SeedError(ValueError):
     """The scenario parsed, but cannot be seeded as written (e.g. an assignment to a group that is never
-    provisioned). The message starts with the scenario path of the offending item."""
+    provisioned). `path` is the key path of the offending item (`("aws", "account_assignments", 3, "group")`),
+    which `seed_input_error` turns into the file's line; str() starts with the path written out."""
+
+    def __init__(self, path: PathKey, problem: str):
+        self.path = tuple(path)
+        self.problem = problem
+        super().__init__(f"{format_path(self.path)}: {problem}")
 
 # --------------------------------------------------------------------------------------------- Entra ID
 
@@ -412,6 +418,7 @@ class Scenario(Strict):
     _accounts_by_ref: dict[str, Account] | None = PrivateAttr(default=None)
     _users_by_upn: dict[str, EntraUser] | None = PrivateAttr(default=None)
     _sign_ins_by_user: dict[str, list[EntraSignIn]] | None = PrivateAttr(default=None)
+    _source: YamlDocument | None = PrivateAttr(default=None)  # the file it was read from (lines of keys only)
 
     # -- lookups used by seeders
 
@@ -562,7 +569,17 @@ def validate_scenario(doc: YamlDocument) -> Scenario:
     problems = check_references(scenario)
     if problems:
         raise InputError(doc.file, [f"{doc.where(path)}: {message}" for path, message in problems])
+    scenario._source = doc.positions_only()
     return scenario
+
+
+def seed_input_error(scenario: Scenario, error: SeedError, file: str | Path | None = None) -> InputError:
+    """A SeedError as the InputError `sandbox lint` and `sandbox up` report: the scenario file, the line and the
+    key (the line when the scenario was read from a file), then the problem."""
+    source = scenario._source
+    where = source.where(error.path) if source is not None else format_path(error.path)
+    name = file if file is not None else (source.file if source is not None else "scenario")
+    return InputError(str(name), f"{where}: {error.problem}")
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -15,12 +15,11 @@ from pathlib import Path
 import yaml
 from werkzeug.serving import make_server
 
-from idbridge.errors import InputError
 from idbridge.sandbox import derived
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.scenario import Scenario, load_scenario, resolve_scenario_path
 from idbridge.sandbox.timeexpr import resolve_time, utc_now
-from idbridge.sandbox.world import SandboxWorld, SeedError, build_world
+from idbridge.sandbox.world import SandboxWorld, seed_world
 
 DEFAULT_GRAPH_PORT = 47801
 DEFAULT_AWS_PORT = 47802
@@ -44,13 +43,15 @@ class Sandbox:
     """`with Sandbox.from_file("demo") as sb: ...` — seeded, serving, and stopped on exit."""
 
     def __init__(self, scenario: Scenario, *, scenario_file: str = "scenario", faults: FaultConfig | None = None,
-                 host: str = "127.0.0.1", graph_port: int = 0, aws_port: int = 0, now: datetime | None = None):
+                 host: str = "127.0.0.1", graph_port: int = 0, aws_port: int = 0, now: datetime | None = None,
+                 allowed_hosts: tuple[str, ...] = ()):
         self.scenario = scenario
         self.scenario_file = scenario_file
         self.faults = faults or FaultConfig()
         self.host = host
         self.graph_port = graph_port
         self.aws_port = aws_port
+        self.allowed_hosts = tuple(allowed_hosts)  # Host names answered besides loopback ones and `host`
         self.now = now or utc_now()
         self.world: SandboxWorld | None = None
         self.endpoints: SandboxEndpoints | None = None
@@ -70,14 +71,13 @@ class Sandbox:
         # moto's IAM knows AWS managed policies only when this is set before its first use in the process; the
         # runbooks check managed policy ARNs against them as they would against AWS.
         os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        try:
-            self.world = build_world(self.scenario, self.now, self.faults)
-        except SeedError as exc:
-            raise InputError(self.scenario_file, str(exc)) from None
-        self._aws_server = start_moto_server(self.world, host=self.host, port=self.aws_port)
+        self.world = seed_world(self.scenario, self.now, self.faults, file=self.scenario_file)
+        self._aws_server = start_moto_server(self.world, host=self.host, port=self.aws_port,
+                                             allowed_hosts=self.allowed_hosts)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         try:
-            self._graph_server = make_server(self.host, self.graph_port, create_graph_app(self.world), threaded=True)
+            self._graph_server = make_server(self.host, self.graph_port,
+                                             create_graph_app(self.world, self.host, self.allowed_hosts), threaded=True)
         except OSError as exc:
             self._aws_server.stop()
             raise OSError(f"cannot listen on {self.host}:{self.graph_port} for the Graph emulator: {exc.strerror}")
@@ -123,7 +123,8 @@ class Sandbox:
 
     def parameters(self, engagement: str | None = None) -> dict:
         """A parameters document pointing the notebooks at this sandbox. It holds no secret: the sandbox's
-        token endpoint hands out tokens to its own client id, and moto accepts placeholder keys."""
+        token endpoint hands out tokens to its own client id, and `credentials: sandbox` names the sandbox's
+        fixed, documented AWS key (core.parameters.SANDBOX_AWS_ACCESS_KEY_ID), which its AWS side requires."""
         ep = self.endpoints
         assert ep is not None, "start the sandbox first"
         return {

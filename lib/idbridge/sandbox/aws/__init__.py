@@ -10,6 +10,7 @@
 - trail.py           CloudTrail event store (record / lookup); trail_events.py: the scenario's events
 - patches.py         apply_patches(): the patch_*.py modules, one gap per patch
 - server.py          start_moto_server(world_or_faults) -> handle; middleware.py: faults, counts, accounts
+- auth.py            the gate in front of moto: loopback Host, SigV4 with the sandbox's key, no /moto-api, no CORS
 - testkit.py         boto3 clients for the sandbox, a small scenario, a stand-in provisioning cycle
 - timing.py          seeding speed at 100k users / 5k groups / 1k accounts / 300 permission sets (run by hand)
 

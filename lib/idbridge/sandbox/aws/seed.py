@@ -7,6 +7,7 @@ provisioned principals); see world.build_world for the order.
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -80,30 +81,65 @@ def _principal(world: "SandboxWorld", index: int, item, entra_groups: dict, entr
     """An assignment's principal -> (USER | GROUP, identity-store id). Names resolve as SCIM would have written
     them, including the scenario's planted `idc` overrides."""
     store = world.aws.identity_store
-    where = f"aws.account_assignments[{index}]"
+    where = ("aws", "account_assignments", index)
     if item.group:
         entra = entra_groups[item.group]
         name = entra.idc.display_name if entra.idc and entra.idc.display_name else entra.display_name
         found = store.find_group(display_name=name)
         if found is None:
-            raise SeedError(f"{where}: group '{item.group}' is not in Identity Center (never provisioned)")
+            raise SeedError(where + ("group",), f"group '{item.group}' is not in Identity Center (never "
+                                               f"provisioned{_refusal(world, 'group', item.group)})")
         return "GROUP", found
     if item.user:
         entra = entra_users[item.user.lower()]
         name = entra.idc.user_name if entra.idc and entra.idc.user_name else entra.upn
         found = store.find_user(user_name=name)
         if found is None:
-            raise SeedError(f"{where}: user '{item.user}' is not in Identity Center (never provisioned)")
+            raise SeedError(where + ("user",), f"user '{item.user}' is not in Identity Center (never "
+                                              f"provisioned{_refusal(world, 'user', item.user)})")
         return "USER", found
     if item.idc_user:
         found = store.find_user(user_name=item.idc_user)
         if found is None:
-            raise SeedError(f"{where}: Identity Center user '{item.idc_user}' does not exist")
+            raise SeedError(where + ("idc_user",), f"Identity Center user '{item.idc_user}' does not exist")
         return "USER", found
     found = store.find_group(display_name=item.idc_group)
     if found is None:
-        raise SeedError(f"{where}: Identity Center group '{item.idc_group}' does not exist")
+        raise SeedError(where + ("idc_group",), f"Identity Center group '{item.idc_group}' does not exist")
     return "GROUP", found
+
+
+def _refusal(world: "SandboxWorld", kind: str, name: str) -> str:
+    """Why the emulated provisioning did not create an Entra user / group: AWS's answer to its last attempt, from
+    the provisioning log (', provisioning was refused: ...'), or '' when it never tried (out of scope, no job)."""
+    graph = getattr(world, "graph", None)
+    if graph is None:
+        return ""
+    if kind == "group":
+        ids = {gid for gid, g in graph.groups.items() if g.get("displayName") == name}
+    else:
+        ids = {uid for uid, u in {**graph.users, **graph.deleted_users}.items()
+               if str(u.get("userPrincipalName", "")).lower() == name.lower()}
+    for entry in reversed(graph.provisioning_logs):
+        if (entry.get("sourceIdentity") or {}).get("id") not in ids:
+            continue
+        info = entry.get("provisioningStatusInfo") or {}
+        error = info.get("errorInformation") or {}
+        if info.get("status") != "failure" or not error:
+            return ""
+        return f"; provisioning was refused: {_scim_detail(error)}"
+    return ""
+
+
+def _scim_detail(error: dict) -> str:
+    """The SCIM endpoint's `detail` inside Entra's errorInformation reason, else the error code."""
+    reason = str(error.get("reason") or "")
+    body = reason.partition("Web Response: ")[2].rpartition(". This operation was retried")[0]
+    try:
+        detail = json.loads(body).get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return detail or str(error.get("errorCode") or "an error")
 
 
 def seed_account_assignments(world: "SandboxWorld") -> None:

@@ -5,6 +5,8 @@ their policies, and the users and groups an administrator created by hand.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from moto.identitystore.models import identitystore_backends
@@ -14,8 +16,9 @@ from idbridge.sandbox import derived
 from idbridge.sandbox.aws import sso_state as st
 from idbridge.sandbox.aws.identity_store import IdentityStore
 from idbridge.sandbox.aws.naming import admin_arn, epoch, permission_set_arn
+from idbridge.sandbox.aws.store_records import IdentityStoreError
 from idbridge.sandbox.scenario import PermissionSet as PermissionSetSpec
-from idbridge.sandbox.scenario import Scenario
+from idbridge.sandbox.scenario import Scenario, SeedError
 
 
 def seed_instance(scenario: Scenario, now: datetime) -> st.SsoState:
@@ -82,17 +85,30 @@ def seed_permission_sets(scenario: Scenario, now: datetime) -> dict[str, str]:
 
 
 def seed_manual_principals(scenario: Scenario, store: IdentityStore, now: datetime) -> None:
-    """Identity Center users and groups created in the console, not by SCIM (no ExternalIds)."""
+    """Identity Center users and groups created in the console, not by SCIM (no ExternalIds). What the identity
+    store refuses (a forbidden character, a duplicate) is a SeedError naming the scenario key."""
     ic = scenario.aws.identity_center
     who = admin_arn(scenario.instance_account)
     at = now - timedelta(days=500)
-    for user in ic.users:
+    base = ("aws", "identity_center")
+    for index, user in enumerate(ic.users):
         emails = [{"Value": user.email, "Type": "work", "Primary": True}] if user.email else None
-        store.create_user(user_name=user.user_name, display_name=user.display_name, given_name=user.given_name,
-                          family_name=user.family_name, emails=emails, phone_numbers=None, addresses=None,
-                          external_id=None, external_id_issuer=None, created_by=who, at=at)
-    for group in ic.groups:
-        group_id = store.create_group(display_name=group.display_name, description=group.description,
-                                      created_by=who, at=at)
-        for member in group.members:
-            store.add_member(group_id, store.find_user(user_name=member), at=at, created_by=who)
+        with _refused_as_seed_error(base + ("users", index)):
+            store.create_user(user_name=user.user_name, display_name=user.display_name, given_name=user.given_name,
+                              family_name=user.family_name, emails=emails, phone_numbers=None, addresses=None,
+                              external_id=None, external_id_issuer=None, created_by=who, at=at)
+    for index, group in enumerate(ic.groups):
+        with _refused_as_seed_error(base + ("groups", index)):
+            group_id = store.create_group(display_name=group.display_name, description=group.description,
+                                          created_by=who, at=at)
+        for m_index, member in enumerate(group.members):
+            with _refused_as_seed_error(base + ("groups", index, "members", m_index)):
+                store.add_member(group_id, store.find_user(user_name=member), at=at, created_by=who)
+
+
+@contextmanager
+def _refused_as_seed_error(path: tuple) -> Iterator[None]:
+    try:
+        yield
+    except IdentityStoreError as exc:
+        raise SeedError(path, f"Identity Center refuses it: {exc.message}") from None

@@ -1,10 +1,13 @@
-"""moto's server inside this process, behind the fault middleware, on 127.0.0.1.
+"""moto's server inside this process, behind the sandbox's gate and the fault middleware, on 127.0.0.1.
 
     handle = start_moto_server(world)          # or a FaultConfig alone
-    boto3.client("sso-admin", endpoint_url=handle.endpoint_url, region_name=..., aws_access_key_id="sandbox",
-                 aws_secret_access_key="sandbox")
+    boto3.client("sso-admin", endpoint_url=handle.endpoint_url, region_name=...,
+                 aws_access_key_id=SANDBOX_AWS_ACCESS_KEY_ID, aws_secret_access_key=SANDBOX_AWS_SECRET_ACCESS_KEY)
     handle.calls["sso-admin:ListInstances"]    # calls seen, per service:Operation
     handle.stop()
+
+The gate (auth.py) admits only requests to a loopback Host name, signed (SigV4, Authorization header) with the
+sandbox's key; it does not serve /moto-api and drops CORS headers. Refused requests are not counted in `calls`.
 
 Requests act in the scenario's accounts (the world's, or else the latest seeding's): Organizations calls in the
 management account, every other service in the Identity Center instance's account (a request's own
@@ -18,9 +21,11 @@ import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Union
 
+from moto.moto_server import werkzeug_app
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
+from idbridge.sandbox.aws.auth import SandboxGate
 from idbridge.sandbox.aws.middleware import FaultMiddleware
 from idbridge.sandbox.aws.patches import apply_patches
 from idbridge.sandbox.faults import FaultConfig
@@ -75,9 +80,17 @@ def _account_router(world: "SandboxWorld | None"):
     return lambda service: accounts.get("management" if service == "organizations" else "instance")
 
 
+def _backend_app(service):
+    """moto's Flask app for one service, without flask-cors (which answers every Origin with
+    Access-Control-Allow-Origin: that Origin). moto reads the switch when it builds each app."""
+    werkzeug_app.DISABLE_GLOBAL_CORS = True
+    return create_backend_app(service)
+
+
 def start_moto_server(world_or_faults: Union["SandboxWorld", FaultConfig, None] = None, host: str = "127.0.0.1",
-                      port: int = 0) -> MotoServerHandle:
-    """Start serving in a daemon thread; port 0 picks a free port (see handle.port)."""
+                      port: int = 0, allowed_hosts: tuple[str, ...] = ()) -> MotoServerHandle:
+    """Start serving in a daemon thread; port 0 picks a free port (see handle.port). Requests must name a
+    loopback host (or `host`, or one of `allowed_hosts`) in their Host header."""
     apply_patches()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # it logs every request otherwise
     if isinstance(world_or_faults, FaultConfig) or world_or_faults is None:
@@ -86,9 +99,9 @@ def start_moto_server(world_or_faults: Union["SandboxWorld", FaultConfig, None] 
     else:
         world = world_or_faults
         faults, lock = (lambda: world.faults), world.lock
-    middleware = FaultMiddleware(DomainDispatcherApplication(create_backend_app), faults, _account_router(world),
-                                 lock)
-    server = make_server(host, port, middleware, threaded=True, request_handler=MotoRequestHandler)
+    middleware = FaultMiddleware(DomainDispatcherApplication(_backend_app), faults, _account_router(world), lock)
+    gate = SandboxGate(middleware, bound_host=host, allowed_hosts=allowed_hosts)
+    server = make_server(host, port, gate, threaded=True, request_handler=MotoRequestHandler)
     # A short poll interval: stop() waits for it (the default 0.5 s adds up over a test run).
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"moto-sandbox-{server.server_address[1]}", daemon=True)

@@ -13,12 +13,13 @@ import boto3
 import yaml
 from botocore.config import Config
 
+from idbridge.core.parameters import SANDBOX_AWS_ACCESS_KEY_ID, SANDBOX_AWS_SECRET_ACCESS_KEY
 from idbridge.sandbox.aws.identity_store import IdentityStore
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.scenario import Scenario
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
-CREDENTIALS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+CREDENTIALS = {"aws_access_key_id": SANDBOX_AWS_ACCESS_KEY_ID, "aws_secret_access_key": SANDBOX_AWS_SECRET_ACCESS_KEY}
 # botocore counts `max_attempts` as retries (1 = one retry); `total_max_attempts: 1` means a single attempt.
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 

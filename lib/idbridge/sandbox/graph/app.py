@@ -7,6 +7,10 @@
 Every Graph response carries request-id / client-request-id headers and Graph's JSON content type; errors use
 Graph's error shape. Handlers run under world.lock, so the emulator is safe behind a threaded server; fault
 latency is spent outside the lock.
+
+Requests whose Host header is not a loopback name are refused before anything else (a web page reaching the
+emulator through DNS rebinding names itself there); no response carries a CORS header, so a cross-origin page
+can neither send the bearer token nor read an answer.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from idbridge.sandbox.graph.core import Call, Result, Router
 from idbridge.sandbox.graph.errors import GraphError, bad_request, error_body, method_not_allowed
 from idbridge.sandbox.graph.faults import GraphFaults
 from idbridge.sandbox.graph.metadata import active_key, federation_metadata
+from idbridge.sandbox.hosts import allowed_names, host_allowed
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +74,9 @@ class GraphStats:
 
 
 class GraphApp:
-    def __init__(self, world):
+    def __init__(self, world, bound_host: str | None = None, allowed_hosts: tuple[str, ...] = ()):
         self.world = world
+        self.hosts = allowed_names(bound_host, allowed_hosts)
         tenant = world.scenario.tenant
         self.issuer = TokenIssuer(tenant.id, [tenant.default_domain, *tenant.domains])
         self.faults = GraphFaults(world.faults, tenant.licence)
@@ -120,6 +126,11 @@ class GraphApp:
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id") or request_id
         ids = {"request-id": request_id, "client-request-id": client_request_id}
+        if not host_allowed(request.headers.get("Host"), self.hosts):
+            request.get_data()  # consumed: a kept-alive connection must not read it as the next request
+            # What HTTP.sys answers for a Host it does not serve.
+            return Response("<h2>Bad Request - Invalid Hostname</h2><hr><p>HTTP Error 400. The request hostname is "
+                            "invalid.</p>", 400, headers=ids, content_type="text/html; charset=us-ascii")
         self.faults.latency()
         path = request.path
         token = _TOKEN.match(path)
@@ -175,6 +186,7 @@ class GraphApp:
         return Response(document, 200, headers=ids, content_type="application/xml; charset=utf-8")
 
 
-def create_graph_app(world) -> GraphApp:
-    """The WSGI app for `world` (a SandboxWorld): serve it with werkzeug's make_server(..., threaded=True)."""
-    return GraphApp(world)
+def create_graph_app(world, bound_host: str | None = None, allowed_hosts: tuple[str, ...] = ()) -> GraphApp:
+    """The WSGI app for `world` (a SandboxWorld): serve it with werkzeug's make_server(..., threaded=True). It
+    answers requests addressed to loopback names, `bound_host` (unless a wildcard) and `allowed_hosts`."""
+    return GraphApp(world, bound_host, allowed_hosts)

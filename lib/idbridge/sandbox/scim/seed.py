@@ -181,7 +181,7 @@ def _drift(world, sp_id: str, job_id: str) -> None:
             if fields:
                 store.update_user(target, **_as_last_written(store.user(target)), **fields)
         except Exception as exc:  # noqa: BLE001 - the store's Conflict / Invalid, with AWS's message
-            raise SeedError(f"entra.users[{index}].idc: {getattr(exc, 'message', exc)}") from None
+            raise SeedError(("entra", "users", index, "idc"), str(getattr(exc, "message", exc))) from None
     for index, group in enumerate(scenario.entra.groups):
         idc = group.idc
         if idc is None:
@@ -197,7 +197,7 @@ def _drift(world, sp_id: str, job_id: str) -> None:
             elif idc.display_name:
                 store.update_group(target, **_as_last_written(store.group(target)), display_name=idc.display_name)
         except Exception as exc:  # noqa: BLE001
-            raise SeedError(f"entra.groups[{index}].idc: {getattr(exc, 'message', exc)}") from None
+            raise SeedError(("entra", "groups", index, "idc"), str(getattr(exc, "message", exc))) from None
 
 
 def seed(world) -> None:
