@@ -94,10 +94,30 @@ def test_rows_show_the_path_riskiest_first_with_findings(tmp_path, access, findi
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path, access, findings):
-    access.loc[0, "user_display_name"] = "=HYPERLINK(\"http://evil\")"
-    book = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])
-    cell = next(c for c in book["Access"]["C"] if str(c.value).startswith("="))
-    assert cell.data_type == "s"
+    """Tenant names that look like formulas are stored as text cells (data_type "s"), never as formulas: the
+    workbook holds no <f> element anywhere."""
+    import zipfile
+
+    hostile = {"user_display_name": "=HYPERLINK(\"http://evil\")", "account_name": "=cmd|' /C calc'!A0",
+               "permission_set_name": "+1+1", "ou_path": "@SUM(1)", "user_principal_name": "-2+3"}
+    for column, value in hostile.items():
+        access.loc[0, column] = value
+    access["account_tags"] = access["account_tags"].where(access["account_id"].ne("111111111111"), "owner==1+1")
+    findings.loc[0, "title"] = "=1+1"
+    paths = write_review_packs(access, findings, tmp_path, "account_owner", None, META)
+    found = {}
+    for path in paths:
+        book = load_workbook(path)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                        found[cell.value] = cell.data_type
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/"):
+                    assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name), (path, name)
+    assert set(hostile.values()) | {"=1+1"} <= set(found) and set(found.values()) == {"s"}, found
 
 
 def test_csv_and_json_for_siems(tmp_path, access, findings):
