@@ -147,3 +147,26 @@ def test_groups_with_the_same_name_get_their_own_packs(tmp_path, access, finding
     access.loc[other, "entra_group_id"] = "g-other-AWS-Devs"
     packs = _packs(tmp_path, access, findings, "group_owner")
     assert sorted(packs) == ["review-group-aws-devs-2.xlsx", "review-group-aws-devs.xlsx", "review-no-entra-group.xlsx"]
+
+
+def test_control_characters_and_over_long_text_are_written_and_read_back(tmp_path, access, findings):
+    """Tenant text XML cannot carry (control characters) crashed openpyxl; text longer than a cell of Excel made
+    a pack Excel cannot open. Both are written as a cell holds them, and the pack still verifies on return, even
+    with such characters in a checked column and in the reviewer (signed) name."""
+    from idbridge.review import read_decisions
+
+    from support.review_tables import KEY
+
+    access.loc[0, "user_display_name"] = "Eve\x01\x1b[31m"
+    access.loc[0, "user_principal_name"] = "eve\x07@contoso.com"
+    access.loc[:, "account_tags"] = "owner=data\rteam\x02"
+    findings.loc[0, "detail"] = "x" * 40_000
+    paths = write_review_packs(access, findings, tmp_path, "account_owner", None, META, key=KEY)
+    book = load_workbook(next(p for p in paths if "data" in p.name))
+    users = [c.value for c in book["Access"]["B"]]
+    assert "eve\ufffd@contoso.com" in users
+    details = [c.value for c in book["Findings"]["E"] if c.value and c.value.startswith("xxx")]
+    assert details and all(len(d) == layout.EXCEL_CELL_CHARS and d.endswith("…") for d in details)
+    decisions = read_decisions(paths, access, META, key=KEY)
+    assert len(decisions) == len(access) and decisions["verified"].all()
+    assert set(decisions["reviewer"]) == {"data\nteam\ufffd"}
