@@ -97,6 +97,15 @@ def test_a_shared_string_of_many_short_runs_is_refused(pack, access):
     assert problem.startswith("part xl/sharedStrings.xml holds a cell or element longer than a cell of Excel")
 
 
+def test_a_styles_part_too_large_is_refused(pack, access):
+    """openpyxl loads styles whole into objects: millions of tiny styles are a bomb without a long element."""
+    def pieces(xml: bytes):
+        yield xml.replace(b"</styleSheet>", b"<!--" + b"<x/>" * 300_000 + b"--></styleSheet>")
+    rewrite(pack, "xl/styles.xml", pieces)
+    (problem,) = refused(pack, access, limits=ReadLimits(part_bytes=1 * MIB)).problems
+    assert problem.startswith("part xl/styles.xml unpacks to 1.") and "more than such a part" in problem
+
+
 def test_parts_compressed_otherwise_than_excel_does_are_refused(pack, access):
     original = pack.read_bytes()
     with zipfile.ZipFile(pack.with_suffix(".tmp"), "w") as target, zipfile.ZipFile(pack) as source:

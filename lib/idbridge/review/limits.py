@@ -6,7 +6,8 @@ exhausts memory when openpyxl reads it. Before openpyxl sees the file (check_arc
 - the zip's members: at most `members`, each stored or deflated (what Excel writes: Python's zipfile would
   inflate other methods without bounding their output), not encrypted, and their declared sizes together at
   most uncompressed_bytes (zipfile never returns more than a member's declared size, so the sum bounds what
-  openpyxl can unpack);
+  openpyxl can unpack); an XML part other than a worksheet or the shared strings (styles, workbook, relations,
+  which openpyxl loads whole into objects) at most part_bytes;
 - every XML member streamed once, 1 MiB at a time: no text or tag, no shared string (xl/sharedStrings.xml) and
   no cell (a worksheet's sheetData) may be longer than a cell of Excel can be (cell_chars characters, as
   escaped XML at most element_bytes).
@@ -35,6 +36,7 @@ class ReadLimits:
     file_bytes: int = 64 * MIB
     uncompressed_bytes: int = 512 * MIB
     members: int = 10_000
+    part_bytes: int = 32 * MIB  # an XML part other than a worksheet or the shared strings (styles, workbook...)
     rows: int = 1_048_576
     cell_chars: int = 32_767
 
@@ -117,6 +119,12 @@ def _check_members(archive: zipfile.ZipFile, limits: ReadLimits) -> str | None:
     if total > limits.uncompressed_bytes:
         return (f"the file unpacks to {_mb(total)}, more than a returned pack may ({_mb(limits.uncompressed_bytes)}): "
                 "a zip bomb, or not a review pack as sent")
+    for member in members:
+        name = member.filename.lower()
+        if (name.endswith(_XML) and name != _SHARED_STRINGS and not _SHEET.match(member.filename)
+                and member.file_size > limits.part_bytes):
+            return (f"part {member.filename} unpacks to {_mb(member.file_size)}, more than such a part of a "
+                    f"workbook may ({_mb(limits.part_bytes)}): not a review pack as sent")
     for member in members:
         if member.filename.lower().endswith(_XML) and not _scan(archive, member, limits):
             return (f"part {member.filename} holds a cell or element longer than a cell of Excel can be "
