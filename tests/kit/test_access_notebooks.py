@@ -81,6 +81,8 @@ def test_access_review_writes_packs_and_sections(review_run):
     packs = sorted((run_dir / "review").glob("review-*.xlsx"))
     assert packs and (run_dir / "review" / "access.csv").exists() and (run_dir / "findings.json").exists()
     assert not (run_dir / "access-findings.json").exists(), "findings are written once per run, as findings.*"
+    meta = {r[0]: r[1] for r in load_workbook(packs[0])["_meta"].iter_rows(max_col=2, values_only=True)}
+    assert meta["signature"].startswith("hmac-sha256:"), "the sandbox's parameters sign packs with nothing to set"
     html = (run_dir / "reports" / "20_access_review.html").read_text()
     for section in ("Executive summary", "Who can reach what", "Access paths", "Permission sets by risk",
                     "Access findings", "Reviewer packs"):

@@ -1,7 +1,8 @@
 """No secret in any file of a run folder, although papermill stores parameters twice in every output notebook.
 
-The kit run plants a random value in the environment variable that the engagement parameters reference
-(graph.certificate_password: env:IDBRIDGE_TEST_SECRET), and its setup part passes the SCIM token to the runbooks
+The kit run plants random values in the environment variables that the engagement parameters reference
+(graph.certificate_password: env:IDBRIDGE_TEST_SECRET, review.signing_key: env:IDBRIDGE_TEST_REVIEW_KEY, which signs
+the reviewer packs), and its setup part passes the SCIM token to the runbooks
 the way a consultant would: through the desired state's env: reference. Neither value may be in any file.
 """
 
@@ -30,11 +31,29 @@ def test_the_planted_secret_is_in_no_file_of_the_run_folder(kit):
     run = Path(kit["run_dir"])
     files = _files(run)
     assert len(files) > 30 and any(p.suffix == ".parquet" for p in files)
-    values = [kit["secret"], kit["scim_token"]]
+    values = [kit["secret"], kit["scim_token"], kit["review_key"]]
     for value in values:
         forms = {value.encode(), json.dumps(value)[1:-1].encode()}
         holding = [str(p.relative_to(run)) for p in files if any(f in p.read_bytes() for f in forms)]
         assert not holding, f"{value[:12]}… found in {holding}"
+
+
+@pytest.mark.notebook
+def test_the_reviewer_packs_are_signed_with_the_planted_key(kit):
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from idbridge.review.signing import SigningKey
+
+    packs = sorted((Path(kit["run_dir"]) / "review").glob("review-*.xlsx"))
+    assert packs
+    for path in packs:
+        meta = {r[0]: r[1] for r in load_workbook(path)["_meta"].iter_rows(max_col=2, values_only=True) if r[0]}
+        assert meta["signature"].startswith("hmac-sha256:")
+        assert meta["key_id"] == SigningKey(kit["review_key"].encode()).id
+        with zipfile.ZipFile(path) as archive:  # the xlsx is compressed: look inside too
+            assert not any(kit["review_key"].encode() in archive.read(n) for n in archive.namelist())
 
 
 @pytest.mark.notebook

@@ -87,6 +87,8 @@ def test_review_outputs_are_written(demo, tmp_path):
     assert any(f.startswith("review/review-") for f in files["file"]) 
     assert not list(tmp_path.rglob("*findings*")), "the findings are the run's one artifact, not written again"
     assert (tmp_path / "review" / "access.csv").exists()
+    packs = files[files["file"].str.startswith("review/review-")]
+    assert packs["what"].str.contains("UNSIGNED (no review.signing_key in the parameters)", regex=False).all()
 
 
 def test_signin_figures_and_tables(demo):

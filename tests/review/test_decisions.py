@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from idbridge.errors import EXIT_BAD_INPUT, InputError
 from idbridge.review import plan_removals, read_decisions, review_status, write_review_packs
 
-from support.review_tables import META, pid
+from support.review_tables import KEY, META, pid
 
 DATA = "review-data-team-contoso.com.xlsx"
 SANDBOX = "review-account-333333333333-sandbox.xlsx"
@@ -16,7 +16,7 @@ SANDBOX = "review-account-333333333333-sandbox.xlsx"
 @pytest.fixture
 def packs(tmp_path, access, findings):
     out = tmp_path / "sent"
-    write_review_packs(access, findings, out, "account_owner", None, META)
+    write_review_packs(access, findings, out, "account_owner", None, META, key=KEY)
     return out
 
 
@@ -40,9 +40,9 @@ def decide(path, decisions: dict, comments: dict | None = None):
     edit(path, change)
 
 
-def problems(paths, access, meta=META) -> list[str]:
+def problems(paths, access, meta=META, **options) -> list[str]:
     with pytest.raises(InputError) as caught:
-        read_decisions(paths, access, meta)
+        read_decisions(paths, access, meta, **({"key": KEY} | options))
     assert caught.value.exit_code == EXIT_BAD_INPUT
     return caught.value.problems
 
@@ -51,7 +51,7 @@ def test_round_trip_to_a_plan(packs, access, tables):
     bob_dev, carol_prod = pid(access, "bob", "222222222222"), pid(access, "carol", "111111111111")
     decide(packs / DATA, {bob_dev: " remove ", carol_prod: "KEEP"}, {bob_dev: "moved to finance"})
     decide(packs / SANDBOX, {pid(access, "platform.admin", "333333333333"): "Remove"})
-    decisions = read_decisions(packs, access, META)
+    decisions = read_decisions(packs, access, META, key=KEY)
     assert len(decisions) == len(access) and set(decisions["path_id"]) == set(access["path_id"])
     bob = decisions.set_index("path_id").loc[bob_dev]
     assert (bob["decision"], bob["comment"], bob["workbook"], bob["reviewer"]) == (
@@ -69,7 +69,7 @@ def test_round_trip_to_a_plan(packs, access, tables):
 
 
 def test_status_counts_workbooks_not_returned(packs, access):
-    decisions = read_decisions([packs / SANDBOX], access, META)
+    decisions = read_decisions([packs / SANDBOX], access, META, key=KEY)
     status = review_status(decisions, access)
     assert status.iloc[-1].tolist() == ["(not returned)", "", 7, 0, 0, 7]
 
@@ -88,7 +88,7 @@ def test_edited_key_is_unknown_and_its_row_missing(packs, access):
     row = row_of(load_workbook(packs / DATA)["Access"], "deadbeef")
     assert problems(packs / DATA, access) == [
         f"Access!A{row}: path_id 'deadbeef' is not one of this workbook's keys: the path_id column was edited",
-        f"rows deleted: 1 of the 7 rows sent are missing (the key checksum no longer matches): "
+        f"rows deleted: 1 of the 7 rows sent are missing: "
         f"{key} (bob@contoso.com, 111111111111 / ReadOnly)"]
 
 
@@ -100,7 +100,7 @@ def test_deleted_rows_are_named(packs, access):
         sheet.delete_rows(row_of(sheet, carol))
     edit(packs / DATA, delete)
     assert problems(packs / DATA, access) == [
-        f"rows deleted: 2 of the 7 rows sent are missing (the key checksum no longer matches): "
+        f"rows deleted: 2 of the 7 rows sent are missing: "
         f"{bob} (bob@contoso.com, 222222222222 / ReadOnly), {carol} (carol@contoso.com, 222222222222 / ReadOnly)"]
 
 
@@ -146,7 +146,8 @@ def test_other_engagement_or_snapshot(packs, access):
 
 
 def test_without_meta_the_workbooks_must_agree(tmp_path, packs, access, findings):
-    write_review_packs(access, findings, tmp_path / "round2", "account_owner", None, {**META, "snapshot_id": "snap-2"})
+    write_review_packs(access, findings, tmp_path / "round2", "account_owner", None, {**META, "snapshot_id": "snap-2"},
+                       key=KEY)
     mixed = [packs / DATA, tmp_path / "round2" / SANDBOX]
     assert problems(mixed, access, None) == [
         "_meta!B3: the workbook is for snapshot_id 'snap-2' (collected 2026-06-01T12:00:00+00:00), expected "
@@ -181,10 +182,11 @@ def test_edited_meta_and_header(packs, access):
     edit(packs / DATA, lambda sheet, _: sheet.cell(1, 15, "Verdict"))
     edit(packs / SANDBOX, lambda _, book: book["_meta"].cell(2, 4, "0000"))
     with pytest.raises(InputError) as caught:
-        read_decisions(packs, access, META)
+        read_decisions(packs, access, META, key=KEY)
     assert caught.value.file == "2 reviewer workbooks"
     assert caught.value.problems == [
-        f"{SANDBOX}: _meta: the key list does not match its checksum: the hidden _meta sheet was edited",
+        f"{SANDBOX}: _meta!B12: the signature does not match the pack: its hidden _meta sheet was edited (round, "
+        "scope, reviewer or list of keys): send the pack as it was sent",
         f"{DATA}: Access!O1: header is 'Verdict', expected 'Decision': columns must not be added, removed or renamed"]
     assert str(caught.value).startswith("2 reviewer workbooks: 2 problems\n  - ")
 
@@ -200,4 +202,4 @@ def test_nothing_is_returned_while_any_file_is_wrong(packs, access):
     decide(packs / SANDBOX, {pid(access, "platform.admin", "333333333333"): "Maybe"})
     decide(packs / DATA, {pid(access, "bob", "111111111111"): "Remove"})
     assert len(problems(packs, access)) == 1
-    assert isinstance(read_decisions(packs / DATA, access, META), pd.DataFrame)
+    assert isinstance(read_decisions(packs / DATA, access, META, key=KEY), pd.DataFrame)

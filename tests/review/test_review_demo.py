@@ -7,6 +7,8 @@ from idbridge.checks.evaluate import evaluate
 from idbridge.checks.settings import settings_for
 from idbridge.review import plan_removals, read_decisions, snapshot_meta, write_review_packs
 
+from support.review_tables import KEY
+
 access_model = pytest.importorskip("idbridge.model.access.build")
 
 
@@ -26,7 +28,7 @@ def _meta_keys(path) -> list[str]:
 def test_demo_review_round_trip(tmp_path, demo):
     snapshot, access, findings = demo
     meta = snapshot_meta(snapshot, deadline="2026-07-01")
-    paths = write_review_packs(access, findings, tmp_path, "account_owner", None, meta)
+    paths = write_review_packs(access, findings, tmp_path, "account_owner", None, meta, key=KEY)
     pack_of = {key: path for path in paths for key in _meta_keys(path)}
     assert sorted(pack_of) == sorted(access["path_id"])  # every path in exactly one pack
 
@@ -42,7 +44,7 @@ def test_demo_review_round_trip(tmp_path, demo):
                 sheet[f"P{rows[key]}"] = f"demo: remove a {kind} path"
         book.save(path)
 
-    decisions = read_decisions(tmp_path, access, meta)
+    decisions = read_decisions(tmp_path, access, meta, key=KEY)
     assert sorted(decisions.loc[decisions["decision"].eq("Remove"), "path_id"]) == sorted(chosen)
     plan = plan_removals(decisions, access, snapshot)
     assert plan.changes and plan.step == "review-removals"

@@ -94,10 +94,30 @@ def test_rows_show_the_path_riskiest_first_with_findings(tmp_path, access, findi
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path, access, findings):
-    access.loc[0, "user_display_name"] = "=HYPERLINK(\"http://evil\")"
-    book = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])
-    cell = next(c for c in book["Access"]["C"] if str(c.value).startswith("="))
-    assert cell.data_type == "s"
+    """Tenant names that look like formulas are stored as text cells (data_type "s"), never as formulas: the
+    workbook holds no <f> element anywhere."""
+    import zipfile
+
+    hostile = {"user_display_name": "=HYPERLINK(\"http://evil\")", "account_name": "=cmd|' /C calc'!A0",
+               "permission_set_name": "+1+1", "ou_path": "@SUM(1)", "user_principal_name": "-2+3"}
+    for column, value in hostile.items():
+        access.loc[0, column] = value
+    access["account_tags"] = access["account_tags"].where(access["account_id"].ne("111111111111"), "owner==1+1")
+    findings.loc[0, "title"] = "=1+1"
+    paths = write_review_packs(access, findings, tmp_path, "account_owner", None, META)
+    found = {}
+    for path in paths:
+        book = load_workbook(path)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                        found[cell.value] = cell.data_type
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                if name.startswith("xl/worksheets/"):
+                    assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name), (path, name)
+    assert set(hostile.values()) | {"=1+1"} <= set(found) and set(found.values()) == {"s"}, found
 
 
 def test_csv_and_json_for_siems(tmp_path, access, findings):
@@ -127,3 +147,26 @@ def test_groups_with_the_same_name_get_their_own_packs(tmp_path, access, finding
     access.loc[other, "entra_group_id"] = "g-other-AWS-Devs"
     packs = _packs(tmp_path, access, findings, "group_owner")
     assert sorted(packs) == ["review-group-aws-devs-2.xlsx", "review-group-aws-devs.xlsx", "review-no-entra-group.xlsx"]
+
+
+def test_control_characters_and_over_long_text_are_written_and_read_back(tmp_path, access, findings):
+    """Tenant text XML cannot carry (control characters) crashed openpyxl; text longer than a cell of Excel made
+    a pack Excel cannot open. Both are written as a cell holds them, and the pack still verifies on return, even
+    with such characters in a checked column and in the reviewer (signed) name."""
+    from idbridge.review import read_decisions
+
+    from support.review_tables import KEY
+
+    access.loc[0, "user_display_name"] = "Eve\x01\x1b[31m"
+    access.loc[0, "user_principal_name"] = "eve\x07@contoso.com"
+    access.loc[:, "account_tags"] = "owner=data\rteam\x02"
+    findings.loc[0, "detail"] = "x" * 40_000
+    paths = write_review_packs(access, findings, tmp_path, "account_owner", None, META, key=KEY)
+    book = load_workbook(next(p for p in paths if "data" in p.name))
+    users = [c.value for c in book["Access"]["B"]]
+    assert "eve\ufffd@contoso.com" in users
+    details = [c.value for c in book["Findings"]["E"] if c.value and c.value.startswith("xxx")]
+    assert details and all(len(d) == layout.EXCEL_CELL_CHARS and d.endswith("…") for d in details)
+    decisions = read_decisions(paths, access, META, key=KEY)
+    assert len(decisions) == len(access) and decisions["verified"].all()
+    assert set(decisions["reviewer"]) == {"data\nteam\ufffd"}

@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 SECRET_VARIABLE = "IDBRIDGE_TEST_SECRET"
+REVIEW_KEY_VARIABLE = "IDBRIDGE_TEST_REVIEW_KEY"  # review.signing_key: packs signed with a planted key
 ENGAGEMENT = "kit-test"
 
 
@@ -42,17 +43,21 @@ def _build_kit_run(base: Path) -> dict:
     from idbridge.sandbox.scenario import load_scenario, resolve_scenario_path
 
     secret = "planted-" + secrets.token_hex(16)
+    review_key = "planted-review-" + secrets.token_hex(16)
     os.environ[SECRET_VARIABLE] = secret  # the kernels inherit it, as they would a real credential's
+    os.environ[REVIEW_KEY_VARIABLE] = review_key
     started = time.monotonic()
     try:
         result = demo_run("demo", base / "runs" / ENGAGEMENT / "20260101T000000Z",
                           parameters={"run_root": str(base / "runs"), "engagement": ENGAGEMENT,
-                                      "graph": {"certificate_password": f"env:{SECRET_VARIABLE}"}})
+                                      "graph": {"certificate_password": f"env:{SECRET_VARIABLE}"},
+                                      "review": {"signing_key": f"env:{REVIEW_KEY_VARIABLE}"}})
     finally:
         os.environ.pop(SECRET_VARIABLE, None)
+        os.environ.pop(REVIEW_KEY_VARIABLE, None)
     setup = result.related[0] if result.related else None
     return {"run_dir": str(result.run_dir), "setup_dir": str(setup.run_dir) if setup else None,
-            "run_root": str(base / "runs"), "secret": secret,
+            "run_root": str(base / "runs"), "secret": secret, "review_key": review_key,
             "scim_token": derived.scim_token(load_scenario(resolve_scenario_path("empty"))),
             "exit_code": result.exit_code, "setup_exit_code": setup.exit_code if setup else None,
             "failed": [f"{r.name}: {r.error}" for run in [result, *result.related] for r in run.notebooks

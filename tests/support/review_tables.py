@@ -27,6 +27,7 @@ ACCOUNTS = {"111111111111": ("data-prod", "environment=prod; owner=data-team@con
             "333333333333": ("sandbox", None, False)}
 META = {"engagement": "contoso-2026", "snapshot_id": "snap-1", "collected_at": "2026-06-01T12:00:00+00:00",
         "deadline": "2026-06-30", "contact": "audit@contoso.com"}
+KEY = "test-review-signing-key-0123456789"  # the engagement's review signing key in tests
 
 
 def path_row(kind, user, account, ps, *, group=None, nested=None, principal=None, state="active", effective=True):

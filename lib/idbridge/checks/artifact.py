@@ -2,7 +2,8 @@
 `idbridge diff`.
 
     findings.json   the evaluation: verdict, every check's outcome, every finding, the sources it rests on
-    findings.csv    the findings, one row each (for SIEMs and spreadsheets)
+    findings.csv    the findings, one row each (for spreadsheets; text that looks like a formula is quoted:
+                    core/csvsafe.py)
     checks.csv      every check with its outcome and, when it did not run, why
 
 A notebook run in JupyterLab on its own evaluates and writes the artifact on first use; a notebook of
@@ -19,6 +20,7 @@ from pathlib import Path
 from idbridge.checks.base import Finding
 from idbridge.checks.evaluate import Evaluation, Verdict, checks_fingerprint, evaluate_snapshot
 from idbridge.checks.runner import CheckOutcome, CheckResults
+from idbridge.core.csvsafe import write_csv
 from idbridge.core.files import write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,8 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> dict[str, P
     frame = evaluation.results.findings_frame()
     frame["evidence"] = frame["evidence"].map(lambda e: json.dumps(e, default=str))
     frame["references"] = frame["references"].map(" ".join)
-    write_text_atomic(paths["csv"], frame.to_csv(index=False))
-    write_text_atomic(paths["checks"], evaluation.results.outcomes_frame().to_csv(index=False))
+    write_csv(paths["csv"], frame)  # spreadsheet-safe: tenant names there may look like formulas
+    write_csv(paths["checks"], evaluation.results.outcomes_frame())
     # The JSON last: its presence says the evaluation was written whole.
     write_text_atomic(paths["json"], json.dumps(to_document(evaluation), indent=1, default=str))
     return paths

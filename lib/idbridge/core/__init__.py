@@ -1,5 +1,6 @@
 """The core: parameters, secrets, YAML files and paths. Imports nothing of idbridge above it.
 
+    csvsafe.py     Every CSV idbridge writes, written here: safe to open in a spreadsheet (formula injection)
     facts.py       Facts about the real clouds that the library and the sandbox both rely on: one place, owned by the…
     files.py       Writing files so that a reader never sees half of one: beside, then renamed into place
     parameters.py  Engagement parameters: one YAML file per engagement, validated before any call is made

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from idbridge.core import secrets
 from idbridge.core.vocabulary import FailOn, StrictModel as Strict
@@ -136,6 +136,20 @@ class ChecksParams(Strict):
         return sorted(value, reverse=True)
 
 
+class ReviewParams(Strict):
+    signing_key: str | None = Field(
+        None, description="the key reviewer packs are signed with (HMAC-SHA256), a secret reference such as "
+                          "env:IDBRIDGE_REVIEW_KEY; without it packs are written unsigned")
+    allow_unsigned: bool = Field(
+        False, description="accept returned packs that are unsigned (or signed but not verifiable): their "
+                           "decisions could be forged")
+
+    @field_validator("signing_key")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        return secrets.check(value)
+
+
 class Parameters(Strict):
     engagement: str = Field(pattern=r"^[\w.-]{1,64}$")
     sandbox: bool = False
@@ -144,8 +158,22 @@ class Parameters(Strict):
     app: AppParams = Field(default_factory=AppParams)
     collection: CollectionParams = Field(default_factory=CollectionParams)
     checks: ChecksParams = Field(default_factory=ChecksParams)
+    review: ReviewParams = Field(default_factory=ReviewParams)
     run_root: str = "runs"
     fail_on: FailOn = "high"
+
+    @field_validator("graph", "review")
+    @classmethod
+    def _sandbox_references(cls, value, info: ValidationInfo):
+        """sandbox: references name the sandbox's public values: never in a real engagement's parameters."""
+        if not info.data.get("sandbox"):
+            found = [key for key, ref in secrets.references_in(value.model_dump(mode="json"))
+                     if ref.startswith(f"{secrets.SANDBOX}:")]
+            if found:
+                raise ValueError(f"{', '.join(found)}: {secrets.SANDBOX}: references are the sandbox's public "
+                                 "values, only for parameters with sandbox: true; use env:NAME (or keyvault:, "
+                                 "secretsmanager:)")
+        return value
 
 
 def load_parameters(path: str | Path) -> Parameters:

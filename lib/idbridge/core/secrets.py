@@ -7,6 +7,9 @@ A file of idbridge (parameters, desired state) never holds a secret value, only 
                                                     (the resolver is registered by idbridge.clients.factory)
     keyvault:https://VAULT.vault.azure.net/secrets/NAME[/VERSION]
                                                     Azure Key Vault (built in; needs azure-keyvault-secrets)
+    sandbox:NAME                                    a fixed, public value of the sandbox (built in): lets the
+                                                    demo and tests work with nothing to set; the parameters
+                                                    refuse it unless `sandbox: true`
 
 `resolve(reference, file=, key=, aws=)` turns a reference into its value at run time; the value is never written
 anywhere, and every error names the file, the key and the reference, never a value. Backends register by scheme
@@ -42,12 +45,15 @@ FORMS: dict[str, str] = {
     "env": r"[A-Za-z_][A-Za-z0-9_]*",
     "keyvault": r"https://[\w.-]+/secrets/[\w-]+(?:/[\w-]+)?",
     "secretsmanager": r"arn:aws[a-z-]*:secretsmanager:[\w-]+:\d{12}:secret:.+",
+    "sandbox": r"[a-z][a-z0-9-]*",
 }
 EXAMPLES: dict[str, str] = {
     "env": "env:NAME",
     "keyvault": "keyvault:https://VAULT.vault.azure.net/secrets/NAME",
     "secretsmanager": "secretsmanager:ARN",
+    "sandbox": "sandbox:NAME",
 }
+SANDBOX = "sandbox"  # the scheme of the sandbox's public values: not offered to users in messages
 _SCHEME = re.compile(r"^(?P<scheme>[a-z][a-z0-9]*):(?P<rest>.*)$", re.S)
 # A reference under a key like these holds a secret (a SCIM endpoint is referenced too, but is no secret to scrub).
 SECRET_KEY = re.compile(r"token|password|secret|credential|key", re.IGNORECASE)
@@ -73,7 +79,7 @@ def is_reference(value: object) -> bool:
 
 
 def _forms() -> str:
-    return ", ".join(EXAMPLES.get(s, f"{s}:…") for s in FORMS)
+    return ", ".join(EXAMPLES.get(s, f"{s}:…") for s in FORMS if s != SANDBOX)
 
 
 def problem(value: str) -> str | None:
@@ -174,8 +180,14 @@ def _from_key_vault(ref: Reference, context: Context) -> str:
         raise context.error(ref, f"cannot be read: {exc}") from None
 
 
+def _from_sandbox(ref: Reference, context: Context) -> str:
+    """Not a secret: the same public value on every machine, so packs the sandbox signed verify anywhere."""
+    return f"idbridge-sandbox-{ref.rest}-not-a-secret"
+
+
 register("env", _from_env)
 register("keyvault", _from_key_vault)
+register(SANDBOX, _from_sandbox)
 
 # ---------------------------------------------------------------------------------------------------- documents
 

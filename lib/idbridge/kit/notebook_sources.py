@@ -180,8 +180,10 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
     new_code_cell("report.access_findings(results, access, filter_account, filter_group, filter_user)"),
     new_markdown_cell("## Reviewer packs\n\nOne Excel workbook per reviewer, in `review/` of the run folder: "
                       "reviewers mark each row Keep or Remove and send it back; `22_review_decisions` reads them. "
-                      "The access table and the findings are there as CSV and JSON too."),
-    new_code_cell("report.write_review_outputs(access, results, snapshot, run_dir, review_scope)"),
+                      "Each pack is signed with the key `review.signing_key` names, so a decision counts only in "
+                      "the pack it was sent in. The access table and the findings are there as CSV and JSON too."),
+    new_code_cell("report.write_review_outputs(access, results, snapshot, run_dir, review_scope, params=params,\n"
+                  "                            params_file=params_file)"),
 ])
 
 
@@ -242,8 +244,9 @@ REVIEW_DECISIONS = notebook([
         "# Review decisions: returned workbooks → removal plan\n\n"
         "Reads the reviewer packs that came back (written by `20_access_review`), verifies each against what was "
         "sent, shows how far the review got, and plans the narrowest change that ends each access marked "
-        "**Remove**. A workbook that does not verify (wrong round, edited keys, rows added or deleted, a decision "
-        "other than Keep / Remove) stops this notebook with the file, cell and problem — a headless run then exits "
+        "**Remove**. A workbook that does not verify (wrong round, a signature that does not match — packs are "
+        "signed with `review.signing_key` —, edited keys, rows added, copied from another pack or deleted, a "
+        "formula, a decision other than Keep / Remove, a file too large) stops this notebook with the file, cell and problem — a headless run then exits "
         "2 (bad input) — and nothing is planned. Read the packs with the snapshot they were written from."),
     parameters_cell(SNAPSHOT_PARAMETERS + '''
 decisions_dir = ""  # the returned workbooks (.xlsx); empty: run_dir/review, where 20_access_review wrote them
@@ -261,7 +264,7 @@ allow_removals = False  # removals need this as well'''),
                   "folder = report.decisions_folder(decisions_dir, run_dir)"),
     new_markdown_cell("## Returned workbooks\n\nEvery workbook is checked before any decision is used; all "
                       "problems of all files are listed together."),
-    new_code_cell("decisions = report.read_returned(folder, access, snapshot_meta(snapshot))"),
+    new_code_cell("decisions = report.read_returned(folder, access, snapshot_meta(snapshot), params, params_file)"),
     new_markdown_cell("## Review status\n\nPer workbook: rows, Keep, Remove, not reviewed; the last line counts "
                       "access no returned workbook covers."),
     new_code_cell("report.status_table(decisions, access)"),

@@ -19,10 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from idbridge.core.csvsafe import write_csv
+from idbridge.core.files import write_text_atomic
 from idbridge.errors import InputError
 from idbridge.plan import Plan
 from idbridge.report.signins import Text
 from idbridge.review import plan_removals, read_decisions, review_status
+from idbridge.review.signing import from_parameters
 
 log = logging.getLogger(__name__)
 PLAN_STEM = "review-removals"
@@ -41,16 +44,27 @@ def decisions_folder(decisions_dir: str, run_dir) -> Path:
     return Path(decisions_dir) if decisions_dir else Path(run_dir) / "review"
 
 
-def read_returned(folder, access: pd.DataFrame, meta: dict) -> pd.DataFrame:
-    """read_decisions on every .xlsx of the folder. On a problem: show it as a list, then raise the InputError
-    (the notebook fails; `idbridge run` exits 2)."""
+def read_returned(folder, access: pd.DataFrame, meta: dict, params=None,
+                  params_file: str | Path = "parameters") -> pd.DataFrame:
+    """read_decisions on every .xlsx of the folder, verifying each pack's signature with the key
+    review.signing_key of `params` refers to (unsigned packs only with review.allow_unsigned). On a problem: show
+    it as a list, then raise the InputError (the notebook fails; `idbridge run` exits 2). Packs accepted without
+    a verified signature are said first."""
+    key = from_parameters(params, str(params_file)) if params is not None else None
+    allow_unsigned = bool(params is not None and params.review.allow_unsigned)
     try:
-        return read_decisions(folder, access, meta)
+        decisions = read_decisions(folder, access, meta, key=key, allow_unsigned=allow_unsigned)
     except InputError as exc:
         lines = "\n".join(f"- {p}" for p in exc.problems)
         _show(f"**The returned workbooks cannot be used: nothing is planned.** `{exc.file}`\n\n{lines}\n\n"
               "Have the reviewer fix the file (or send the pack again), then run this notebook again.")
         raise
+    unverified = sorted(set(decisions.loc[~decisions["verified"].astype(bool), "workbook"]))
+    if unverified:
+        _show(f"**{len(unverified)} returned workbook(s) are unsigned or their signature was not verified**, "
+              "accepted because `review.allow_unsigned` is true: their decisions could have been forged (a row "
+              "copied in from another owner's pack is not detected): " + ", ".join(f"`{w}`" for w in unverified))
+    return decisions
 
 
 def status_table(decisions: pd.DataFrame, access: pd.DataFrame) -> pd.DataFrame:
@@ -64,8 +78,8 @@ def removal_plan(decisions: pd.DataFrame, access: pd.DataFrame, snapshot, run_di
     frame = plan.frame()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(run_dir / f"{PLAN_STEM}.csv", index=False)
-    (run_dir / f"{PLAN_STEM}.json").write_text(json.dumps(frame.to_dict("records"), indent=1), encoding="utf-8")
+    write_csv(run_dir / f"{PLAN_STEM}.csv", frame)  # spreadsheet-safe: group and user names come from the tenant
+    write_text_atomic(run_dir / f"{PLAN_STEM}.json", json.dumps(frame.to_dict("records"), indent=1))
     return plan
 
 

@@ -1,15 +1,24 @@
 """Decisions back: read returned reviewer workbooks, verify them against what was sent, return the decisions.
 
-Every workbook is checked before any decision is used: the right engagement and snapshot, the sheets and header
-row as written, each row's path_id one of the workbook's own keys (kept in its hidden _meta sheet with their
-checksum) and still describing the same user / account / permission set, no row deleted, added or copied, and
-each Decision Keep, Remove or blank (= not reviewed; case and spaces do not matter). All problems of all files
-are collected and raised together as one InputError naming file, cell and what is wrong; no decision is
-returned while any problem remains.
+A returned workbook is hostile input. Before openpyxl opens it, its size, its zip parts and the length of every
+cell are checked (limits.py); while it is read, its rows are counted and each cell's length checked. Then every
+workbook is checked before any decision is used: the right engagement and snapshot; its signature (signing.py):
+the pack's round, reviewer and keys as sent, each key signed for this pack, so that a row copied in from another
+pack is refused by its cell (an unsigned pack only with `allow_unsigned`, and then only its unkeyed checksum is
+checked); the sheets and header row as written; each row's path_id one of the workbook's own keys and still
+describing the same user / account / permission set; no row deleted, added or copied; no formula in a data row
+(a formula in Decision has no value idbridge can trust); and each Decision Keep, Remove or blank (= not
+reviewed; case and spaces do not matter). All problems of all files are collected and raised together as one
+InputError naming file, cell and what is wrong; no decision is returned while any problem remains.
 """
 
 from __future__ import annotations
 
+import logging
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -19,15 +28,27 @@ from openpyxl.utils import get_column_letter
 from idbridge.errors import InputError
 from idbridge.review import layout
 from idbridge.review.layout import ACCESS, META, clean
+from idbridge.review.limits import ReadLimits, check_archive
+from idbridge.review.signing import PARAMETER, SCHEME, SigningKey, signing_key
 
-DECISION_COLUMNS = ["path_id", "decision", "comment", "workbook", "cell", "scope", "scope_key", "reviewer"]
+log = logging.getLogger(__name__)
+DECISION_COLUMNS = ["path_id", "decision", "comment", "workbook", "cell", "scope", "scope_key", "reviewer",
+                    "verified"]
 _LISTED = 20  # missing keys named one by one, then counted
+_SHOWN = 60   # characters of a formula quoted in a problem
 
 
-def read_decisions(paths, access: pd.DataFrame, meta: dict | None = None) -> pd.DataFrame:
-    """One row per row of each returned workbook: decision is "Keep", "Remove" or "" (not reviewed).
+def read_decisions(paths, access: pd.DataFrame, meta: dict | None = None, *,
+                   key: SigningKey | str | bytes | None = None, allow_unsigned: bool = False,
+                   limits: ReadLimits | None = None) -> pd.DataFrame:
+    """One row per row of each returned workbook: decision is "Keep", "Remove" or "" (not reviewed); verified
+    is True when the pack's signature was verified with `key`.
     paths: files or folders (every *.xlsx in them). meta (snapshot_meta of the snapshot `access` was built
-    from): the engagement and snapshot the workbooks must belong to; without it they must agree with each other."""
+    from): the engagement and snapshot the workbooks must belong to; without it they must agree with each other.
+    key: the engagement's review signing key (signing.from_parameters). allow_unsigned: accept packs that are
+    unsigned, or signed but not verifiable without a key (logged). limits: ReadLimits (defaults hold any pack
+    idbridge writes)."""
+    key, limits = signing_key(key), limits or ReadLimits()
     files = _files(paths)
     if not files:
         raise InputError(str(paths), "no reviewer workbooks (.xlsx) found")
@@ -38,7 +59,8 @@ def read_decisions(paths, access: pd.DataFrame, meta: dict | None = None) -> pd.
     problems: dict[Path, list[str]] = {}
     rows: list[dict] = []
     for path in files:
-        book_rows, book_problems, book_meta = _read_one(path, table, expected, reference)
+        book_rows, book_problems, book_meta = _read_one(path, table, expected, reference,
+                                                        _Trust(key, allow_unsigned), limits)
         if book_meta and reference is None:
             reference = {**book_meta, "_from": path.name}
         twice: dict[Path, list[tuple[str, str]]] = {}  # other file -> (this cell, its cell), one line per file
@@ -57,6 +79,10 @@ def read_decisions(paths, access: pd.DataFrame, meta: dict | None = None) -> pd.
     if problems:
         _raise(problems)
     frame = pd.DataFrame(rows, columns=DECISION_COLUMNS + ["key_cell"])
+    unverified = sorted(set(frame.loc[~frame["verified"].astype(bool), "workbook"]))
+    if unverified:
+        log.warning("%d returned workbook(s) UNSIGNED or not verified, accepted because review.allow_unsigned is "
+                    "true: their decisions could have been forged: %s", len(unverified), ", ".join(unverified))
     return frame[DECISION_COLUMNS].reset_index(drop=True)
 
 
@@ -76,6 +102,18 @@ def review_status(decisions: pd.DataFrame, access: pd.DataFrame) -> pd.DataFrame
 # ----------------------------------------------------------------------------------------------- one file
 
 
+@dataclass(frozen=True)
+class _Trust:
+    """How signatures are checked: with the engagement's key, and whether unsigned packs are accepted."""
+
+    key: SigningKey | None
+    allow_unsigned: bool
+
+
+class _Refused(Exception):
+    """A sheet over the limits: reading it stops."""
+
+
 def _files(paths) -> list[Path]:
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files: list[Path] = []
@@ -89,23 +127,27 @@ def _files(paths) -> list[Path]:
 
 def _expected(access: pd.DataFrame) -> dict[str, tuple[str, ...]]:
     """path_id -> what its row must show in the CHECKED columns (built once: a lookup per row read)."""
-    def text(column: str) -> list[str]:
-        return access[column].map(clean).astype(object).tolist()
+    def text(column: str) -> list[str]:  # as the pack shows it (layout.cell_text) and gives it back (clean)
+        return [clean(layout.cell_text(clean(v))) for v in access[column]]
 
     users = [upn or idc for upn, idc in zip(text("user_principal_name"), text("idc_user_name"))]
     shown = {"user": users, **{c: text(c) for c in layout.CHECKED.values() if c != "user"}}
     return dict(zip(access["path_id"], zip(*(shown[c] for c in layout.CHECKED.values()))))
 
 
-def _read_one(path: Path, table: pd.DataFrame, expected: dict,
-              reference: dict | None) -> tuple[list[dict], list[str], dict | None]:
+def _read_one(path: Path, table: pd.DataFrame, expected: dict, reference: dict | None, trust: _Trust,
+              limits: ReadLimits) -> tuple[list[dict], list[str], dict | None]:
     if not path.is_file():
         return [], ["file not found"], None
     if path.suffix.lower() != ".xlsx":
         return [], [f"not an .xlsx workbook ({path.suffix or 'no extension'}): save it as Excel Workbook (.xlsx) "
                     "and send it again"], None
+    too_big = check_archive(path, limits)
+    if too_big:
+        return [], [too_big], None
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        # data_only=False: a formula is seen as one (data_type "f"), not as a cached value it may not have
+        book = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # zip, XML or openpyxl errors all mean the same thing to the reviewer
         return [], [f"cannot be opened as an Excel workbook: the file is damaged or not .xlsx "
                     f"({type(exc).__name__}: {exc})"], None
@@ -114,59 +156,129 @@ def _read_one(path: Path, table: pd.DataFrame, expected: dict,
         if missing:
             return [], [f"sheet {name!r} is missing (sheets: {', '.join(book.sheetnames)}): not a review pack as "
                         "sent, or a sheet was renamed or deleted" for name in missing], None
-        info, keys, problems = _meta(book[META], table, reference)
+        info, sent, verified, problems = _meta(book[META], table, reference, trust, limits)
         if problems:
             return [], problems, None
-        rows, problems = _access(book[ACCESS], info, keys, table, expected)
-        return [{**r, "workbook": path.name} for r in rows], problems, info
+        rows, problems = _access(book[ACCESS], info, sent, table, expected, limits)
+        return [{**r, "workbook": path.name, "verified": verified} for r in rows], problems, info
+    except _Refused as exc:
+        return [], [str(exc)], None
+    except (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError, KeyError) as exc:
+        # sheets are parsed as they are read: malformed XML (ParseError is a SyntaxError), a part missing
+        return [], [f"cannot be read: the file is damaged ({type(exc).__name__}: {exc})"], None
     finally:
         book.close()
 
 
-def _meta(sheet, table: pd.DataFrame, reference: dict | None) -> tuple[dict, list[str], list[str]]:
-    cells = list(sheet.iter_rows(min_row=1, max_col=layout.META_KEYS_COL, values_only=True))
-    info = {clean(r[0]): clean(r[1]) for r in cells if r and clean(r[0])}
-    keys = [clean(r[layout.META_KEYS_COL - 1]) for r in cells[1:]
-            if len(r) >= layout.META_KEYS_COL and clean(r[layout.META_KEYS_COL - 1])]
-    where = {key: f"{META}!B{n}" for n, key in enumerate(layout.META_KEYS, start=1)}
+def _lines(sheet, name: str, width: int, limits: ReadLimits) -> Iterator[tuple[int, list, list[bool]]]:
+    """(row number, values, is-formula) of each row of a sheet, `width` cells wide, within the limits. The
+    sheet's declared dimension is ignored: rows past it are read, and a huge one yields no empty rows."""
+    sheet.reset_dimensions()
+    for number, cells in enumerate(sheet.iter_rows(min_row=1, max_col=width), start=1):
+        if number > limits.rows:
+            raise _Refused(f"{name}: more than {limits.rows:,} rows: not a review pack as sent")
+        cells = list(cells[:width])
+        values, formulas = [], []
+        for col, cell in enumerate(cells, start=1):
+            value = cell.value
+            if isinstance(value, str) and len(value) > limits.cell_chars:
+                raise _Refused(f"{name}!{get_column_letter(col)}{number}: {len(value):,} characters, more than a "
+                               f"cell of Excel holds ({limits.cell_chars:,}): not a review pack as sent")
+            values.append(value)
+            formulas.append(getattr(cell, "data_type", None) == "f")
+        pad = width - len(values)
+        yield number, values + [None] * pad, formulas + [False] * pad
+
+
+def _meta(sheet, table: pd.DataFrame, reference: dict | None, trust: _Trust,
+          limits: ReadLimits) -> tuple[dict, list[str], bool, list[str]]:
+    """The pack's _meta: (its fields, the keys it was sent with, whether its signature was verified,
+    problems)."""
+    cells = [[clean(v) for v in values] for _, values, _ in _lines(sheet, META, layout.META_TAGS_COL, limits)]
+    key_at, tag_at = layout.META_KEYS_COL - 1, layout.META_TAGS_COL - 1
+    info = {r[0]: r[1] for r in cells if r[0]}
+    keys = [r[key_at] for r in cells[1:] if r[key_at]]
+    tags = {r[key_at]: r[tag_at] for r in cells[1:] if r[key_at]}
+    where = {name: f"{META}!B{n}" for n, name in enumerate(layout.META_KEYS, start=1)}
     if info.get("format") != layout.FORMAT:
-        return info, keys, [f"{where['format']}: format {info.get('format')!r} is not {layout.FORMAT!r}: not a "
-                            "review pack of this idbridge version"]
-    if layout.keys_checksum(keys) != info.get("keys_sha256"):
-        return info, keys, [f"{META}: the key list does not match its checksum: the hidden {META} sheet was edited"]
-    problems = []
+        return info, keys, False, [f"{where['format']}: format {info.get('format')!r} is not {layout.FORMAT!r}: "
+                                   "not a review pack of this idbridge version (packs are signed since format 2: "
+                                   "write the packs again and send them out)"]
     if reference:
         source = f" (as {reference['_from']})" if "_from" in reference else ""
-        for key in ("engagement", "snapshot_id"):
-            if info.get(key) != clean(reference.get(key)):
-                problems.append(f"{where[key]}: the workbook is for {key} {info.get(key)!r} (collected "
-                                f"{info.get('collected_at') or '?'}), expected {clean(reference.get(key))!r}"
-                                f"{source}: it belongs to another engagement or review round")
-    if not problems:
-        unknown = [k for k in keys if k not in table.index]
-        if unknown:
-            problems.append(f"{len(unknown)} of the workbook's {len(keys)} rows are not in the access table (e.g. "
-                            f"{unknown[0]}): the access table was built from another snapshot than the workbook")
-    return info, keys, problems
+        problems = [f"{where[name]}: the workbook is for {name} {info.get(name)!r} (collected "
+                    f"{info.get('collected_at') or '?'}), expected {clean(reference.get(name))!r}{source}: it "
+                    "belongs to another engagement or review round"
+                    for name in ("engagement", "snapshot_id") if info.get(name) != clean(reference.get(name))]
+        if problems:
+            return info, keys, False, problems
+    sent, verified, problem = _verify(info, keys, tags, where, trust)
+    if problem:
+        return info, keys, False, [problem]
+    unknown = [k for k in sent if k not in table.index]
+    if unknown:
+        return info, sent, verified, [
+            f"{len(unknown)} of the workbook's {len(sent)} rows are not in the access table (e.g. {unknown[0]}): "
+            "the access table was built from another snapshot than the workbook"]
+    return info, sent, verified, []
 
 
-def _access(sheet, info: dict, keys: list[str], table: pd.DataFrame,
-            expected: dict) -> tuple[list[dict], list[str]]:
+def _verify(info: dict, keys: list[str], tags: dict, where: dict,
+            trust: _Trust) -> tuple[list[str], bool, str | None]:
+    """(the keys the pack was sent with, verified, problem). Signed and a key: the keys whose signature
+    verifies (a key copied in from another pack does not), and the pack's signature over them and its fields.
+    Otherwise only with allow_unsigned: the keys, checked against their unkeyed checksum."""
+    signature, key = info.get("signature", ""), trust.key
+    signed = signature.startswith(SCHEME)
+    if signed and key is not None:
+        if info.get("key_id") != key.id:
+            return [], False, (f"{where['key_id']}: the pack was signed with another key (key id "
+                               f"{info.get('key_id')!r}) than {PARAMETER} of the parameters (key id {key.id}): a "
+                               "pack of another engagement, or the key was changed after the packs were written")
+        own = [k for k in keys if key.verifies(key.row(info, k), tags.get(k, ""))]
+        if not key.verifies(key.pack(info, own), signature):
+            return [], False, (f"{where['signature']}: the signature does not match the pack: its hidden {META} "
+                               "sheet was edited (round, scope, reviewer or list of keys): send the pack as it was "
+                               "sent")
+        return own, True, None
+    if not trust.allow_unsigned:
+        if signed:
+            return [], False, (f"{where['signature']}: the pack is signed (key id {info.get('key_id')!r}) but the "
+                               f"parameters have no {PARAMETER} to verify it with: set {PARAMETER} to the key the "
+                               "packs were written with (or accept packs unverified with review.allow_unsigned: "
+                               "true)")
+        return [], False, (f"{where['signature']}: the pack is unsigned (written without {PARAMETER}), so its "
+                           "decisions could be forged, e.g. by copying a row from another owner's pack: write the "
+                           f"packs again with {PARAMETER} set, or accept unsigned packs with "
+                           "review.allow_unsigned: true in the parameters")
+    if layout.keys_checksum(keys) != info.get("keys_sha256"):
+        return [], False, f"{META}: the key list does not match its checksum: the hidden {META} sheet was edited"
+    return keys, False, None
+
+
+def _access(sheet, info: dict, sent: list[str], table: pd.DataFrame, expected: dict,
+            limits: ReadLimits) -> tuple[list[dict], list[str]]:
     width = len(layout.HEADERS)
-    lines = sheet.iter_rows(min_row=1, max_col=width, values_only=True)
-    header = [clean(v) for v in next(lines, ())] + [""] * width
+    lines = _lines(sheet, ACCESS, width, limits)
+    first = next(lines, None)
+    header = [clean(v) for v in (first[1] if first else [None] * width)]
     for col, name in enumerate(layout.HEADERS, start=1):
         if header[col - 1] != name:
             return [], [f"{ACCESS}!{get_column_letter(col)}1: header is {header[col - 1]!r}, expected {name!r}: "
                         "columns must not be added, removed or renamed"]
-    own, seen = set(keys), {}
+    own, seen = set(sent), {}
     rows, problems = [], []
     key_letter, decision_letter = get_column_letter(layout.KEY_COL), get_column_letter(layout.DECISION_COL)
-    for number, values in enumerate(lines, start=2):
-        values = [clean(v) for v in values] + [""] * (width - len(values))
+    for number, raw_values, formulas in lines:
+        values = [clean(v) for v in raw_values]
         if not any(values):
             continue
         key, at = values[layout.KEY_COL - 1], f"{ACCESS}!{key_letter}{number}"
+        if any(formulas):
+            problems.append(_formula(number, formulas.index(True) + 1, values))
+            if key in own and key not in seen and not formulas[layout.KEY_COL - 1]:
+                seen[key] = number  # the row is there: not reported deleted too
+            continue
         problem = _key_problem(key, own, seen, table)
         if problem:
             problems.append(f"{at}: {problem}")
@@ -186,11 +298,22 @@ def _access(sheet, info: dict, keys: list[str], table: pd.DataFrame,
                      "cell": f"{ACCESS}!{decision_letter}{number}", "key_cell": f"{key_letter}{number}",
                      "scope": info.get("scope"), "scope_key": info.get("scope_key"),
                      "reviewer": info.get("reviewer")})
-    if layout.keys_checksum(seen) != info.get("keys_sha256"):
-        gone = [k for k in keys if k not in seen]
-        if gone:
-            problems.append(_missing(gone, len(keys), table))
+    gone = [k for k in sent if k not in seen]
+    if gone:
+        problems.append(_missing(gone, len(sent), table))
     return rows, problems
+
+
+def _formula(number: int, col: int, values: list[str]) -> str:
+    """A data row holding a formula: idbridge reads no formula (its cached value may be missing or forged)."""
+    text = values[col - 1]
+    shown = text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+    at = f"{ACCESS}!{get_column_letter(col)}{number}"
+    if col == layout.DECISION_COL:
+        return (f"{at}: the decision is a formula ({shown}), not Keep or Remove: type Keep or Remove, or pick it "
+                "from the list")
+    return (f"{at}: {layout.HEADERS[col - 1]} holds a formula ({shown}): cells of a pack hold values; type the "
+            "text instead")
 
 
 def _key_problem(key: str, own: set, seen: dict, table: pd.DataFrame) -> str | None:
@@ -223,8 +346,7 @@ def _missing(gone: list[str], sent: int, table: pd.DataFrame) -> str:
 
     listed = ", ".join(name(k) for k in gone[:_LISTED])
     more = f" and {len(gone) - _LISTED} more" if len(gone) > _LISTED else ""
-    return (f"rows deleted: {len(gone)} of the {sent} rows sent are missing (the key checksum no longer "
-            f"matches): {listed}{more}")
+    return f"rows deleted: {len(gone)} of the {sent} rows sent are missing: {listed}{more}"
 
 
 def _raise(problems: dict[Path, list[str]]) -> None:

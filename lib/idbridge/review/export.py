@@ -3,7 +3,8 @@ checks/artifact.py).
 
 JSON is one array of objects per file; list columns stay lists, evidence stays an object. Each access object carries the engagement, snapshot
 id and collection time, so records from several runs can share an index. CSV holds the same rows, lists joined by
-"; " (tags are "key=value"), objects as JSON text.
+"; " (tags are "key=value"), objects as JSON text, and text a spreadsheet would evaluate as a formula prefixed with
+a single quote (core/csvsafe.py): the JSON is the one for machines.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from idbridge.core.csvsafe import write_csv
 from idbridge.core.files import write_text_atomic
 from idbridge.model.access.columns import ACCESS_COLUMNS
 
@@ -23,7 +25,7 @@ def write_tables(access: pd.DataFrame, out_dir: Path, meta: dict) -> list[Path]:
     columns = [c for c in ACCESS_COLUMNS if c in access.columns]
     records = [{**_plain(r), **stamp} for r in access[columns].to_dict("records")]
     return [write_text_atomic(out_dir / "access.json", json.dumps(records, indent=1, default=str)),
-            write_text_atomic(out_dir / "access.csv", _csv_frame(access[columns]).to_csv(index=False))]
+            write_csv(out_dir / "access.csv", _csv_frame(access[columns]))]
 
 
 def _plain(record: dict) -> dict:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-FORMAT = "1"
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+FORMAT = "2"  # 2: signed packs (signature, key_id, row tags in column E)
 INSTRUCTIONS, ACCESS, FINDINGS, META = "Instructions", "Access", "Findings", "_meta"
 DECISIONS = ("Keep", "Remove")
 SCOPES = ("account_owner", "group_owner")
@@ -25,10 +27,23 @@ COMMENT_COL = HEADERS.index("Comment") + 1
 # Cells compared with the access table on return: a swapped or partly sorted row no longer matches its key.
 CHECKED = {"User": "user", "Account id": "account_id", "Permission set": "permission_set_name"}
 
-# _meta: key / value pairs in columns A:B, the workbook's keys in column D (D1 is a header).
+# _meta: key / value pairs in columns A:B, the workbook's keys in column D and their signatures in column E (row 1:
+# headers). signature and key_id: review/signing.py.
 META_KEYS = ("format", "engagement", "snapshot_id", "collected_at", "scope", "scope_key", "reviewer", "rows",
-             "keys_sha256", "written_at", "deadline")
+             "keys_sha256", "written_at", "deadline", "signature", "key_id")
 META_KEYS_COL = 4
+META_TAGS_COL = 5
+
+
+EXCEL_CELL_CHARS = 32_767  # the most a cell of Excel holds
+
+
+def cell_text(text: str) -> str:
+    """Text as a cell holds it and gives it back: characters XML cannot carry (control characters, which tenant
+    names may hold) as U+FFFD, line ends as line feeds (XML reads a carriage return as one), at most
+    EXCEL_CELL_CHARS characters."""
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text).replace("\r\n", "\n").replace("\r", "\n")
+    return text if len(text) <= EXCEL_CELL_CHARS else text[:EXCEL_CELL_CHARS - 1] + "…"
 
 
 def keys_checksum(keys: Iterable[str]) -> str:

@@ -3,7 +3,8 @@
 Instructions; Access (one row per path, riskiest first; only Decision and Comment editable; Decision is a Keep /
 Remove dropdown; risk findings joined by subject: user, group, permission set, account); Findings (those joined
 to the rows, with meaning and fix); a hidden _meta sheet with the engagement, snapshot, scope and the checksum and
-list of the keys. Sheet protection has no password: it prevents accidents; the checks on return catch the rest.
+list of the keys, and the pack's signature (review/signing.py). Sheet protection has no password: it prevents
+accidents; the checks on return catch the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from idbridge.core.vocabulary import SEVERITY_ORDER
 from idbridge.review import layout
 from idbridge.review.layout import ACCESS, FINDINGS, INSTRUCTIONS, META, NO_GROUP, clean
+from idbridge.review.signing import UNSIGNED, SigningKey
 
 _HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 _EDIT_FILL = PatternFill("solid", fgColor="FFF2CC")     # the cells a reviewer fills
@@ -99,20 +101,24 @@ def _order(rows: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------- workbook
 
 
-def build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta) -> Workbook:
+def build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta, key: SigningKey | None = None) -> Workbook:
+    """One pack; signed with `key` (review/signing.py), else marked unsigned in _meta."""
     book = Workbook()
     rows = _order(rows)
     _instructions(book.active, rows, scope, scope_key, reviewer, meta)
     _access_sheet(book.create_sheet(ACCESS), rows, risks)
     _findings_sheet(book.create_sheet(FINDINGS), rows, findings)
-    _meta_sheet(book.create_sheet(META), rows, scope, scope_key, reviewer, meta)
+    _meta_sheet(book.create_sheet(META), rows, scope, scope_key, reviewer, meta, key)
     book.active = 1  # open on Access
     book.security = WorkbookProtection(lockStructure=True)  # no renaming, deleting or unhiding sheets
     return book
 
 
 def _text(cell, value) -> None:
-    """Write a value as data: openpyxl would turn text starting with '=' (e.g. a display name) into a formula."""
+    """Write a value as data: openpyxl would turn text starting with '=' (e.g. a display name) into a formula, and
+    refuse control characters (layout.cell_text)."""
+    if isinstance(value, str):
+        value = layout.cell_text(value)
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
@@ -220,18 +226,25 @@ def _findings_sheet(sheet, rows, findings) -> None:
     _protect(sheet)
 
 
-def _meta_sheet(sheet, rows, scope, scope_key, reviewer, meta) -> None:
+def _meta_sheet(sheet, rows, scope, scope_key, reviewer, meta, key: SigningKey | None) -> None:
     keys = [clean(k) for k in rows["path_id"]]
     values = {"format": layout.FORMAT, "engagement": meta["engagement"], "snapshot_id": meta["snapshot_id"],
               "collected_at": clean(meta.get("collected_at")), "scope": scope, "scope_key": scope_key,
               "reviewer": reviewer, "rows": str(len(keys)), "keys_sha256": layout.keys_checksum(keys),
               "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "deadline": clean(meta.get("deadline"))}
-    for number, key in enumerate(layout.META_KEYS, start=1):
-        sheet.cell(row=number, column=1, value=key)
-        _text(sheet.cell(row=number, column=2), values[key])
+    if key:
+        values.update(signature=key.pack(values, keys), key_id=key.id)
+    else:
+        values.update(signature=UNSIGNED, key_id="")
+    for number, name in enumerate(layout.META_KEYS, start=1):
+        sheet.cell(row=number, column=1, value=name)
+        _text(sheet.cell(row=number, column=2), values[name])
     sheet.cell(row=1, column=layout.META_KEYS_COL, value="path_id")
-    for number, key in enumerate(keys, start=2):
-        sheet.cell(row=number, column=layout.META_KEYS_COL, value=key)
+    sheet.cell(row=1, column=layout.META_TAGS_COL, value="signature")
+    for number, path_id in enumerate(keys, start=2):
+        sheet.cell(row=number, column=layout.META_KEYS_COL, value=path_id)
+        if key:
+            sheet.cell(row=number, column=layout.META_TAGS_COL, value=key.row(values, path_id))
     sheet.sheet_state = "hidden"
     _protect(sheet)

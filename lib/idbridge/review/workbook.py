@@ -9,7 +9,7 @@ Scopes:
 Every access row lands in exactly one workbook.
 
 Each workbook (sheets.py): Instructions, Access, Findings and a hidden _meta sheet that lets
-decisions.read_decisions verify a returned workbook.
+decisions.read_decisions verify a returned workbook, signed with the engagement's key (signing.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from idbridge.review import layout
 from idbridge.review.export import write_tables
 from idbridge.review.layout import NO_GROUP, clean
 from idbridge.review.sheets import build_workbook, risks_by_row
+from idbridge.review.signing import SigningKey, signing_key
 
 log = logging.getLogger(__name__)
 EXCEL_ROWS = 1_048_575  # a sheet's rows below the header
@@ -45,9 +46,10 @@ def snapshot_meta(snapshot, **extra) -> dict:
 
 
 def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_dir, scope: str,
-                       owners: dict | None, meta: dict) -> list[Path]:
+                       owners: dict | None, meta: dict, *, key: SigningKey | str | bytes | None = None) -> list[Path]:
     """Write the packs and the access table as CSV + JSON into out_dir; returns the workbook paths.
-    meta: engagement and snapshot_id (required), collected_at, deadline, contact (optional)."""
+    meta: engagement and snapshot_id (required), collected_at, deadline, contact (optional). key: the engagement's
+    review signing key (signing.from_parameters); without one the packs are written unsigned, with a warning."""
     if scope not in layout.SCOPES:
         raise ValueError(f"scope must be one of {layout.SCOPES}, not {scope!r}")
     missing = [k for k in ("engagement", "snapshot_id") if not meta.get(k)]
@@ -55,6 +57,10 @@ def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_
         raise ValueError(f"meta needs {missing} (see snapshot_meta)")
     if access["path_id"].duplicated().any():
         raise ValueError("access has duplicate path_id values: decisions could not tell the rows apart")
+    key = signing_key(key)
+    if key is None:
+        log.warning("review packs are written UNSIGNED (no review.signing_key in the parameters): a reviewer could "
+                    "forge decisions on rows of another pack, and reading them back needs review.allow_unsigned")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     risks = risks_by_row(access, findings)
@@ -64,7 +70,7 @@ def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_
             raise ValueError(f"{scope_key}: {len(rows)} rows, more than an Excel sheet holds ({EXCEL_ROWS}): "
                              "review by a narrower scope")
         name = _unique(_slug(scope_key), names)
-        book = build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta)
+        book = build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta, key)
         written.append(_save(book, out_dir / f"review-{name}.xlsx"))
     write_tables(access, out_dir, meta)
     stale = sorted(set(out_dir.glob("review-*.xlsx")) - set(written))

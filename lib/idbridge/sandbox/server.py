@@ -123,8 +123,9 @@ class Sandbox:
 
     def parameters(self, engagement: str | None = None) -> dict:
         """A parameters document pointing the notebooks at this sandbox. It holds no secret: the sandbox's
-        token endpoint hands out tokens to its own client id, and `credentials: sandbox` names the sandbox's
-        fixed, documented AWS key (core.parameters.SANDBOX_AWS_ACCESS_KEY_ID), which its AWS side requires."""
+        token endpoint hands out tokens to its own client id, `credentials: sandbox` names the sandbox's fixed,
+        documented AWS key (core.parameters.SANDBOX_AWS_ACCESS_KEY_ID), which its AWS side requires, and reviewer
+        packs are signed with the sandbox's public key (sandbox:review-signing-key)."""
         ep = self.endpoints
         assert ep is not None, "start the sandbox first"
         return {
@@ -137,6 +138,9 @@ class Sandbox:
             "app": {"display_name": self.scenario.entra.aws_app.display_name
                     if self.scenario.entra.aws_app else "AWS IAM Identity Center"},
             "checks": self._check_parameters(),
+            # The sandbox's public signing key (core/secrets.py): packs are signed and verified as in a real
+            # engagement, with nothing to set up; a real one names its own key (env:IDBRIDGE_REVIEW_KEY).
+            "review": {"signing_key": "sandbox:review-signing-key"},
         }
 
     def _check_parameters(self) -> dict:
