@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	&& { echo $$p; break; }; done 2>/dev/null)
 VENV   := .venv
 STAMP  := $(VENV)/.idbridge-installed
-# Why the browser test cannot run here, when it cannot (read by tests/report/test_html_browser.py).
+# Why the browser tests cannot run here, when they cannot (read by tests/support/browser.py).
 NO_BROWSER := $(VENV)/.chromium-unavailable
 PYTEST_ARGS ?=
 

@@ -7,73 +7,37 @@ where that is not permitted, Chromium is pointed at a proxy that does not exist 
 
 from __future__ import annotations
 
-import re
-import shutil
 import subprocess
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from idbridge.core.paths import REPO_ROOT
 from idbridge.kit.render import figure_ids
+from support.browser import CHROMIUM, PROBE_ID, offline_prefix, probe, why_no_browser
 from support.kit import kit_run
 
-CHROMIUM = shutil.which("chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--virtual-time-budget=20000"]
-
-
-def _why_no_browser() -> str:
-    recorded = REPO_ROOT / ".venv" / ".chromium-unavailable"
-    if recorded.exists():
-        return recorded.read_text(encoding="utf-8").strip()
-    return "chromium is not installed: run `make test` (it installs Debian's chromium) or apt-get install chromium"
-
-
 pytestmark = [pytest.mark.notebook,
-              pytest.mark.skipif(CHROMIUM is None, reason=_why_no_browser())]
-
-
-def _offline_prefix() -> tuple[list[str], list[str]]:
-    """(command prefix, extra flags) that take the network away from the browser."""
-    unshare = shutil.which("unshare")
-    if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True).returncode == 0:
-        return [unshare, "-n"], []
-    return [], ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-                "--host-resolver-rules=MAP * ~NOTFOUND"]
+              pytest.mark.skipif(CHROMIUM is None, reason=why_no_browser())]
 
 
 # Appended to a copy of each report: once the page has loaded, say for every chart whether plotly drew it (its
 # data processed into _fullData, and an SVG holding marks: bars, lines, a heatmap image, sankey nodes, or the
 # annotation of an empty chart). Without plotly.js (a CDN link with no network) nothing is drawn and all fail.
 PROBE = """<script>window.addEventListener("load", () => setTimeout(() => {
-  const out = document.createElement("pre"); out.id = "idbridge-probe";
+  const out = document.createElement("pre"); out.id = "%s";
   out.textContent = JSON.stringify([...document.querySelectorAll(".plotly-graph-div")].map(gd => ({
     id: gd.id, plotly: typeof window.Plotly !== "undefined",
     data: (gd.data || []).length, full: (gd._fullData || []).length,
     svg: gd.querySelectorAll("svg.main-svg").length,
     marks: gd.querySelectorAll(".trace, .hm image, .sankey .node-rect, .slice, .point, .annotation").length})));
   document.body.appendChild(out);
-}, 500));</script>"""
+}, 500));</script>""" % PROBE_ID
 
 
 def _probe(path: Path) -> list[dict]:
     """Open a copy of the report with the probe, offline, and read back what it found."""
-    import json
-
-    prefix, extra = _offline_prefix()
-    with tempfile.TemporaryDirectory() as work:
-        page = Path(work) / path.name
-        page.write_text(path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
-        profile = Path(work) / "profile"
-        done = subprocess.run([*prefix, CHROMIUM, *FLAGS, *extra, f"--user-data-dir={profile}", "--dump-dom",
-                               page.as_uri()], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    found = re.search(r'<pre id="idbridge-probe">(.*?)</pre>', done.stdout, re.S)
-    assert found, f"{path.name}: the page did not finish loading"
-    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    return probe(path, PROBE)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +46,7 @@ def kit(tmp_path_factory):
 
 
 def test_the_network_is_really_off_for_the_browser():
-    prefix, _ = _offline_prefix()
+    prefix, _ = offline_prefix()
     if not prefix:
         pytest.skip("no network namespace here: the proxy and resolver flags keep the browser offline instead")
     probe = subprocess.run([*prefix, "python3", "-c",

@@ -32,15 +32,16 @@ def box():
     sandbox.stop()
 
 
-def markdown_outputs(notebook_path) -> list[str]:
+def text_outputs(notebook_path) -> list[str]:
+    """The notes, summaries and checkpoints a runbook notebook showed (report.safe.Text: HTML)."""
     nb = nbformat.read(notebook_path, as_version=4)
-    return [o["data"]["text/markdown"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-            if "text/markdown" in o.get("data", {})]
+    return [o["data"]["text/html"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+            if "idbridge-text" in o.get("data", {}).get("text/html", "")]
 
 
 def applied_count(run) -> int:
     """The "**N applied**" summary the notebook showed after applying."""
-    found = [re.search(r"(\d+) applied", text) for text in markdown_outputs(run.output)]
+    found = [re.search(r"(\d+) applied", text) for text in text_outputs(run.output)]
     return sum(int(m.group(1)) for m in found if m)
 
 
@@ -61,10 +62,10 @@ def test_without_apply_the_notebooks_plan_and_write_nothing(box, dry_run):
     assert [r.name for r in result.runs] == RUNBOOKS and result.ok, [r.error for r in result.runs]
     assert fingerprint(box) == before and aws_writes(box) == writes
     assert change_log(result.out_dir) == []
-    saml_output = "\n".join(markdown_outputs(result.runs[0].output))
-    assert "**5 change(s)**" in saml_output and "5 planned" in saml_output
-    assert "set `apply: true`" in saml_output and "No federation metadata yet" in saml_output
-    access = "\n".join(markdown_outputs(result.runs[2].output))
+    saml_output = "\n".join(text_outputs(result.runs[0].output))
+    assert "<strong>5 change(s)</strong>" in saml_output and "5 planned" in saml_output
+    assert "set <code>apply: true</code>" in saml_output and "No federation metadata yet" in saml_output
+    access = "\n".join(text_outputs(result.runs[2].output))
     assert "not in Identity Center yet" in access
 
 
@@ -77,7 +78,7 @@ def test_with_apply_they_build_a_bridge_the_validation_passes(applied):
     assert findings == [], [(f["check_id"], f["subject"], f["detail"]) for f in findings]
     outcomes = [o for o in evaluation["outcomes"] if o["area"] in validation]
     assert outcomes and all(o["status"] in ("pass", "not_applicable") for o in outcomes), outcomes
-    checkpoints = "\n".join(markdown_outputs(applied.runs[1].output))
+    checkpoints = "\n".join(text_outputs(applied.runs[1].output))
     assert checkpoints.count("Verification: ✅ done") == 3   # identity source, SCIM token, users by SCIM
 
 

@@ -99,7 +99,7 @@ def test_identity_source_checkpoint_waits_for_the_upload_then_verifies(box, tmp_
 
     waiting, done = asyncio.run(run())
     assert waiting.status == "waiting" and "no CreateExternalIdPConfigurationForDirectory" in waiting.evidence
-    assert str(tmp_path / "entra-federation-metadata.xml") in waiting._repr_markdown_()
+    assert str(tmp_path / "entra-federation-metadata.xml") in waiting._repr_html_()
     assert done.status == "done" and done.evidence.startswith("CreateExternalIdPConfigurationForDirectory at")
 
 

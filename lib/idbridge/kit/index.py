@@ -6,13 +6,13 @@ tenant or the run is escaped.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 from pathlib import Path
 
 from idbridge.core.files import write_text_atomic
 from idbridge.core.vocabulary import SEVERITIES
+from idbridge.report.safe import html_text, local_href
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,15 @@ th{background:#f1f3f5}.muted{color:#868e96}
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    head = "".join(f"<th>{html_text(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _link(href: str | None, text: str) -> str:
-    return f"<a href='{html.escape(href)}'>{html.escape(text)}</a>" if href else html.escape(text)
+    """A link to a file of the run folder; any other href is shown as its text only."""
+    target = local_href(href)
+    return f"<a href='{target}'>{html_text(text)}</a>" if target else html_text(text)
 
 
 def _evaluation(run_dir: Path):
@@ -54,10 +56,10 @@ def _verdict_section(record: dict) -> str:
     verdict = record.get("verdict") or {}
     status = verdict.get("status", "not_checked")
     word = verdict.get("word", "NOT CHECKED")
-    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in record["reasons"])
-    return (f"<div class='verdict {STATUS_CLASS.get(status, 'notchecked')}'><h2>{html.escape(word)}</h2>"
-            f"<p>{html.escape(record.get('headline', ''))}</p>"
-            f"<p class='muted'>Exit code {record['exit_code']}: {html.escape(record['exit_meaning'])}</p>"
+    reasons = "".join(f"<li>{html_text(r)}</li>" for r in record["reasons"])
+    return (f"<div class='verdict {STATUS_CLASS.get(status, 'notchecked')}'><h2>{html_text(word)}</h2>"
+            f"<p>{html_text(record.get('headline', ''))}</p>"
+            f"<p class='muted'>Exit code {record['exit_code']}: {html_text(record['exit_meaning'])}</p>"
             + (f"<ul>{reasons}</ul>" if reasons else "") + "</div>")
 
 
@@ -77,10 +79,10 @@ def _findings_section(evaluation) -> str:
         entry["n"] += 1
     rows = sorted(by_check.items(), key=lambda kv: (SEVERITIES.index(kv[1]["severity"]), -kv[1]["n"], kv[0]))
     detail = _table(["severity", "check", "subjects"],
-                    [[f"<span class='{e['severity']}'>{e['severity']}</span>",
-                      f"{html.escape(cid)} — {html.escape(e['title'])}", str(e["n"])] for cid, e in rows])
+                    [[f"<span class='{html_text(e['severity'])}'>{html_text(e['severity'])}</span>",
+                      f"{html_text(cid)} — {html_text(e['title'])}", str(e["n"])] for cid, e in rows])
     not_run = [o for o in evaluation.results.outcomes if o.status in ("not_checked", "error")]
-    missing = ("<h3>Not checked</h3>" + _table(["check", "why"], [[html.escape(o.check_id), html.escape(o.reason)]
+    missing = ("<h3>Not checked</h3>" + _table(["check", "why"], [[html_text(o.check_id), html_text(o.reason)]
                                                                    for o in not_run])) if not_run else ""
     return (outcomes + summary + "<p>" + _link("findings.csv", "findings.csv") + " · "
             + _link("findings.json", "findings.json") + " · " + _link("checks.csv", "every check and its outcome")
@@ -92,32 +94,32 @@ def _sources_section(run_dir: Path) -> str:
     if not manifest.exists():
         return "<p class='muted'>No snapshot in this run.</p>"
     body = json.loads(manifest.read_text(encoding="utf-8"))
-    rows = [[html.escape(name), html.escape(rec["status"].replace("_", " ")), str(sum(rec["rows"].values())),
-             html.escape(rec.get("error") or "")] for name, rec in body["sources"].items()]
+    rows = [[html_text(name), html_text(rec["status"].replace("_", " ")), str(sum(rec["rows"].values())),
+             html_text(rec.get("error") or "")] for name, rec in body["sources"].items()]
     window = body.get("window", {})
-    return (f"<p>Collected {html.escape(body.get('collected_at', ''))}; window "
-            f"{html.escape(window.get('start', ''))} – {html.escape(window.get('end', ''))}."
+    return (f"<p>Collected {html_text(body.get('collected_at', ''))}; window "
+            f"{html_text(window.get('start', ''))} – {html_text(window.get('end', ''))}."
             " The snapshot is kept in <code>snapshot/</code>: the next run compares itself with it.</p>"
             + _table(["source", "status", "rows", "why"], rows))
 
 
 def write_index(run_dir: Path, record: dict) -> Path:
     """index.html of a run: verdict, reports, findings, and what was collected."""
-    reports = [[_link(n["report"], n["title"]), "ok" if n["ok"] else f"<b>failed</b>: {html.escape(n['error'] or '')}",
+    reports = [[_link(n["report"], n["title"]), "ok" if n["ok"] else f"<b>failed</b>: {html_text(n['error'] or '')}",
                 f"{n['seconds']:.1f} s", _link(n["notebook"], "notebook")] for n in record["notebooks"]]
-    skipped = "".join(f"<li>{html.escape(s)}</li>" for s in record.get("skipped", []))
+    skipped = "".join(f"<li>{html_text(s)}</li>" for s in record.get("skipped", []))
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>idbridge run — {html.escape(record['engagement'])}</title><style>{_INDEX_CSS}</style></head><body>"
-        f"<h1>idbridge run — {html.escape(record['engagement'])}{' (sandbox)' if record.get('sandbox') else ''}</h1>"
-        f"<p>{html.escape(record['started'])} → {html.escape(record['finished'])} · run "
-        f"<code>{html.escape(Path(record['run_dir']).name)}</code></p>"
+        f"<title>idbridge run — {html_text(record['engagement'])}</title><style>{_INDEX_CSS}</style></head><body>"
+        f"<h1>idbridge run — {html_text(record['engagement'])}{' (sandbox)' if record.get('sandbox') else ''}</h1>"
+        f"<p>{html_text(record['started'])} → {html_text(record['finished'])} · run "
+        f"<code>{html_text(Path(record['run_dir']).name)}</code></p>"
         + _verdict_section(record)
         + "<h2>Reports</h2>" + (_table(["report", "status", "time", "audit record"], reports) if reports
                                 else "<p class='muted'>No report was produced.</p>")
         + (f"<p class='muted'>Not run:</p><ul class='muted'>{skipped}</ul>" if skipped else "")
         + "".join(f"<p>{_link(href, text)}</p>" for href, text in record.get("links", []))
-        + f"<h2>Findings</h2><p class='muted'>fail_on = {html.escape(record['fail_on'])}</p>"
+        + f"<h2>Findings</h2><p class='muted'>fail_on = {html_text(record['fail_on'])}</p>"
         + _findings_section(_evaluation(run_dir))
         + "<h2>What was collected</h2>" + _sources_section(run_dir)
         + "<p class='muted'>" + _link("run.json", "run.json") + " · " + _link("run.log", "run.log") + " · "

@@ -17,4 +17,7 @@ def setup(params_file: str | Path) -> Parameters:
     pio.renderers.default = "notebook"
     pd.set_option("display.max_rows", 200)
     pd.set_option("display.max_colwidth", 120)
+    # Tenant names are text: never typeset as LaTeX where a viewer has MathJax (JupyterLab) — "$\\href{…}$".
+    pd.set_option("display.html.use_mathjax", False)
+    pd.set_option("styler.html.mathjax", False)
     return load_parameters(params_file)

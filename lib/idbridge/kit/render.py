@@ -8,12 +8,13 @@ first figure's output (plotly's `notebook` renderer, set by idbridge.kit.noteboo
 
 from __future__ import annotations
 
-import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
+
+from idbridge.report.safe import html_text
 
 _REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 
@@ -104,7 +105,7 @@ def render_report(notebook: str | Path | nbformat.NotebookNode, html_path: str |
     html_path = Path(html_path)
     resources = {"metadata": {"name": title or html_path.stem}}
     if index_href:
-        resources["idbridge_bar"] = f"<a href='{html.escape(index_href)}'>&larr; run summary</a>"
+        resources["idbridge_bar"] = f"<a href='{html_text(index_href)}'>&larr; run summary</a>"
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     body, _removed = strip_remote(body)
     html_path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from idbridge.core.vocabulary import SEVERITY_ORDER
 from idbridge.model.access.views import highest_privilege_matrix, who_can_reach
 from idbridge.model.privilege import permission_set_levels
 from idbridge.report import validation
-from idbridge.report.signins import Text
+from idbridge.report.safe import Text, plotly_labels, plotly_text
 
 HEATMAP_ROWS = 60
 SANKEY_PEOPLE = 40
@@ -93,8 +93,9 @@ def top_risks(results: CheckResults, limit: int = 12) -> pd.DataFrame | str:
         outcomes = results.outcomes_frame()
         not_run = int(outcomes["status"].isin(["not_checked", "error"]).sum())
         if not_run:
-            return Text(f"No access findings from the {len(outcomes) - not_run} access checks that ran; {not_run} "
-                        "could not run (the verdict above says why): this is not a clean result.")
+            return Text("No access findings from the {ran} access checks that ran; {not_run} could not run (the "
+                        "verdict above says why): this is not a clean result.", ran=len(outcomes) - not_run,
+                        not_run=not_run)
         return Text("No access findings: every access check ran and passed.")
     findings = findings.assign(rank=findings["severity"].map(SEVERITY_ORDER))
     top = findings.sort_values(["rank", "check_id", "subject"], ascending=[False, True, True]).head(limit)
@@ -115,7 +116,7 @@ def heatmap_figure(access: pd.DataFrame, by: str = "user", account: str = "", gr
     rows = who_can_reach(access, **_filters(account, group, user))
     matrix = highest_privilege_matrix(rows, by=by)
     if matrix.empty:
-        return Text(f"No effective access{_said(account, group, user)}.")
+        return Text("No effective access{said}.", said=_said(account, group, user))
     order = pd.DataFrame({"top": matrix.max(axis=1), "sum": matrix.sum(axis=1), "name": matrix.index})
     matrix = matrix.loc[order.sort_values(["top", "sum", "name"], ascending=[False, False, True]).index]
     total = len(matrix)
@@ -124,13 +125,16 @@ def heatmap_figure(access: pd.DataFrame, by: str = "user", account: str = "", gr
     for rank, (_, colour) in RANKS.items():
         steps += [[rank / 5, colour], [(rank + 1) / 5, colour]]
     labels = np.vectorize(lambda r: RANKS[int(r)][0])(matrix.to_numpy())
+    # Names are the tenant's: plotly would render markup in them (ticks and hover), so they go in as text.
     figure = go.Figure(go.Heatmap(
-        z=matrix.to_numpy(), x=list(matrix.columns), y=list(matrix.index), zmin=-0.5, zmax=4.5, colorscale=steps,
-        customdata=labels, hovertemplate="%{y} → %{x}: %{customdata}<extra></extra>", xgap=1, ygap=1,
+        z=matrix.to_numpy(), x=plotly_labels(matrix.columns), y=plotly_labels(matrix.index), zmin=-0.5, zmax=4.5,
+        colorscale=steps, customdata=labels, hovertemplate="%{y} → %{x}: %{customdata}<extra></extra>", xgap=1,
+        ygap=1,
         colorbar=dict(tickvals=list(RANKS), ticktext=[label for label, _ in RANKS.values()], title="highest")))
     capped = f" — the {limit} most privileged of {total}" if total > limit else ""
     noun = "Identity Center groups" if by == "group" else "people"
-    figure.update_layout(title=f"Highest privilege: {noun} × accounts{capped}{_said(account, group, user)}",
+    title = f"Highest privilege: {noun} × accounts{capped}{_said(account, group, user)}"
+    figure.update_layout(title=plotly_text(title),
                          height=220 + 18 * len(matrix), margin=dict(t=170, b=20, l=300),
                          yaxis=dict(autorange="reversed", dtick=1), xaxis=dict(side="top", tickangle=-45))
     return figure
@@ -192,7 +196,7 @@ def sankey_figure(access: pd.DataFrame, account: str = "", group: str = "", user
             return Text("No effective access to draw.")
     rows = who_can_reach(access, **chosen, effective=False)
     if rows.empty:
-        return Text(f"No access{_said(**{k: v or '' for k, v in chosen.items()})}.")
+        return Text("No access{said}.", said=_said(**{k: v or '' for k, v in chosen.items()}))
     who = person(rows).fillna("(no user)")
     ranking = rows.assign(_who=who).groupby("_who")["privilege_rank"].max().sort_values(ascending=False, kind="stable")
     capped = ""
@@ -215,13 +219,14 @@ def sankey_figure(access: pd.DataFrame, account: str = "", group: str = "", user
     source, target, works = zip(*links) if links else ((), (), ())
     figure = go.Figure(go.Sankey(
         arrangement="snap",
-        node=dict(label=list(nodes), color=[NODE_COLOURS[k] for k in kinds], pad=10, thickness=14),
+        node=dict(label=plotly_labels(nodes), color=[NODE_COLOURS[k] for k in kinds], pad=10, thickness=14),
         link=dict(source=list(source), target=list(target), value=list(links.values()),
                   color=["rgba(25,113,194,0.35)" if w else "rgba(134,142,150,0.45)" for w in works])))
     tallest = max(kinds.count(k) for k in set(kinds))  # the column with most nodes sets the height
     subject = ", ".join(f"{k} {v}" for k, v in chosen.items() if v)
     riskiest = " (the riskiest path's person)" if not any((account, group, user)) else ""
-    figure.update_layout(title=f"Access paths of {subject}{riskiest}{capped}; grey: does not work in AWS",
+    title = f"Access paths of {subject}{riskiest}{capped}; grey: does not work in AWS"
+    figure.update_layout(title=plotly_text(title),
                          height=max(360, 24 * tallest + 120), margin=dict(t=60, b=20))
     return figure
 
@@ -272,7 +277,7 @@ def access_table(access: pd.DataFrame, account: str = "", group: str = "", user:
     at most `limit` rows (the whole table is written to review/access.csv)."""
     rows = who_can_reach(access, **_filters(account, group, user), effective=False)
     if rows.empty:
-        return Text(f"No access{_said(account, group, user)}.")
+        return Text("No access{said}.", said=_said(account, group, user))
     rows = rows.assign(_who=person(rows)).sort_values(["is_production", "privilege_rank", "_who", "account_name"],
                                                       ascending=[False, False, True, True], kind="stable")
     records = rows.head(limit).astype(object).where(rows.head(limit).notna(), None).to_dict("records")

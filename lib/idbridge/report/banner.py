@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+from idbridge.report.safe import html_text
 
 COLOURS = {"pass": ("#ebfbee", "#2b8a3e"), "fail": ("#fff5f5", "#c92a2a"), "not_checked": ("#fff9db", "#e67700")}
 
@@ -27,11 +27,11 @@ def grouped_reasons(reasons) -> list[str]:
 
 def banner_html(verdict) -> str:
     background, border = COLOURS.get(verdict.status, COLOURS["not_checked"])
-    shown = "".join(f"<li>{html.escape(r)}</li>" for r in grouped_reasons(verdict.reasons))
+    shown = "".join(f"<li>{html_text(r)}</li>" for r in grouped_reasons(verdict.reasons))
     return (f"<div style='background:{background};border-left:8px solid {border};padding:10px 14px;"
             f"margin:6px 0;border-radius:4px;font-family:system-ui,sans-serif'>"
-            f"<div style='font-size:1.5em;font-weight:700;color:{border}'>{html.escape(verdict.word)}</div>"
-            f"<div style='font-size:1.05em'>{html.escape(verdict.headline)}</div>"
+            f"<div style='font-size:1.5em;font-weight:700;color:{border}'>{html_text(verdict.word)}</div>"
+            f"<div style='font-size:1.05em'>{html_text(verdict.headline)}</div>"
             + (f"<ul style='margin:6px 0 0'>{shown}</ul>" if shown else "") + "</div>")
 
 

@@ -23,20 +23,12 @@ from idbridge.core.csvsafe import write_csv
 from idbridge.core.files import write_text_atomic
 from idbridge.errors import InputError
 from idbridge.plan import Plan
-from idbridge.report.signins import Text
+from idbridge.report.safe import Text, items, show
 from idbridge.review import plan_removals, read_decisions, review_status
 from idbridge.review.signing import from_parameters
 
 log = logging.getLogger(__name__)
 PLAN_STEM = "review-removals"
-
-
-def _show(text: str) -> None:
-    try:
-        from IPython.display import Markdown, display
-    except ImportError:  # outside Jupyter: the exception says it all
-        return
-    display(Markdown(text))
 
 
 def decisions_folder(decisions_dir: str, run_dir) -> Path:
@@ -49,21 +41,23 @@ def read_returned(folder, access: pd.DataFrame, meta: dict, params=None,
     """read_decisions on every .xlsx of the folder, verifying each pack's signature with the key
     review.signing_key of `params` refers to (unsigned packs only with review.allow_unsigned). On a problem: show
     it as a list, then raise the InputError (the notebook fails; `idbridge run` exits 2). Packs accepted without
-    a verified signature are said first."""
+    a verified signature are said first. The problems quote the reviewers' cells: shown as text."""
     key = from_parameters(params, str(params_file)) if params is not None else None
     allow_unsigned = bool(params is not None and params.review.allow_unsigned)
     try:
         decisions = read_decisions(folder, access, meta, key=key, allow_unsigned=allow_unsigned)
     except InputError as exc:
-        lines = "\n".join(f"- {p}" for p in exc.problems)
-        _show(f"**The returned workbooks cannot be used: nothing is planned.** `{exc.file}`\n\n{lines}\n\n"
-              "Have the reviewer fix the file (or send the pack again), then run this notebook again.")
+        lines, problems = items("problem", exc.problems)
+        show(Text("**The returned workbooks cannot be used: nothing is planned.** `{file}`\n\n" + lines + "\n\n"
+                  "Have the reviewer fix the file (or send the pack again), then run this notebook again.",
+                  file=exc.file, **problems))
         raise
     unverified = sorted(set(decisions.loc[~decisions["verified"].astype(bool), "workbook"]))
     if unverified:
-        _show(f"**{len(unverified)} returned workbook(s) are unsigned or their signature was not verified**, "
-              "accepted because `review.allow_unsigned` is true: their decisions could have been forged (a row "
-              "copied in from another owner's pack is not detected): " + ", ".join(f"`{w}`" for w in unverified))
+        lines, names = items("workbook", unverified)
+        show(Text("**{count} returned workbook(s) are unsigned or their signature was not verified**, accepted "
+                  "because `review.allow_unsigned` is true: their decisions could have been forged (a row copied "
+                  "in from another owner's pack is not detected):\n\n" + lines, count=len(unverified), **names))
     return decisions
 
 
@@ -83,7 +77,7 @@ def removal_plan(decisions: pd.DataFrame, access: pd.DataFrame, snapshot, run_di
     return plan
 
 
-def plan_table(plan: Plan) -> pd.DataFrame | str:
+def plan_table(plan: Plan) -> pd.DataFrame | Text:
     """One line per write the plan would make: what, why (the decisions and where they were made)."""
     if plan.is_empty:
         return Text("**No removals**: no returned decision says Remove.")
@@ -91,7 +85,7 @@ def plan_table(plan: Plan) -> pd.DataFrame | str:
                           "decided in": "; ".join((c.before or {}).get("decided_in", []))} for c in plan.changes])
 
 
-def apply_removals(plan: Plan, apply: bool, allow_removals: bool) -> str:
+def apply_removals(plan: Plan, apply: bool, allow_removals: bool) -> Text:
     """Plan only: there is no applier registry for the review-removal kinds (see the module docstring)."""
     if plan.is_empty:
         return Text("Nothing to apply.")
@@ -101,7 +95,7 @@ def apply_removals(plan: Plan, apply: bool, allow_removals: bool) -> str:
     if apply:
         log.warning("22_review_decisions: apply is true but no applier exists for %s: plan only", kinds)
     gate = "" if allow_removals else " (removals would also need `allow_removals: true`)"
-    return Text(f"{head} idbridge has no appliers for these changes yet ({kinds}){gate}: make them in the Entra "
-                "admin centre and the IAM Identity Center console as the plan says, or with the runbooks once "
-                f"they support them. The plan is in `{PLAN_STEM}.csv` / `.json` in the run folder; after the next "
-                "collection, notebook 30 shows the access that ended.")
+    return Text(head + " idbridge has no appliers for these changes yet ({kinds})" + gate + ": make them in the "
+                "Entra admin centre and the IAM Identity Center console as the plan says, or with the runbooks once "
+                "they support them. The plan is in `{stem}.csv` / `.json` in the run folder; after the next "
+                "collection, notebook 30 shows the access that ended.", kinds=kinds, stem=PLAN_STEM)

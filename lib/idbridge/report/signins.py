@@ -7,17 +7,11 @@ import plotly.graph_objects as go
 
 from idbridge.model import signins, signins_people
 from idbridge.model.access.views import who_can_reach
+from idbridge.report.safe import Text, plotly_text
 
 CATEGORY_COLOURS = {signins.BOTH: "#2f9e44", signins.ENTRA_ONLY: "#74c0fc", signins.ENTRA_FAILED: "#f59f00",
                     signins.REFUSED: "#d9480f", signins.AWS_FAILED: "#8b0000", signins.AWS_ONLY: "#868e96"}
 TABLE_LIMIT = 300  # correlation rows shown, the problems first
-
-
-class Text(str):
-    """A sentence a notebook cell shows as Markdown (a "Not checked: why" or an empty result)."""
-
-    def _repr_markdown_(self) -> str:
-        return str(self)
 
 
 def scope(access: pd.DataFrame, account: str = "", group: str = "", user: str = "") -> pd.DataFrame | None:
@@ -76,7 +70,7 @@ def overview(act: signins.Activity, scoped: pd.DataFrame | None = None) -> pd.Da
 
 def _not_checked(act: signins.Activity) -> str | None:
     if isinstance(act.entra, str) and isinstance(act.aws, str):
-        return Text(f"Not checked: Entra sign-ins {act.entra}; CloudTrail {act.aws}")
+        return Text("Not checked: Entra sign-ins {entra}; CloudTrail {aws}", entra=act.entra, aws=act.aws)
     return None
 
 
@@ -96,8 +90,8 @@ def timeline_figure(act: signins.Activity, scoped: pd.DataFrame | None = None) -
             figure.add_bar(name=category, x=counts.index, y=counts.to_numpy(), marker_color=colour)
     gone = "; ".join(f"{side} side {why}" for side, why in (("Entra", act.entra), ("AWS", act.aws))
                      if isinstance(why, str))
-    figure.update_layout(barmode="stack", title="Sign-ins per day, Entra and AWS matched" + (f" ({gone})" if gone
-                                                                                           else ""),
+    title = "Sign-ins per day, Entra and AWS matched" + (f" ({gone})" if gone else "")
+    figure.update_layout(barmode="stack", title=plotly_text(title),
                          yaxis_title="sign-ins", height=400, margin=dict(t=50, b=40))
     return figure
 
@@ -120,8 +114,8 @@ def results_figure(act: signins.Activity, scoped: pd.DataFrame | None = None) ->
         a = act.aws if keys is None else act.aws[act.aws["person"].isin(keys)]
         figure.add_bar(name="signed in", x=["AWS: access portal"], y=[int(a["ok"].sum())], marker_color="#1971c2")
         figure.add_bar(name="refused", x=["AWS: access portal"], y=[int((~a["ok"]).sum())], marker_color="#8b0000")
-    figure.update_layout(barmode="stack", title=f"Sign-in results, {act.window}", yaxis_title="sign-ins",
-                         height=380, margin=dict(t=50, b=40))
+    figure.update_layout(barmode="stack", title=plotly_text(f"Sign-in results, {act.window}"),
+                         yaxis_title="sign-ins", height=380, margin=dict(t=50, b=40))
     return figure
 
 
@@ -136,7 +130,7 @@ def correlation_table(act: signins.Activity, scoped: pd.DataFrame | None = None,
     both sides agree it went well; at most `limit` rows."""
     rows = _filtered(act, scoped)
     if rows.empty:
-        return _not_checked(act) or Text(f"No sign-in in {act.window}.")
+        return _not_checked(act) or Text("No sign-in in {window}.", window=act.window)
     rows = pd.concat([rows[rows["category"] != signins.BOTH], rows[rows["category"] == signins.BOTH]])
     shown = rows.head(limit)
     return pd.DataFrame({
@@ -154,7 +148,7 @@ def failures_table(act: signins.Activity, scoped: pd.DataFrame | None = None) ->
     rows = rows[rows["category"].isin([signins.ENTRA_FAILED, signins.REFUSED, signins.AWS_FAILED])]
     if rows.empty:
         missing = _not_checked(act)
-        return missing or Text(f"No failed sign-in in {act.window}.")
+        return missing or Text("No failed sign-in in {window}.", window=act.window)
     reason = rows["outcome"].str.replace(r"; AWS looked for user name .*$", "", regex=True)
     grouped = (rows.assign(reason=reason)
                .groupby(["category", "reason"], sort=False)
@@ -189,7 +183,7 @@ def last_use_table(access: pd.DataFrame, people: pd.DataFrame, scoped: pd.DataFr
 def stale_table(people: pd.DataFrame, after_days: int, scoped: pd.DataFrame | None = None) -> pd.DataFrame | str:
     rows = signins_people.stale(_people(people, scoped), after_days)
     if rows.empty:
-        return Text(f"Nobody holding AWS access has gone more than {after_days} days without a sign-in.")
+        return Text("Nobody holding AWS access has gone more than {days} days without a sign-in.", days=after_days)
     return people_table(rows)
 
 

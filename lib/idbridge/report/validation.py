@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from idbridge.checks.evaluate import Evaluation
 from idbridge.checks.runner import CheckResults
 from idbridge.core.vocabulary import AREAS, SEVERITY_COLOURS, SEVERITY_ORDER
+from idbridge.report.safe import Text, plotly_labels, plotly_text
 from idbridge.snapshot.store import NotCollected, Snapshot
 
 STATUS_WORDS = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "not_applicable": "not applicable",
@@ -91,7 +92,7 @@ def findings_by_area_figure(results: CheckResults) -> go.Figure:
         if part.empty:
             continue
         counts = part.groupby("area").size()
-        figure.add_bar(name=severity, x=[AREAS.get(a, a) for a in counts.index], y=counts.values,
+        figure.add_bar(name=severity, x=plotly_labels(AREAS.get(a, a) for a in counts.index), y=counts.values,
                        marker_color=SEVERITY_COLOURS[severity])
     figure.update_layout(barmode="stack", title="Findings by area and severity", yaxis_title="findings",
                          height=380, margin=dict(t=50, b=40))
@@ -104,14 +105,15 @@ def certificate_figure(snapshot: Snapshot, now: datetime, horizons: list[int]) -
         keys = snapshot.table("entra_app_key_credentials")
         sp = snapshot.table("entra_service_principal")
     except NotCollected as exc:
-        return f"Not checked: {exc}"
+        return Text("Not checked: {why}", why=exc)
     keys = keys[keys["usage"] == "Verify"] if "Verify" in set(keys["usage"]) else keys
     active = str(sp["preferredTokenSigningKeyThumbprint"].iloc[0]).upper() if len(sp) else ""
     figure = go.Figure()
     for row in keys.itertuples():
         is_active = str(row.thumbprint).upper() == active
+        label = plotly_text(f"{row.displayName} …{str(row.thumbprint)[-6:]}")
         figure.add_trace(go.Scatter(
-            x=[row.startDateTime, row.endDateTime], y=[f"{row.displayName} …{str(row.thumbprint)[-6:]}"] * 2,
+            x=[row.startDateTime, row.endDateTime], y=[label] * 2,
             mode="lines+markers", line=dict(width=10, color="#1971c2" if is_active else "#adb5bd"),
             name="active" if is_active else "not active", showlegend=False))
     now_text = now.isoformat()
@@ -127,12 +129,13 @@ def provisioning_errors_figure(snapshot: Snapshot) -> go.Figure | str:
     try:
         logs = snapshot.table("entra_provisioning_logs")
     except NotCollected as exc:
-        return f"Not checked: {exc}"
+        return Text("Not checked: {why}", why=exc)
     failures = logs[logs["status"] == "failure"]
     if failures.empty:
-        return "No provisioning failures in the window."
+        return Text("No provisioning failures in the window.")
     counts = failures.groupby("errorCode").size().sort_values()
-    figure = go.Figure(go.Bar(x=counts.values, y=counts.index, orientation="h", marker_color="#d9480f"))
+    figure = go.Figure(go.Bar(x=counts.values, y=plotly_labels(counts.index), orientation="h",
+                              marker_color="#d9480f"))
     figure.update_layout(title="Provisioning failures by error code (window)", xaxis_title="log entries",
                          height=150 + 40 * len(counts), margin=dict(t=50, b=40, l=320))
     return figure

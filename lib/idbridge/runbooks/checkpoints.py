@@ -24,6 +24,7 @@ import pandas as pd
 from idbridge.clients.aws.calls import lookup_events
 from idbridge.errors import InputError
 from idbridge.model.scope import created_by_scim
+from idbridge.report.safe import Text
 from idbridge.runbooks import graph as g
 from idbridge.runbooks.context import Runbook
 from idbridge.runbooks.saml import certificates
@@ -42,10 +43,18 @@ class CheckpointResult:
     status: Status
     evidence: str
 
-    def _repr_markdown_(self) -> str:
+    def text(self) -> Text:
+        """The checkpoint as a notebook shows it. The instructions are this module's words with the run's own
+        values inlined (region, paths, references): markup of the template, escaped all the same; the evidence
+        quotes what AWS and Entra returned, as text."""
         mark = {"done": "✅ done", "waiting": "⏳ waiting", "not verifiable": "❔ not verifiable"}[self.status]
         steps = "\n".join(f"{i}. {s}" for i, s in enumerate(self.instructions, start=1))
-        return f"### Checkpoint: {self.title}\n\n{steps}\n\n**Verification: {mark}** — {self.evidence}\n"
+        steps = steps.replace("{", "{{").replace("}", "}}")
+        return Text("### Checkpoint: {title}\n\n" + steps + "\n\n**Verification: {mark}** — {evidence}\n",
+                    title=self.title, mark=mark, evidence=self.evidence)
+
+    def _repr_html_(self) -> str:
+        return self.text()._repr_html_()
 
     def row(self) -> dict:
         return {"checkpoint": self.title, "status": self.status, "evidence": self.evidence}

@@ -7,14 +7,12 @@ from collections import Counter
 import pandas as pd
 
 from idbridge.plan import Outcome, outcomes_frame
+from idbridge.report.safe import Text, items
 from idbridge.runbooks.context import RunbookError
 
 
-class Note(str):
-    """Text a notebook cell shows as Markdown."""
-
-    def _repr_markdown_(self) -> str:
-        return str(self)
+class Note(Text):
+    """Text a notebook cell shows (as HTML, its values escaped: report.safe.Text)."""
 
 
 def notes(step_plan) -> Note:
@@ -22,8 +20,10 @@ def notes(step_plan) -> Note:
     changes = step_plan.plan.changes
     counts = Counter(c.action for c in changes)
     head = ("**No change needed**: the tenant already matches the desired state." if not changes else
-            f"**{len(changes)} change(s)**: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items())))
-    return Note("\n".join([head, *[f"- {n}" for n in step_plan.notes]]))
+            "**{count} change(s)**: {actions}")
+    lines, notes = items("note", step_plan.notes)  # the notes name the tenant's apps and groups
+    return Note(head + ("\n" + lines if lines else ""), count=len(changes),
+                actions=", ".join(f"{n} {a}" for a, n in sorted(counts.items())), **notes)
 
 
 def outcomes_table(outcomes: list[Outcome]) -> pd.DataFrame:
@@ -40,7 +40,7 @@ def summary(outcomes: list[Outcome]) -> Note:
         hints.append("dry run: set `apply: true` in the desired state to write")
     if counts.get("blocked"):
         hints.append("removals were not made: set `allow_removals: true` to let them happen")
-    return Note(f"**{text}**" + "".join(f"\n- {h}" for h in hints))
+    return Note("**{text}**" + "".join(f"\n- {h}" for h in hints), text=text)
 
 
 def raise_on_failure(outcomes: list[Outcome]) -> None:

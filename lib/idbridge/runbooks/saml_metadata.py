@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from idbridge.errors import InputError
+from idbridge.report.safe import Text
 from idbridge.runbooks.context import Instance, Runbook, RunbookError
 from idbridge.saml.certs import key_credential_thumbprint
 from idbridge.saml.compare import compare_idp_metadata_with_app
@@ -78,11 +79,14 @@ class FederationMetadata:
     metadata: IdpMetadata
     url: str
 
-    def _repr_markdown_(self) -> str:
+    def text(self) -> Text:
         cert = self.metadata.signing_certificate
-        return (f"Entra's federation metadata is in **`{self.path}`**: upload it to Identity Center (checkpoint "
-                f"below).\n\n- entityID {self.metadata.entity_id}\n- signing certificate {cert.describe()}\n"
-                f"- downloaded from {self.url}")
+        return Text("Entra's federation metadata is in **`{path}`**: upload it to Identity Center (checkpoint "
+                    "below).\n\n- entityID {entity_id}\n- signing certificate {certificate}\n- downloaded from {url}",
+                    path=self.path, entity_id=self.metadata.entity_id, certificate=cert.describe(), url=self.url)
+
+    def _repr_html_(self) -> str:
+        return self.text()._repr_html_()
 
 
 async def write_federation_metadata(rb: Runbook, sp: dict) -> FederationMetadata:
