@@ -193,8 +193,12 @@ def test_a_hostile_returned_workbook_is_listed_as_text(tmp_path, monkeypatch):
     packs[1].unlink()
     displayed = []
     monkeypatch.setattr(decisions_report, "show", displayed.append)
+    from types import SimpleNamespace
+
+    # Unsigned packs (no key in this test) are read only when the parameters allow it: then the cells are checked.
+    params = SimpleNamespace(review=SimpleNamespace(signing_key=None, allow_unsigned=True))
     with pytest.raises(InputError):
-        decisions_report.read_returned(folder, access, META)
+        decisions_report.read_returned(folder, access, META, params)
     (text,) = displayed
     assert_inert(text, holds=(SCRIPT, PLOTLY_LINK, "review-<img src=x onerror=alert(1)>.xlsx"))
 
