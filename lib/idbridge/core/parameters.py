@@ -1,7 +1,8 @@
 """Engagement parameters: one YAML file per engagement, validated before any call is made.
 
 A parameters file never holds a secret value: secrets are references (`env:NAME`, see secrets.py) resolved at run
-time.
+time. A value that fails validation is never echoed in the error (a secret pasted into the wrong field would be
+shown on the terminal and kept in logs): the error says what shape was expected.
 The sandbox writes one of these pointing at its own endpoints; a real engagement starts from
 parameters/engagement.template.yaml.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from idbridge.core import secrets
 from idbridge.core.vocabulary import FailOn, StrictModel as Strict
@@ -42,7 +43,7 @@ class GraphParams(Strict):
     @classmethod
     def _guid(cls, value: str | None) -> str | None:
         if value is not None and not _GUID.match(value):
-            raise ValueError(f"{value!r} is not a GUID (8-4-4-4-12 hex digits)")
+            raise ValueError("not a GUID: expected 8-4-4-4-12 hex digits, e.g. 3c8e5b1a-7d2f-4e96-a0b4-5f19c27d8e63")
         return value
 
     @field_validator("certificate_password")
@@ -64,21 +65,21 @@ class AwsParams(Strict):
     @classmethod
     def _role(cls, value: str | None) -> str | None:
         if value is not None and not _ROLE_ARN.match(value):
-            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
+            raise ValueError("not an IAM role ARN: expected arn:aws:iam::123456789012:role/NAME")
         return value
 
     @field_validator("instance_arn")
     @classmethod
     def _instance(cls, value: str | None) -> str | None:
         if value is not None and not _INSTANCE_ARN.match(value):
-            raise ValueError(f"{value!r} is not an Identity Center instance ARN")
+            raise ValueError("not an Identity Center instance ARN: expected arn:aws:sso:::instance/ssoins-<16 hex digits>")
         return value
 
     @field_validator("management_account")
     @classmethod
     def _account(cls, value: str | None) -> str | None:
         if value is not None and not _ACCOUNT.match(value):
-            raise ValueError(f"{value!r} is not a 12-digit AWS account id (quote it in YAML)")
+            raise ValueError("not an AWS account id: expected 12 digits (quote it in YAML)")
         return value
 
 
@@ -87,20 +88,20 @@ class AppParams(Strict):
     app_id: str | None = None
 
 
+def _known_source(value: str) -> str:
+    """One item of collection.sources (checked one by one: an error names the item, and echoes no value)."""
+    from idbridge.snapshot.schema import SOURCES_BY_NAME
+
+    if value not in SOURCES_BY_NAME:
+        raise ValueError(f"unknown source; known: {', '.join(sorted(SOURCES_BY_NAME))}")
+    return value
+
+
 class CollectionParams(Strict):
     window_days: int = Field(30, ge=1, le=90, description="sign-ins, provisioning logs, CloudTrail: the last N days")
-    sources: list[str] | None = Field(None, description="collect only these sources (default: all)")
+    sources: list[Annotated[str, AfterValidator(_known_source)]] | None = Field(
+        None, description="collect only these sources (default: all)")
     concurrency: int = Field(8, ge=1, le=64, description="AWS calls in flight at once (paced to the API limits)")
-
-    @field_validator("sources")
-    @classmethod
-    def _known_sources(cls, value: list[str] | None) -> list[str] | None:
-        from idbridge.snapshot.schema import SOURCES_BY_NAME
-
-        unknown = [s for s in value or [] if s not in SOURCES_BY_NAME]
-        if unknown:
-            raise ValueError(f"unknown source(s) {unknown}; known: {sorted(SOURCES_BY_NAME)}")
-        return value
 
 
 class ProductionParams(Strict):
