@@ -13,8 +13,9 @@ import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from idbridge.core import secrets
 from idbridge.core.vocabulary import FailOn, StrictModel as Strict
@@ -29,6 +30,11 @@ _INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[0-9a-f]{1
 
 
 
+# The national clouds' Microsoft Graph endpoints: a real token is sent to graph.base_url, so outside the sandbox
+# it goes to one of these over https unless graph.allow_custom_host says otherwise.
+GRAPH_HOSTS = ("graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn")
+
+
 class GraphParams(Strict):
     tenant_id: str
     auth: Literal["sandbox", "device_code", "client_certificate", "workload_identity", "managed_identity",
@@ -36,6 +42,8 @@ class GraphParams(Strict):
     client_id: str | None = None
     base_url: str = "https://graph.microsoft.com/v1.0"
     token_url: str | None = Field(None, description="sandbox only: the emulator's token endpoint")
+    allow_custom_host: bool = Field(False, description="let base_url name a host other than Microsoft Graph's "
+                                                       "(still https): e.g. a proxy the organisation runs")
     certificate_path: str | None = None
     certificate_password: str | None = None
 
@@ -130,8 +138,22 @@ class ChecksParams(Strict):
         return sorted(value, reverse=True)
 
 
+_ENGAGEMENT = re.compile(r"^[\w-][\w.-]{0,63}$")
+
+
+def _https_problem(url: str | None) -> str | None:
+    """Why `url` cannot carry a real credential: not https, or no host."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return ("must be an https:// URL outside the sandbox (sandbox: true with its own credentials): a token "
+                "would travel in clear")
+    return None
+
+
 class Parameters(Strict):
-    engagement: str = Field(pattern=r"^[\w.-]{1,64}$")
+    engagement: str = Field(description="names the run folders: letters, digits, '-', '_' and '.', not first")
     sandbox: bool = False
     graph: GraphParams
     aws: AwsParams = Field(default_factory=AwsParams)
@@ -140,6 +162,40 @@ class Parameters(Strict):
     checks: ChecksParams = Field(default_factory=ChecksParams)
     run_root: str = "runs"
     fail_on: FailOn = "high"
+
+    @field_validator("engagement")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        # It becomes a folder under run_root: '..', '.', a separator or a hidden name would put runs elsewhere.
+        if not _ENGAGEMENT.match(value):
+            raise ValueError("not a folder name: 1-64 letters, digits, '-', '_' and '.', not starting with '.' "
+                             "(no '/', '\\', '.' or '..')")
+        return value
+
+    # Declared after `sandbox`, so its value is known here (info.data). Only the sandbox's own credentials may go
+    # over plain http (to the emulators): a real token or AWS session token never does, sandbox: true or not.
+    @field_validator("graph")
+    @classmethod
+    def _graph_endpoints(cls, graph: GraphParams, info: ValidationInfo) -> GraphParams:
+        if info.data.get("sandbox") is True and graph.auth == "sandbox":
+            return graph
+        problems = [f"{key}: {why}" for key in ("base_url", "token_url")
+                    if (why := _https_problem(getattr(graph, key)))]
+        host = urlsplit(graph.base_url).hostname or ""
+        if not problems and not graph.allow_custom_host and host not in GRAPH_HOSTS:
+            problems.append(f"base_url: {host} is not a Microsoft Graph host ({', '.join(GRAPH_HOSTS)}); "
+                            "set graph.allow_custom_host: true to send the engagement's token there anyway")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return graph
+
+    @field_validator("aws")
+    @classmethod
+    def _aws_endpoint(cls, aws: AwsParams, info: ValidationInfo) -> AwsParams:
+        sandboxed = info.data.get("sandbox") is True and aws.credentials == "sandbox"
+        if not sandboxed and (why := _https_problem(aws.endpoint_url)):
+            raise ValueError(f"endpoint_url: {why}")
+        return aws
 
 
 def load_parameters(path: str | Path) -> Parameters:
