@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 
 from idbridge import __version__
+from idbridge.core.files import storage_error, write_text_atomic
 from idbridge.core.terminal import TerminalFormatter, for_terminal
-from idbridge.errors import EXIT_BAD_INPUT, IdbridgeError, InputError
+from idbridge.errors import EXIT_BAD_INPUT, EXIT_NOT_COLLECTED, IdbridgeError, InputError
 
 
 def say(message: object = "", **kwargs) -> None:
@@ -309,7 +310,7 @@ def checks_doc(out: Path | None) -> None:
 
     text = render_catalogue()
     if out:
-        out.write_text(text, encoding="utf-8")
+        write_text_atomic(out, text)
         say(f"wrote {out}")
     else:
         say(text, nl=False)
@@ -348,7 +349,7 @@ def dev_make_demo(check: bool, out: Path | None) -> None:
         same = path.exists() and path.read_text(encoding="utf-8") == text
         say(f"{path} is up to date" if same else f"{path} differs from the generator's output")
         sys.exit(0 if same else 1)
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, text)
     say(f"wrote {path} ({len(text.splitlines())} lines)")
 
 
@@ -394,6 +395,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
+    except Exception as exc:
+        failed = storage_error(exc)
+        if failed is None:
+            raise
+        # Disk full, quota, read-only or failing disk: nothing was found, the work is incomplete (exit 3, never
+        # 1, which means findings); every artifact is written atomically, so none is left half-written.
+        where = f"cannot write {failed.filename}" if failed.filename else "cannot write"
+        say(f"error: {where}: {failed.strerror or failed} (stopped; nothing half-written was left)", err=True)
+        sys.exit(EXIT_NOT_COLLECTED)
     else:
         sys.exit(0)
 

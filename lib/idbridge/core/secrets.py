@@ -248,23 +248,32 @@ def redact_text(text: str, secrets: list[str]) -> str:
     return text
 
 
+def redact_file_text(text: str, secrets: list[str]) -> tuple[str, bool]:
+    """`text` of a file with every secret value redacted, as given or JSON-escaped (a notebook is JSON), and
+    whether anything was."""
+    forms = {form for value in secrets if len(value) >= MIN_SCRUB_LENGTH
+             for form in (value, json.dumps(value)[1:-1])}
+    found = [form for form in forms if form in text]
+    for form in found:
+        text = text.replace(form, REDACTED)
+    return text, bool(found)
+
+
 def scrub_file(path: Path, secrets: list[str]) -> bool:
-    """Redact secret values in a text file (a notebook is JSON: the value may appear JSON-escaped). True when
-    something was redacted, which is logged: it means some code printed a secret."""
+    """Redact secret values in a text file (rewritten atomically). True when something was redacted, which is
+    logged: it means some code printed a secret."""
+    from idbridge.core.files import write_text_atomic
+
     if not secrets:
         return False
     try:
         text = path.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError):
         return False
-    forms = {form for value in secrets if len(value) >= MIN_SCRUB_LENGTH
-             for form in (value, json.dumps(value)[1:-1])}
-    found = [form for form in forms if form in text]
-    if not found:
+    text, redacted = redact_file_text(text, secrets)
+    if not redacted:
         return False
-    for form in found:
-        text = text.replace(form, REDACTED)
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, text)
     log.warning("%s held a secret value: redacted", path)
     return True
 

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Callable
 
 import nbformat
 
-from idbridge.core.files import write_text_atomic
+from idbridge.core.files import copy_atomic, storage_error, write_text_atomic
 from idbridge.core.parameters import Parameters, load_parameters
 from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK, InputError
@@ -159,7 +158,7 @@ class KitRun:
         self.evaluation = None                      # checks.evaluate.Evaluation, once evaluated
         self.kept_params = run_dir / "parameters.yaml"
         if params_file != self.kept_params:
-            shutil.copyfile(params_file, self.kept_params)
+            copy_atomic(params_file, self.kept_params)
         self.queue = [s for s in selected if s.step.stage == "before_collection"] + \
                      [s for s in selected if s.step.stage == "on_snapshot"]
         self.runbooks = {s.name for s in selected if s.step.needs}
@@ -245,6 +244,8 @@ class KitRun:
                 log.info("collecting into %s ...", target)
                 collect(self.params, target, params_file=str(self.kept_params))
         except Exception as exc:  # nothing at all could be collected: the reports cannot run either
+            if storage_error(exc):  # the disk, not the clouds: the run stops here (exit 3, one line)
+                raise
             why = f"collection failed: {describe_error(exc)}"
             log.error(why)
             self.failures.append((EXIT_NOT_COLLECTED, why))
@@ -336,8 +337,16 @@ def _rel(path: Path | None, root: Path) -> str | None:
     return str(path.relative_to(root)) if path else None
 
 
+class _RunLog(logging.FileHandler):
+    """run.log. On a full disk a log line cannot be written either: logging would print a traceback for every
+    record; this handler stops writing instead (the run's own error says what happened)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.setLevel(logging.CRITICAL + 1)
+
+
 def _log_to(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = _RunLog(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger("idbridge")

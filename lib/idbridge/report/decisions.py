@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from idbridge.core.files import write_text_atomic
 from idbridge.errors import InputError
 from idbridge.plan import Plan
 from idbridge.report.signins import Text
@@ -64,8 +65,8 @@ def removal_plan(decisions: pd.DataFrame, access: pd.DataFrame, snapshot, run_di
     frame = plan.frame()
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(run_dir / f"{PLAN_STEM}.csv", index=False)
-    (run_dir / f"{PLAN_STEM}.json").write_text(json.dumps(frame.to_dict("records"), indent=1), encoding="utf-8")
+    write_text_atomic(run_dir / f"{PLAN_STEM}.csv", frame.to_csv(index=False))
+    write_text_atomic(run_dir / f"{PLAN_STEM}.json", json.dumps(frame.to_dict("records"), indent=1))
     return plan
 
 
