@@ -189,9 +189,17 @@ def collect_command(params_file: Path, out: Path | None) -> None:
     from idbridge.errors import EXIT_NOT_COLLECTED
     from idbridge.snapshot.store import Snapshot
 
+    from idbridge.core.locks import engagement_lock
+    from idbridge.history.runs import engagement_dir
+
     params = load_parameters(params_file)
-    path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
-                   progress=sys.stderr.isatty())
+    if out is not None and out.exists():
+        raise InputError(out, "already exists; snapshots are never overwritten (give a new folder)")
+    # One collection per engagement at a time (a second waits, bounded, then exits 3); the default folder is
+    # named once the lock is held, so two collections started in the same second get two folders.
+    with engagement_lock(engagement_dir(params), params.engagement, f"idbridge collect {out or ''}".strip()):
+        path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
+                       progress=sys.stderr.isatty())
     snapshot = Snapshot(path)
     incomplete = 0
     for name, record in snapshot.sources.items():
@@ -241,8 +249,12 @@ def validate_command(params_file: Path, snapshot_dir: Path, out: Path | None) ->
 @click.option("--only", default=None, metavar="NOTEBOOKS",
               help="Run only these notebooks, comma-separated numbers or names (e.g. 10,30).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run folder (default <run_root>/<engagement>/<UTC time>).")
-def run_command(params_file: Path, only: str | None, out: Path | None) -> None:
+              help="Run folder (default <run_root>/<engagement>/<UTC time>). If it holds a finished snapshot, the "
+                   "reports are made from that snapshot (said in one line), not collected again.")
+@click.option("--recollect", is_flag=True,
+              help="With --out: collect anew even if the folder holds a finished snapshot (which is kept beside, "
+                   "as snapshot.replaced-<its time>).")
+def run_command(params_file: Path, only: str | None, out: Path | None, recollect: bool) -> None:
     """Run the kit's notebooks headless into a run folder: snapshot, executed notebooks, HTML reports, findings,
     index.html. Exits 0 fine, 1 findings at or above fail_on, 2 bad parameters or input, 3 a source not
     collected (the log says which)."""
@@ -255,7 +267,9 @@ def run_command(params_file: Path, only: str | None, out: Path | None) -> None:
         if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
             handler.setFormatter(TerminalFormatter(handler.formatter._fmt if handler.formatter else None))
     logging.getLogger("idbridge").setLevel(logging.INFO)
-    result = run_kit(params_file, only=only, out=out)
+    result = run_kit(params_file, only=only, out=out, recollect=recollect)
+    if result.snapshot_note:  # a finished snapshot in --out: whether it was used or replaced is said, not only logged
+        say(result.snapshot_note[0].upper() + result.snapshot_note[1:] + ".")
     say(f"Report: {result.index}")
     sys.exit(result.exit_code)
 

@@ -97,3 +97,19 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 def copy_atomic(source: str | Path, target: str | Path) -> Path:
     return write_bytes_atomic(target, Path(source).read_bytes())
+
+
+def make_exclusive_dir(base: str | Path) -> Path:
+    """Create `base`, or `base-2`, `base-3`, … whichever is free first, and return it. mkdir without exist_ok is
+    the test and the claim in one step: two processes asking for the same name in the same second get two
+    folders, never one shared."""
+    base = Path(base)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    candidate, n = base, 1
+    while True:
+        try:
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = base.with_name(f"{base.name}-{n}")
