@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.snapshots import stand_in_snapshot
 
 from idbridge.cli import main
 from idbridge.core import locks
@@ -65,14 +66,7 @@ def parameters(tmp_path: Path, engagement: str = ENGAGEMENT) -> Path:
 
 
 def snapshot(folder: Path, collected_at: str, engagement: str = ENGAGEMENT) -> Path:
-    """A finished snapshot in which nothing was collected (every table says why it is missing)."""
-    from idbridge.snapshot.schema import SOURCES
-    from idbridge.snapshot.store import SnapshotWriter
-
-    writer = SnapshotWriter(folder)
-    for source in SOURCES:
-        writer.mark(source.name, "not_collected", error="stand-in", tables=list(source.tables))
-    return writer.finish({"engagement": engagement, "collected_at": collected_at})
+    return stand_in_snapshot(folder, collected_at, engagement)
 
 
 def collected_at(folder: Path) -> str:

@@ -91,7 +91,12 @@ def _sources_section(run_dir: Path) -> str:
     manifest = run_dir / "snapshot" / "manifest.json"
     if not manifest.exists():
         return "<p class='muted'>No snapshot in this run.</p>"
-    body = json.loads(manifest.read_text(encoding="utf-8"))
+    try:
+        body = json.loads(manifest.read_text(encoding="utf-8"))
+        body["sources"].items()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.error("%s unreadable: %s", manifest, exc)
+        return f"<p class='muted'>{html.escape(str(manifest))} unreadable: {html.escape(str(exc))}</p>"
     rows = [[html.escape(name), html.escape(rec["status"].replace("_", " ")), str(sum(rec["rows"].values())),
              html.escape(rec.get("error") or "")] for name, rec in body["sources"].items()]
     window = body.get("window", {})

@@ -17,7 +17,7 @@ from typing import Literal
 
 import pandas as pd
 
-from idbridge.core.files import write_text_atomic
+from idbridge.core.files import storage_error, write_text_atomic
 from idbridge.errors import InputError
 
 FORMAT_VERSION = 1
@@ -136,7 +136,13 @@ class Snapshot:
         status, error = self.status(source)
         if status == "not_collected":
             raise NotCollected(source, error or "unknown reason")
-        frame = pd.read_parquet(self.directory / f"{name}.parquet")
+        path = self.directory / f"{name}.parquet"
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # a damaged table names its file (pyarrow's errors do not)
+            if storage_error(exc):
+                raise
+            raise InputError(path, f"unreadable table: {type(exc).__name__}: {exc}") from None
         self._cache[name] = frame
         return frame
 
