@@ -193,11 +193,11 @@ def collect_command(params_file: Path, out: Path | None) -> None:
     from idbridge.history.runs import engagement_dir
 
     params = load_parameters(params_file)
-    if out is not None and out.exists():
-        raise InputError(out, "already exists; snapshots are never overwritten (give a new folder)")
-    # One collection per engagement at a time (a second waits, bounded, then exits 3); the default folder is
-    # named once the lock is held, so two collections started in the same second get two folders.
+    # One collection per engagement at a time (a second waits, bounded, then exits 3); the folder is checked and
+    # the default one named once the lock is held, so two collections started in the same second get two folders.
     with engagement_lock(engagement_dir(params), params.engagement, f"idbridge collect {out or ''}".strip()):
+        if out is not None and out.exists():
+            raise InputError(out, "already exists; snapshots are never overwritten (give a new folder)")
         path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
                        progress=sys.stderr.isatty())
     snapshot = Snapshot(path)

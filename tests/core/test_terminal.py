@@ -59,7 +59,8 @@ def test_validate_and_collect_print_no_escape_from_the_clouds(tmp_path, monkeypa
     from idbridge.collect import run as collect_run
 
     params = tmp_path / "p.yaml"
-    params.write_text("engagement: e\ngraph:\n  tenant_id: 3c8e5b1a-7d2f-4e96-a0b4-5f19c27d8e63\n", encoding="utf-8")
+    params.write_text(f"engagement: e\nrun_root: {tmp_path / 'runs'}\ngraph:\n"
+                      "  tenant_id: 3c8e5b1a-7d2f-4e96-a0b4-5f19c27d8e63\n", encoding="utf-8")
     snapshot = _snapshot(tmp_path / "snap", error=f"403 Authorization_RequestDenied: {EVIL}")
     monkeypatch.setattr(evaluate, "evaluate_snapshot",
                         lambda snapshot, params: evaluate.failed_evaluation(f"group {EVIL} unreadable", "high"))
