@@ -11,7 +11,15 @@ from pathlib import Path
 import click
 
 from idbridge import __version__
-from idbridge.errors import EXIT_BAD_INPUT, IdbridgeError, InputError
+from idbridge.core.files import storage_error, write_text_atomic
+from idbridge.core.terminal import TerminalFormatter, for_terminal
+from idbridge.errors import EXIT_BAD_INPUT, EXIT_NOT_COLLECTED, IdbridgeError, InputError
+
+
+def say(message: object = "", **kwargs) -> None:
+    """click.echo for every line the CLI prints: tenant data (names, error messages of the clouds, file content in
+    errors) may hold terminal escapes (window title, hyperlinks, clipboard): they are removed (core.terminal)."""
+    click.echo(for_terminal(message), **kwargs)
 
 
 # What `pip install 'idbridge[sandbox]'` adds: the sandbox's commands import their modules only when they run.
@@ -81,16 +89,16 @@ def sandbox_up(scenario: str, faults, graph_port: int, aws_port: int, params_out
     endpoints = box.start()
     try:
         params = box.write_parameters(params_out)
-        click.echo(f"Graph emulator  {endpoints.graph_base_url}  (tenant {endpoints.tenant_id})")
-        click.echo(f"AWS (moto)      {endpoints.aws_endpoint_url}  (region {endpoints.region})")
-        click.echo(f"Parameters      {params}")
+        say(f"Graph emulator  {endpoints.graph_base_url}  (tenant {endpoints.tenant_id})")
+        say(f"AWS (moto)      {endpoints.aws_endpoint_url}  (region {endpoints.region})")
+        say(f"Parameters      {params}")
         if faults.any_on:
-            click.echo(f"Faults on       {faults.model_dump(exclude_defaults=True)}")
-        click.echo("Serving; press Ctrl-C to stop.")
+            say(f"Faults on       {faults.model_dump(exclude_defaults=True)}")
+        say("Serving; press Ctrl-C to stop.")
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        click.echo("Stopping.")
+        say("Stopping.")
     finally:
         box.stop()
 
@@ -109,9 +117,9 @@ def sandbox_check(scenario: str, faults) -> None:
     width = max(len(r.name) for r in results)
     for r in results:
         mark = "ok  " if r.ok else "FAIL"
-        click.echo(f"{mark} {r.name.ljust(width)}  {r.detail}")
+        say(f"{mark} {r.name.ljust(width)}  {r.detail}")
     failed = [r for r in results if not r.ok]
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    say(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
 
 
@@ -147,12 +155,12 @@ def sandbox_generate(users: int, groups: int, accounts: int, permission_sets: in
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
     written = time.perf_counter()
-    click.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {written - started:.2f} s")
+    say(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {written - started:.2f} s")
     if check:
         from idbridge.sandbox.scenario import load_scenario
 
         scenario = load_scenario(path)
-        click.echo(f"load_scenario {time.perf_counter() - written:.2f} s: {len(scenario.entra.users)} users, "
+        say(f"load_scenario {time.perf_counter() - written:.2f} s: {len(scenario.entra.users)} users, "
                    f"{len(scenario.entra.groups)} groups, {len(scenario.aws.accounts)} accounts, "
                    f"{len(scenario.aws.permission_sets)} permission sets, {len(scenario.faults)} planted faults")
 
@@ -166,7 +174,7 @@ def sandbox_lint(scenario_file: Path) -> None:
         from idbridge.sandbox.world import lint_scenario
 
     scenario = lint_scenario(scenario_file)
-    click.echo(f"{scenario_file}: ok ({len(scenario.entra.users)} users, {len(scenario.entra.groups)} groups, "
+    say(f"{scenario_file}: ok ({len(scenario.entra.users)} users, {len(scenario.entra.groups)} groups, "
                f"{len(scenario.aws.accounts)} accounts, {len(scenario.faults)} planted faults)")
 
 
@@ -182,9 +190,17 @@ def collect_command(params_file: Path, out: Path | None) -> None:
     from idbridge.errors import EXIT_NOT_COLLECTED
     from idbridge.snapshot.store import Snapshot
 
+    from idbridge.core.locks import engagement_lock
+    from idbridge.history.runs import engagement_dir
+
     params = load_parameters(params_file)
-    path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
-                   progress=sys.stderr.isatty())
+    # One collection per engagement at a time (a second waits, bounded, then exits 3); the folder is checked and
+    # the default one named once the lock is held, so two collections started in the same second get two folders.
+    with engagement_lock(engagement_dir(params), params.engagement, f"idbridge collect {out or ''}".strip()):
+        if out is not None and out.exists():
+            raise InputError(out, "already exists; snapshots are never overwritten (give a new folder)")
+        path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
+                       progress=sys.stderr.isatty())
     snapshot = Snapshot(path)
     incomplete = 0
     for name, record in snapshot.sources.items():
@@ -193,10 +209,10 @@ def collect_command(params_file: Path, out: Path | None) -> None:
         if record["error"]:
             line += f"  {record['error']}"
             incomplete += 1
-        click.echo(line)
-    click.echo(f"Snapshot: {path}")
+        say(line)
+    say(f"Snapshot: {path}")
     if incomplete:
-        click.echo(f"{incomplete} source(s) not collected completely: see above.", err=True)
+        say(f"{incomplete} source(s) not collected completely: see above.", err=True)
         sys.exit(EXIT_NOT_COLLECTED)
 
 
@@ -221,10 +237,10 @@ def validate_command(params_file: Path, snapshot_dir: Path, out: Path | None) ->
     evaluation = evaluate_snapshot(Snapshot(snapshot_dir), params)
     for outcome in evaluation.results.outcomes:
         reason = f"  {outcome.reason}" if outcome.reason else ""
-        click.echo(f"{outcome.status:<15} {outcome.check_id:<42} {outcome.findings:>4}{reason}")
+        say(f"{outcome.status:<15} {outcome.check_id:<42} {outcome.findings:>4}{reason}")
     paths = write_evaluation(evaluation, out or snapshot_dir.parent / "validation")
-    click.echo(f"{evaluation.verdict.word}: {evaluation.verdict.headline}")
-    click.echo(f"{len(evaluation.results.findings)} findings: {paths['json']}")
+    say(f"{evaluation.verdict.word}: {evaluation.verdict.headline}")
+    say(f"{len(evaluation.results.findings)} findings: {paths['json']}")
     sys.exit(evaluation.verdict.exit_code)
 
 
@@ -234,8 +250,12 @@ def validate_command(params_file: Path, snapshot_dir: Path, out: Path | None) ->
 @click.option("--only", default=None, metavar="NOTEBOOKS",
               help="Run only these notebooks, comma-separated numbers or names (e.g. 10,30).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run folder (default <run_root>/<engagement>/<UTC time>).")
-def run_command(params_file: Path, only: str | None, out: Path | None) -> None:
+              help="Run folder (default <run_root>/<engagement>/<UTC time>). If it holds a finished snapshot, the "
+                   "reports are made from that snapshot (said in one line), not collected again.")
+@click.option("--recollect", is_flag=True,
+              help="With --out: collect anew even if the folder holds a finished snapshot (which is kept beside, "
+                   "as snapshot.replaced-<its time>).")
+def run_command(params_file: Path, only: str | None, out: Path | None, recollect: bool) -> None:
     """Run the kit's notebooks headless into a run folder: snapshot, executed notebooks, HTML reports, findings,
     index.html. Exits 0 fine, 1 findings at or above fail_on, 2 bad parameters or input, 3 a source not
     collected (the log says which)."""
@@ -244,9 +264,14 @@ def run_command(params_file: Path, only: str | None, out: Path | None) -> None:
     from idbridge.kit.run import run_kit
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    for handler in logging.getLogger().handlers:  # the log quotes the clouds' errors: no escapes on the terminal
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            handler.setFormatter(TerminalFormatter(handler.formatter._fmt if handler.formatter else None))
     logging.getLogger("idbridge").setLevel(logging.INFO)
-    result = run_kit(params_file, only=only, out=out)
-    click.echo(f"Report: {result.index}")
+    result = run_kit(params_file, only=only, out=out, recollect=recollect)
+    if result.snapshot_note:  # a finished snapshot in --out: whether it was used or replaced is said, not only logged
+        say(result.snapshot_note[0].upper() + result.snapshot_note[1:] + ".")
+    say(f"Report: {result.index}")
     sys.exit(result.exit_code)
 
 
@@ -265,7 +290,7 @@ def diff_command(snapshot_a: Path, snapshot_b: Path, params_file: Path | None) -
 
     params = load_parameters(params_file) if params_file else None
     diff = diff_snapshots(Snapshot(snapshot_of(snapshot_a)), Snapshot(snapshot_of(snapshot_b)), params)
-    click.echo(format_text(diff), nl=False)
+    say(format_text(diff), nl=False)
 
 
 @cli.command("plan")
@@ -283,7 +308,7 @@ def plan_command(params_file: Path, desired_state: Path, steps: tuple[str, ...],
     Connection refused)."""
     from idbridge.runbooks.dry_run import plan_setup
 
-    plan_setup(params_file, desired_state, out, steps, on_step=click.echo)
+    plan_setup(params_file, desired_state, out, steps, on_step=say)
 
 
 @cli.group()
@@ -300,10 +325,10 @@ def checks_doc(out: Path | None) -> None:
 
     text = render_catalogue()
     if out:
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out}")
+        write_text_atomic(out, text)
+        say(f"wrote {out}")
     else:
-        click.echo(text, nl=False)
+        say(text, nl=False)
 
 
 @cli.command("demo")
@@ -316,7 +341,7 @@ def demo(scenario: str, out: Path | None) -> None:
         from idbridge.sandbox.demo import run_demo
 
     index = run_demo(scenario, out)
-    click.echo(f"Report: {index}")
+    say(f"Report: {index}")
 
 
 @cli.group()
@@ -337,10 +362,10 @@ def dev_make_demo(check: bool, out: Path | None) -> None:
     text = demo_scenario.render_text()
     if check:
         same = path.exists() and path.read_text(encoding="utf-8") == text
-        click.echo(f"{path} is up to date" if same else f"{path} differs from the generator's output")
+        say(f"{path} is up to date" if same else f"{path} differs from the generator's output")
         sys.exit(0 if same else 1)
-    path.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {path} ({len(text.splitlines())} lines)")
+    write_text_atomic(path, text)
+    say(f"wrote {path} ({len(text.splitlines())} lines)")
 
 
 @dev.command("make-notebooks")
@@ -358,13 +383,13 @@ def dev_make_notebooks(check: bool, out: Path | None) -> None:
     folder = out or NOTEBOOKS_DIR
     if not check:
         for path in notebook_sources.write_notebooks(folder):
-            click.echo(f"wrote {path}")
+            say(f"wrote {path}")
         return
     with tempfile.TemporaryDirectory() as tmp:
         made = notebook_sources.write_notebooks(Path(tmp))
         differ = [p.name for p in made if not (folder / p.name).exists()
                   or (folder / p.name).read_text(encoding="utf-8") != p.read_text(encoding="utf-8")]
-    click.echo(f"differ from the generator: {', '.join(differ)}" if differ else "notebooks are up to date")
+    say(f"differ from the generator: {', '.join(differ)}" if differ else "notebooks are up to date")
     sys.exit(1 if differ else 0)
 
 
@@ -372,19 +397,28 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="idbridge", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        say("Aborted.", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_BAD_INPUT if isinstance(exc, click.UsageError | click.BadParameter) else exc.exit_code)
     except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except IdbridgeError as exc:
-        click.echo(f"error: {exc}", err=True)
+        say(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     except SystemExit:
         raise
+    except Exception as exc:
+        failed = storage_error(exc)
+        if failed is None:
+            raise
+        # Disk full, quota, read-only or failing disk: nothing was found, the work is incomplete (exit 3, never
+        # 1, which means findings); every artifact is written atomically, so none is left half-written.
+        where = f"cannot write {failed.filename}" if failed.filename else "cannot write"
+        say(f"error: {where}: {failed.strerror or failed} (stopped; nothing half-written was left)", err=True)
+        sys.exit(EXIT_NOT_COLLECTED)
     else:
         sys.exit(0)
 

@@ -18,6 +18,12 @@ class IdbridgeError(Exception):
     exit_code = 1
 
 
+class Busy(IdbridgeError):
+    """Another run of the engagement holds what this one needs (its collection lock): nothing was collected."""
+
+    exit_code = EXIT_NOT_COLLECTED
+
+
 class InputError(IdbridgeError):
     """A file the user gave us is wrong. `problems` holds one line per problem found."""
 

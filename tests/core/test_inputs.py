@@ -43,10 +43,33 @@ def test_parameters_errors_name_key_and_line(tmp_path):
     with pytest.raises(InputError) as err:
         load_parameters(path)
     text = str(err.value)
-    assert "line 3, graph.tenant_id: 'not-a-guid' is not a GUID" in text
+    assert "line 3, graph.tenant_id: not a GUID: expected 8-4-4-4-12 hex digits" in text
+    assert "not-a-guid" not in text, "a value that failed validation is never echoed"
     assert "line 4, graph.certificate_password: must be a secret reference" in text
     assert "line 6, aws.role_arn" in text
     assert "line 7, aws.colour: unknown key" in text
+
+
+def test_a_secret_pasted_into_any_field_is_never_echoed(tmp_path):
+    """A client secret pasted as tenant_id, client_id, role ARN... or after env: fails validation: the error says
+    what was expected, never what was given."""
+    secret = "S3cr3t~Qx8Q~kf9vD2Lp0aZ.Rt7yUw1mN"
+    path = tmp_path / "p.yaml"
+    path.write_text(f"engagement: acme\ngraph:\n  tenant_id: {secret}\n  client_id: '{secret}'\n"
+                    f"  certificate_password: env:{secret}\n  auth: {secret}\n"
+                    f"aws:\n  role_arn: {secret}\n  instance_arn: {secret}\n  management_account: {secret}\n"
+                    f"  region: [{secret}]\ncollection:\n  sources: [{secret}]\n  window_days: {secret}\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_parameters(path)
+    text = str(err.value)
+    assert secret not in text and "S3cr3t" not in text, text
+    assert "graph.tenant_id: not a GUID: expected 8-4-4-4-12 hex digits" in text
+    assert "graph.client_id: not a GUID" in text
+    assert "graph.certificate_password: env: reference is malformed (expected env:NAME)" in text
+    assert "aws.role_arn: not an IAM role ARN: expected arn:aws:iam::123456789012:role/NAME" in text
+    assert "aws.management_account: not an AWS account id: expected 12 digits" in text
+    assert "collection.window_days: Input should be a valid integer" in text
 
 
 def test_secret_value_is_never_echoed_in_errors(tmp_path):

@@ -105,8 +105,10 @@ def test_every_problem_is_named_with_its_line(tmp_path, demo_doc):
 
 def test_a_missing_sp_metadata_file_says_where_to_download_it(tmp_path, demo_doc):
     demo_doc["saml"]["sp_metadata"] = "nowhere.xml"
-    assert "saml.sp_metadata: nowhere.xml: file not found (download it in Identity Center" in \
-        problems_of(tmp_path, demo_doc)
+    text = problems_of(tmp_path, demo_doc)
+    assert "saml.sp_metadata: file not found, relative to the desired state's folder (download it in Identity " \
+           "Center" in text
+    assert "nowhere.xml" not in text.split("desired-state.yaml", 1)[1], "a value that failed is never echoed"
 
 
 def test_policy_limits_and_boundary_shape(tmp_path, demo_doc):

@@ -224,5 +224,12 @@ def _instance_arn(ctx: CollectContext) -> str | None:
 
 
 def default_snapshot_dir(params: Parameters, now: datetime | None = None) -> Path:
+    """runs/<engagement>/snapshots/<UTC time>, or <time>-2, … when taken (not created: the writer renames its
+    finished snapshot into place)."""
     now = now or datetime.now(timezone.utc)
-    return Path(params.run_root) / params.engagement / "snapshots" / now.strftime("%Y%m%dT%H%M%SZ")
+    base = Path(params.run_root) / params.engagement / "snapshots" / now.strftime("%Y%m%dT%H%M%SZ")
+    candidate, n = base, 1
+    while candidate.exists() or candidate.with_name(candidate.name + ".partial").exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate

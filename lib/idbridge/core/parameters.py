@@ -1,7 +1,8 @@
 """Engagement parameters: one YAML file per engagement, validated before any call is made.
 
 A parameters file never holds a secret value: secrets are references (`env:NAME`, see secrets.py) resolved at run
-time.
+time. A value that fails validation is never echoed in the error (a secret pasted into the wrong field would be
+shown on the terminal and kept in logs): the error says what shape was expected.
 The sandbox writes one of these pointing at its own endpoints; a real engagement starts from
 parameters/engagement.template.yaml.
 """
@@ -11,14 +12,14 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from idbridge.core import secrets
 from idbridge.core.vocabulary import FailOn, StrictModel as Strict
 from idbridge.core.yamlfile import load_model
-from idbridge.errors import InputError
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -34,6 +35,11 @@ SANDBOX_AWS_ACCESS_KEY_ID = "sandbox"
 SANDBOX_AWS_SECRET_ACCESS_KEY = "sandbox"
 
 
+# The national clouds' Microsoft Graph endpoints: a real token is sent to graph.base_url, so outside the sandbox
+# it goes to one of these over https unless graph.allow_custom_host says otherwise.
+GRAPH_HOSTS = ("graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn")
+
+
 class GraphParams(Strict):
     tenant_id: str
     auth: Literal["sandbox", "device_code", "client_certificate", "workload_identity", "managed_identity",
@@ -41,6 +47,8 @@ class GraphParams(Strict):
     client_id: str | None = None
     base_url: str = "https://graph.microsoft.com/v1.0"
     token_url: str | None = Field(None, description="sandbox only: the emulator's token endpoint")
+    allow_custom_host: bool = Field(False, description="let base_url name a host other than Microsoft Graph's "
+                                                       "(still https): e.g. a proxy the organisation runs")
     certificate_path: str | None = None
     certificate_password: str | None = None
 
@@ -48,7 +56,7 @@ class GraphParams(Strict):
     @classmethod
     def _guid(cls, value: str | None) -> str | None:
         if value is not None and not _GUID.match(value):
-            raise ValueError(f"{value!r} is not a GUID (8-4-4-4-12 hex digits)")
+            raise ValueError("not a GUID: expected 8-4-4-4-12 hex digits, e.g. 3c8e5b1a-7d2f-4e96-a0b4-5f19c27d8e63")
         return value
 
     @field_validator("certificate_password")
@@ -71,21 +79,21 @@ class AwsParams(Strict):
     @classmethod
     def _role(cls, value: str | None) -> str | None:
         if value is not None and not _ROLE_ARN.match(value):
-            raise ValueError(f"{value!r} is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)")
+            raise ValueError("not an IAM role ARN: expected arn:aws:iam::123456789012:role/NAME")
         return value
 
     @field_validator("instance_arn")
     @classmethod
     def _instance(cls, value: str | None) -> str | None:
         if value is not None and not _INSTANCE_ARN.match(value):
-            raise ValueError(f"{value!r} is not an Identity Center instance ARN")
+            raise ValueError("not an Identity Center instance ARN: expected arn:aws:sso:::instance/ssoins-<16 hex digits>")
         return value
 
     @field_validator("management_account")
     @classmethod
     def _account(cls, value: str | None) -> str | None:
         if value is not None and not _ACCOUNT.match(value):
-            raise ValueError(f"{value!r} is not a 12-digit AWS account id (quote it in YAML)")
+            raise ValueError("not an AWS account id: expected 12 digits (quote it in YAML)")
         return value
 
 
@@ -94,20 +102,20 @@ class AppParams(Strict):
     app_id: str | None = None
 
 
+def _known_source(value: str) -> str:
+    """One item of collection.sources (checked one by one: an error names the item, and echoes no value)."""
+    from idbridge.snapshot.schema import SOURCES_BY_NAME
+
+    if value not in SOURCES_BY_NAME:
+        raise ValueError(f"unknown source; known: {', '.join(sorted(SOURCES_BY_NAME))}")
+    return value
+
+
 class CollectionParams(Strict):
     window_days: int = Field(30, ge=1, le=90, description="sign-ins, provisioning logs, CloudTrail: the last N days")
-    sources: list[str] | None = Field(None, description="collect only these sources (default: all)")
+    sources: list[Annotated[str, AfterValidator(_known_source)]] | None = Field(
+        None, description="collect only these sources (default: all)")
     concurrency: int = Field(8, ge=1, le=64, description="AWS calls in flight at once (paced to the API limits)")
-
-    @field_validator("sources")
-    @classmethod
-    def _known_sources(cls, value: list[str] | None) -> list[str] | None:
-        from idbridge.snapshot.schema import SOURCES_BY_NAME
-
-        unknown = [s for s in value or [] if s not in SOURCES_BY_NAME]
-        if unknown:
-            raise ValueError(f"unknown source(s) {unknown}; known: {sorted(SOURCES_BY_NAME)}")
-        return value
 
 
 class ProductionParams(Strict):
@@ -150,8 +158,22 @@ class ReviewParams(Strict):
         return secrets.check(value)
 
 
+_ENGAGEMENT = re.compile(r"^[\w-][\w.-]{0,63}$")
+
+
+def _https_problem(url: str | None) -> str | None:
+    """Why `url` cannot carry a real credential: not https, or no host."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return ("must be an https:// URL outside the sandbox (sandbox: true with its own credentials): a token "
+                "would travel in clear")
+    return None
+
+
 class Parameters(Strict):
-    engagement: str = Field(pattern=r"^[\w.-]{1,64}$")
+    engagement: str = Field(description="names the run folders: letters, digits, '-', '_' and '.', not first")
     sandbox: bool = False
     graph: GraphParams
     aws: AwsParams = Field(default_factory=AwsParams)
@@ -174,6 +196,40 @@ class Parameters(Strict):
                                  "values, only for parameters with sandbox: true; use env:NAME (or keyvault:, "
                                  "secretsmanager:)")
         return value
+
+    @field_validator("engagement")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        # It becomes a folder under run_root: '..', '.', a separator or a hidden name would put runs elsewhere.
+        if not _ENGAGEMENT.match(value):
+            raise ValueError("not a folder name: 1-64 letters, digits, '-', '_' and '.', not starting with '.' "
+                             "(no '/', '\\', '.' or '..')")
+        return value
+
+    # Declared after `sandbox`, so its value is known here (info.data). Only the sandbox's own credentials may go
+    # over plain http (to the emulators): a real token or AWS session token never does, sandbox: true or not.
+    @field_validator("graph")
+    @classmethod
+    def _graph_endpoints(cls, graph: GraphParams, info: ValidationInfo) -> GraphParams:
+        if info.data.get("sandbox") is True and graph.auth == "sandbox":
+            return graph
+        problems = [f"{key}: {why}" for key in ("base_url", "token_url")
+                    if (why := _https_problem(getattr(graph, key)))]
+        host = urlsplit(graph.base_url).hostname or ""
+        if not problems and not graph.allow_custom_host and host not in GRAPH_HOSTS:
+            problems.append(f"base_url: {host} is not a Microsoft Graph host ({', '.join(GRAPH_HOSTS)}); "
+                            "set graph.allow_custom_host: true to send the engagement's token there anyway")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return graph
+
+    @field_validator("aws")
+    @classmethod
+    def _aws_endpoint(cls, aws: AwsParams, info: ValidationInfo) -> AwsParams:
+        sandboxed = info.data.get("sandbox") is True and aws.credentials == "sandbox"
+        if not sandboxed and (why := _https_problem(aws.endpoint_url)):
+            raise ValueError(f"endpoint_url: {why}")
+        return aws
 
 
 def load_parameters(path: str | Path) -> Parameters:

@@ -88,7 +88,8 @@ def problem(value: str) -> str | None:
     if ref is None:
         return f"must be a secret reference ({_forms()}), never the secret itself"
     if not re.fullmatch(FORMS[ref.scheme], ref.rest):
-        return f"{ref.scheme}: reference {value!r} is malformed (expected {EXAMPLES.get(ref.scheme, ref.scheme)})"
+        # Never the value: what follows the colon may be the secret itself.
+        return f"{ref.scheme}: reference is malformed (expected {EXAMPLES.get(ref.scheme, ref.scheme)})"
     return None
 
 
@@ -210,8 +211,8 @@ def is_secret_key(key: str) -> bool:
 def values_to_scrub(document: Any, *, file: str = "parameters", input_files: Iterable[str | Path] = ()) -> list[str]:
     """Resolve every env: reference of a parameters document now (a missing variable is bad input before
     anything runs) and return the values of the secret ones (by key), which a run folder is scrubbed of; plus
-    those of other input files (a desired state's SCIM token, resolved where it is used). Other schemes are
-    resolved where they are used."""
+    those of other input files (a desired state's SCIM token, resolved where it is used; a file that cannot be
+    read or parsed is bad input, InputError). Other schemes are resolved where they are used."""
     values = []
     for key, reference in references_in(document):
         if reference.startswith("env:"):
@@ -220,13 +221,12 @@ def values_to_scrub(document: Any, *, file: str = "parameters", input_files: Ite
                 values.append(value)
         else:
             log.info("%s: %s reference, resolved where it is used", key, reference.split(":", 1)[0])
-    for path in input_files:
-        import yaml
+    from idbridge.core.yamlfile import read_yaml
 
-        try:
-            other = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue  # the notebook that reads it says what is wrong
+    for path in input_files:
+        # Read within the bounds of every YAML input (an alias bomb is refused, InputError: exit 2, before the
+        # walk below could expand it); a file that is not valid YAML is bad input before anything runs, too.
+        other = read_yaml(path).data
         values += [os.environ[ref[4:]] for key, ref in references_in(other)
                    if ref.startswith("env:") and is_secret_key(key) and os.environ.get(ref[4:])]
     return list(dict.fromkeys(values))
@@ -260,23 +260,32 @@ def redact_text(text: str, secrets: list[str]) -> str:
     return text
 
 
+def redact_file_text(text: str, secrets: list[str]) -> tuple[str, bool]:
+    """`text` of a file with every secret value redacted, as given or JSON-escaped (a notebook is JSON), and
+    whether anything was."""
+    forms = {form for value in secrets if len(value) >= MIN_SCRUB_LENGTH
+             for form in (value, json.dumps(value)[1:-1])}
+    found = [form for form in forms if form in text]
+    for form in found:
+        text = text.replace(form, REDACTED)
+    return text, bool(found)
+
+
 def scrub_file(path: Path, secrets: list[str]) -> bool:
-    """Redact secret values in a text file (a notebook is JSON: the value may appear JSON-escaped). True when
-    something was redacted, which is logged: it means some code printed a secret."""
+    """Redact secret values in a text file (rewritten atomically). True when something was redacted, which is
+    logged: it means some code printed a secret."""
+    from idbridge.core.files import write_text_atomic
+
     if not secrets:
         return False
     try:
         text = path.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError):
         return False
-    forms = {form for value in secrets if len(value) >= MIN_SCRUB_LENGTH
-             for form in (value, json.dumps(value)[1:-1])}
-    found = [form for form in forms if form in text]
-    if not found:
+    text, redacted = redact_file_text(text, secrets)
+    if not redacted:
         return False
-    for form in found:
-        text = text.replace(form, REDACTED)
-    path.write_text(text, encoding="utf-8")
+    write_text_atomic(path, text)
     log.warning("%s held a secret value: redacted", path)
     return True
 

@@ -2,31 +2,64 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from idbridge.core.files import storage_error
 from idbridge.core.parameters import Parameters
 from idbridge.core.vocabulary import SEVERITY_COLOURS
 from idbridge.history.diff import SnapshotDiff, diff_snapshots
-from idbridge.history.runs import findings_over_time, previous_snapshot, snapshot_of
+from idbridge.errors import InputError
+from idbridge.history.runs import findings_over_time, previous_snapshot, snapshot_of, unreadable
 from idbridge.report.safe import Text, plotly_labels, table
 from idbridge.snapshot.store import Snapshot
 
 FIRST_RUN = "This is the first run of the engagement with a snapshot: there is nothing to compare with yet."
 
 
-def previous(run_dir: str | Path, history_dir: str | Path, previous_snapshot_dir: str = "") -> Snapshot | None:
-    """The snapshot to compare with: the one given, else the newest earlier run's of the engagement."""
+@dataclass
+class NotCompared:
+    """The previous run could not be read (its snapshot damaged: a disk that filled, a killed run): this run is
+    not compared with it, and every section says why instead of failing the report."""
+
+    why: str
+
+
+def previous(run_dir: str | Path, history_dir: str | Path,
+             previous_snapshot_dir: str = "") -> Snapshot | NotCompared | None:
+    """The snapshot to compare with: the one given, else the newest earlier run's of the engagement (runs whose
+    snapshot cannot be read are left out, saying so); NotCompared when the one given cannot be read."""
     if previous_snapshot_dir:
-        return Snapshot(snapshot_of(previous_snapshot_dir))
+        try:
+            return Snapshot(snapshot_of(previous_snapshot_dir))
+        except InputError as exc:
+            return NotCompared(unreadable(exc.file, "; ".join(exc.problems), "this run is not compared with it"))
     found = previous_snapshot(run_dir, history_dir)
-    return Snapshot(found) if found else None
+    if not found:
+        return None
+    try:
+        return Snapshot(found)
+    except InputError as exc:
+        return NotCompared(unreadable(exc.file, "; ".join(exc.problems), "this run is not compared with it"))
 
 
-def compare(before: Snapshot | None, after: Snapshot, params: Parameters) -> SnapshotDiff | None:
-    return diff_snapshots(before, after, params) if before is not None else None
+def compare(before: Snapshot | NotCompared | None, after: Snapshot,
+            params: Parameters) -> SnapshotDiff | NotCompared | None:
+    """The comparison; NotCompared (said) when the previous run's snapshot cannot be read, whole or a table."""
+    if before is None or isinstance(before, NotCompared):
+        return before
+    try:
+        after.manifest  # noqa: B018  (this run's snapshot was read already: an error below is the previous run's)
+        return diff_snapshots(before, after, params)
+    except (InputError, OSError, ValueError, KeyError) as exc:
+        if storage_error(exc):
+            raise
+        why = "; ".join(exc.problems) if isinstance(exc, InputError) else f"{type(exc).__name__}: {exc}"
+        where = exc.file if isinstance(exc, InputError) else before.directory
+        return NotCompared(unreadable(where, why, "this run is not compared with it"))
 
 
 def _table(frame: pd.DataFrame):
@@ -34,23 +67,29 @@ def _table(frame: pd.DataFrame):
     return table(frame)
 
 
-def headline(diff: SnapshotDiff | None, before: Snapshot | None):
+def headline(diff: SnapshotDiff | NotCompared | None, before: Snapshot | NotCompared | None):
     if diff is None:
         return Text(FIRST_RUN)
+    if isinstance(diff, NotCompared):
+        return Text("Not compared: {why}.", why=diff.why)
     return Text("Compared with the previous run's snapshot (run **{run}**, collected {before}); this run's was "
                 "collected {after}.", run=before.directory.parent.name, before=diff.before, after=diff.after)
 
 
-def section(diff: SnapshotDiff | None, name: str):
+def section(diff: SnapshotDiff | NotCompared | None, name: str):
     if diff is None:
         return Text(FIRST_RUN)
+    if isinstance(diff, NotCompared):
+        return Text("Not compared: {why}.", why=diff.why)
     if name in diff.not_compared:
         return Text("Not compared: {why}.", why=diff.not_compared[name])
     frame = getattr(diff, name)
     return _table(frame) if not frame.empty else Text("None.")
 
 
-def summary(diff: SnapshotDiff | None):
+def summary(diff: SnapshotDiff | NotCompared | None):
+    if isinstance(diff, NotCompared):
+        return Text("Not compared: {why}.", why=diff.why)
     return _table(diff.summary()) if diff is not None else Text(FIRST_RUN)
 
 

@@ -38,20 +38,63 @@ def snapshot_of(path: str | Path) -> Path:
     raise InputError(path, "neither a snapshot (manifest.json) nor a run folder with snapshot/manifest.json")
 
 
+_said: set[str] = set()
+
+
+def unreadable(path: str | Path, why: str, consequence: str) -> str:
+    """Say (once per file and process) that an earlier run's artifact cannot be read, and what that leaves out:
+    an earlier run damaged (disk full, killed, edited) must never fail a later one."""
+    message = f"previous run unreadable: {path}, {why}: {consequence}"
+    if message not in _said:
+        _said.add(message)
+        log.warning("%s", message)
+    return message
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}; truncated?)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def read_manifest(snapshot: Path) -> dict | None:
+    """A snapshot's manifest, or None (said) when it cannot be read or is not one of this idbridge."""
+    from idbridge.snapshot.store import FORMAT_VERSION, MANIFEST
+
+    path = Path(snapshot) / MANIFEST
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        unreadable(path, _why(exc), "left out of the engagement's history")
+        return None
+    if not isinstance(body, dict) or body.get("format") != FORMAT_VERSION:
+        unreadable(path, f"not a snapshot manifest of format {FORMAT_VERSION}", "left out of the engagement's history")
+        return None
+    return body
+
+
 def _collected_at(snapshot: Path) -> str:
     try:
         return json.loads((snapshot / "manifest.json").read_text(encoding="utf-8")).get("collected_at", "")
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return ""
 
 
 def run_folders(history_dir: str | Path) -> list[Path]:
-    """The engagement's run folders that hold a snapshot, oldest first (by collection time, then name)."""
+    """The engagement's run folders that hold a readable snapshot, oldest first (by collection time, then name).
+    A run whose manifest cannot be read is left out, saying so (`unreadable`)."""
     history_dir = Path(history_dir)
     if not history_dir.is_dir():
         return []
-    runs = [p for p in history_dir.iterdir() if (p / "snapshot" / "manifest.json").exists()]
-    return sorted(runs, key=lambda p: (_collected_at(p / "snapshot"), p.name))
+    runs = []
+    for folder in history_dir.iterdir():
+        if (folder / "snapshot" / "manifest.json").exists():
+            manifest = read_manifest(folder / "snapshot")
+            if manifest is not None:
+                runs.append((str(manifest.get("collected_at", "")), folder.name, folder))
+    return [folder for _, _, folder in sorted(runs)]
 
 
 def previous_snapshot(run_dir: str | Path, history_dir: str | Path) -> Path | None:
@@ -79,7 +122,7 @@ def findings_over_time(history_dir: str | Path, current: str | Path | None = Non
         except (OSError, ValueError, KeyError, TypeError) as exc:
             # An earlier run's artifact that cannot be read (truncated, another format) is left out, saying so:
             # it must not fail this run.
-            log.warning("findings of run %s left out, %s unreadable: %s", run.name, path, exc)
+            unreadable(path, _why(exc), "its findings are left out of findings over time")
             continue
         when = _collected_at(run / "snapshot")
         for severity in SEVERITIES:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import logging
+import os
 import threading
 import time
 from concurrent.futures import Future
@@ -21,8 +23,10 @@ import papermill
 
 from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.kit.render import render_report
+from idbridge.core.files import naming, storage_error, write_text_atomic
 # Redaction lives with the secrets; these names stay importable from here.
-from idbridge.core.secrets import MIN_SCRUB_LENGTH, REDACTED, files_holding, redact_text, scrub_file  # noqa: F401
+from idbridge.core.secrets import (MIN_SCRUB_LENGTH, REDACTED, files_holding, redact_file_text,  # noqa: F401
+                                   redact_text, scrub_file)
 
 log = logging.getLogger(__name__)
 
@@ -55,29 +59,49 @@ def execute(name: str, parameters: dict, out_dir: Path, cwd: Path, *, source: Pa
     source = source or NOTEBOOKS_DIR / f"{name}.ipynb"
     output = out_dir / "notebooks" / f"{name}.ipynb"
     output.parent.mkdir(parents=True, exist_ok=True)
+    # papermill writes the notebook itself, several times: into a temporary file beside it, put in place (redacted)
+    # only once written whole, so that a full disk or a killed run never leaves a truncated notebook.
+    partial = output.with_name(f".{output.stem}.{os.getpid()}.partial.ipynb")
     error = error_name = None
     started = time.monotonic()
     try:
-        # request_save_on_cell_execute=False: papermill would otherwise rewrite the whole notebook (5 MB once
-        # plotly.js is in it) at every cell; the notebook is written once at the end, failed or not.
-        where = {"km": kernel, "engine_name": _ENGINE} if kernel is not None else {"cwd": str(cwd)}
-        papermill.execute_notebook(str(source), str(output), parameters=parameters, kernel_name="python3",
-                                   progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                                   **where)
-    except papermill.PapermillExecutionError as exc:
-        # papermill still writes the output notebook, with the failing cell marked: keep it as the record.
-        error, error_name = f"{exc.ename}: {exc.evalue}", exc.ename
-    except Exception as exc:  # the kernel died or would not start: there may be no output notebook at all
-        error, error_name = f"{type(exc).__name__}: {exc}", type(exc).__name__
+        try:
+            # request_save_on_cell_execute=False: papermill would otherwise rewrite the whole notebook (5 MB once
+            # plotly.js is in it) at every cell; the notebook is written once at the end, failed or not.
+            where = {"km": kernel, "engine_name": _ENGINE} if kernel is not None else {"cwd": str(cwd)}
+            papermill.execute_notebook(str(source), str(partial), parameters=parameters, kernel_name="python3",
+                                       progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                                       **where)
+        except papermill.PapermillExecutionError as exc:
+            # papermill still writes the output notebook, with the failing cell marked: keep it as the record.
+            error, error_name = f"{exc.ename}: {exc.evalue}", exc.ename
+        except Exception as exc:  # the kernel died or would not start: there may be no output notebook at all
+            if failed := storage_error(exc):  # the disk, not the notebook: the run stops (exit 3)
+                raise naming(failed, output) from exc
+            error, error_name = f"{type(exc).__name__}: {exc}", type(exc).__name__
+        if partial.exists():
+            _put_in_place(partial, output, secrets)
+    finally:
+        partial.unlink(missing_ok=True)
     seconds = round(time.monotonic() - started, 1)
     if error:
         log.error("notebook %s failed after %.1f s: %s", name, seconds, redact_text(error, secrets))
         error = redact_text(error, secrets)
     html = None
     if output.exists():
-        scrub_file(output, secrets)
         html = render_report(output, out_dir / "reports" / f"{name}.html", title=title or name)
     return NotebookRun(name, output, html, error, error_name, seconds, title or name)
+
+
+def _put_in_place(partial: Path, output: Path, secrets: list[str]) -> None:
+    """The executed notebook, redacted, written atomically where it belongs; papermill's record of where it
+    wrote it names the notebook, not the temporary file."""
+    text = partial.read_text(encoding="utf-8")
+    text = text.replace(json.dumps(str(partial))[1:-1], json.dumps(str(output))[1:-1])
+    text, redacted = redact_file_text(text, secrets)
+    if redacted:
+        log.warning("%s held a secret value: redacted", output)
+    write_text_atomic(output, text)
 
 
 # ---------------------------------------------------------------------------------------------------- kernels

@@ -93,7 +93,12 @@ def _sources_section(run_dir: Path) -> str:
     manifest = run_dir / "snapshot" / "manifest.json"
     if not manifest.exists():
         return "<p class='muted'>No snapshot in this run.</p>"
-    body = json.loads(manifest.read_text(encoding="utf-8"))
+    try:
+        body = json.loads(manifest.read_text(encoding="utf-8"))
+        body["sources"].items()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        log.error("%s unreadable: %s", manifest, exc)
+        return f"<p class='muted'>{html_text(str(manifest))} unreadable: {html_text(str(exc))}</p>"
     rows = [[html_text(name), html_text(rec["status"].replace("_", " ")), str(sum(rec["rows"].values())),
              html_text(rec.get("error") or "")] for name, rec in body["sources"].items()]
     window = body.get("window", {})

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from idbridge.report.safe import html_text
+from idbridge.core.files import write_text_atomic
 
 _REMOTE = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 
@@ -108,9 +109,7 @@ def render_report(notebook: str | Path | nbformat.NotebookNode, html_path: str |
         resources["idbridge_bar"] = f"<a href='{html_text(index_href)}'>&larr; run summary</a>"
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     body, _removed = strip_remote(body)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(body, encoding="utf-8")
-    return html_path
+    return write_text_atomic(html_path, body)
 
 
 def figure_count(text: str) -> int:

@@ -9,6 +9,12 @@
         access.parquet    the access table of the snapshot, built once for the notebooks that show it
         index.html        the run's summary, with links; run.json the same for machines; run.log the log
 
+The run folder is created exclusively (two runs started in the same second get <time> and <time>-2), and one
+collection per engagement runs at a time (core.locks: a second run waits for the first, up to LOCK_WAIT_SECONDS,
+then is not collected: exit 3, naming the run holding the lock). A run folder given with --out that already holds a
+finished snapshot is reported on from it, not collected again, and the CLI says so in one line; --recollect moves
+it aside (snapshot.replaced-<its time>) and collects anew.
+
 The exit code is what a scheduler acts on: 0 fine, 1 findings at or above `fail_on`, 2 bad parameters or input,
 3 incomplete — preflight or collection failed, a source not completely collected, a check not run, a report that
 could not be produced: the log, run.json and index.html say which (checks.evaluate.decide is the policy).
@@ -20,7 +26,6 @@ import json
 import logging
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +33,7 @@ from typing import Callable
 
 import nbformat
 
-from idbridge.core.files import write_text_atomic
+from idbridge.core.files import copy_atomic, make_exclusive_dir, storage_error, write_text_atomic
 from idbridge.core.parameters import Parameters, load_parameters
 from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK, InputError
@@ -56,6 +61,10 @@ class RunResult:
     skipped: list[str]
     snapshot: Path | None
     related: list["RunResult"] = field(default_factory=list)
+    # How the run came by its snapshot: None (not collected), "collected", "reused" (the run folder held a finished
+    # one, --out), "recollected" (it held one, moved aside by --recollect); the CLI says so in one line.
+    snapshot_origin: str | None = None
+    snapshot_note: str = ""
 
 
 def find_inputs(selected: list[Selected], given: dict, params: Parameters, params_file: Path, *,
@@ -91,13 +100,10 @@ def secret_values(params: Parameters, params_file: str, input_files: list[str] =
 
 
 def new_run_dir(params: Parameters, now: datetime | None = None) -> Path:
+    """Create the run's folder, <run_root>/<engagement>/<UTC time>, and return it; two runs started in the same
+    second get <time> and <time>-2 (created exclusively: never one folder for both)."""
     now = now or datetime.now(timezone.utc)
-    base = Path(params.run_root) / params.engagement / now.strftime("%Y%m%dT%H%M%SZ")
-    candidate, n = base, 1
-    while candidate.exists():  # two runs in the same second
-        n += 1
-        candidate = base.with_name(f"{base.name}-{n}")
-    return candidate
+    return make_exclusive_dir(Path(params.run_root) / params.engagement / now.strftime("%Y%m%dT%H%M%SZ"))
 
 
 def notebook_title(path: Path) -> str:
@@ -112,11 +118,15 @@ def notebook_title(path: Path) -> str:
 def run_kit(params_file: str | Path, *, only: str | list[str] | None = None, out: str | Path | None = None,
             inputs: dict | None = None, after_notebook: Callable[[str, NotebookRun], None] | None = None,
             notes: list[str] = (), links: list[tuple[str, str]] = (),
-            notebooks_dir: Path = NOTEBOOKS_DIR, kernels: KernelPool | None = None) -> RunResult:
+            notebooks_dir: Path = NOTEBOOKS_DIR, kernels: KernelPool | None = None,
+            recollect: bool = False) -> RunResult:
     """Run the selected notebooks of the kit into a new run folder; see the module docstring. `inputs`: notebook
     parameters a step needs (e.g. desired_state_file); `after_notebook`: called after each notebook (the
     sandbox demo does the consultant's console steps there); `notes` and `links` (href, text) go to the
-    index; `kernels`: a KernelPool of the caller's, already warming kernels (else the run makes its own)."""
+    index; `kernels`: a KernelPool of the caller's, already warming kernels (else the run makes its own).
+    A run folder (`out`) that already holds a finished snapshot is reported on from that snapshot, not collected
+    again (re-rendering the reports of a run); `recollect` moves it aside (snapshot.replaced-<its time>) and
+    collects anew."""
     params_file = Path(params_file).resolve()
     params = load_parameters(params_file)
     selected, skipped = select(only, notebooks_dir)
@@ -133,7 +143,7 @@ def run_kit(params_file: str | Path, *, only: str | list[str] | None = None, out
     kernels = kernels or KernelPool(cwd=notebooks_dir)
     try:
         return KitRun(params, params_file, secrets, selected, [*skipped, *missing, *notes], run_dir, found,
-                      after_notebook, kernels, links).execute()
+                      after_notebook, kernels, links, recollect=recollect).execute()
     finally:
         if own_kernels:
             kernels.close()
@@ -148,8 +158,12 @@ class KitRun:
     own outcome (`failures`, `skipped`); `finish` turns them into the run's verdict, run.json and index.html."""
 
     def __init__(self, params: Parameters, params_file: Path, secrets: list[str], selected: list[Selected],
-                 skipped: list[str], run_dir: Path, inputs: dict, after_notebook, kernels: KernelPool, links):
+                 skipped: list[str], run_dir: Path, inputs: dict, after_notebook, kernels: KernelPool, links, *,
+                 recollect: bool = False):
         self.params, self.secrets, self.run_dir = params, secrets, run_dir
+        self.recollect = recollect
+        self.snapshot_origin: str | None = None
+        self.snapshot_note = ""
         self.selected, self.skipped, self.inputs = selected, skipped, inputs
         self.after_notebook, self.kernels, self.links = after_notebook, kernels, links
         self.started = datetime.now(timezone.utc)
@@ -159,7 +173,7 @@ class KitRun:
         self.evaluation = None                      # checks.evaluate.Evaluation, once evaluated
         self.kept_params = run_dir / "parameters.yaml"
         if params_file != self.kept_params:
-            shutil.copyfile(params_file, self.kept_params)
+            copy_atomic(params_file, self.kept_params)
         self.queue = [s for s in selected if s.step.stage == "before_collection"] + \
                      [s for s in selected if s.step.stage == "on_snapshot"]
         self.runbooks = {s.name for s in selected if s.step.needs}
@@ -234,17 +248,41 @@ class KitRun:
         access table; the notebook parameters of the steps that read them (None when nothing was collected)."""
         from idbridge.checks.evaluate import evaluate_snapshot
         from idbridge.collect.run import collect, describe_error
+        from idbridge.core.locks import engagement_lock
         from idbridge.history import runs as history
         from idbridge.snapshot.store import Snapshot
 
         target = self.run_dir / "snapshot"
+        if (target / "manifest.json").exists() and not self.recollect:
+            held = Snapshot(target).manifest.get("engagement")
+            if held != self.params.engagement:
+                raise InputError(target, f"a snapshot of engagement {held!r}, not {self.params.engagement!r}: give "
+                                         "another --out, or --recollect to collect this engagement anew there")
         try:
-            if (target / "manifest.json").exists():
-                log.info("using the snapshot already in %s (not collecting again)", target)
+            if (target / "manifest.json").exists() and not self.recollect:
+                collected_at = history._collected_at(target) or "at an unknown time"
+                self.snapshot_origin = "reused"
+                self.snapshot_note = (f"using the snapshot already in {target} (collected {collected_at}), not "
+                                      "collecting again: --recollect to collect anew")
+                log.info("%s", self.snapshot_note)
             else:
-                log.info("collecting into %s ...", target)
-                collect(self.params, target, params_file=str(self.kept_params))
+                if (target / "manifest.json").exists():
+                    aside = _aside(target, history._collected_at(target))
+                    os.replace(target, aside)
+                    self.snapshot_origin = "recollected"
+                    self.snapshot_note = f"collected anew into {target}; the snapshot it held is now {aside}"
+                else:
+                    self.snapshot_origin = "collected"
+                # One collection per engagement at a time: a second run waits for the first, bounded (core.locks).
+                with engagement_lock(history.engagement_dir(self.params, self.run_dir), self.params.engagement,
+                                     f"run {self.run_dir}"):
+                    log.info("collecting into %s ...", target)
+                    collect(self.params, target, params_file=str(self.kept_params))
+                if self.snapshot_origin == "recollected":
+                    log.info("%s", self.snapshot_note)
         except Exception as exc:  # nothing at all could be collected: the reports cannot run either
+            if storage_error(exc):  # the disk, not the clouds: the run stops here (exit 3, one line)
+                raise
             why = f"collection failed: {describe_error(exc)}"
             log.error(why)
             self.failures.append((EXIT_NOT_COLLECTED, why))
@@ -311,6 +349,7 @@ class KitRun:
                                  + ", ".join(r.name for r in failed))
         exit_code = next(c for c in EXIT_PRECEDENCE if c in codes + [EXIT_OK])
         record = {"engagement": self.params.engagement, "run_dir": str(self.run_dir), "sandbox": self.params.sandbox,
+                  "snapshot_origin": self.snapshot_origin,
                   "started": self.started.isoformat(timespec="seconds"),
                   "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "exit_code": exit_code, "exit_meaning": EXIT_WORDS[exit_code], "headline": headline,
@@ -329,15 +368,34 @@ class KitRun:
         level = logging.INFO if exit_code == EXIT_OK else logging.WARNING
         log.log(level, "exit %d (%s): %s%s", exit_code, EXIT_WORDS[exit_code], headline,
                 "".join(f"\n  - {r}" for r in reasons))
-        return RunResult(self.run_dir, index, exit_code, reasons, self.runs, self.skipped, self.snapshot_dir)
+        return RunResult(self.run_dir, index, exit_code, reasons, self.runs, self.skipped, self.snapshot_dir,
+                         snapshot_origin=self.snapshot_origin, snapshot_note=self.snapshot_note)
+
+
+def _aside(snapshot: Path, collected_at: str) -> Path:
+    """Where --recollect moves a run folder's finished snapshot: beside it, named by its collection time."""
+    stamp = re.sub(r"[^0-9TZ]", "", collected_at.replace("+00:00", "Z")) or "unknown"
+    candidate, n = snapshot.with_name(f"snapshot.replaced-{stamp}"), 1
+    while candidate.exists():
+        n += 1
+        candidate = snapshot.with_name(f"snapshot.replaced-{stamp}-{n}")
+    return candidate
 
 
 def _rel(path: Path | None, root: Path) -> str | None:
     return str(path.relative_to(root)) if path else None
 
 
+class _RunLog(logging.FileHandler):
+    """run.log. On a full disk a log line cannot be written either: logging would print a traceback for every
+    record; this handler stops writing instead (the run's own error says what happened)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.setLevel(logging.CRITICAL + 1)
+
+
 def _log_to(path: Path) -> logging.Handler:
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = _RunLog(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     root = logging.getLogger("idbridge")

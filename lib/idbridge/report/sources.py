@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from idbridge.core.files import atomic_path
 from idbridge.core.parameters import Parameters
 from idbridge.snapshot.store import Snapshot
 
@@ -39,9 +40,9 @@ def write_access_table(snapshot: Snapshot, settings, run_dir: str | Path) -> Pat
     from idbridge.model.access.build import build_access
 
     path = Path(run_dir) / ACCESS_TABLE
-    partial = path.with_name(f".{path.name}.partial")
-    build_access(snapshot, settings).to_parquet(partial, index=False)
-    partial.replace(path)
+    table = build_access(snapshot, settings)
+    with atomic_path(path) as partial:
+        table.to_parquet(partial, index=False)
     return path
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 
+from idbridge.core.files import atomic_path
 from idbridge.review import layout
 from idbridge.review.export import write_tables
 from idbridge.review.layout import NO_GROUP, clean
@@ -147,7 +147,6 @@ def _unique(name: str, taken: set) -> str:
 
 
 def _save(book: Workbook, path: Path) -> Path:
-    partial = path.with_name(path.name + ".partial")
-    book.save(partial)
-    os.replace(partial, path)
+    with atomic_path(path) as partial:  # a full disk leaves no half workbook (nor its temporary file)
+        book.save(partial)
     return path

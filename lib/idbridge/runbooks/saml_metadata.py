@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from idbridge.core.files import write_bytes_atomic
 from idbridge.errors import InputError
 from idbridge.report.safe import Text
 from idbridge.runbooks.context import Instance, Runbook, RunbookError
@@ -104,7 +105,7 @@ async def write_federation_metadata(rb: Runbook, sp: dict) -> FederationMetadata
     if differences:
         raise RunbookError("the federation metadata does not match the app: " + "; ".join(differences))
     path = rb.run_dir / FEDERATION_METADATA
-    path.write_bytes(response.content)
+    write_bytes_atomic(path, response.content)
     return FederationMetadata(path, meta, url)
 
 

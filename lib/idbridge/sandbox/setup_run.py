@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from idbridge.core.paths import PARAMETERS_DIR
+from idbridge.core.yamlfile import read_yaml
 from idbridge.kit.execute import NotebookRun, execute
 from idbridge.sandbox import console
 
@@ -43,7 +44,7 @@ def write_desired_state(box, out_dir: Path, *, apply: bool, allow_removals: bool
                         template: Path = DEMO_DESIRED_STATE, name: str = "desired-state.yaml") -> Path:
     """The template with this sandbox's SP metadata file and sign-on URL, the apply switches set, and its relative
     paths made absolute (the copy lives in the run folder)."""
-    doc = yaml.safe_load(Path(template).read_text(encoding="utf-8"))
+    doc = read_yaml(template).data
     doc["apply"], doc["allow_removals"] = apply, allow_removals
     if doc.get("saml"):
         doc["saml"]["sp_metadata"] = str(console.write_sp_metadata(box, out_dir / "aws-sp-metadata.xml"))
@@ -58,7 +59,7 @@ def write_desired_state(box, out_dir: Path, *, apply: bool, allow_removals: bool
 
 def record_token_date(params_file: Path, created: datetime) -> None:
     """What the consultant does after creating the SCIM token: checks.scim_token_created in the parameters."""
-    doc = yaml.safe_load(params_file.read_text(encoding="utf-8"))
+    doc = read_yaml(params_file).data
     doc.setdefault("checks", {})["scim_token_created"] = created.date().isoformat()
     params_file.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
 

@@ -17,6 +17,7 @@ from typing import Literal
 
 import pandas as pd
 
+from idbridge.core.files import storage_error, write_text_atomic
 from idbridge.errors import InputError
 
 FORMAT_VERSION = 1
@@ -89,7 +90,8 @@ class SnapshotWriter:
             "sources": {name: record.__dict__ for name, record in sorted(self.sources.items())},
             "tables": dict(sorted(self.table_source.items())),
         }
-        (self.partial / MANIFEST).write_text(json.dumps(body, indent=2, default=str), encoding="utf-8")
+        # The manifest last, whole (a reader takes its presence for a finished snapshot), then the folder renamed.
+        write_text_atomic(self.partial / MANIFEST, json.dumps(body, indent=2, default=str))
         os.replace(self.partial, self.directory)
         return self.directory
 
@@ -134,7 +136,13 @@ class Snapshot:
         status, error = self.status(source)
         if status == "not_collected":
             raise NotCollected(source, error or "unknown reason")
-        frame = pd.read_parquet(self.directory / f"{name}.parquet")
+        path = self.directory / f"{name}.parquet"
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as exc:  # a damaged table names its file (pyarrow's errors do not)
+            if storage_error(exc):
+                raise
+            raise InputError(path, f"unreadable table: {type(exc).__name__}: {exc}") from None
         self._cache[name] = frame
         return frame
 

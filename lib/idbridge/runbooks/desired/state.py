@@ -64,11 +64,13 @@ class SamlState(Strict):
         if not value:
             raise ValueError("give the SP metadata file Identity Center offers for download")
         resolved = []
-        for item in value:
+        for index, item in enumerate(value):
             path = Path(item) if Path(item).is_absolute() else _base_dir(info) / item
             if not path.is_file():
-                raise ValueError(f"{item}: file not found (download it in Identity Center › Settings › Identity "
-                                 "source › Change identity source › External identity provider)")
+                which = f"file {index + 1} of {len(value)}: " if len(value) > 1 else ""
+                raise ValueError(f"{which}file not found, relative to the desired state's folder (download it in "
+                                 "Identity Center › Settings › Identity source › Change identity source › External "
+                                 "identity provider)")
             resolved.append(str(path.resolve()))
         return resolved
 
