@@ -81,7 +81,7 @@ def test_a_previous_run_that_cannot_be_read_is_not_compared_and_every_section_sa
     assert before.why.startswith(f"previous run unreadable: {b / 'snapshot' / 'manifest.json'}, line ")
     changes = report.compare(before, current, params)
     for shown in (report.headline(changes, before), report.summary(changes), report.section(changes, "access_lost")):
-        assert shown.data.startswith("Not compared: previous run unreadable:")
+        assert str(shown).startswith("Not compared: previous run unreadable:")
 
     table = a / "snapshot" / "idc_account_assignments.parquet"  # damaged: the manifest is fine, a table is not
     table.write_bytes(table.read_bytes()[:40])

@@ -38,7 +38,8 @@ def test_the_cron_wrapper_runs_the_kit_and_says_what_to_do(tmp_path):
                                "--only", "30"], env=env, capture_output=True, text=True, timeout=300)
     finally:
         box.stop()
-    runs = list((tmp_path / "runs" / document["engagement"]).iterdir())
+    # Run folders only: the engagement's collection lock (.lock) sits beside them.
+    runs = [p for p in (tmp_path / "runs" / document["engagement"]).iterdir() if not p.name.startswith(".")]
     assert len(runs) == 1, done.stderr
     record = json.loads((runs[0] / "run.json").read_text())
     assert done.returncode == record["exit_code"]

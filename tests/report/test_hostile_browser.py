@@ -174,3 +174,29 @@ def test_the_probe_sees_a_payload_that_runs(hostile, tmp_path):
     assert found["title"] in ("x", "img", "svg"), "a payload that runs is seen by the title it sets"
     assert len(found["handlers"]) == 2 and len(found["scripts"]) == 1 and found["images"] and found["svgs"]
     assert [h for h in found["links"] if _foreign(h)] == ["https://evil.example"]
+
+
+def test_no_csv_of_the_hostile_run_holds_a_live_formula(hostile):
+    """Every CSV the run wrote (findings, checks, access, removals): no text cell a spreadsheet would evaluate,
+    and the formula payloads of the scenario are there, neutralised."""
+    import csv
+
+    result, _ = hostile
+    run_dir = Path(result.run_dir)
+    files = sorted(run_dir.rglob("*.csv"))
+    assert {p.name for p in files} >= {"findings.csv", "checks.csv", "access.csv"}
+    live, neutralised = [], 0
+    for path in files:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    try:
+                        float(cell)
+                        continue  # a number the kit computed
+                    except ValueError:
+                        pass
+                    if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                        live.append(f"{path.relative_to(run_dir)}: {cell[:60]}")
+                    neutralised += cell.startswith(("'=", "'+", "'-", "'@"))
+    assert not live, live[:20]
+    assert neutralised, "the scenario's formula payloads reach the CSVs (neutralised)"
