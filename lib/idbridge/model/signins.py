@@ -109,10 +109,13 @@ class Directory:
 def directory(data, settings=None) -> Directory:
     """Who each Entra and Identity Center user is, paired as the access model pairs them (its SCIM mapping), or
     by user name = UPN when the model cannot be built (a source it needs not collected)."""
-    from idbridge.model.access.build import access_model
+    from idbridge.model.access.build import checks_params
+    from idbridge.model.access.dims import build_dims
+    from idbridge.model.scope import bridge
 
     try:
-        dims = access_model(data, settings).dims
+        # The dimension tables only (the pairing), not the paths: the run's access table is read from disk.
+        dims = build_dims(data, bridge(data), checks_params(settings).production)
         upns, ids = text(dims.users["upn"]).tolist(), text(dims.users["id"]).tolist()
         idc_ids, idc_names = text(dims.idc_users["userId"]).tolist(), text(dims.idc_users["userName"]).tolist()
         paired = [ids[p] if p >= 0 else None for p in dims.idc_users["entra"].to_numpy()]

@@ -52,7 +52,7 @@ class Model:
     person: pd.Series      # per access row: UPN, else Identity Center user name (the checks' user subject)
 
 
-def _checks(settings) -> ChecksParams:
+def checks_params(settings) -> ChecksParams:
     if settings is None:
         return ChecksParams()
     if isinstance(settings, ChecksParams):
@@ -208,7 +208,7 @@ def _key(checks: ChecksParams) -> str:
 def access_model(data, settings=None) -> Model:
     """The access model of a snapshot or MemoryTables, built once per data object and production setting
     (checks and notebooks share it)."""
-    checks = _checks(settings)
+    checks = checks_params(settings)
     key = _key(checks)
     try:
         cached = _CACHE.get(data, {})
