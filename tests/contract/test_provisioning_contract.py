@@ -6,6 +6,7 @@ v1.0 names the action `provisioningAction`; `action` is beta's deprecated name a
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +22,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def fixture(area: str, name: str) -> dict:
     doc = json.loads((FIXTURES / area / f"{name}.json").read_text(encoding="utf-8"))
-    assert doc["source"].startswith("https://") and doc["note"].split(":")[0] in ("verbatim", "trimmed", "composed")
+    assert doc["source"].startswith("https://")
+    assert doc["note"].split(":")[0].split(" ")[0] in ("verbatim", "trimmed", "composed")
     return doc["response"]
 
 
@@ -89,3 +91,54 @@ def test_the_sandbox_serves_v1_entries_in_the_documented_shape():
     assert _shape(served["provisioningStatusInfo"]["errorInformation"]) == _shape(error_doc)
     assert served["provisioningStatusInfo"]["status"] == "failure"
     assert _rows([served])[0]["provisioningAction"] == "create"
+
+
+# ------------------------------------------------------------------------------------------- SCIM in CloudTrail
+
+
+def test_a_documented_scim_write_is_collected_by_its_name_and_reads_are_not_asked_for():
+    from idbridge.collect.aws import trail as aws_trail
+
+    record = fixture("aws", "scim_create_user")
+    names = {a["AttributeValue"] for a in aws_trail.LOOKUPS if a["AttributeKey"] == "EventName"}
+    assert record["eventName"] in names and all(a["AttributeKey"] == "EventName" for a in aws_trail.LOOKUPS)
+    assert not names & {"GetUser", "ListUsers", "GetGroup", "ListGroups", "GetSchema", "ListSchemas"}
+    item = {"EventId": record["eventID"], "EventName": record["eventName"], "EventSource": record["eventSource"],
+            "EventTime": datetime(2024, 10, 10, 13, 23, 45, tzinfo=timezone.utc), "CloudTrailEvent": json.dumps(record)}
+    assert aws_trail.keep(item)
+    row = aws_trail.event_row(item)
+    assert (row["eventName"], row["eventSource"], row["errorCode"]) == ("CreateUser", aws_trail.SCIM_EVENT_SOURCE, None)
+    assert not aws_trail.keep({**item, "EventSource": "identitystore.amazonaws.com"}), "the Identity Store API's own"
+
+
+def test_the_sandbox_logs_scim_writes_like_the_documented_one_and_logs_reads_too():
+    from idbridge.sandbox.scim import endpoint as scim
+
+    documented = fixture("aws", "scim_create_user")
+    from idbridge.sandbox.aws.identity_store import IdentityStore
+
+    events: list[dict] = []
+    at = datetime(2026, 3, 1, 10, tzinfo=timezone.utc)
+    store_id = "d-" + uuid.uuid4().hex[:10]
+    store = IdentityStore("123456789012", "us-east-1", store_id, scim_issuer="https://scim.us-east-1.amazonaws.com/t",
+                          default_time=at)
+    ep = scim.ScimEndpoint(store=store, tenant_id="t1", tokens={"tok"}, region="us-east-1",
+                           account_id="123456789012", trail=events.append, seed=store_id)
+    user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ann@contoso.com",
+            "displayName": "Ann", "name": {"givenName": "Ann", "familyName": "Lee"}, "active": True}
+    assert scim.list_users(ep, 'userName eq "ann@contoso.com"', at, bearer="tok").ok  # Entra matches first
+    created = scim.create_user(ep, user, at, bearer="tok")
+    assert created.status == 201
+    assert scim.get_user(ep, created.resource_id, at, bearer="tok").ok
+    assert [e["eventName"] for e in events] == ["ListUsers", "CreateUser", "GetUser"]
+    served = events[1]
+    for key in ("eventSource", "eventName", "eventType", "readOnly", "eventVersion"):
+        assert served[key] == documented[key], key
+    assert served["userIdentity"]["type"] == documented["userIdentity"]["type"]
+    assert set(documented) - {"eventTime"} <= set(served)
+    assert set(served["requestParameters"]) == set(documented["requestParameters"])
+    assert set(served["responseElements"]) == set(documented["responseElements"])
+    masked = served["requestParameters"]["httpBody"]
+    assert masked["userName"] == "HIDDEN_DUE_TO_SECURITY_REASONS" and masked["active"] is True
+    reads = [events[0], events[2]]
+    assert all(r["readOnly"] is True and r["eventSource"] == documented["eventSource"] for r in reads)

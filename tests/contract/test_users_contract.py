@@ -24,7 +24,8 @@ NEVER = "0001-01-01T00:00:00Z"
 
 def fixture(area: str, name: str) -> dict:
     doc = json.loads((FIXTURES / area / f"{name}.json").read_text(encoding="utf-8"))
-    assert doc["source"].startswith("https://") and doc["note"].split(":")[0] in ("verbatim", "trimmed", "composed")
+    assert doc["source"].startswith("https://")
+    assert doc["note"].split(":")[0].split(" ")[0] in ("verbatim", "trimmed", "composed")
     return doc["response"]
 
 
