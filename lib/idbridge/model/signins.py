@@ -5,11 +5,11 @@ authenticationRequirement; the Conditional Access result). AWS logs the sign-in 
 `UserAuthentication` (signin.amazonaws.com; a failure carries an errorCode) and, for a SAML response it refused,
 `ExternalIdPDirectoryLogin` (signin.amazonaws.com, eventType AwsConsoleSignIn). A real refusal carries no errorCode:
 it says `responseElements: {"ExternalIdPDirectoryLogin": "Failure"}` and an errorMessage (AWS troubleshooting page),
-so a failure is an errorCode OR that Failure. One sign-in seen from both sides is an Entra sign-in and an AWS event of the same
-person at most WINDOW apart, from the same IP address when both record one of the same family (Entra often logs
-IPv6 where AWS logs IPv4: those are not compared) — the correlation key of the reference notes, §2c. An AWS event
-whose user name is nobody's (a SAML NameID that is no Identity Center user name) is matched on time and IP alone,
-and says so: that is the usual cause of the refusal.
+so a failure is an errorCode OR that Failure. One sign-in seen from both sides is an Entra sign-in and an AWS
+event of the same person at most WINDOW apart, from the same IP address when both record one of the same family
+(Entra often logs IPv6 where AWS logs IPv4: those are not compared) — the correlation key of the reference notes,
+§2c. An AWS event whose user name is nobody's (a SAML NameID that is no Identity Center user name) is matched on
+time and IP alone, and says so: that is the usual cause of the refusal.
 
 A source not collected is never read as "nobody signed in": the columns it feeds say "not collected: why".
 Per person (last sign-ins, last use of each access, stale users): signins_people.py.
