@@ -115,7 +115,19 @@ def test_cloudtrail_lookups_use_one_attribute_each():
     values = [a["AttributeValue"] for a in LOOKUPS]
     assert len(values) == len(set(values))
     assert {"UserAuthentication", "ExternalIdPDirectoryLogin", "CreateBearerToken", "DeleteBearerToken",
-            "UpdateExternalIdPConfigurationForDirectory", "identitystore-scim.amazonaws.com"} <= set(values)
+            "UpdateExternalIdPConfigurationForDirectory", "CreateUser", "PatchUser", "PatchGroup"} <= set(values)
+    # SCIM by the names of its writes, never by its source: that would page through every SCIM read
+    assert all(a["AttributeKey"] == "EventName" for a in LOOKUPS)
+    assert not {"GetUser", "ListUsers", "GetGroup", "ListGroups"} & set(values)
+
+
+def test_scim_write_names_are_kept_only_from_the_scim_source():
+    from idbridge.collect.aws.trail import keep
+
+    assert keep({"EventName": "CreateUser", "EventSource": "identitystore-scim.amazonaws.com"})
+    assert not keep({"EventName": "CreateUser", "EventSource": "iam.amazonaws.com"})
+    assert not keep({"EventName": "CreateGroup", "EventSource": "identitystore.amazonaws.com"})
+    assert keep({"EventName": "UserAuthentication", "EventSource": "signin.amazonaws.com"})
 
 
 def test_event_row_reads_the_cloudtrail_record():

@@ -72,7 +72,10 @@ def test_failed_sign_in_and_listed_events_keep_their_errors(trail):
     [failure] = trail.lookup_events(LookupAttributes=[
         {"AttributeKey": "EventName", "AttributeValue": "ExternalIdPDirectoryLogin"}])["Events"]
     record = json.loads(failure["CloudTrailEvent"])
-    assert record["errorMessage"] == "InvalidSignature" and record["errorCode"]
+    # A real refusal carries no errorCode: responseElements says Failure (AWS troubleshooting page).
+    assert record["errorMessage"] == "InvalidSignature" and "errorCode" not in record
+    assert record["responseElements"] == {"ExternalIdPDirectoryLogin": "Failure"}
+    assert (record["eventSource"], record["eventType"]) == ("signin.amazonaws.com", "AwsConsoleSignIn")
     assert failure["Username"] == "alice@contoso.com"
     [denied] = trail.lookup_events(LookupAttributes=[
         {"AttributeKey": "EventName", "AttributeValue": "DeleteUser"}])["Events"]
@@ -86,7 +89,7 @@ def test_failed_sign_in_and_listed_events_keep_their_errors(trail):
 def test_lookup_by_source_user_and_time_window(trail):
     directory = _lookup(trail, LookupAttributes=[{"AttributeKey": "EventSource",
                                                   "AttributeValue": "sso-directory.amazonaws.com"}])
-    assert sorted(e["EventName"] for e in directory) == ["CreateBearerToken", "ExternalIdPDirectoryLogin",
+    assert sorted(e["EventName"] for e in directory) == ["CreateBearerToken",
                                                          "UpdateExternalIdPConfigurationForDirectory",
                                                          "UpdateExternalIdPConfigurationForDirectory"]
     token = next(e for e in directory if e["EventName"] == "CreateBearerToken")

@@ -34,7 +34,9 @@ def test_users_groups_and_memberships():
     bob = store.users["0b6e1a8e-36b5-4d52-9a3c-0a1d6b2e7f11"]  # scenario id kept
     assert bob["accountEnabled"] is False and bob["otherMails"] == ["bob@gmail.com"]
     assert bob["signInActivity"]["lastSignInDateTime"] == "2026-03-01T10:00:00Z"  # the failed sign-in
-    assert bob["signInActivity"]["lastSuccessfulSignInDateTime"] is None
+    # never signed in successfully: Graph's 0001-01-01 and an empty request id, not null (user-list v1.0 example)
+    assert bob["signInActivity"]["lastSuccessfulSignInDateTime"] == "0001-01-01T00:00:00Z"
+    assert bob["signInActivity"]["lastSuccessfulSignInRequestId"] == ""
     gina = store.user_by_upn("gina_fabrikam.com#EXT#@contoso.onmicrosoft.com")
     assert gina["userType"] == "Guest" and gina["externalUserState"] == "Accepted"
     assert gina["userPrincipalName"] == "gina_fabrikam.com#EXT#@contoso.onmicrosoft.com"

@@ -111,8 +111,10 @@ def logs_for(world, name: str) -> list[dict]:
     return [e for e in world.graph.provisioning_logs if e["sourceIdentity"]["id"] == uid]
 
 
-def scim_events(world, since: datetime | None = None) -> list[dict]:
-    events = [e for e in world.aws.cloudtrail.events() if e["eventSource"] == "identitystore-scim.amazonaws.com"]
+def scim_events(world, since: datetime | None = None, *, reads: bool = False) -> list[dict]:
+    """SCIM writes in CloudTrail, newest first (and the reads — GetUser, ListUsers… — with reads=True)."""
+    events = [e for e in world.aws.cloudtrail.events() if e["eventSource"] == "identitystore-scim.amazonaws.com"
+              and (reads or not e["readOnly"])]
     if since is not None:
         stamp = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         events = [e for e in events if e["eventTime"] >= stamp]
@@ -231,6 +233,10 @@ def test_job_status_after_seeding(world):
 def test_seeded_cloudtrail(world):
     names = {e["eventName"] for e in scim_events(world)}
     assert names == {"CreateUser", "PatchUser", "CreateGroup", "PatchGroup"}
+    # AWS logs the reads too: each object a cycle looks at is read (by id, or matched with a filter) first
+    reads = [e for e in scim_events(world, reads=True) if e["readOnly"]]
+    assert {e["eventName"] for e in reads} <= {"GetUser", "ListUsers", "GetGroup", "ListGroups"}
+    assert len(reads) >= len(scim_events(world))
     assert all(e["recipientAccountId"] == world.aws.account_id for e in scim_events(world))
 
 

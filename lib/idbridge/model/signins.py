@@ -3,11 +3,13 @@
 Entra logs each sign-in to the AWS app (entra_sign_ins: success when errorCode is 0; MFA from
 authenticationRequirement; the Conditional Access result). AWS logs the sign-in to the access portal in CloudTrail:
 `UserAuthentication` (signin.amazonaws.com; a failure carries an errorCode) and, for a SAML response it refused,
-`ExternalIdPDirectoryLogin`. One sign-in seen from both sides is an Entra sign-in and an AWS event of the same
-person at most WINDOW apart, from the same IP address when both record one of the same family (Entra often logs
-IPv6 where AWS logs IPv4: those are not compared) — the correlation key of the reference notes, §2c. An AWS event
-whose user name is nobody's (a SAML NameID that is no Identity Center user name) is matched on time and IP alone,
-and says so: that is the usual cause of the refusal.
+`ExternalIdPDirectoryLogin` (signin.amazonaws.com, eventType AwsConsoleSignIn). A real refusal carries no errorCode:
+it says `responseElements: {"ExternalIdPDirectoryLogin": "Failure"}` and an errorMessage (AWS troubleshooting page),
+so a failure is an errorCode OR that Failure. One sign-in seen from both sides is an Entra sign-in and an AWS
+event of the same person at most WINDOW apart, from the same IP address when both record one of the same family
+(Entra often logs IPv6 where AWS logs IPv4: those are not compared) — the correlation key of the reference notes,
+§2c. An AWS event whose user name is nobody's (a SAML NameID that is no Identity Center user name) is matched on
+time and IP alone, and says so: that is the usual cause of the refusal.
 
 A source not collected is never read as "nobody signed in": the columns it feeds say "not collected: why".
 Per person (last sign-ins, last use of each access, stale users): signins_people.py.
@@ -16,6 +18,7 @@ Per person (last sign-ins, last use of each access, stale users): signins_people
 from __future__ import annotations
 
 import bisect
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,15 +163,42 @@ def entra_events(data, people: Directory) -> pd.DataFrame:
     return frame.sort_values("time", kind="stable").reset_index(drop=True)
 
 
+def _says_failure(event_json) -> bool:
+    """True when a CloudTrail record's responseElements (or serviceEventDetails) names a Failure for its event."""
+    if not isinstance(event_json, str) or "Failure" not in event_json:
+        return False
+    try:
+        record = json.loads(event_json)
+    except ValueError:
+        return False
+    if not isinstance(record, dict):
+        return False
+    for field in ("responseElements", "serviceEventDetails"):
+        part = record.get(field)
+        if isinstance(part, dict) and any(str(v).casefold() == "failure" for v in part.values()):
+            return True
+    return False
+
+
+def aws_failed(raw: pd.DataFrame) -> pd.Series:
+    """Per cloudtrail_events row: the event failed (an errorCode, or responseElements saying Failure)."""
+    errors = text(raw["errorCode"]).notna()
+    if "event_json" not in raw.columns:
+        return errors
+    said = pd.Series([_says_failure(v) for v in raw["event_json"].astype(object)], index=raw.index, dtype=bool)
+    return errors | said
+
+
 def aws_events(data, people: Directory) -> pd.DataFrame:
     """CloudTrail UserAuthentication and failed ExternalIdPDirectoryLogin events (AWS_COLUMNS), oldest first.
-    Raises NotCollected. An ExternalIdPDirectoryLogin without an error is left out: the success is already the
+    Raises NotCollected. An ExternalIdPDirectoryLogin that did not fail is left out: the success is already the
     UserAuthentication event of the same sign-in."""
     raw = read_table(data, "cloudtrail_events")
     names = text(raw["eventName"])
+    failed = aws_failed(raw)
+    keep = (names.isin(["UserAuthentication"]) | (names.eq("ExternalIdPDirectoryLogin") & failed)).to_numpy()
+    raw, names, failed = raw[keep], names[keep], failed[keep]
     errors = text(raw["errorCode"])
-    keep = (names.isin(["UserAuthentication"]) | (names.eq("ExternalIdPDirectoryLogin") & errors.notna())).to_numpy()
-    raw, names, errors = raw[keep], names[keep], errors[keep]
     resolved = [people.from_aws(i, n) for i, n in zip(text(raw["userId"]), text(raw["userName"]))]
     user_names = text(raw["userName"]).tolist()
     frame = pd.DataFrame({
@@ -177,7 +207,7 @@ def aws_events(data, people: Directory) -> pd.DataFrame:
         "user": [people.labels.get(k) or n for (k, _), n in zip(resolved, user_names)],
         "ip": text(raw["sourceIPAddress"]).to_numpy(),
         "event": names.to_numpy(),
-        "ok": (names.eq("UserAuthentication") & errors.isna()).to_numpy(dtype=bool),
+        "ok": (names.eq("UserAuthentication") & ~failed).to_numpy(dtype=bool),
         "error_code": errors.to_numpy(),
         "error_message": text(raw["errorMessage"]).to_numpy(),
         "known": [k for _, k in resolved], "aws_user_name": user_names}, columns=AWS_COLUMNS)

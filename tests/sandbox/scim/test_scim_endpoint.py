@@ -178,8 +178,12 @@ def test_put_user(ep):
 def test_delete_user(ep):
     uid = created(ep, user())
     assert scim.delete_user(ep, uid, AT, bearer=TOKEN).status == 204
-    assert scim.get_user(ep, uid, AT, bearer=TOKEN).status == 404
     assert ep.events[-1]["eventName"] == "DeleteUser"
+    assert scim.get_user(ep, uid, AT, bearer=TOKEN).status == 404
+    read = ep.events[-1]  # reads are logged too, as AWS logs them: readOnly, no body, the refusal's code
+    assert (read["eventName"], read["readOnly"], read["requestParameters"]) == \
+        ("GetUser", True, {"tenantId": ep.tenant_id, "id": uid})
+    assert read["errorCode"] and read["responseElements"] is None
 
 
 # --------------------------------------------------------------------------------------------- groups

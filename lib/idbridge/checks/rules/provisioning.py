@@ -249,6 +249,15 @@ def current_failures(logs: pd.DataFrame) -> pd.DataFrame:
     return failed[~cleared.fillna(False).astype(bool)]
 
 
+def _actions(rows: pd.DataFrame) -> pd.Series:
+    """provisioningAction (v1.0's name), else the deprecated `action` of older snapshots, as provisioningAction
+    spells it ("create", not "Create")."""
+    preferred = text(rows["provisioningAction"]) if "provisioningAction" in rows.columns else None
+    older = text(rows["action"]) if "action" in rows.columns else pd.Series(pd.NA, index=rows.index, dtype="string")
+    older = older.str[:1].str.lower() + older.str[1:]
+    return older if preferred is None else preferred.fillna(older)
+
+
 @check(id="provisioning.errors", title="Objects Entra fails to provision",
        passed="The collected provisioning log holds no failure that was not followed by a later success for the same "
               "object.",
@@ -287,7 +296,7 @@ def errors(data, settings) -> Iterator[Hit]:
             if row["_detail"] == UNPARSABLE:
                 item["hint"] = "the specific reason is in CloudTrail (identitystore-scim errorMessage)"
             errors_list.append(item)
-        actions = sorted(set(text(rows["action"]).dropna()))
+        actions = sorted(set(_actions(rows).dropna()))
         evidence = {"sourceId": source, "sourceDisplayName": display, "failures": int(len(rows)),
                     "actions": actions, "errors": errors_list}
         first = errors_list[0]

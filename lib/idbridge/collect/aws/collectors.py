@@ -334,7 +334,8 @@ def collect_cloudtrail(ctx: CollectContext) -> Tables:
     rows: dict[str, dict] = {}
     for events in fan_out(one, aws_trail.LOOKUPS, _workers(ctx)):
         for event in events:
-            rows.setdefault(event["EventId"], aws_trail.event_row(event))  # an event may match two lookups
+            if aws_trail.keep(event):
+                rows.setdefault(event["EventId"], aws_trail.event_row(event))  # an event may match two lookups
     ordered = sorted(rows.values(), key=lambda r: (r["eventTime"] or "", r["eventId"]), reverse=True)
     return {"cloudtrail_events": table("cloudtrail_events", ordered)}
 

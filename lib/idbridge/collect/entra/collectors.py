@@ -100,10 +100,16 @@ async def collect_sign_in_activity(ctx: CollectContext):
         status, code, message = odata_error_code(exc)
         raise GraphSourceError(f"signInActivity needs an Entra ID P1/P2 licence; Graph answered: {message}",
                                status, code) from exc
+    return {"entra_sign_in_activity": sign_in_activity_frame(items)}
+
+
+def sign_in_activity_frame(items: list[dict]):
+    """entra_sign_in_activity from /users?$select=id,signInActivity items. "No such sign-in" arrives as
+    0001-01-01T00:00:00Z (kept; the model reads it as none) or "" (read as missing)."""
     names = ("lastSignInDateTime", "lastNonInteractiveSignInDateTime", "lastSuccessfulSignInDateTime")
-    return {"entra_sign_in_activity": frame("entra_sign_in_activity", items, times=names, derived={
+    return frame("entra_sign_in_activity", items, times=names, derived={
         name: (lambda i, name=name: dig(i, "signInActivity", name)) for name in names
-    })}
+    })
 
 
 async def collect_groups(ctx: CollectContext):
@@ -200,16 +206,23 @@ async def collect_provisioning(ctx: CollectContext):
     return {"entra_sync_jobs": jobs_frame(jobs), "entra_sync_mappings": mappings_frame(rows)}
 
 
-async def collect_provisioning_logs(ctx: CollectContext):
-    """The app's provisioning log in the window. Paced: /auditLogs is limited to 5 requests / 10 s per app.
-    The endpoint documents eq, contains, gt and lt (no ge): "gt a second before the start" includes the start."""
-    adapter = ctx.graph_adapter
-    since = _graph_time(ctx.window_start - timedelta(seconds=1))
-    query = f"servicePrincipal/id eq '{_sp(ctx)['id']}' and activityDateTime gt {since}"
-    items = await read_all(adapter, "/auditLogs/provisioning", params={"$filter": query, "$top": AUDIT_PAGE},
-                           before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.provisioning_logs"))
+def provisioning_action(item: dict) -> str | None:
+    """A provisioning log entry's action: v1.0's provisioningAction, else beta's deprecated `action` ("Create")
+    in provisioningAction's spelling ("create")."""
+    value = item.get("provisioningAction") or item.get("action")
+    if not isinstance(value, str) or not value:
+        return None
+    return value[0].lower() + value[1:]
+
+
+def provisioning_frame(items: list[dict]):
+    """entra_provisioning_logs from /auditLogs/provisioning items (v1.0 or beta)."""
     error = ("provisioningStatusInfo", "errorInformation")
-    return {"entra_provisioning_logs": frame("entra_provisioning_logs", items, times=("activityDateTime",), derived={
+    return frame("entra_provisioning_logs", items, times=("activityDateTime",), derived={
+        # v1.0 names the action provisioningAction (create|update|delete|disable|stagedDelete|other); `action` is
+        # beta's old name and v1.0 does not send it. Both columns hold the same word, provisioningAction's first.
+        "provisioningAction": provisioning_action,
+        "action": provisioning_action,
         "status": lambda i: dig(i, "provisioningStatusInfo", "status"),
         "errorCode": lambda i: dig(i, *error, "errorCode"),
         "errorReason": lambda i: dig(i, *error, "reason"),
@@ -220,7 +233,18 @@ async def collect_provisioning_logs(ctx: CollectContext):
         "targetId": lambda i: dig(i, "targetIdentity", "id"),
         "targetDisplayName": lambda i: dig(i, "targetIdentity", "displayName"),
         "targetType": lambda i: dig(i, "targetIdentity", "identityType"),
-    })}
+    })
+
+
+async def collect_provisioning_logs(ctx: CollectContext):
+    """The app's provisioning log in the window. Paced: /auditLogs is limited to 5 requests / 10 s per app.
+    The endpoint documents eq, contains, gt and lt (no ge): "gt a second before the start" includes the start."""
+    adapter = ctx.graph_adapter
+    since = _graph_time(ctx.window_start - timedelta(seconds=1))
+    query = f"servicePrincipal/id eq '{_sp(ctx)['id']}' and activityDateTime gt {since}"
+    items = await read_all(adapter, "/auditLogs/provisioning", params={"$filter": query, "$top": AUDIT_PAGE},
+                           before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.provisioning_logs"))
+    return {"entra_provisioning_logs": provisioning_frame(items)}
 
 
 # ------------------------------------------------------------------------------------------------ sign-ins, policy
@@ -263,9 +287,15 @@ async def collect_mfa_registration(ctx: CollectContext):
     adapter = ctx.graph_adapter
     items = await read_all(adapter, "/reports/authenticationMethods/userRegistrationDetails",
                            before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.mfa_registration"))
-    return {"entra_mfa_registration": frame("entra_mfa_registration", items, derived={
+    return {"entra_mfa_registration": mfa_registration_frame(items)}
+
+
+def mfa_registration_frame(items: list[dict]):
+    """entra_mfa_registration from userRegistrationDetails items. Nothing registered: v1.0 says "" (the list
+    example), the enum also has "none"; both are kept as given."""
+    return frame("entra_mfa_registration", items, derived={
         "defaultMfaMethod": lambda i: i.get("defaultMfaMethod") or i.get("userPreferredMethodForSecondaryAuthentication"),
-    })}
+    })
 
 
 ENTRA_COLLECTORS: dict[str, tuple[Callable, tuple[str, ...]]] = {

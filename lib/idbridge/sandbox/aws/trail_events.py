@@ -2,9 +2,10 @@
 creation, and each upload of Entra's signing certificate to Identity Center.
 
 Shapes follow AWS's documented sign-in events (signin.amazonaws.com UserAuthentication with
-additionalEventData.CredentialType EXTERNAL_IDP) and its console-only `sso-directory` events. Failed SAML sign-ins
-are recorded as ExternalIdPDirectoryLogin under sso-directory.amazonaws.com — the event source is not stated in
-AWS's pages we could check, so treat it as the sandbox's choice.
+additionalEventData.CredentialType EXTERNAL_IDP) and its console-only `sso-directory` events. A SAML response
+Identity Center refused is `ExternalIdPDirectoryLogin` from signin.amazonaws.com, eventType AwsConsoleSignIn, with
+no errorCode: `responseElements: {"ExternalIdPDirectoryLogin": "Failure"}` and an errorMessage (AWS troubleshooting
+and username-sign-in-cloudtrail-events pages; tests/contract/fixtures/aws/externalidp_directory_login_failure.json).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def sign_in_events(scenario: Scenario, now: datetime) -> list[tuple[Json, str]]:
                           serviceEventDetails={"UserAuthentication": "Success"})
         else:  # federation failed before Identity Center knew who it was: no identity-store user id
             record["userIdentity"] = {"type": "Unknown", "accountId": scenario.instance_account}
-            record.update(eventName="ExternalIdPDirectoryLogin", eventSource="sso-directory.amazonaws.com",
-                          errorCode="AuthenticationFailed",
+            record.update(eventName="ExternalIdPDirectoryLogin", eventSource="signin.amazonaws.com",
+                          eventType="AwsConsoleSignIn",
+                          responseElements={"ExternalIdPDirectoryLogin": "Failure"},
                           errorMessage=sign_in.failure_reason or "Unable to validate the SAML response from the "
                                                                  "external identity provider")
         out.append((record, user_name))

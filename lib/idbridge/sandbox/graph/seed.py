@@ -17,6 +17,7 @@ from idbridge.sandbox.graph.store import GraphStore, Json
 from idbridge.sandbox.scenario import AwsApp, EntraGroup, EntraUser, Scenario, stable_id
 from idbridge.sandbox.timeexpr import graph_time, resolve_time
 
+NEVER = "0001-01-01T00:00:00Z"  # Graph's DateTimeOffset for "no such sign-in"
 # servicePlanIds of the Entra ID premium plans, as /organization lists them in assignedPlans.
 _PREMIUM_PLANS = {"P1": [("AAD_PREMIUM", "41781fb2-bc02-4b7c-bd55-b576c07bb09d")],
                   "P2": [("AAD_PREMIUM", "41781fb2-bc02-4b7c-bd55-b576c07bb09d"),
@@ -121,14 +122,16 @@ class _Seeder:
         last_ok = max(successful, default=None)
         non_interactive = self.t(u.last_non_interactive_sign_in) if u.last_non_interactive_sign_in else None
         uid = self.user_id(u)
+        # No sign-in of a kind: Graph writes 0001-01-01T00:00:00Z and an empty request id, not null (user-list,
+        # v1.0 example 11; tests/contract/fixtures/graph/users_sign_in_activity.json).
         return {
-            "lastSignInDateTime": graph_time(last),
-            "lastSignInRequestId": stable_id(uid, "signin", graph_time(last)) if last else None,
-            "lastNonInteractiveSignInDateTime": graph_time(non_interactive),
+            "lastSignInDateTime": graph_time(last) if last else NEVER,
+            "lastSignInRequestId": stable_id(uid, "signin", graph_time(last)) if last else "",
+            "lastNonInteractiveSignInDateTime": graph_time(non_interactive) if non_interactive else NEVER,
             "lastNonInteractiveSignInRequestId":
-                stable_id(uid, "nonint", graph_time(non_interactive)) if non_interactive else None,
-            "lastSuccessfulSignInDateTime": graph_time(last_ok),
-            "lastSuccessfulSignInRequestId": stable_id(uid, "success", graph_time(last_ok)) if last_ok else None,
+                stable_id(uid, "nonint", graph_time(non_interactive)) if non_interactive else "",
+            "lastSuccessfulSignInDateTime": graph_time(last_ok) if last_ok else NEVER,
+            "lastSuccessfulSignInRequestId": stable_id(uid, "success", graph_time(last_ok)) if last_ok else "",
         }
 
     # ------------------------------------------------------------------ groups
@@ -358,8 +361,9 @@ class _Seeder:
                 "lastUpdatedDateTime": graph_time(self.t("now-1d")), "methodsRegistered": methods,
                 "defaultMfaMethod": _DEFAULT_MFA_BETA.get(strong[0], "none") if strong else "none",  # beta only
                 "systemPreferredAuthenticationMethods": [_DEFAULT_MFA.get(strong[0], "none")] if strong else [],
+                # nothing registered: "" (the v1.0 list example's guest), though the enum also lists `none`
                 "userPreferredMethodForSecondaryAuthentication": _DEFAULT_MFA.get(strong[0], "none")
-                if strong else "none",
+                if strong else "",
             }
 
     def ca_policies(self, store: GraphStore) -> None:

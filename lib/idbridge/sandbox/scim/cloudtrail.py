@@ -2,9 +2,10 @@
 ("Logging IAM Identity Center SCIM API calls with AWS CloudTrail"): request bodies with every value masked, the
 response of a successful call, errorCode / errorMessage of a refused one.
 
-Only writes are recorded (CreateUser, PutUser, PatchUser, DeleteUser, CreateGroup, PatchGroup, DeleteGroup): AWS
-also logs the reads (GetUser, ListUsers…), but a provisioning cycle issues one per object and they carry nothing
-an audit looks at, so the sandbox leaves them out.
+Writes (CreateUser, PutUser, PatchUser, DeleteUser, CreateGroup, PatchGroup, DeleteGroup) and reads (GetUser,
+ListUsers, GetGroup, ListGroups) are recorded, as AWS records both (for tokens created after September 2024): a
+provisioning cycle reads each object it looks at (GET by id, or ?filter=userName eq …), so reads outnumber writes
+by far. A read is readOnly, with the id or the (masked) filter as request parameters and no response elements.
 """
 
 from __future__ import annotations
@@ -36,9 +37,12 @@ def mask(node: Any, keep: frozenset[str] = _KEEP_REQUEST, key: str = "") -> Any:
 
 def event(*, name: str, at: datetime, region: str, account_id: str, tenant_id: str, access_key: str,
           request_id: str, event_id: str, body: Any, resource_id: str | None = None,
-          response: dict | None = None, error_code: str | None = None, error_message: str | None = None) -> dict:
+          response: dict | None = None, error_code: str | None = None, error_message: str | None = None,
+          read: bool = False, filter_expr: str | None = None) -> dict:
     masked = mask(body)
-    params: dict[str, Any] = {"httpBody": masked, "tenantId": tenant_id}
+    params: dict[str, Any] = {"tenantId": tenant_id} if read else {"httpBody": masked, "tenantId": tenant_id}
+    if filter_expr is not None:
+        params["filter"] = HIDDEN
     if resource_id:
         params["id"] = resource_id
     record: dict[str, Any] = {
@@ -54,13 +58,13 @@ def event(*, name: str, at: datetime, region: str, account_id: str, tenant_id: s
         record["errorCode"] = error_code
         record["errorMessage"] = error_message
     answer = None
-    if response and not error_code:
+    if response and not error_code and not read:
         # AWS echoes the request, masked the same way, with the new id and meta: reuse the masked request.
         answer = {**masked, **{k: response[k] for k in ("id", "meta") if k in response}} \
             if isinstance(masked, dict) else mask(response, _KEEP_RESPONSE)
     record.update({
         "requestParameters": params, "responseElements": answer,
-        "requestID": request_id, "eventID": event_id, "readOnly": False, "eventType": "AwsApiCall",
+        "requestID": request_id, "eventID": event_id, "readOnly": read, "eventType": "AwsApiCall",
         "managementEvent": True, "recipientAccountId": account_id, "eventCategory": "Management",
         "tlsDetails": {"clientProvidedHostHeader": f"scim.{region}.amazonaws.com"},
     })

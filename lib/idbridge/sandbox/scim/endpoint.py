@@ -83,7 +83,7 @@ def _refuse(ep: ScimEndpoint, violation: Violation, at: datetime) -> ScimResult:
 
 
 def _log(ep: ScimEndpoint, name: str, at: datetime, bearer: str, body: Any, result: ScimResult,
-         resource_id: str | None = None) -> ScimResult:
+         resource_id: str | None = None, *, read: bool = False, filter_expr: str | None = None) -> ScimResult:
     if ep.trail is not None and (ep.trail_since is None or at >= ep.trail_since):
         violation = result.violation
         ep.trail(scim_cloudtrail.event(
@@ -91,7 +91,7 @@ def _log(ep: ScimEndpoint, name: str, at: datetime, bearer: str, body: Any, resu
             access_key=_access_key(bearer), request_id=ep.new_id(), event_id=ep.new_id(), body=body,
             resource_id=resource_id, response=result.body if result.ok else None,
             error_code=violation.error_code if violation else None,
-            error_message=violation.message if violation else None))
+            error_message=violation.message if violation else None, read=read, filter_expr=filter_expr))
     return result
 
 
@@ -187,7 +187,8 @@ def _get(ep: ScimEndpoint, t: _Type, object_id: str, at: datetime, bearer: str) 
     if denied:
         return denied
     record = _raw(ep, t.kind, object_id)
-    return ScimResult(200, t.resource(record)) if record else _refuse(ep, rules.not_found(), at)
+    result = ScimResult(200, t.resource(record)) if record else _refuse(ep, rules.not_found(), at)
+    return _log(ep, f"Get{t.noun}", at, bearer, None, result, object_id, read=True)
 
 
 def _find(ep: ScimEndpoint, t: _Type, filter_expr: str, at: datetime, bearer: str) -> ScimResult:
@@ -196,11 +197,14 @@ def _find(ep: ScimEndpoint, t: _Type, filter_expr: str, at: datetime, bearer: st
     if denied:
         return denied
     match = _FILTER.match(filter_expr or "")
+    name = f"List{t.noun}s"
     if not match or match[1].lower() not in t.filters:
-        return _refuse(ep, rules.unparsable("Invalid Filter format"), at)
+        return _log(ep, name, at, bearer, None, _refuse(ep, rules.unparsable("Invalid Filter format"), at),
+                    read=True, filter_expr=filter_expr or "")
     found = getattr(ep.store, f"find_{t.kind}")(**{t.filters[match[1].lower()]: match[2].replace('\\"', '"')})
     record = _raw(ep, t.kind, found) if found else None
-    return ScimResult(200, _list([t.resource(record)] if record else []))
+    return _log(ep, name, at, bearer, None, ScimResult(200, _list([t.resource(record)] if record else [])),
+                read=True, filter_expr=filter_expr)
 
 
 def _target(ep: ScimEndpoint, t: _Type, name: str, object_id: str, request: Any, at: datetime,
