@@ -25,6 +25,7 @@ from idbridge.runbooks.context import Runbook, RunbookError
 from idbridge.runbooks.results import Note
 from idbridge.runbooks.saml_metadata import FederationMetadata, SamlUrls, read_sp_metadata, write_federation_metadata
 from idbridge.saml.certs import key_credential_thumbprint
+from idbridge.saml.claims import single_policy
 from idbridge.saml.urls import WILDCARD_REPLY_URL, is_wildcard
 
 STEP = "saml"
@@ -164,7 +165,8 @@ async def plan(rb: Runbook) -> SamlPlan:
         if app is None:
             raise RunbookError(f"the app {name!r} (appId {sp['appId']}) has no application object in this tenant "
                                "(registered elsewhere?): its identifier and reply URLs cannot be set")
-        policy = await g.get_or_none(adapter, g.beta(adapter, f"/servicePrincipals/{sp['id']}/claimsPolicy"))
+        policy = single_policy(
+            await g.get_or_none(adapter, g.beta(adapter, f"/servicePrincipals/{sp['id']}/claimsPolicy")))
         target = AppTarget(sp["id"], app["id"], sp["appId"])
         notes.append(f"found the app {sp.get('displayName')!r} (appId {sp['appId']})")
     changes += [c for c in (_service_principal_change(sp, rb, name),) if c]
