@@ -72,3 +72,72 @@ def test_sandbox_claims_policy_has_the_documented_shape(server):
     assert shape_differences(documented, served, nullable=frozenset({"condition", "audienceOverride"})) == []
     name_id = next(c for c in served["claims"] if c["@odata.type"] == "#microsoft.graph.samlNameIdClaim")
     assert name_id["nameIdFormat"] == "emailAddress"  # enum value and case as documented
+
+
+# ------------------------------------------------------------------ item 2: custom signing keys
+
+
+CUSTOM_KEY = "serviceprincipal_get_select_keycredentials_custom_key"
+
+
+def _custom_key_tables(keys: list[dict], preferred: str) -> dict:
+    sp = {"id": "sp1", "appId": "app1", "displayName": "AWS IAM Identity Center",
+          "preferredTokenSigningKeyThumbprint": preferred, "keyCredentials": keys}
+    tables = app_tables(sp, None, None)
+    return {name: tables[name] for name in ("entra_service_principal", "entra_app_key_credentials")}
+
+
+def _verify_certificate_thumbprint(keys: list[dict]) -> str:
+    import base64
+    import hashlib
+
+    verify = next(k for k in keys if k["usage"] == "Verify")
+    return hashlib.sha1(base64.b64decode(verify["key"])).hexdigest().upper()
+
+
+def test_custom_signing_key_is_matched_by_its_certificate_and_expiry_checked():
+    keys = load_fixture(CUSTOM_KEY)["response"]["keyCredentials"]
+    # What the tutorial's customKeyIdentifier is: 32 bytes (SHA-256), not a 20-byte SHA-1 thumbprint.
+    import base64
+    assert {len(base64.b64decode(k["customKeyIdentifier"])) for k in keys} == {32}
+    thumbprint = _verify_certificate_thumbprint(keys)  # what an admin sets as preferredTokenSigningKeyThumbprint
+    tables = _custom_key_tables(keys, thumbprint)
+    assert set(tables["entra_app_key_credentials"]["thumbprint"]) == {thumbprint}  # Sign takes Verify's
+    outcome, findings = check(tables, "saml.certificate_expiry")
+    assert outcome.status == "pass", [f.detail for f in findings]  # valid until 2028-01-15
+
+    late = datetime(2027, 12, 20, tzinfo=timezone.utc)
+    results = run_checks(MemoryTables(tables), CheckSettings(now=late, checks=ChecksParams()),
+                         ids=["saml.certificate_expiry"])
+    [finding] = results.findings
+    assert "expires in 26 day(s)" in finding.detail and thumbprint in finding.detail
+
+
+def test_custom_signing_key_read_from_a_list_is_not_checked_rather_than_a_false_high():
+    keys = [{**k, "key": None} for k in load_fixture(CUSTOM_KEY)["response"]["keyCredentials"]]  # list read
+    thumbprint = _verify_certificate_thumbprint(load_fixture(CUSTOM_KEY)["response"]["keyCredentials"])
+    outcome, findings = check(_custom_key_tables(keys, thumbprint), "saml.certificate_expiry")
+    assert findings == [] and outcome.status == "not_checked", outcome
+    assert "$select=keyCredentials" in outcome.reason
+
+
+def test_collector_reads_certificates_with_a_single_object_select(server):
+    """The sandbox, like Graph, returns `key` only on the single-object $select=keyCredentials read; the
+    collector's read gives every certificate its thumbprint, and the answer has the documented shape."""
+    from idbridge.collect.entra.app import read_key_credentials
+
+    async def read():
+        adapter = server.adapter()
+        sp = await _aws_sp(adapter)
+        single = await gh.raw(adapter, f"/servicePrincipals/{sp['id']}?$select=keyCredentials")
+        return sp, single, await read_key_credentials(adapter, sp["id"])
+
+    sp, single, keys = gh.run(read())
+    assert all(k.get("key") is None for k in sp["keyCredentials"])  # the list read: no certificates
+    documented = load_fixture(CUSTOM_KEY)["response"]
+    assert shape_differences(documented, single, nullable=frozenset({"key"})) == []
+    assert {k["usage"] for k in single["keyCredentials"]} == {"Sign", "Verify"}  # enum case as documented
+    assert any(k.get("key") for k in keys if k["usage"] == "Verify")
+    table = app_tables({**sp, "keyCredentials": keys}, None, None)["entra_app_key_credentials"]
+    assert table["thumbprint"].notna().all()
+    assert sp["preferredTokenSigningKeyThumbprint"] in set(table["thumbprint"])

@@ -105,6 +105,16 @@ def _certificates(data) -> list[dict[str, Any]]:
     return sorted(certs.values(), key=lambda c: c["start"] or datetime.min.replace(tzinfo=timezone.utc))
 
 
+def _unreadable_certificates(data) -> int:
+    """Certificate keyCredentials whose thumbprint could not be read (their certificate was not returned)."""
+    count = 0
+    for row in data.table(KEYS).to_dict("records"):
+        kind = text(row.get("type")) or ""
+        if not text(row.get("thumbprint")) and text(row.get("usage")) in ("Verify", "Sign") and "X509" in kind:
+            count += 1
+    return count
+
+
 def _active(data) -> tuple[str | None, dict[str, Any] | None, list[dict[str, Any]]]:
     preferred = (text(_service_principal(data).get("preferredTokenSigningKeyThumbprint")) or "").upper() or None
     certs = _certificates(data)
@@ -293,6 +303,12 @@ def certificate_expiry(data, settings) -> Iterator[Hit]:
     preferred, active, certs = _active(data)
     subject = settings.app_subject
     if active is None:
+        if preferred and _unreadable_certificates(data):
+            raise NotCollected("entra.app", f"the active thumbprint {preferred} cannot be matched: "
+                               f"{_unreadable_certificates(data)} signing keyCredential(s) came without a readable "
+                               "thumbprint (no certificate `key`, customKeyIdentifier not a SHA-1 thumbprint, as for "
+                               "custom signing keys); read them with GET /servicePrincipals/{id}"
+                               "?$select=keyCredentials")
         if preferred:
             yield Hit(subject, severity="high", evidence={"preferredThumbprint": preferred,
                                                           "thumbprints": [c["thumbprint"] for c in certs]},
