@@ -141,3 +141,54 @@ def test_collector_reads_certificates_with_a_single_object_select(server):
     table = app_tables({**sp, "keyCredentials": keys}, None, None)["entra_app_key_credentials"]
     assert table["thumbprint"].notna().all()
     assert sp["preferredTokenSigningKeyThumbprint"] in set(table["thumbprint"])
+
+
+# ------------------------------------------------------------------ item 4: reply URLs per Region
+
+
+MULTI_REGION = "application_list_filter_appid_web_multi_region"
+
+
+def _instances(regions: list[str]):
+    import pandas as pd
+
+    from idbridge.snapshot.schema import SOURCES_BY_NAME, TABLE_SOURCE
+
+    columns = SOURCES_BY_NAME[TABLE_SOURCE["idc_instances"]].tables["idc_instances"]
+    rows = [{"instanceArn": "arn:aws:sso:::instance/ssoins-1111222233334444", "identityStoreId": "d-9067230c14",
+             "region": regions[0], "regions": regions}]
+    out = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=list(columns))
+    out["regions"] = [regions]
+    return out
+
+
+def test_reply_urls_per_region_as_aws_documents_them():
+    [application] = load_fixture(MULTI_REGION)["response"]["value"]
+    sp = {"id": "sp1", "appId": application["appId"], "replyUrls": application["web"]["redirectUris"]}
+    tables = app_tables(sp, application, None)
+    tables = {"entra_service_principal": tables["entra_service_principal"],
+              "entra_application": tables["entra_application"],
+              "idc_instances": _instances(["eu-west-1", "us-east-1", "ap-southeast-2"])}
+    outcome, [finding] = check(tables, "saml.reply_url_missing")
+    # eu-west-1 (primary, amazon.com form) and us-east-1 (signin.aws) are covered; ap-southeast-2 is not.
+    assert finding.evidence["missing"] == ["ap-southeast-2"] and finding.severity == "high"
+    assert "primary Region only" in finding.detail
+    from idbridge.checks.base import REGISTRY
+    fix = REGISTRY["saml.reply_url_missing"].meta.fix
+    assert "<region>.signin.aws/platform/saml/acs/<id>" in fix and "primary Region only" in fix
+
+
+def test_sandbox_application_and_additional_region_acs_form(server):
+    from idbridge.collect.entra.app import find_application
+
+    async def read():
+        adapter = server.adapter()
+        sp = await _aws_sp(adapter)
+        return await find_application(adapter, sp["appId"])
+
+    served = gh.run(read())
+    [documented] = load_fixture(MULTI_REGION)["response"]["value"]
+    assert shape_differences(documented, served, nullable=frozenset({"homePageUrl", "logoutUrl"})) == []
+    primary, *additional = served["web"]["redirectUris"]
+    assert primary.startswith("https://eu-west-1.signin.aws.amazon.com/platform/saml/acs/")
+    assert additional and all(u.startswith("https://us-east-1.signin.aws/platform/saml/acs/") for u in additional)

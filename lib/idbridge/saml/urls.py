@@ -61,7 +61,14 @@ def issuer_url(region: str, store_id: str) -> str:
 
 
 def acs_url(region: str, acs_id: str) -> str:
+    """The <region>.signin.aws.amazon.com ACS URL: documented as an alternative for the primary Region only, and not
+    used for instances enabled from February 2026 (AWS multi-Region workforce access)."""
     return f"https://{region}.signin.aws.amazon.com/platform/saml/acs/{acs_id}"
+
+
+def regional_acs_url(region: str, acs_id: str) -> str:
+    """The ACS URL AWS documents for the primary and every additional Region: <region>.signin.aws."""
+    return f"https://{region}.signin.aws/platform/saml/acs/{acs_id}"
 
 
 def portal_assertion_url(region: str, token: str) -> str:
@@ -106,6 +113,12 @@ class AcsUrl:
     region: str
     acs_id: str
     host: str
+
+    @property
+    def primary_only(self) -> bool:
+        """<region>.signin.aws.amazon.com: valid for the primary Region only (the signin.aws forms are valid for
+        every Region, <region>.sso.signin.aws being the dual-stack one)."""
+        return self.host.endswith(".signin.aws.amazon.com")
 
 
 def parse_acs(url: str | None) -> AcsUrl | None:

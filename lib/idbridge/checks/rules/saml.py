@@ -21,6 +21,7 @@ MS_SSO = "https://learn.microsoft.com/en-us/entra/identity/saas-apps/aws-single-
 AWS_ENTRA = "https://docs.aws.amazon.com/singlesignon/latest/userguide/idp-microsoft-entra.html"
 AWS_TROUBLESHOOTING = "https://docs.aws.amazon.com/singlesignon/latest/userguide/troubleshooting.html"
 AWS_MULTI_REGION = "https://docs.aws.amazon.com/singlesignon/latest/userguide/replicate-to-additional-region.html"
+AWS_MULTI_REGION_ACS = "https://docs.aws.amazon.com/singlesignon/latest/userguide/multi-region-workforce-access.html"
 MS_CERTIFICATES = ("https://learn.microsoft.com/en-us/entra/identity/enterprise-apps/"
                    "tutorial-manage-certificates-for-federated-single-sign-on")
 GRAPH_ADD_CERTIFICATE = "https://learn.microsoft.com/en-us/graph/api/serviceprincipal-addtokensigningcertificate"
@@ -175,26 +176,36 @@ def identifier_mismatch(data, settings) -> Iterator[Hit]:
        severity="high", area="saml", subject_kind="app",
        meaning="Entra only posts assertions to listed reply URLs. A Region without its ACS URL cannot be signed in "
                "to (AADSTS50011 reply URL mismatch); for the primary Region that is everyone.",
-       fix="Add https://<region>.signin.aws.amazon.com/platform/saml/acs/<id> for every Identity Center Region "
-           "(the SP metadata of each Region has it) in Basic SAML Configuration › Reply URL, primary Region as "
-           "default. Compare the ACS id with the SP metadata: no API can read it.",
-       references=(MS_SSO, AWS_ENTRA, AWS_MULTI_REGION), tables=(SP, APP, INSTANCES))
+       fix="Add https://<region>.signin.aws/platform/saml/acs/<id> (dual-stack: <region>.sso.signin.aws) for every "
+           "Identity Center Region, as each Region's SP metadata gives it, in Basic SAML Configuration › Reply URL, "
+           "primary Region as default. https://<region>.signin.aws.amazon.com/platform/saml/acs/<id> is an "
+           "alternative for the primary Region only (and not used for instances enabled from February 2026): it "
+           "does not serve an additional Region. Compare the ACS id with the SP metadata: no API can read it.",
+       references=(MS_SSO, AWS_ENTRA, AWS_MULTI_REGION, AWS_MULTI_REGION_ACS), tables=(SP, APP, INSTANCES))
 def reply_url_missing(data, settings) -> Iterator[Hit]:
     regions = _regions(data, _instance(data))
     if not regions:
         raise NotCollected("aws.instances", "the instance row has no Region")
     replies = _reply_urls(data)
-    covered = {a.region for a in (parse_acs(u) for u in replies) if a}
+    parsed = [a for a in (parse_acs(u) for u in replies) if a]
+    # <region>.signin.aws.amazon.com serves the primary Region only; <region>[.sso].signin.aws serves any Region.
+    covered = {a.region for a in parsed if not a.primary_only or a.region == regions[0]}
+    primary_form_only = sorted({a.region for a in parsed if a.primary_only and a.region != regions[0]})
     missing = [r for r in regions if r not in covered]
     if not missing:
         return
     primary = regions[0] in missing
     detail = (f"no ACS URL for {', '.join(missing)}" + (" (the primary Region)" if primary else "")
               + f" among the reply URLs {replies or '(none)'}")
+    wrong_form = [r for r in missing if r in primary_form_only]
+    if wrong_form:
+        detail += (f"; {', '.join(wrong_form)} only has the <region>.signin.aws.amazon.com form, which AWS documents "
+                   "for the primary Region only: add https://<region>.signin.aws/platform/saml/acs/<id>")
     yield Hit(settings.app_subject, severity="critical" if primary else None, detail=detail, evidence={
-        "regions": regions, "missing": missing, "replyUrls": replies,
-        "compared": "the host Region and path shape https://<region>.signin.aws[.amazon.com]/platform/saml/acs/<id> "
-                    "(IPv4 and dual-stack hosts); the ACS id itself cannot be read by API, compare it with the SP "
+        "regions": regions, "missing": missing, "replyUrls": replies, "primaryFormOnly": wrong_form,
+        "compared": "the host Region and path shape https://<region>.signin.aws/platform/saml/acs/<id> (any Region; "
+                    "dual-stack <region>.sso.signin.aws) or https://<region>.signin.aws.amazon.com/platform/saml/acs/"
+                    "<id> (primary Region only); the ACS id itself cannot be read by API, compare it with the SP "
                     "metadata (idbridge.saml.compare.compare_sp_metadata_with_app); the wildcard does not count"})
 
 
