@@ -263,7 +263,9 @@ def test_wildcard_reply_url():
     assert finding.evidence["wildcards"] == [WILDCARD]
     passes(_replies([acs("eu-west-1")]), "saml.wildcard_reply_url")
     other = hit(_replies(["https://*.signin.aws/platform/saml/acs/*"]), "saml.wildcard_reply_url")
-    assert "not the instantiation one" in other.detail
+    assert "gallery template" not in other.detail
+    copied = hit(_replies([acs("eu-west-1"), WILDCARD]), "saml.wildcard_reply_url")
+    assert "copied into the reply URLs" in copied.detail
 
 
 # ------------------------------------------------------------------------------------------------ sign-on URL

@@ -192,3 +192,60 @@ def test_sandbox_application_and_additional_region_acs_form(server):
     primary, *additional = served["web"]["redirectUris"]
     assert primary.startswith("https://eu-west-1.signin.aws.amazon.com/platform/saml/acs/")
     assert additional and all(u.startswith("https://us-east-1.signin.aws/platform/saml/acs/") for u in additional)
+
+
+# ------------------------------------------------------------------ item 6: the freshly instantiated gallery app
+
+
+INSTANTIATE = "applicationtemplate_instantiate_aws"
+TEMPLATES = "applicationtemplates_list_filter_aws"
+
+
+def test_a_fresh_gallery_app_has_no_reply_urls_and_no_wildcard_finding():
+    created = load_fixture(INSTANTIATE)["response"]
+    application, sp = created["application"], created["servicePrincipal"]
+    assert application["web"]["redirectUris"] == [] and sp["replyUrls"] == []
+    assert application["web"]["homePageUrl"].startswith("https://*.signin.aws.amazon.com/platform/saml/acs/*")
+    assert sp["samlSingleSignOnSettings"] is None
+    tables = app_tables(sp, application, None)
+    tables = {"entra_service_principal": tables["entra_service_principal"],
+              "entra_application": tables["entra_application"], "idc_instances": _instances(["eu-west-1"])}
+    outcome, findings = check(tables, "saml.wildcard_reply_url")
+    assert outcome.status == "pass", [f.detail for f in findings]  # the home-page wildcard is not a reply URL
+    outcome, [missing] = check(tables, "saml.reply_url_missing")
+    assert missing.severity == "critical" and missing.evidence["replyUrls"] == []
+    outcome, [mode] = check(tables, "saml.sso_mode")
+    assert mode.evidence["preferredSingleSignOnMode"] is None
+
+
+def test_sandbox_instantiate_and_template_as_documented():
+    server = gh.GraphServer(gh.world())  # its own: instantiating adds a second app from the template
+    documented_templates = load_fixture(TEMPLATES)["response"]
+    documented = load_fixture(INSTANTIATE)["response"]
+
+    async def calls():
+        adapter = server.adapter()
+        name = documented_templates["value"][0]["displayName"]
+        templates = await gh.raw(adapter, f"/applicationTemplates?$filter=displayName eq '{name}'")
+        created = await gh.raw(adapter, f"/applicationTemplates/{templates['value'][0]['id']}/instantiate",
+                               method="POST", body={"displayName": "AWS Contoso"})
+        return templates, created
+
+    try:
+        templates, created = gh.run(calls())
+    finally:
+        server.close()
+    assert shape_differences(documented_templates, templates) == []
+    [template], [served_template] = documented_templates["value"], templates["value"]
+    for key in ("id", "displayName", "supportedSingleSignOnModes", "publisher"):
+        assert served_template[key] == template[key], key
+    nullable = frozenset({"optionalClaims", "groupMembershipClaims", "isFallbackPublicClient"})
+    assert shape_differences(documented, created, nullable=nullable) == []
+    for part, key in (("application", "identifierUris"), ("servicePrincipal", "replyUrls"),
+                      ("servicePrincipal", "homepage"), ("servicePrincipal", "samlSingleSignOnSettings"),
+                      ("servicePrincipal", "preferredSingleSignOnMode"),
+                      ("servicePrincipal", "appRoleAssignmentRequired")):
+        assert created[part][key] == documented[part][key], (part, key)
+    assert created["application"]["web"]["redirectUris"] == []
+    assert created["application"]["web"]["homePageUrl"] == documented["application"]["web"]["homePageUrl"]
+    assert sorted(r["displayName"] for r in created["servicePrincipal"]["appRoles"]) == ["User", "msiam_access"]

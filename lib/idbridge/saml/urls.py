@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _REGION_RE = re.compile(rf"^{REGION}$")
 WILDCARD_REPLY_URL = "https://*.signin.aws.amazon.com/platform/saml/acs/*"
+# Where Entra really puts the wildcard when the gallery app is instantiated: the home page (application
+# web.homePageUrl, service principal homepage), with no reply URLs at all (Graph SAML SSO tutorial, instantiate).
+INSTANTIATED_HOME_PAGE_URL = WILDCARD_REPLY_URL + "?metadata=awssinglesignon|ISV9.1|primary|z"
 IAM_FEDERATION_URL = "https://signin.aws.amazon.com/saml"  # IAM SAML federation, not Identity Center (§4)
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 ENTRA_LOGIN_ROOT = "https://login.microsoftonline.com"

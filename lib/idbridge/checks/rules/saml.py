@@ -209,19 +209,23 @@ def reply_url_missing(data, settings) -> Iterator[Hit]:
                     "metadata (idbridge.saml.compare.compare_sp_metadata_with_app); the wildcard does not count"})
 
 
-@check(id="saml.wildcard_reply_url", title="The instantiation wildcard reply URL is still there",
-       passed="None of the AWS app's reply URLs contains a wildcard (*).",
+@check(id="saml.wildcard_reply_url", title="A wildcard reply URL is configured",
+       passed="None of the AWS app's reply URLs contains a wildcard (*). The wildcard Entra puts in the home page "
+              "URL when the gallery app is created is not a reply URL and is not reported.",
        severity="medium", area="saml", subject_kind="app",
-       meaning="The gallery app is created with the reply URL https://*.signin.aws.amazon.com/platform/saml/acs/*. "
-               "Left in place, Entra accepts sign-in requests naming any Identity Center ACS URL, not only this "
-               "instance's, and the reply URLs no longer show which Regions are really configured.",
-       fix="Remove the wildcard from Basic SAML Configuration › Reply URL once the real ACS URLs are in; keep one "
-           "ACS URL per Identity Center Region.",
+       meaning="Entra creates the gallery app with no reply URLs: the template's pattern "
+               "https://*.signin.aws.amazon.com/platform/saml/acs/* sits only in its home page URL "
+               "(web.homePageUrl). A wildcard among the reply URLs was put there by hand or by a script (often "
+               "copied from that pattern). Left in place, Entra accepts sign-in requests naming any matching ACS URL, "
+               "not only this instance's, and the reply URLs no longer show which Regions are really configured.",
+       fix="Remove the wildcard from Basic SAML Configuration › Reply URL and keep one ACS URL per Identity "
+           "Center Region, as the Identity Center SP metadata gives them (upload the metadata file).",
        references=(MS_SSO, GRAPH_SAML_SSO), tables=(SP, APP))
 def wildcard_reply_url(data, settings) -> Iterator[Hit]:
     wildcards = [u for u in _reply_urls(data) if is_wildcard(u)]
     if wildcards:
-        note = "" if WILDCARD_REPLY_URL in wildcards else " (a wildcard, though not the instantiation one)"
+        note = " (the gallery template's home-page pattern, copied into the reply URLs)" \
+            if any(u.split("?", 1)[0] == WILDCARD_REPLY_URL for u in wildcards) else ""
         yield Hit(settings.app_subject, detail=f"reply URLs hold {', '.join(wildcards)}{note}",
                   evidence={"wildcards": wildcards})
 

@@ -47,9 +47,10 @@ def gallery_templates() -> list[Json]:
     from idbridge.sandbox.scenario import stable_id
 
     return [
-        template(derived.AWS_GALLERY_TEMPLATE_ID, derived.AWS_GALLERY_TEMPLATE_NAME, "Amazon",
-                 ["saml", "notSupported"], ["sync"], "https://aws.amazon.com/single-sign-on/",
-                 ["developerServices", "itInfrastructure", "security"]),
+        # As the Graph SAML SSO tutorial shows it: modes saml + external, publisher "Amazon Web Services, Inc.".
+        template(derived.AWS_GALLERY_TEMPLATE_ID, derived.AWS_GALLERY_TEMPLATE_NAME, "Amazon Web Services, Inc.",
+                 ["saml", "external"], ["sync"], "https://aws.amazon.com/",
+                 ["developerServices", "itInfrastructure", "security", "New"]),
         template(stable_id("gallery", "aws-single-account"), "Amazon Web Services (AWS)", "Amazon",
                  ["saml", "notSupported"], ["sync"], "https://aws.amazon.com/", ["developerServices"]),
         template(stable_id("gallery", "aws-clientvpn"), "AWS ClientVPN", "Amazon", ["saml"], [],
