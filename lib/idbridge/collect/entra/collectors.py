@@ -251,10 +251,17 @@ async def collect_sign_ins(ctx: CollectContext):
 
 async def collect_conditional_access(ctx: CollectContext):
     items = await read_all(ctx.graph_adapter, "/identity/conditionalAccess/policies",
-                           params={"$select": "id,displayName,state,conditions,grantControls"},
-                           progress=_progress(ctx, "entra.conditional_access"))
+                           params={"$select": CA_SELECT}, progress=_progress(ctx, "entra.conditional_access"))
+    return {"entra_ca_policies": ca_policies_frame(items)}
+
+
+CA_SELECT = "id,displayName,state,conditions,grantControls"
+
+
+def ca_policies_frame(items: list[dict]) -> pd.DataFrame:
+    """entra_ca_policies from conditionalAccessPolicy objects as Graph returns them."""
     apps, users = ("conditions", "applications"), ("conditions", "users")
-    return {"entra_ca_policies": frame("entra_ca_policies", items, derived={
+    return frame("entra_ca_policies", items, derived={
         "includeApplications": lambda i: dig(i, *apps, "includeApplications"),
         "excludeApplications": lambda i: dig(i, *apps, "excludeApplications"),
         "includeUsers": lambda i: dig(i, *users, "includeUsers"),
@@ -263,7 +270,14 @@ async def collect_conditional_access(ctx: CollectContext):
         "excludeGroups": lambda i: dig(i, *users, "excludeGroups"),
         "grantOperator": lambda i: dig(i, "grantControls", "operator"),
         "builtInControls": lambda i: dig(i, "grantControls", "builtInControls"),
-    })}
+        # Role-targeted policies (includeUsers may then be empty) and MFA through an authentication strength
+        # (builtInControls then empty; requirementsSatisfied "mfa"). grantControls itself may be null.
+        "includeRoles": lambda i: dig(i, *users, "includeRoles"),
+        "excludeRoles": lambda i: dig(i, *users, "excludeRoles"),
+        "authenticationStrength": lambda i: dig(i, "grantControls", "authenticationStrength", "displayName"),
+        "authenticationStrengthRequirements":
+            lambda i: dig(i, "grantControls", "authenticationStrength", "requirementsSatisfied"),
+    })
 
 
 async def collect_mfa_registration(ctx: CollectContext):
