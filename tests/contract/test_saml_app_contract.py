@@ -249,3 +249,35 @@ def test_sandbox_instantiate_and_template_as_documented():
     assert created["application"]["web"]["redirectUris"] == []
     assert created["application"]["web"]["homePageUrl"] == documented["application"]["web"]["homePageUrl"]
     assert sorted(r["displayName"] for r in created["servicePrincipal"]["appRoles"]) == ["User", "msiam_access"]
+
+
+# ------------------------------------------------------------------ item 11: other partitions
+
+
+GOVCLOUD = "application_list_filter_appid_web_govcloud"
+
+
+def test_another_partition_is_not_checked_never_critical():
+    import pandas as pd
+
+    [application] = load_fixture(GOVCLOUD)["response"]["value"]
+    sp = {"id": "sp1", "appId": application["appId"], "replyUrls": application["web"]["redirectUris"],
+          "loginUrl": "https://portal.sso.us-gov-west-1.amazonaws-us-gov.com/saml/assertion/abc"}
+    tables = app_tables(sp, application, None)
+    instances = _instances(["us-gov-west-1"])
+    instances["instanceArn"] = pd.Series(["arn:aws-us-gov:sso:::instance/ssoins-1111222233334444"], dtype=object)
+    tables = {"entra_service_principal": tables["entra_service_principal"],
+              "entra_application": tables["entra_application"], "idc_instances": instances}
+    for check_id in ("saml.identifier_mismatch", "saml.reply_url_missing", "saml.login_url_mismatch"):
+        outcome, findings = check(tables, check_id)
+        assert findings == [] and outcome.status == "not_checked", (check_id, outcome)
+        assert "partition not supported" in outcome.reason and "aws-us-gov" in outcome.reason
+
+
+def test_china_region_is_named_as_its_partition():
+    from idbridge.saml.urls import partition_of, unsupported_partition_host
+
+    assert partition_of("cn-north-1") == "aws-cn" and partition_of("eu-west-1") == "aws"
+    assert partition_of("eu-west-1", "arn:aws-us-gov:sso:::instance/ssoins-1") == "aws-us-gov"
+    assert unsupported_partition_host("https://us-gov-west-1.signin.amazonaws-us-gov.com/platform/saml/d-1")
+    assert not unsupported_partition_host("https://eu-west-1.signin.aws.amazon.com/platform/saml/d-1")

@@ -39,6 +39,30 @@ _SSOINS_HOSTS = (re.compile(rf"^(?P<ins>ssoins-[0-9a-z]+)\.(?P<region>{REGION})\
                  re.compile(rf"^(?P<ins>ssoins-[0-9a-z]+)\.portal\.(?P<region>{REGION})\.app\.aws$"))
 
 
+# Partitions other than the commercial one ("aws"): their Identity Center SAML hosts (GovCloud
+# signin.amazonaws-us-gov.com, the China Regions' hosts) are not among the documented shapes this module knows.
+_PARTITIONS = (("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"), ("us-iso-", "aws-iso"), ("us-isob-", "aws-iso-b"),
+               ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))
+UNSUPPORTED_HOSTS = ("amazonaws-us-gov.com", "amazonaws.com.cn", "amazonaws.cn")
+
+
+def partition_of(region: str | None, instance_arn: str | None = None) -> str:
+    """The AWS partition of a Region (or of an instance ARN, arn:<partition>:sso:::instance/...)."""
+    if instance_arn and instance_arn.startswith("arn:"):
+        return instance_arn.split(":", 2)[1] or "aws"
+    for prefix, partition in _PARTITIONS:
+        if (region or "").startswith(prefix):
+            return partition
+    return "aws"
+
+
+def unsupported_partition_host(url: str | None) -> bool:
+    """A URL on a GovCloud / China sign-in host: another partition, not a malformed commercial URL."""
+    parts = _split(url or "")
+    host = (parts.hostname or "") if parts else ""
+    return any(host == h or host.endswith("." + h) for h in UNSUPPORTED_HOSTS)
+
+
 def text(value: object) -> str | None:
     """A table cell as text, None for None/NaN/empty (pandas 3 string columns hold NaN for missing)."""
     if isinstance(value, str):

@@ -14,7 +14,7 @@ from typing import Any
 from idbridge.checks.base import Hit, Severity, check
 from idbridge.checks.common import iso as _iso, when as _when
 from idbridge.saml.urls import (EMAIL_FORMAT, WILDCARD_REPLY_URL, instance_id_of, is_wildcard, issuer_url, items,
-                                login_url_problem, parse_acs, parse_issuer, text)
+                                login_url_problem, parse_acs, parse_issuer, partition_of, text)
 from idbridge.snapshot.store import NotCollected
 
 MS_SSO = "https://learn.microsoft.com/en-us/entra/identity/saas-apps/aws-single-sign-on-tutorial"
@@ -60,6 +60,18 @@ def _application(data) -> dict[str, Any]:
 
 def _instance(data) -> dict[str, Any]:
     return _first(data, INSTANCES, "aws.instances", "no Identity Center instance row")
+
+
+def _commercial_instance(data) -> dict[str, Any]:
+    """The instance row, for checks that compare URL shapes: those shapes are known for the commercial partition
+    only. GovCloud and China instances make the check "not checked" (partition not supported), never a finding."""
+    instance = _instance(data)
+    partition = partition_of(text(instance.get("region")), text(instance.get("instanceArn")))
+    if partition != "aws":
+        raise NotCollected("aws.instances", f"partition not supported: the instance is in {partition} (Region "
+                           f"{text(instance.get('region'))}); its SAML URL shapes are not checked, compare the app's "
+                           "Identifier, Reply URL and Sign on URL with that instance's SP metadata by hand")
+    return instance
 
 
 def _regions(data, instance: dict[str, Any]) -> list[str]:
@@ -154,7 +166,7 @@ def sso_mode(data, settings) -> Iterator[Hit]:
            "(https://signin.aws.amazon.com/saml).",
        references=(MS_SSO, AWS_ENTRA, GRAPH_SAML_SSO), tables=(APP, INSTANCES))
 def identifier_mismatch(data, settings) -> Iterator[Hit]:
-    instance = _instance(data)
+    instance = _commercial_instance(data)
     store, region = text(instance.get("identityStoreId")), text(instance.get("region"))
     if not store or not region:
         raise NotCollected("aws.instances", "the instance row has no identity store id or Region")
@@ -183,7 +195,7 @@ def identifier_mismatch(data, settings) -> Iterator[Hit]:
            "does not serve an additional Region. Compare the ACS id with the SP metadata: no API can read it.",
        references=(MS_SSO, AWS_ENTRA, AWS_MULTI_REGION, AWS_MULTI_REGION_ACS), tables=(SP, APP, INSTANCES))
 def reply_url_missing(data, settings) -> Iterator[Hit]:
-    regions = _regions(data, _instance(data))
+    regions = _regions(data, _commercial_instance(data))
     if not regions:
         raise NotCollected("aws.instances", "the instance row has no Region")
     replies = _reply_urls(data)
@@ -245,7 +257,7 @@ def login_url_mismatch(data, settings) -> Iterator[Hit]:
     url = text(_service_principal(data).get("loginUrl"))
     if not url:
         return  # optional in Entra: without it, My Apps signs in IdP-initiated
-    instance = _instance(data)
+    instance = _commercial_instance(data)
     store = text(instance.get("identityStoreId"))
     if not store:
         raise NotCollected("aws.instances", "the instance row has no identity store id")
