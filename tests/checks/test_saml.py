@@ -201,7 +201,18 @@ TWO_REGIONS = [{"instanceArn": ARN, "identityStoreId": STORE, "region": "eu-west
 
 
 def test_reply_urls_cover_every_region():
-    passes(_replies([acs("eu-west-1"), acs("eu-central-1")], idc_instances=TWO_REGIONS), "saml.reply_url_missing")
+    passes(_replies([acs("eu-west-1"), acs("eu-central-1", "signin.aws")], idc_instances=TWO_REGIONS),
+           "saml.reply_url_missing")
+    passes(_replies([acs("eu-west-1", "signin.aws"), acs("eu-central-1", "sso.signin.aws")],
+                    idc_instances=TWO_REGIONS), "saml.reply_url_missing")
+
+
+def test_the_amazon_com_acs_form_serves_the_primary_region_only():
+    finding = hit(_replies([acs("eu-west-1"), acs("eu-central-1")], idc_instances=TWO_REGIONS),
+                  "saml.reply_url_missing")
+    assert finding.severity == "high" and finding.evidence["missing"] == ["eu-central-1"]
+    assert finding.evidence["primaryFormOnly"] == ["eu-central-1"]
+    assert "primary Region only" in finding.detail
 
 
 def test_additional_region_missing_is_high():
@@ -252,7 +263,9 @@ def test_wildcard_reply_url():
     assert finding.evidence["wildcards"] == [WILDCARD]
     passes(_replies([acs("eu-west-1")]), "saml.wildcard_reply_url")
     other = hit(_replies(["https://*.signin.aws/platform/saml/acs/*"]), "saml.wildcard_reply_url")
-    assert "not the instantiation one" in other.detail
+    assert "gallery template" not in other.detail
+    copied = hit(_replies([acs("eu-west-1"), WILDCARD]), "saml.wildcard_reply_url")
+    assert "copied into the reply URLs" in copied.detail
 
 
 # ------------------------------------------------------------------------------------------------ sign-on URL

@@ -13,7 +13,6 @@ from idbridge.errors import InputError
 from idbridge.runbooks import checkpoints, saml
 from idbridge.runbooks import graph as g
 from idbridge.saml.metadata import parse_idp_metadata
-from idbridge.saml.urls import WILDCARD_REPLY_URL
 from idbridge.sandbox import derived
 
 pytestmark = pytest.mark.integration
@@ -39,7 +38,7 @@ def test_a_dry_run_plans_the_whole_app_and_writes_nothing(box, tmp_path):
     assert kinds == ["entra.app", "entra.service_principal", "entra.application", "entra.claims_policy",
                      "entra.signing_certificate"]
     app = plan.plan.changes[2]
-    assert app.before["redirectUris"] == [WILDCARD_REPLY_URL]
+    assert app.before["redirectUris"] == []  # a new gallery app has no reply URLs (the wildcard is its home page)
     assert app.after == {"identifierUris": [derived.issuer_url(box.scenario)],
                          "redirectUris": [derived.acs_url(box.scenario, "eu-west-2")]}
     assert {o.status for o in outcomes} == {"planned"} and "No federation metadata yet" in metadata

@@ -62,7 +62,9 @@ def test_aws_application_defaults_from_derived_values():
     sp = store.service_principals[store.aws_sp_id]
     app = next(a for a in store.applications.values() if a["appId"] == sp["appId"])
     assert app["identifierUris"] == [derived.issuer_url(s)]
+    # The additional Region has only the <region>.signin.aws form (AWS multi-Region workforce access).
     assert app["web"]["redirectUris"] == [derived.acs_url(s, "eu-west-1"), derived.acs_url(s, "us-east-1")]
+    assert app["web"]["redirectUris"][1].startswith("https://us-east-1.signin.aws/platform/saml/acs/")
     assert sp["replyUrls"] == app["web"]["redirectUris"]
     assert sp["loginUrl"] == derived.portal_login_url(s)
     assert sp["preferredSingleSignOnMode"] == "saml" and sp["appRoleAssignmentRequired"] is True

@@ -68,7 +68,9 @@ def test_instantiate_patch_and_signing_certificate_persist(bare):
         return created, cert, sp, app, bad
 
     created, cert, sp, app, bad = run(main())
-    assert created.application.web.redirect_uris == [derived.WILDCARD_REPLY_URL]
+    # As Entra creates it (Graph SAML SSO tutorial): no reply URLs; the template's wildcard is the home page.
+    assert created.application.web.redirect_uris == []
+    assert created.application.web.home_page_url.startswith(derived.WILDCARD_REPLY_URL + "?metadata=")
     assert created.service_principal.app_role_assignment_required is True
     assert {r.display_name for r in created.service_principal.app_roles} == {"User", "msiam_access"}
     assert created.service_principal.application_template_id == derived.AWS_GALLERY_TEMPLATE_ID

@@ -5,7 +5,7 @@ certificate, and Entra's federation metadata written into the run folder for the
 Plan logic, from what is there now (a new app is planned as the template instantiates it):
 - no app (by app.app_id, else by name)             -> create entra.app (instantiate the template)
 - SSO mode not saml / sign-on URL differs          -> update entra.service_principal
-- identifier or reply URLs differ from the metadata -> update entra.application (the instantiation wildcard goes;
+- identifier or reply URLs differ from the metadata -> update entra.application (a wildcard reply URL goes;
                                                       other URLs are kept here and removed by delete changes)
 - a reply URL / identifier not in the metadata      -> delete entra.reply_url / entra.identifier_uri
 - NameID not emailAddress from the UPN              -> create / update entra.claims_policy
@@ -25,7 +25,8 @@ from idbridge.runbooks.context import Runbook, RunbookError
 from idbridge.runbooks.results import Note
 from idbridge.runbooks.saml_metadata import FederationMetadata, SamlUrls, read_sp_metadata, write_federation_metadata
 from idbridge.saml.certs import key_credential_thumbprint
-from idbridge.saml.urls import WILDCARD_REPLY_URL, is_wildcard
+from idbridge.saml.claims import single_policy
+from idbridge.saml.urls import INSTANTIATED_HOME_PAGE_URL, is_wildcard
 
 STEP = "saml"
 
@@ -97,7 +98,7 @@ def _url_changes(app: dict, urls: SamlUrls, name: str) -> list[Change]:
         changes.append(Change(
             "update", "entra.application", name,
             f"Identifier and {len(urls.reply_urls)} reply URL(s) from the SP metadata (primary Region default)"
-            + (", the instantiation wildcard removed" if dropped else ""),
+            + (", the wildcard reply URL removed" if dropped else ""),
             before={"identifierUris": identifiers, "redirectUris": replies},
             after={"identifierUris": want_ids, "redirectUris": want_replies}))
     changes += [Change("delete", "entra.reply_url", url, f"remove reply URL {url}: not in the SP metadata",
@@ -158,13 +159,14 @@ async def plan(rb: Runbook) -> SamlPlan:
                                                                               "displayName": name}))
         # Planned against the app as instantiation makes it (shared reference §2a).
         sp = {"preferredSingleSignOnMode": None, "loginUrl": None, "keyCredentials": []}
-        app = {"identifierUris": [], "web": {"redirectUris": [WILDCARD_REPLY_URL]}}
+        app = {"identifierUris": [], "web": {"redirectUris": [], "homePageUrl": INSTANTIATED_HOME_PAGE_URL}}
         policy, target = None, AppTarget()
     else:
         if app is None:
             raise RunbookError(f"the app {name!r} (appId {sp['appId']}) has no application object in this tenant "
                                "(registered elsewhere?): its identifier and reply URLs cannot be set")
-        policy = await g.get_or_none(adapter, g.beta(adapter, f"/servicePrincipals/{sp['id']}/claimsPolicy"))
+        policy = single_policy(
+            await g.get_or_none(adapter, g.beta(adapter, f"/servicePrincipals/{sp['id']}/claimsPolicy")))
         target = AppTarget(sp["id"], app["id"], sp["appId"])
         notes.append(f"found the app {sp.get('displayName')!r} (appId {sp['appId']})")
     changes += [c for c in (_service_principal_change(sp, rb, name),) if c]

@@ -26,9 +26,23 @@ def _source(configuration: dict) -> str | None:
     return f"{attribute.get('source') or 'user'}.{attribute['id']}"
 
 
+def single_policy(answer: dict | None) -> dict | None:
+    """The customClaimsPolicy of a GET /beta/servicePrincipals/{id}/claimsPolicy answer.
+
+    The SDKs type the answer as one object, but the Graph docs example wraps it as a collection,
+    {"value": [{...}]}. Both are accepted; reading the wrapper as the policy would lose the NameID claim."""
+    if not isinstance(answer, dict):
+        return None
+    if "claims" not in answer and isinstance(answer.get("value"), list):
+        policies = [p for p in answer["value"] if isinstance(p, dict)]
+        return policies[0] if policies else None
+    return answer
+
+
 def claims_rows(policy: dict | None) -> list[dict]:
     """One row from a customClaimsPolicy: the NameID format and source (members, and guests when a claim
-    condition sends them another attribute), and all claims as JSON."""
+    condition sends them another attribute), and all claims as JSON. A collection-wrapped answer is unwrapped."""
+    policy = single_policy(policy)
     if not policy:
         return []
     claims = policy.get("claims") or []

@@ -65,7 +65,7 @@ def compare_sp_metadata_with_app(sp_meta: SpMetadata, service_principal_row: Map
         if acs and meta_ids and acs.acs_id not in meta_ids:
             out.append(f"reply URL {url} has ACS id {acs.acs_id}, the metadata's is {', '.join(sorted(meta_ids))}: "
                        "it belongs to another instance or an older configuration")
-    out += [f"the instantiation wildcard reply URL {u} is still among the reply URLs" for u in replies
+    out += [f"the wildcard reply URL {u} is among the reply URLs (Entra never puts it there itself)" for u in replies
             if is_wildcard(u)]
 
     login = text(_get(service_principal_row, "loginUrl"))

@@ -24,7 +24,7 @@ from xml.etree.ElementTree import Element
 from idbridge.errors import InputError
 from idbridge.saml.certs import IDC_CERTIFICATE_MAX_CHARS, CertificateError, CertificateInfo, parse_certificate
 from idbridge.saml.safexml import XmlDocument, parse_xml, read_source
-from idbridge.saml.urls import EMAIL_FORMAT, parse_acs, parse_issuer
+from idbridge.saml.urls import EMAIL_FORMAT, parse_acs, parse_issuer, unsupported_partition_host
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -188,12 +188,15 @@ def parse_sp_metadata(source: str | Path | bytes, *, name: str | None = None,
 
     warnings = _certificate_warnings(certificates, "service provider")
     issuer = parse_issuer(entity_id)
-    if issuer is None:
+    if issuer is None and unsupported_partition_host(entity_id):
+        warnings.append(f"entityID {entity_id} is in another AWS partition (GovCloud or China): partition not "
+                        "supported, its URLs are not checked")
+    elif issuer is None:
         warnings.append(f"entityID {entity_id} is not an Identity Center issuer URL "
                         "(https://<region>.signin.aws.amazon.com/platform/saml/<store id>)")
     warnings += [f"ACS URL {e.location} is not in the Identity Center form "
                  "https://<region>.signin.aws[.amazon.com]/platform/saml/acs/<id>"
-                 for e in acs if not parse_acs(e.location)]
+                 for e in acs if not parse_acs(e.location) and not unsupported_partition_host(e.location)]
     formats = _formats(descriptor)
     if formats and EMAIL_FORMAT not in formats:
         warnings.append(f"NameIDFormat {', '.join(formats)}: Identity Center requires {EMAIL_FORMAT}")

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _REGION_RE = re.compile(rf"^{REGION}$")
 WILDCARD_REPLY_URL = "https://*.signin.aws.amazon.com/platform/saml/acs/*"
+# Where Entra really puts the wildcard when the gallery app is instantiated: the home page (application
+# web.homePageUrl, service principal homepage), with no reply URLs at all (Graph SAML SSO tutorial, instantiate).
+INSTANTIATED_HOME_PAGE_URL = WILDCARD_REPLY_URL + "?metadata=awssinglesignon|ISV9.1|primary|z"
 IAM_FEDERATION_URL = "https://signin.aws.amazon.com/saml"  # IAM SAML federation, not Identity Center (§4)
 EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 ENTRA_LOGIN_ROOT = "https://login.microsoftonline.com"
@@ -34,6 +37,30 @@ _STORE_ID = re.compile(r"^d-[0-9a-f]{10}$")
 # docs) and the dual-stack ssoins-<id>.portal.<region>.app.aws.
 _SSOINS_HOSTS = (re.compile(rf"^(?P<ins>ssoins-[0-9a-z]+)\.(?P<region>{REGION})\.portal\.amazonaws\.com$"),
                  re.compile(rf"^(?P<ins>ssoins-[0-9a-z]+)\.portal\.(?P<region>{REGION})\.app\.aws$"))
+
+
+# Partitions other than the commercial one ("aws"): their Identity Center SAML hosts (GovCloud
+# signin.amazonaws-us-gov.com, the China Regions' hosts) are not among the documented shapes this module knows.
+_PARTITIONS = (("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"), ("us-iso-", "aws-iso"), ("us-isob-", "aws-iso-b"),
+               ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))
+UNSUPPORTED_HOSTS = ("amazonaws-us-gov.com", "amazonaws.com.cn", "amazonaws.cn")
+
+
+def partition_of(region: str | None, instance_arn: str | None = None) -> str:
+    """The AWS partition of a Region (or of an instance ARN, arn:<partition>:sso:::instance/...)."""
+    if instance_arn and instance_arn.startswith("arn:"):
+        return instance_arn.split(":", 2)[1] or "aws"
+    for prefix, partition in _PARTITIONS:
+        if (region or "").startswith(prefix):
+            return partition
+    return "aws"
+
+
+def unsupported_partition_host(url: str | None) -> bool:
+    """A URL on a GovCloud / China sign-in host: another partition, not a malformed commercial URL."""
+    parts = _split(url or "")
+    host = (parts.hostname or "") if parts else ""
+    return any(host == h or host.endswith("." + h) for h in UNSUPPORTED_HOSTS)
 
 
 def text(value: object) -> str | None:
@@ -61,7 +88,14 @@ def issuer_url(region: str, store_id: str) -> str:
 
 
 def acs_url(region: str, acs_id: str) -> str:
+    """The <region>.signin.aws.amazon.com ACS URL: documented as an alternative for the primary Region only, and not
+    used for instances enabled from February 2026 (AWS multi-Region workforce access)."""
     return f"https://{region}.signin.aws.amazon.com/platform/saml/acs/{acs_id}"
+
+
+def regional_acs_url(region: str, acs_id: str) -> str:
+    """The ACS URL AWS documents for the primary and every additional Region: <region>.signin.aws."""
+    return f"https://{region}.signin.aws/platform/saml/acs/{acs_id}"
 
 
 def portal_assertion_url(region: str, token: str) -> str:
@@ -106,6 +140,12 @@ class AcsUrl:
     region: str
     acs_id: str
     host: str
+
+    @property
+    def primary_only(self) -> bool:
+        """<region>.signin.aws.amazon.com: valid for the primary Region only (the signin.aws forms are valid for
+        every Region, <region>.sso.signin.aws being the dual-stack one)."""
+        return self.host.endswith(".signin.aws.amazon.com")
 
 
 def parse_acs(url: str | None) -> AcsUrl | None:

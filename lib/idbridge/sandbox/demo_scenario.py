@@ -798,7 +798,8 @@ def faults(people: People) -> list[dict]:
           "a new certificate was added 6 days ago but is neither active nor uploaded to Identity Center"),
         f("saml.reply_url_missing", app,
           f"{EXTRA_REGION} was added to Identity Center; its ACS URL is not among the reply URLs"),
-        f("saml.wildcard_reply_url", app, "the instantiation wildcard reply URL was never removed"),
+        f("saml.wildcard_reply_url", app,
+          "the gallery template's wildcard was copied into the reply URLs and never removed"),
         f("saml.login_url_mismatch", app,
           "the sign-on URL is the pilot instance's access portal (d-93670c2a1f.awsapps.com/start)"),
         f("provisioning.scim_token_expiry", app, "the SCIM token is 340 days old: it expires in about 25 days"),
@@ -1119,7 +1120,7 @@ def render(doc: dict, people: People) -> str:
     w(f"    reply_urls: {flow(app['reply_urls'])}")
     w("    # FAULT: the sign-on URL is the pilot instance's access portal, not this store's sign-in URL.")
     w(f"    login_url: {scalar(app['login_url'])}")
-    w("    # FAULT: the wildcard reply URL from instantiation is still there.")
+    w("    # FAULT: the gallery template's wildcard was copied into the reply URLs and never removed.")
     w("    keep_wildcard_reply_url: true")
     w("    signing_certificates:")
     w("      # FAULT: the active certificate expires in 20 days; the new one is neither active nor uploaded to AWS.")

@@ -43,7 +43,11 @@ def acs_id(scenario: Scenario) -> str:
 
 
 def acs_url(scenario: Scenario, region: str) -> str:
-    return urls.acs_url(region, acs_id(scenario))
+    """The primary Region keeps the <region>.signin.aws.amazon.com form (instances enabled before February 2026);
+    additional Regions only have <region>.signin.aws (AWS multi-Region workforce access)."""
+    if region == scenario.aws.identity_center.region:
+        return urls.acs_url(region, acs_id(scenario))
+    return urls.regional_acs_url(region, acs_id(scenario))
 
 
 def all_regions(scenario: Scenario) -> list[str]:

@@ -238,6 +238,11 @@ class CaPolicy(Strict):
         default_factory=lambda: ["mfa"]
     )
     operator: Literal["OR", "AND"] = "OR"
+    include_roles: list[str] = Field(default_factory=list, description="directory role template ids")
+    exclude_roles: list[str] = Field(default_factory=list, description="directory role template ids")
+    authentication_strength: Literal["mfa", "passwordlessMfa", "phishingResistantMfa"] | None = Field(
+        default=None, description="a built-in authentication strength in grantControls (use grant_controls: [] "
+                                  "for the strength alone); no grant controls and no strength: grantControls null")
 
 
 class EntraSignIn(Strict):

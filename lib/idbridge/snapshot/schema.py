@@ -80,7 +80,8 @@ SOURCES: tuple[Source, ...] = (
     Source("entra.conditional_access", "entra", "Conditional Access policies", {
         "entra_ca_policies": ("id", "displayName", "state", "includeApplications", "excludeApplications",
                               "includeUsers", "excludeUsers", "includeGroups", "excludeGroups",
-                              "grantOperator", "builtInControls"),
+                              "grantOperator", "builtInControls", "includeRoles", "excludeRoles",
+                              "authenticationStrength", "authenticationStrengthRequirements"),
     }),
     Source("entra.mfa_registration", "entra", "MFA registration details", {
         "entra_mfa_registration": ("id", "userPrincipalName", "userType", "isMfaRegistered", "isMfaCapable",

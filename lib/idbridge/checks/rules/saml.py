@@ -14,13 +14,14 @@ from typing import Any
 from idbridge.checks.base import Hit, Severity, check
 from idbridge.checks.common import iso as _iso, when as _when
 from idbridge.saml.urls import (EMAIL_FORMAT, WILDCARD_REPLY_URL, instance_id_of, is_wildcard, issuer_url, items,
-                                login_url_problem, parse_acs, parse_issuer, text)
+                                login_url_problem, parse_acs, parse_issuer, partition_of, text)
 from idbridge.snapshot.store import NotCollected
 
 MS_SSO = "https://learn.microsoft.com/en-us/entra/identity/saas-apps/aws-single-sign-on-tutorial"
 AWS_ENTRA = "https://docs.aws.amazon.com/singlesignon/latest/userguide/idp-microsoft-entra.html"
 AWS_TROUBLESHOOTING = "https://docs.aws.amazon.com/singlesignon/latest/userguide/troubleshooting.html"
 AWS_MULTI_REGION = "https://docs.aws.amazon.com/singlesignon/latest/userguide/replicate-to-additional-region.html"
+AWS_MULTI_REGION_ACS = "https://docs.aws.amazon.com/singlesignon/latest/userguide/multi-region-workforce-access.html"
 MS_CERTIFICATES = ("https://learn.microsoft.com/en-us/entra/identity/enterprise-apps/"
                    "tutorial-manage-certificates-for-federated-single-sign-on")
 GRAPH_ADD_CERTIFICATE = "https://learn.microsoft.com/en-us/graph/api/serviceprincipal-addtokensigningcertificate"
@@ -59,6 +60,18 @@ def _application(data) -> dict[str, Any]:
 
 def _instance(data) -> dict[str, Any]:
     return _first(data, INSTANCES, "aws.instances", "no Identity Center instance row")
+
+
+def _commercial_instance(data) -> dict[str, Any]:
+    """The instance row, for checks that compare URL shapes: those shapes are known for the commercial partition
+    only. GovCloud and China instances make the check "not checked" (partition not supported), never a finding."""
+    instance = _instance(data)
+    partition = partition_of(text(instance.get("region")), text(instance.get("instanceArn")))
+    if partition != "aws":
+        raise NotCollected("aws.instances", f"partition not supported: the instance is in {partition} (Region "
+                           f"{text(instance.get('region'))}); its SAML URL shapes are not checked, compare the app's "
+                           "Identifier, Reply URL and Sign on URL with that instance's SP metadata by hand")
+    return instance
 
 
 def _regions(data, instance: dict[str, Any]) -> list[str]:
@@ -105,6 +118,16 @@ def _certificates(data) -> list[dict[str, Any]]:
     return sorted(certs.values(), key=lambda c: c["start"] or datetime.min.replace(tzinfo=timezone.utc))
 
 
+def _unreadable_certificates(data) -> int:
+    """Certificate keyCredentials whose thumbprint could not be read (their certificate was not returned)."""
+    count = 0
+    for row in data.table(KEYS).to_dict("records"):
+        kind = text(row.get("type")) or ""
+        if not text(row.get("thumbprint")) and text(row.get("usage")) in ("Verify", "Sign") and "X509" in kind:
+            count += 1
+    return count
+
+
 def _active(data) -> tuple[str | None, dict[str, Any] | None, list[dict[str, Any]]]:
     preferred = (text(_service_principal(data).get("preferredTokenSigningKeyThumbprint")) or "").upper() or None
     certs = _certificates(data)
@@ -143,7 +166,7 @@ def sso_mode(data, settings) -> Iterator[Hit]:
            "(https://signin.aws.amazon.com/saml).",
        references=(MS_SSO, AWS_ENTRA, GRAPH_SAML_SSO), tables=(APP, INSTANCES))
 def identifier_mismatch(data, settings) -> Iterator[Hit]:
-    instance = _instance(data)
+    instance = _commercial_instance(data)
     store, region = text(instance.get("identityStoreId")), text(instance.get("region"))
     if not store or not region:
         raise NotCollected("aws.instances", "the instance row has no identity store id or Region")
@@ -165,42 +188,56 @@ def identifier_mismatch(data, settings) -> Iterator[Hit]:
        severity="high", area="saml", subject_kind="app",
        meaning="Entra only posts assertions to listed reply URLs. A Region without its ACS URL cannot be signed in "
                "to (AADSTS50011 reply URL mismatch); for the primary Region that is everyone.",
-       fix="Add https://<region>.signin.aws.amazon.com/platform/saml/acs/<id> for every Identity Center Region "
-           "(the SP metadata of each Region has it) in Basic SAML Configuration › Reply URL, primary Region as "
-           "default. Compare the ACS id with the SP metadata: no API can read it.",
-       references=(MS_SSO, AWS_ENTRA, AWS_MULTI_REGION), tables=(SP, APP, INSTANCES))
+       fix="Add https://<region>.signin.aws/platform/saml/acs/<id> (dual-stack: <region>.sso.signin.aws) for every "
+           "Identity Center Region, as each Region's SP metadata gives it, in Basic SAML Configuration › Reply URL, "
+           "primary Region as default. https://<region>.signin.aws.amazon.com/platform/saml/acs/<id> is an "
+           "alternative for the primary Region only (and not used for instances enabled from February 2026): it "
+           "does not serve an additional Region. Compare the ACS id with the SP metadata: no API can read it.",
+       references=(MS_SSO, AWS_ENTRA, AWS_MULTI_REGION, AWS_MULTI_REGION_ACS), tables=(SP, APP, INSTANCES))
 def reply_url_missing(data, settings) -> Iterator[Hit]:
-    regions = _regions(data, _instance(data))
+    regions = _regions(data, _commercial_instance(data))
     if not regions:
         raise NotCollected("aws.instances", "the instance row has no Region")
     replies = _reply_urls(data)
-    covered = {a.region for a in (parse_acs(u) for u in replies) if a}
+    parsed = [a for a in (parse_acs(u) for u in replies) if a]
+    # <region>.signin.aws.amazon.com serves the primary Region only; <region>[.sso].signin.aws serves any Region.
+    covered = {a.region for a in parsed if not a.primary_only or a.region == regions[0]}
+    primary_form_only = sorted({a.region for a in parsed if a.primary_only and a.region != regions[0]})
     missing = [r for r in regions if r not in covered]
     if not missing:
         return
     primary = regions[0] in missing
     detail = (f"no ACS URL for {', '.join(missing)}" + (" (the primary Region)" if primary else "")
               + f" among the reply URLs {replies or '(none)'}")
+    wrong_form = [r for r in missing if r in primary_form_only]
+    if wrong_form:
+        detail += (f"; {', '.join(wrong_form)} only has the <region>.signin.aws.amazon.com form, which AWS documents "
+                   "for the primary Region only: add https://<region>.signin.aws/platform/saml/acs/<id>")
     yield Hit(settings.app_subject, severity="critical" if primary else None, detail=detail, evidence={
-        "regions": regions, "missing": missing, "replyUrls": replies,
-        "compared": "the host Region and path shape https://<region>.signin.aws[.amazon.com]/platform/saml/acs/<id> "
-                    "(IPv4 and dual-stack hosts); the ACS id itself cannot be read by API, compare it with the SP "
+        "regions": regions, "missing": missing, "replyUrls": replies, "primaryFormOnly": wrong_form,
+        "compared": "the host Region and path shape https://<region>.signin.aws/platform/saml/acs/<id> (any Region; "
+                    "dual-stack <region>.sso.signin.aws) or https://<region>.signin.aws.amazon.com/platform/saml/acs/"
+                    "<id> (primary Region only); the ACS id itself cannot be read by API, compare it with the SP "
                     "metadata (idbridge.saml.compare.compare_sp_metadata_with_app); the wildcard does not count"})
 
 
-@check(id="saml.wildcard_reply_url", title="The instantiation wildcard reply URL is still there",
-       passed="None of the AWS app's reply URLs contains a wildcard (*).",
+@check(id="saml.wildcard_reply_url", title="A wildcard reply URL is configured",
+       passed="None of the AWS app's reply URLs contains a wildcard (*). The wildcard Entra puts in the home page "
+              "URL when the gallery app is created is not a reply URL and is not reported.",
        severity="medium", area="saml", subject_kind="app",
-       meaning="The gallery app is created with the reply URL https://*.signin.aws.amazon.com/platform/saml/acs/*. "
-               "Left in place, Entra accepts sign-in requests naming any Identity Center ACS URL, not only this "
-               "instance's, and the reply URLs no longer show which Regions are really configured.",
-       fix="Remove the wildcard from Basic SAML Configuration › Reply URL once the real ACS URLs are in; keep one "
-           "ACS URL per Identity Center Region.",
+       meaning="Entra creates the gallery app with no reply URLs: the template's pattern "
+               "https://*.signin.aws.amazon.com/platform/saml/acs/* sits only in its home page URL "
+               "(web.homePageUrl). A wildcard among the reply URLs was put there by hand or by a script (often "
+               "copied from that pattern). Left in place, Entra accepts sign-in requests naming any matching ACS URL, "
+               "not only this instance's, and the reply URLs no longer show which Regions are really configured.",
+       fix="Remove the wildcard from Basic SAML Configuration › Reply URL and keep one ACS URL per Identity "
+           "Center Region, as the Identity Center SP metadata gives them (upload the metadata file).",
        references=(MS_SSO, GRAPH_SAML_SSO), tables=(SP, APP))
 def wildcard_reply_url(data, settings) -> Iterator[Hit]:
     wildcards = [u for u in _reply_urls(data) if is_wildcard(u)]
     if wildcards:
-        note = "" if WILDCARD_REPLY_URL in wildcards else " (a wildcard, though not the instantiation one)"
+        note = " (the gallery template's home-page pattern, copied into the reply URLs)" \
+            if any(u.split("?", 1)[0] == WILDCARD_REPLY_URL for u in wildcards) else ""
         yield Hit(settings.app_subject, detail=f"reply URLs hold {', '.join(wildcards)}{note}",
                   evidence={"wildcards": wildcards})
 
@@ -220,7 +257,7 @@ def login_url_mismatch(data, settings) -> Iterator[Hit]:
     url = text(_service_principal(data).get("loginUrl"))
     if not url:
         return  # optional in Entra: without it, My Apps signs in IdP-initiated
-    instance = _instance(data)
+    instance = _commercial_instance(data)
     store = text(instance.get("identityStoreId"))
     if not store:
         raise NotCollected("aws.instances", "the instance row has no identity store id")
@@ -293,6 +330,12 @@ def certificate_expiry(data, settings) -> Iterator[Hit]:
     preferred, active, certs = _active(data)
     subject = settings.app_subject
     if active is None:
+        if preferred and _unreadable_certificates(data):
+            raise NotCollected("entra.app", f"the active thumbprint {preferred} cannot be matched: "
+                               f"{_unreadable_certificates(data)} signing keyCredential(s) came without a readable "
+                               "thumbprint (no certificate `key`, customKeyIdentifier not a SHA-1 thumbprint, as for "
+                               "custom signing keys); read them with GET /servicePrincipals/{id}"
+                               "?$select=keyCredentials")
         if preferred:
             yield Hit(subject, severity="high", evidence={"preferredThumbprint": preferred,
                                                           "thumbprints": [c["thumbprint"] for c in certs]},

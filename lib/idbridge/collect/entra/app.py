@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from idbridge.clients.graph.paging import read_all
+from idbridge.clients.graph.paging import get_with_retries, read_all
 from idbridge.collect.entra.frames import dig, frame, to_json
 from idbridge.core.facts import AWS_GALLERY_TEMPLATE_ID
 from idbridge.saml.certs import key_credential_thumbprint
@@ -71,11 +71,33 @@ async def find_application(adapter, app_id: str) -> dict | None:
     return found[0] if found else None
 
 
+async def read_key_credentials(adapter, sp_id: str) -> list[dict]:
+    """The service principal's keyCredentials with `key` (the certificate): Graph returns `key` only on a
+    single-object read that $select-s keyCredentials, never in a list. A certificate added as a custom signing
+    key carries a SHA-256 customKeyIdentifier, so its thumbprint can only come from the certificate itself."""
+    answer = await get_with_retries(adapter, f"/servicePrincipals/{sp_id}", params={"$select": "keyCredentials"})
+    return (answer or {}).get("keyCredentials") or []
+
+
+def key_thumbprints(keys: list[dict]) -> list[str | None]:
+    """The SHA-1 thumbprint of each keyCredential. A key without a readable one (a Sign key, whose private part
+    Graph never returns, beside a custom SHA-256 customKeyIdentifier) takes the thumbprint of the key with the
+    same customKeyIdentifier whose certificate was returned."""
+    own = [key_credential_thumbprint(k) for k in keys]
+    by_identifier: dict[str, str] = {}
+    for key, thumbprint in zip(keys, own):
+        if thumbprint and key.get("key") and key.get("customKeyIdentifier"):
+            by_identifier.setdefault(key["customKeyIdentifier"], thumbprint)
+    return [t or by_identifier.get(k.get("customKeyIdentifier") or "") for k, t in zip(keys, own)]
+
+
 # ------------------------------------------------------------------------------------------------ tables
 
 
 def app_tables(sp: dict, application: dict | None, claims_policy: dict | None) -> dict[str, pd.DataFrame]:
     apps = [application] if application else []
+    keys = sp.get("keyCredentials") or []
+    keys = [{**k, "thumbprint": t} for k, t in zip(keys, key_thumbprints(keys))]
     return {
         "entra_service_principal": frame("entra_service_principal", [sp], derived={
             "samlSingleSignOnSettings_json": lambda i: to_json(i.get("samlSingleSignOnSettings")),
@@ -84,8 +106,7 @@ def app_tables(sp: dict, application: dict | None, claims_policy: dict | None) -
         "entra_application": frame("entra_application", apps, derived={
             "redirectUris": lambda i: dig(i, "web", "redirectUris"),
         }),
-        "entra_app_key_credentials": frame("entra_app_key_credentials", sp.get("keyCredentials") or [],
-                                           times=("startDateTime", "endDateTime"),
-                                           derived={"thumbprint": key_credential_thumbprint}),
+        "entra_app_key_credentials": frame("entra_app_key_credentials", keys,
+                                           times=("startDateTime", "endDateTime")),
         "entra_app_claims": frame("entra_app_claims", claims_rows(claims_policy)),
     }

@@ -28,7 +28,7 @@ from idbridge.clients.graph.pacer import reports_pacer
 from idbridge.clients.graph.paging import GraphSourceError, get_with_retries, read_all
 from idbridge.clients.graph.raw import odata_error_code
 from idbridge.collect.context import CollectContext, Partial
-from idbridge.collect.entra.app import app_tables, find_application, find_service_principal
+from idbridge.collect.entra.app import app_tables, find_application, find_service_principal, read_key_credentials
 from idbridge.collect.entra.frames import columns_of, dig, frame
 from idbridge.collect.entra.sync import jobs_frame, mapping_rows, mappings_frame
 
@@ -129,18 +129,27 @@ async def collect_app(ctx: CollectContext):
     app = ctx.params.app
     sp = await find_service_principal(adapter, app.app_id, app.display_name)
     ctx.progress("entra.app", 1)
-    application, claims = await asyncio.gather(find_application(adapter, sp["appId"]),
-                                               _read_claims(adapter, sp["id"]), return_exceptions=True)
+    application, claims, keys = await asyncio.gather(find_application(adapter, sp["appId"]),
+                                                     _read_claims(adapter, sp["id"]),
+                                                     read_key_credentials(adapter, sp["id"]), return_exceptions=True)
     if isinstance(application, BaseException):
         raise application
-    claims_error = None
+    errors = []
     if isinstance(claims, BaseException):
         status, code, message = odata_error_code(claims)
         if status != 404:
-            claims_error = f"claims policy not read: {' '.join(str(p) for p in (status, code) if p)}: {message}"
+            errors.append(f"claims policy not read: {' '.join(str(p) for p in (status, code) if p)}: {message}")
         claims = None
+    if isinstance(keys, BaseException):
+        # The list read's keyCredentials stay (without certificates): thumbprints only where customKeyIdentifier
+        # holds one.
+        status, code, message = odata_error_code(keys)
+        errors.append("signing certificates not read ($select=keyCredentials): "
+                      f"{' '.join(str(p) for p in (status, code) if p)}: {message}")
+    else:
+        sp = {**sp, "keyCredentials": keys}
     tables = app_tables(sp, application, claims)
-    return Partial(tables, claims_error) if claims_error else tables
+    return Partial(tables, "; ".join(errors)) if errors else tables
 
 
 async def _read_claims(adapter, sp_id: str) -> dict:
@@ -266,10 +275,17 @@ async def collect_sign_ins(ctx: CollectContext):
 
 async def collect_conditional_access(ctx: CollectContext):
     items = await read_all(ctx.graph_adapter, "/identity/conditionalAccess/policies",
-                           params={"$select": "id,displayName,state,conditions,grantControls"},
-                           progress=_progress(ctx, "entra.conditional_access"))
+                           params={"$select": CA_SELECT}, progress=_progress(ctx, "entra.conditional_access"))
+    return {"entra_ca_policies": ca_policies_frame(items)}
+
+
+CA_SELECT = "id,displayName,state,conditions,grantControls"
+
+
+def ca_policies_frame(items: list[dict]) -> pd.DataFrame:
+    """entra_ca_policies from conditionalAccessPolicy objects as Graph returns them."""
     apps, users = ("conditions", "applications"), ("conditions", "users")
-    return {"entra_ca_policies": frame("entra_ca_policies", items, derived={
+    return frame("entra_ca_policies", items, derived={
         "includeApplications": lambda i: dig(i, *apps, "includeApplications"),
         "excludeApplications": lambda i: dig(i, *apps, "excludeApplications"),
         "includeUsers": lambda i: dig(i, *users, "includeUsers"),
@@ -278,7 +294,14 @@ async def collect_conditional_access(ctx: CollectContext):
         "excludeGroups": lambda i: dig(i, *users, "excludeGroups"),
         "grantOperator": lambda i: dig(i, "grantControls", "operator"),
         "builtInControls": lambda i: dig(i, "grantControls", "builtInControls"),
-    })}
+        # Role-targeted policies (includeUsers may then be empty) and MFA through an authentication strength
+        # (builtInControls then empty; requirementsSatisfied "mfa"). grantControls itself may be null.
+        "includeRoles": lambda i: dig(i, *users, "includeRoles"),
+        "excludeRoles": lambda i: dig(i, *users, "excludeRoles"),
+        "authenticationStrength": lambda i: dig(i, "grantControls", "authenticationStrength", "displayName"),
+        "authenticationStrengthRequirements":
+            lambda i: dig(i, "grantControls", "authenticationStrength", "requirementsSatisfied"),
+    })
 
 
 async def collect_mfa_registration(ctx: CollectContext):

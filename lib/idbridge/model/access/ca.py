@@ -2,12 +2,15 @@
 
 A policy counts when it is enabled (report-only enforces nothing), its applications include the AWS app (its appId,
 or All) without excluding it, and its grant requires MFA: `mfa` among builtInControls with operator AND or as the
-only control (with OR, a compliant device alone would do), or an authentication strength (grantControls.
-authenticationStrength; counted when a future collection adds an `authenticationStrength` column).
+only control (with OR, a compliant device alone would do), or an authentication strength whose
+requirementsSatisfied is "mfa" (grantControls.authenticationStrength; builtInControls is then empty). A policy
+without grantControls (session controls only) requires nothing.
 
 Who a policy reaches is known only as far as the collection goes: users by id, All, and groups whose membership
 was collected (the groups assigned to the app). A person in a policy group whose membership was not collected
-(an exclusion group, typically) is "unknown", never silently covered.
+(an exclusion group, typically) is "unknown", never silently covered. Directory roles (includeRoles /
+excludeRoles) are not resolved: a policy that targets roles does not "include nobody", and whether a person holds
+one of its roles is "unknown".
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ def _items(value) -> list[str]:
     return [str(v) for v in value]
 
 
+def _text(value) -> str | None:
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
 def app_id(data) -> str | None:
     sp = data.table("entra_service_principal")
     ids = text(sp["appId"]).dropna()
@@ -40,25 +47,36 @@ def assess_policies(policies: pd.DataFrame, aws_app_id: str | None) -> list[dict
         exclude = _items(policy.get("excludeApplications"))
         controls = [c.lower() for c in _items(policy.get("builtInControls"))]
         operator = str(policy.get("grantOperator") or "OR").upper()
-        strength = policy.get("authenticationStrength") if "authenticationStrength" in policy else None
-        has_strength = isinstance(strength, str) and bool(strength.strip())
+        strength = _text(policy.get("authenticationStrength"))
+        requirements = _text(policy.get("authenticationStrengthRequirements"))
+        # Older snapshots have the strength's name only: any strength there counted as MFA.
+        has_strength = bool(strength) and (requirements is None or requirements.lower() == "mfa")
         problems = []
         if policy.get("state") != "enabled":
             problems.append(f"state is {policy.get('state')}, not enabled")
         if not (("All" in include or (aws_app_id and aws_app_id in include))
                 and not (aws_app_id and aws_app_id in exclude)):
             problems.append("does not apply to the AWS app")
-        if not has_strength and not ("mfa" in controls and (operator == "AND" or controls == ["mfa"])):
-            problems.append("does not require MFA" if "mfa" not in controls else
-                            "MFA is one of several alternatives (OR)")
+        mfa = has_strength or "mfa" in controls
+        alone = operator == "AND" or len(controls) + bool(strength) == 1
+        if not (mfa and alone):
+            if strength and not has_strength:
+                problems.append(f"its authentication strength {strength} satisfies {requirements}, not MFA")
+            else:
+                problems.append("does not require MFA" if not mfa else "MFA is one of several alternatives (OR)")
         users, groups = _items(policy.get("includeUsers")), _items(policy.get("includeGroups"))
-        if not users and not groups or users == ["None"]:
+        roles = _items(policy.get("includeRoles"))
+        if (not users and not groups and not roles) or (users == ["None"] and not groups and not roles):
             problems.append("includes nobody")
+        why = "; ".join(problems) or "requires MFA for the AWS app"
+        if roles and not problems:
+            why += f" (targets {len(roles)} directory role(s): not resolved)"
         out.append({"id": policy.get("id"), "displayName": policy.get("displayName"), "state": policy.get("state"),
-                    "counts": not problems, "why": "; ".join(problems) or "requires MFA for the AWS app",
-                    "includeUsers": users, "includeGroups": groups,
+                    "counts": not problems, "why": why,
+                    "includeUsers": users, "includeGroups": groups, "includeRoles": roles,
                     "excludeUsers": _items(policy.get("excludeUsers")),
-                    "excludeGroups": _items(policy.get("excludeGroups"))})
+                    "excludeGroups": _items(policy.get("excludeGroups")),
+                    "excludeRoles": _items(policy.get("excludeRoles"))})
     return out
 
 
@@ -67,12 +85,13 @@ def coverage(policy: dict, user_id: str, user_groups: set[str], known_groups: se
     unknown = False
     if user_id in policy["excludeUsers"] or user_groups & set(policy["excludeGroups"]):
         return "excluded"
-    if set(policy["excludeGroups"]) - known_groups:
+    # Directory role memberships are not collected: an excluded role may hold this user.
+    if set(policy["excludeGroups"]) - known_groups or policy.get("excludeRoles"):
         unknown = True
     included = ("All" in policy["includeUsers"] or user_id in policy["includeUsers"]
                 or (guest and "GuestsOrExternalUsers" in policy["includeUsers"])
                 or bool(user_groups & set(policy["includeGroups"])))
-    if not included and set(policy["includeGroups"]) - known_groups:
+    if not included and (set(policy["includeGroups"]) - known_groups or policy.get("includeRoles")):
         return "unknown"
     if not included:
         return "not included"

@@ -13,6 +13,7 @@ from idbridge.sandbox.graph.routes_directory import _count_text, _filtered
 from idbridge.sandbox.graph.store import Json
 from idbridge.sandbox.scenario import stable_id
 from idbridge.sandbox.timeexpr import graph_time, parse_iso
+from idbridge.saml.urls import INSTANTIATED_HOME_PAGE_URL
 
 _ID = r"(?P<oid>[^/()]+)"
 _SP = r"/servicePrincipals(?:/(?P<oid>[^/()]+)|\(appId='(?P<app_id>[^']+)'\))"
@@ -227,11 +228,14 @@ def instantiate(call: Call, oid: str) -> Result:
     app = shapes.application(
         stable_id(tid, "instantiated-app", template["id"], n), stable_id(tid, "instantiated-appId", template["id"], n),
         display_name, call.now(), template_id=template["id"], publisher_domain=store.tenant["verifiedDomains"][0]
-        ["name"], identifier_uris=[], redirect_uris=[derived.WILDCARD_REPLY_URL] if aws else [],
-        app_roles=shapes.aws_app_roles() if aws else [])
+        ["name"], identifier_uris=[], redirect_uris=[], app_roles=shapes.aws_app_roles() if aws else [])
     sp = shapes.service_principal(
         stable_id(tid, "instantiated-sp", template["id"], n), app, tid, sso_mode=None, login_url=None,
         notification_emails=[f"admin@{store.tenant['verifiedDomains'][0]['name']}"], role_assignment_required=aws)
+    # Entra gives the new app no reply URLs and no SAML settings; the AWS template's wildcard is its home page.
+    sp["samlSingleSignOnSettings"] = None
+    if aws:
+        app["web"]["homePageUrl"] = sp["homepage"] = INSTANTIATED_HOME_PAGE_URL
     store.applications[app["id"]] = app
     store.service_principals[sp["id"]] = sp
     if aws and store.aws_sp_id is None:

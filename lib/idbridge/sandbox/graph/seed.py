@@ -386,15 +386,17 @@ class _Seeder:
                     "users": {"includeUsers": users(policy.include_users), "excludeUsers": users(policy.exclude_users),
                               "includeGroups": [self.group_ids[g] for g in policy.include_groups],
                               "excludeGroups": [self.group_ids[g] for g in policy.exclude_groups],
-                              "includeRoles": [], "excludeRoles": [], "includeGuestsOrExternalUsers": None,
+                              "includeRoles": list(policy.include_roles), "excludeRoles": list(policy.exclude_roles),
+                              "includeGuestsOrExternalUsers": None,
                               "excludeGuestsOrExternalUsers": None},
                     "clientAppTypes": ["all"], "platforms": None, "locations": None, "devices": None,
                     "signInRiskLevels": [], "userRiskLevels": [], "servicePrincipalRiskLevels": [],
-                    "clientApplications": None, "insiderRiskLevels": None},
-                "grantControls": {"operator": policy.operator,
-                                  "builtInControls": ["block"] if block else list(policy.grant_controls),
-                                  "customAuthenticationFactors": [], "termsOfUse": [],
-                                  "authenticationStrength": None},
+                    "clientApplications": None, "insiderRiskLevels": None, "authenticationFlows": None},
+                "grantControls": None if not policy.grant_controls and not policy.authentication_strength else {
+                    "operator": policy.operator,
+                    "builtInControls": ["block"] if block else list(policy.grant_controls),
+                    "customAuthenticationFactors": [], "termsOfUse": [],
+                    "authenticationStrength": shapes.authentication_strength(policy.authentication_strength)},
                 "sessionControls": None,
             }
 

@@ -47,9 +47,10 @@ def gallery_templates() -> list[Json]:
     from idbridge.sandbox.scenario import stable_id
 
     return [
-        template(derived.AWS_GALLERY_TEMPLATE_ID, derived.AWS_GALLERY_TEMPLATE_NAME, "Amazon",
-                 ["saml", "notSupported"], ["sync"], "https://aws.amazon.com/single-sign-on/",
-                 ["developerServices", "itInfrastructure", "security"]),
+        # As the Graph SAML SSO tutorial shows it: modes saml + external, publisher "Amazon Web Services, Inc.".
+        template(derived.AWS_GALLERY_TEMPLATE_ID, derived.AWS_GALLERY_TEMPLATE_NAME, "Amazon Web Services, Inc.",
+                 ["saml", "external"], ["sync"], "https://aws.amazon.com/",
+                 ["developerServices", "itInfrastructure", "security", "New"]),
         template(stable_id("gallery", "aws-single-account"), "Amazon Web Services (AWS)", "Amazon",
                  ["saml", "notSupported"], ["sync"], "https://aws.amazon.com/", ["developerServices"]),
         template(stable_id("gallery", "aws-clientvpn"), "AWS ClientVPN", "Amazon", ["saml"], [],
@@ -142,3 +143,33 @@ def app_role_assignment(assignment: str, principal: Json, principal_type: str, s
             "deletedDateTime": None, "principalDisplayName": principal.get("displayName"),
             "principalId": principal["id"], "principalType": principal_type,
             "resourceDisplayName": sp["displayName"], "resourceId": sp["id"]}
+
+
+# The built-in authentication strengths (authenticationStrengthPolicy, policyType builtIn): all satisfy "mfa".
+_STRENGTHS = {
+    "mfa": ("00000000-0000-0000-0000-000000000002", "Multifactor authentication",
+            "Combinations of methods that satisfy strong authentication, such as a password + SMS",
+            ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush",
+             "temporaryAccessPassOneTime", "temporaryAccessPassMultiUse", "password,microsoftAuthenticatorPush",
+             "password,softwareOath", "password,hardwareOath", "password,sms", "password,voice",
+             "federatedMultiFactor", "microsoftAuthenticatorPush,federatedSingleFactor",
+             "softwareOath,federatedSingleFactor", "hardwareOath,federatedSingleFactor", "sms,federatedSingleFactor",
+             "voice,federatedSingleFactor"]),
+    "passwordlessMfa": ("00000000-0000-0000-0000-000000000003", "Passwordless MFA",
+                        "Passwordless methods that satisfy strong authentication, such as Passwordless sign-in with "
+                        "the Microsoft Authenticator",
+                        ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush"]),
+    "phishingResistantMfa": ("00000000-0000-0000-0000-000000000004", "Phishing-resistant MFA",
+                             "Phishing-resistant, Passwordless methods for the strongest authentication, such as a "
+                             "FIDO2 security key",
+                             ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"]),
+}
+
+
+def authentication_strength(kind: str | None) -> Json | None:
+    if kind is None:
+        return None
+    sid, name, description, combinations = _STRENGTHS[kind]
+    return {"id": sid, "createdDateTime": "2021-12-01T08:00:00Z", "modifiedDateTime": "2021-12-01T08:00:00Z",
+            "displayName": name, "description": description, "policyType": "builtIn", "requirementsSatisfied": "mfa",
+            "allowedCombinations": list(combinations), "combinationConfigurations": []}
