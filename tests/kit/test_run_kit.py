@@ -14,7 +14,8 @@ from support.kit import ENGAGEMENT, kit_run
 from idbridge.cli import main
 from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK
-from idbridge.kit.run import STEPS, run_kit
+from idbridge.kit.registry import STEPS
+from idbridge.kit.run import run_kit
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def kit(tmp_path_factory):
 def test_every_notebook_of_the_kit_is_in_the_run_registry():
     numbers = {step.number for step in STEPS}
     for path in NOTEBOOKS_DIR.glob("*.ipynb"):
-        assert path.name[:2] in numbers, f"{path.name}: add it to idbridge.kit.run.STEPS so that `idbridge run` runs it"
+        assert path.name[:2] in numbers, f"{path.name}: add it to idbridge.kit.registry.STEPS so that `idbridge run` runs it"
 
 
 def test_bad_parameters_exit_2_naming_the_file(tmp_path, capsys):

@@ -92,13 +92,6 @@ def assignments(snapshot: Snapshot) -> pd.DataFrame:
             .sort_values(ASSIGNMENT_COLUMNS).reset_index(drop=True))
 
 
-def assignments(snapshot: Snapshot) -> pd.DataFrame:
-    """Account assignments by name: principal (user:NAME / group:NAME), account, permission set."""
-    frame = _named_assignments(snapshot).rename(columns={"accountId": "account_id"})
-    return (frame[ASSIGNMENT_COLUMNS].drop_duplicates()
-            .sort_values(ASSIGNMENT_COLUMNS).reset_index(drop=True))
-
-
 def grants(snapshot: Snapshot, params: Parameters) -> pd.DataFrame:
     """One row per person × account × permission set that AWS grants (the access model's effective paths), with
     the Identity Center principals it comes through (`via`) and whether the set is at the admin level."""

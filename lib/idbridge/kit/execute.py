@@ -25,8 +25,7 @@ from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.kit.render import render_report
 from idbridge.core.files import naming, storage_error, write_text_atomic
 # Redaction lives with the secrets; these names stay importable from here.
-from idbridge.core.secrets import (MIN_SCRUB_LENGTH, REDACTED, files_holding, redact_file_text,  # noqa: F401
-                                   redact_text, scrub_file)
+from idbridge.core.secrets import redact_file_text, redact_text
 
 log = logging.getLogger(__name__)
 

@@ -37,8 +37,9 @@ from idbridge.core.files import copy_atomic, make_exclusive_dir, storage_error, 
 from idbridge.core.parameters import Parameters, load_parameters
 from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK, InputError
-from idbridge.kit.execute import KernelPool, NotebookRun, declared_parameters, execute, files_holding
-from idbridge.kit.registry import INPUT_FILES, STEPS, Selected, Step, select  # noqa: F401  (STEPS, Step: re-exported)
+from idbridge.core.secrets import files_holding, scrub_file
+from idbridge.kit.execute import KernelPool, NotebookRun, declared_parameters, execute
+from idbridge.kit.registry import INPUT_FILES, Selected, select
 
 log = logging.getLogger(__name__)
 
@@ -408,7 +409,6 @@ def _log_to(path: Path) -> logging.Handler:
 def _sweep(run_dir: Path, secrets: list[str]) -> None:
     """Last check: no file of the run folder may hold a secret value. Text files are redacted, and any hit is
     an error in the log (some code wrote a secret)."""
-    from idbridge.kit.execute import scrub_file
 
     for path in files_holding(run_dir, secrets):
         redacted = scrub_file(path, secrets)

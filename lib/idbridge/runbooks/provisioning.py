@@ -20,7 +20,6 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import quote as url_quote
 
-from idbridge.clients.aws.calls import error_code
 from idbridge.core import secrets
 from idbridge.core.secrets import Secret
 from idbridge.errors import InputError

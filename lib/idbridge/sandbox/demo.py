@@ -23,7 +23,8 @@ from idbridge.core.parameters import Parameters
 from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.errors import IdbridgeError
 from idbridge.kit.execute import KernelPool
-from idbridge.kit.run import RunResult, new_run_dir, run_kit, select
+from idbridge.kit.registry import select
+from idbridge.kit.run import RunResult, new_run_dir, run_kit
 from idbridge.sandbox.server import Sandbox
 
 log = logging.getLogger(__name__)
