@@ -185,8 +185,9 @@ class _Seeder:
                                    self.t(cert.start), self.t(cert.end))
             keys.append(key)
             sp["keyCredentials"] += shapes.key_credentials(key, cert.display_name,
-                                                           stable_id(self.tid, "verify-key", str(index)))
-            sp["passwordCredentials"].append(shapes.password_credential(key, cert.display_name))
+                                                           stable_id(self.tid, "verify-key", str(index)),
+                                                           custom=cert.custom)
+            sp["passwordCredentials"].append(shapes.password_credential(key, cert.display_name, custom=cert.custom))
             if cert.active:
                 sp["preferredTokenSigningKeyThumbprint"] = key.thumbprint
 
@@ -396,7 +397,10 @@ class _Seeder:
                     "operator": policy.operator,
                     "builtInControls": ["block"] if block else list(policy.grant_controls),
                     "customAuthenticationFactors": [], "termsOfUse": [],
-                    "authenticationStrength": shapes.authentication_strength(policy.authentication_strength)},
+                    "authenticationStrength": shapes.authentication_strength(
+                        policy.authentication_strength,
+                        stable_id(self.tid, "authStrength", getattr(policy.authentication_strength, "display_name", "")),
+                        graph_time(self.t("now-200d")))},
                 "sessionControls": None,
             }
 
