@@ -256,6 +256,9 @@ class CustomStrength(Strict):
         return value
 
 
+BuiltInStrength = Literal["mfa", "passwordlessMfa", "phishingResistantMfa"]
+
+
 class CaPolicy(Strict):
     display_name: str
     state: Literal["enabled", "disabled", "enabledForReportingButNotEnforced"] = "enabled"
@@ -272,7 +275,7 @@ class CaPolicy(Strict):
     operator: Literal["OR", "AND"] = "OR"
     include_roles: list[str] = Field(default_factory=list, description="directory role template ids")
     exclude_roles: list[str] = Field(default_factory=list, description="directory role template ids")
-    authentication_strength: Literal["mfa", "passwordlessMfa", "phishingResistantMfa"] | CustomStrength | None = Field(
+    authentication_strength: BuiltInStrength | CustomStrength | None = Field(
         default=None, description="a built-in authentication strength (by name) or a custom one in grantControls "
                                   "(use grant_controls: [] for the strength alone); no grant controls and no "
                                   "strength: grantControls null")

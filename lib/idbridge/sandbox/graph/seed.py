@@ -374,6 +374,7 @@ class _Seeder:
                 return [r if r in special else self.user_ids[r.lower()] for r in refs]
 
             pid = stable_id(self.tid, "caPolicy", policy.display_name)
+            strength = policy.authentication_strength
             block = "block" in policy.grant_controls
             store.ca_policies[pid] = {
                 "id": pid, "displayName": policy.display_name, "state": policy.state, "templateId": None,
@@ -398,8 +399,7 @@ class _Seeder:
                     "builtInControls": ["block"] if block else list(policy.grant_controls),
                     "customAuthenticationFactors": [], "termsOfUse": [],
                     "authenticationStrength": shapes.authentication_strength(
-                        policy.authentication_strength,
-                        stable_id(self.tid, "authStrength", getattr(policy.authentication_strength, "display_name", "")),
+                        strength, stable_id(self.tid, "authStrength", getattr(strength, "display_name", "")),
                         graph_time(self.t("now-200d")))},
                 "sessionControls": None,
             }
