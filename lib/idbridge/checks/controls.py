@@ -54,7 +54,6 @@ NIST = Framework(
         ("AC-2", "Account Management"),
         ("AC-2(1)", "Automated System Account Management"),
         ("AC-2(3)", "Disable Accounts"),
-        ("AC-3", "Access Enforcement"),
         ("AC-5", "Separation of Duties"),
         ("AC-6", "Least Privilege"),
         ("AC-6(5)", "Privileged Accounts"),
