@@ -72,6 +72,8 @@ def test_a_format_2_artifact_is_still_read_with_controls_from_the_catalogue(tmp_
     controls = REGISTRY[CHECK].meta.controls
     assert [(f.severity, f.check_severity, f.controls) for f in old.results.findings] == [
         ("high", "medium", controls), ("medium", "medium", controls)]
+    assert [f.severity_reason for f in old.results.findings] == [
+        "an assignment gives the user an admin-equivalent permission set", ""]
     assert old.results.outcomes[0].controls == controls
 
 

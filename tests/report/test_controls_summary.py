@@ -64,7 +64,9 @@ def test_the_registered_checks_of_a_failed_run_are_all_not_checked():
     """A run in which nothing could be evaluated: every control of every framework reads not checked."""
     from idbridge.checks.evaluate import failed_evaluation
 
-    frame = framework_summary(failed_evaluation("collection failed", "high").results)
+    evaluation = failed_evaluation("collection failed", "high")
+    frame = framework_summary(evaluation)
+    assert frame.equals(framework_summary(evaluation.results))
     assert len(frame) > 30 and set(frame["status"]) == {"not_checked"}
     assert set(frame["framework"]) == {"NIST SP 800-53 Rev. 5", "ISO/IEC 27001:2022 Annex A",
                                        "CIS AWS Foundations Benchmark v3.0.0",

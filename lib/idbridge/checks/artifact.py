@@ -65,8 +65,8 @@ def from_document(document: dict) -> Evaluation:
 
 
 def _from_format_2(document: dict) -> dict:
-    """A format 2 document in format 3's shape: the check severity each outcome recorded, controls from the
-    catalogue (they belong to the check, not to the run); severity_reason stays empty (format 2 did not say)."""
+    """A format 2 document in format 3's shape: the check severity each outcome recorded; controls and the reason
+    for a graded severity from the catalogue (they belong to the check, not to the run), for checks it still has."""
     from idbridge.checks import load_all
 
     load_all()
@@ -75,11 +75,17 @@ def _from_format_2(document: dict) -> dict:
         check = REGISTRY.get(check_id)
         return [asdict(c) for c in check.meta.controls] if check else []
 
+    def reason(finding: dict, catalogue: str) -> str:
+        check = REGISTRY.get(finding["check_id"])
+        graded = dict(check.meta.graded) if check and check.meta.severity == catalogue else {}
+        return graded.get(finding["severity"], "") if finding["severity"] != catalogue else ""
+
     severity = {o["check_id"]: o.get("severity", "") for o in document["outcomes"]}
     return {**document, "format": FORMAT,
             "outcomes": [{**o, "controls": mapped(o["check_id"])} for o in document["outcomes"]],
-            "findings": [{**f, "check_severity": severity.get(f["check_id"], ""), "controls": mapped(f["check_id"])}
-                         for f in document["findings"]]}
+            "findings": [{**f, "check_severity": severity.get(f["check_id"], ""),
+                          "severity_reason": reason(f, severity.get(f["check_id"], "")),
+                          "controls": mapped(f["check_id"])} for f in document["findings"]]}
 
 
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> dict[str, Path]:

@@ -13,18 +13,21 @@ from collections.abc import Iterable
 import pandas as pd
 
 from idbridge.checks.controls import ordered
+from idbridge.checks.evaluate import Evaluation
 from idbridge.checks.runner import CheckOutcome, CheckResults
 
 COLUMNS = ["framework", "control", "title", "checks", "checks_run", "passed", "failed", "not_checked",
            "not_applicable", "findings", "status", "check_ids"]
 
 
-def framework_summary(outcomes: CheckResults | Iterable[CheckOutcome], framework: str | None = None
+def framework_summary(outcomes: Evaluation | CheckResults | Iterable[CheckOutcome], framework: str | None = None
                       ) -> pd.DataFrame:
     """One row per (framework, control) some outcome maps to, frameworks in catalogue order, controls in their
-    natural order. `outcomes`: a CheckResults (or an Evaluation's .results) or its outcomes; `framework`: keep
-    only that framework (its name, e.g. "NIST SP 800-53 Rev. 5"). Counts are of checks, except `findings`;
-    `check_ids` lists the mapped checks ("; "), `checks_run` = passed + failed."""
+    natural order. `outcomes`: an Evaluation, its CheckResults (e.g. `evaluation.for_areas(...)`) or outcomes;
+    `framework`: keep only that framework (its name, e.g. "NIST SP 800-53 Rev. 5"). Counts are of checks, except
+    `findings`; `check_ids` lists the mapped checks ("; "), `checks_run` = passed + failed."""
+    if isinstance(outcomes, Evaluation):
+        outcomes = outcomes.results
     if isinstance(outcomes, CheckResults):
         outcomes = outcomes.outcomes
     by_control: dict = {}
