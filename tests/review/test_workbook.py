@@ -170,3 +170,20 @@ def test_control_characters_and_over_long_text_are_written_and_read_back(tmp_pat
     decisions = read_decisions(paths, access, META, key=KEY)
     assert len(decisions) == len(access) and decisions["verified"].all()
     assert set(decisions["reviewer"]) == {"data\nteam\ufffd"}
+
+
+def test_findings_sheet_shows_both_severities_and_the_controls(tmp_path, access, findings):
+    """The Findings sheet reads like findings.csv: the finding's severity, the check's catalogue severity, and the
+    controls the check maps to (as findings_frame gives them: Control tuples)."""
+    from idbridge.checks.controls import iso, nist
+
+    findings["check_severity"] = findings["severity"]
+    findings.loc[findings["check_id"].eq("access.privileged_prod_access"), "check_severity"] = "medium"
+    findings["controls"] = [nist("AC-6(5)") + iso("8.2")] * len(findings)
+    book = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])
+    rows = list(book["Findings"].iter_rows(values_only=True))
+    header, body = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+    assert header[:2] == ("severity", "check_id") and header[-2:] == ("check_severity", "controls")
+    prod = next(r for r in body if r["check_id"] == "access.privileged_prod_access")
+    assert (prod["severity"], prod["check_severity"]) == ("high", "medium")
+    assert prod["controls"] == "NIST 800-53 AC-6(5); ISO 27001 A.8.2"

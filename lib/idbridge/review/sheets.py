@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from idbridge.checks.controls import labels
 from idbridge.core.vocabulary import SEVERITY_ORDER
 from idbridge.review import layout
 from idbridge.review.layout import ACCESS, FINDINGS, INSTRUCTIONS, META, NO_GROUP, clean
@@ -213,15 +214,18 @@ def _access_sheet(sheet, rows, risks) -> None:
 
 
 def _findings_sheet(sheet, rows, findings) -> None:
-    headers = ["severity", "check_id", "subject", "title", "detail", "meaning", "fix"]
+    # severity is the finding's; check_severity the catalogue's (docs/checks.md), as in findings.csv
+    headers = ["severity", "check_id", "subject", "title", "detail", "meaning", "fix", "check_severity", "controls"]
     _header(sheet, headers)
     if findings is not None and not findings.empty:
         subjects = {s for row in rows.to_dict("records") for s in _subjects(row)}
         relevant = findings[findings["subject"].isin(subjects)]
         for number, finding in enumerate(relevant.to_dict("records"), start=2):
             for col, header in enumerate(headers, start=1):
-                _text(sheet.cell(row=number, column=col), clean(finding.get(header)))
-    for col, width in enumerate([10, 34, 40, 40, 60, 60, 60], start=1):
+                value = finding.get(header)
+                value = labels(value) if header == "controls" and isinstance(value, tuple) else clean(value)
+                _text(sheet.cell(row=number, column=col), value)
+    for col, width in enumerate([10, 34, 40, 40, 60, 60, 60, 12, 50], start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
     _protect(sheet)
 
