@@ -36,8 +36,9 @@ def render() -> str:
         "documented fields where no example exists (the note says which).",
         "",
     ]
-    for service in ("graph", "aws"):
-        lines += [f"## {'Microsoft Graph' if service == 'graph' else 'AWS'}", "",
+    titles = {"graph": "Microsoft Graph", "login": "Entra sign-in host (login.microsoftonline.com)", "aws": "AWS"}
+    for service, title in titles.items():
+        lines += [f"## {title}", "",
                   "| fixture | pins | kind | source | note |", "|---|---|---|---|---|"]
         for path in sorted((FIXTURES / service).glob("*.json")):
             fixture = load_fixture(path.stem, service)
