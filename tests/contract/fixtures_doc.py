@@ -31,7 +31,8 @@ def render() -> str:
         "",
         "Each fixture is an answer of Microsoft Graph or AWS as the services document it. The kit's readers are "
         "tested on them (`tests/contract/`), and the sandbox is compared with them in shape "
-        "(`tests/contract/test_sandbox_shapes.py`): where the sandbox and a fixture differ, the sandbox is fixed. "
+        "(`tests/contract/test_sandbox_shapes.py` for reads, `test_sandbox_write_shapes.py` for writes, errors and the "
+        "federation metadata): where the sandbox and a fixture differ, the sandbox is fixed. "
         "*verbatim* is the documented example as published, *trimmed* is it cut down, *composed* is built from the "
         "documented fields where no example exists (the note says which).",
         "",

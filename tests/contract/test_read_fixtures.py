@@ -136,7 +136,8 @@ def test_a_denied_source_says_which_permission_is_missing_in_graphs_words():
         "403 Authorization_RequestDenied: Insufficient privileges to complete the operation."
 
 
-@pytest.mark.parametrize("what", ["signInActivity", "The sign-in log", "The authentication-methods registration report"])
+@pytest.mark.parametrize("what", ["signInActivity", "The sign-in log",
+                                  "The authentication-methods registration report"])
 def test_the_licence_error_is_read_as_a_missing_p1_p2_licence(what):
     async def unlicensed():
         raise graph_error("error_licence_required")
