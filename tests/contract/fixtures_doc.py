@@ -31,13 +31,15 @@ def render() -> str:
         "",
         "Each fixture is an answer of Microsoft Graph or AWS as the services document it. The kit's readers are "
         "tested on them (`tests/contract/`), and the sandbox is compared with them in shape "
-        "(`tests/contract/test_sandbox_shapes.py`): where the sandbox and a fixture differ, the sandbox is fixed. "
+        "(`tests/contract/test_sandbox_shapes.py` for reads, `test_sandbox_write_shapes.py` for writes, errors and the "
+        "federation metadata): where the sandbox and a fixture differ, the sandbox is fixed. "
         "*verbatim* is the documented example as published, *trimmed* is it cut down, *composed* is built from the "
         "documented fields where no example exists (the note says which).",
         "",
     ]
-    for service in ("graph", "aws"):
-        lines += [f"## {'Microsoft Graph' if service == 'graph' else 'AWS'}", "",
+    titles = {"graph": "Microsoft Graph", "login": "Entra sign-in host (login.microsoftonline.com)", "aws": "AWS"}
+    for service, title in titles.items():
+        lines += [f"## {title}", "",
                   "| fixture | pins | kind | source | note |", "|---|---|---|---|---|"]
         for path in sorted((FIXTURES / service).glob("*.json")):
             fixture = load_fixture(path.stem, service)

@@ -6,7 +6,8 @@ name that appears in lib/idbridge (outside the sandbox) and is not listed here f
 naming a fixture that does not exist, a code marker no longer in the code, or a fixture no entry names.
 
 Graph entries list `code`: the path literals as they appear in lib/idbridge (f-string fields written `{}`, query
-strings cut), which is what the scan finds. AWS entries are botocore operation names ("sso-admin:ListInstances");
+strings cut), which is what the scan finds. LOGIN entries are the anonymous downloads from Entra's sign-in host
+(login.microsoftonline.com), not Graph; their `code` is the path after the host root. AWS entries are botocore operation names ("sso-admin:ListInstances");
 the scan looks for their Python names (list_instances) in the code.
 """
 
@@ -24,7 +25,7 @@ class Entry:
     code: tuple[str, ...] = ()      # Graph: path literals in the code this entry accounts for
 
 
-G, A = "graph/", "aws/"
+G, A, L = "graph/", "aws/", "login/"
 
 GRAPH: tuple[Entry, ...] = (
     Entry("tenant", "GET /organization?$select=id,displayName,verifiedDomains", "collect entra.tenant, preflight",
@@ -100,12 +101,12 @@ GRAPH: tuple[Entry, ...] = (
     Entry("provisioning logs", "GET /auditLogs/provisioning?$filter=…&$top=1000", "collect entra.provisioning_logs",
           (G + "provisioning_list_failure",), ("/auditLogs/provisioning",)),
     Entry("sign-ins (beta)", "GET /beta/auditLogs/signIns?$filter=…&$top=1000", "collect entra.sign_ins",
-          (G + "beta_signin_list",), ("/auditLogs/signIns",)),
+          (G + "beta_signin_list", G + "error_licence_required"), ("/auditLogs/signIns",)),
     Entry("conditional access policies", "GET /identity/conditionalAccess/policies?$select=…",
           "collect entra.conditional_access", (G + "conditionalaccess_policies_list_live",),
           ("/identity/conditionalAccess/policies",)),
     Entry("MFA registration", "GET /reports/authenticationMethods/userRegistrationDetails",
-          "collect entra.mfa_registration", (G + "user_registration_details_list",),
+          "collect entra.mfa_registration", (G + "user_registration_details_list", G + "error_licence_required"),
           ("/reports/authenticationMethods/userRegistrationDetails",)),
     Entry("throttling", "any request answered 429 with Retry-After", "clients/graph (SDK retry, paging, batch)",
           (G + "error_throttled",)),
@@ -122,8 +123,9 @@ AWS: tuple[Entry, ...] = (
     Entry("secret reference", "secretsmanager:GetSecretValue", "clients/factory.py",
           (A + "secretsmanager_get_secret_value",)),
     Entry("instances", "sso-admin:ListInstances", "collect aws.instances, preflight, runbooks",
-          (A + "ssoadmin_list_instances",)),
-    Entry("instance Regions", "sso-admin:ListRegions", "collect aws.instances, runbooks", (A + "ssoadmin_list_regions",)),
+          (A + "ssoadmin_list_instances", A + "ssoadmin_error_throttling")),
+    Entry("instance Regions", "sso-admin:ListRegions", "collect aws.instances, runbooks",
+          (A + "ssoadmin_list_regions", A + "ssoadmin_error_access_denied")),
     Entry("permission sets", "sso-admin:ListPermissionSets", "collect, runbook 03", (A + "ssoadmin_list_permission_sets",)),
     Entry("permission set", "sso-admin:DescribePermissionSet", "collect, runbook 03",
           (A + "ssoadmin_describe_permission_set", A + "ssoadmin_error_resource_not_found")),
@@ -139,7 +141,8 @@ AWS: tuple[Entry, ...] = (
           (A + "ssoadmin_list_accounts_for_provisioned_permission_set",)),
     Entry("account assignments", "sso-admin:ListAccountAssignments", "collect, runbook 03",
           (A + "ssoadmin_list_account_assignments",)),
-    Entry("create permission set", "sso-admin:CreatePermissionSet", "runbook 03", (A + "ssoadmin_create_permission_set",)),
+    Entry("create permission set", "sso-admin:CreatePermissionSet", "runbook 03",
+          (A + "ssoadmin_create_permission_set", A + "ssoadmin_error_conflict")),
     Entry("update permission set", "sso-admin:UpdatePermissionSet", "runbook 03", (A + "ssoadmin_empty_response",)),
     Entry("attach managed policy", "sso-admin:AttachManagedPolicyToPermissionSet", "runbook 03",
           (A + "ssoadmin_empty_response",)),
@@ -205,7 +208,14 @@ EVENTS: tuple[Entry, ...] = (
           "(identitystore-scim)", "collect aws.cloudtrail", (A + "scim_create_user",)),
 )
 
-ALL: tuple[Entry, ...] = GRAPH + AWS + EVENTS
+# Anonymous downloads from Entra's sign-in host (saml/urls.py builds the URL; runbook 01 fetches it).
+LOGIN: tuple[Entry, ...] = (
+    Entry("federation metadata of the app", "GET https://login.microsoftonline.com/{tenant}/federationmetadata/"
+          "2007-06/federationmetadata.xml?appid={appId}", "runbook 01 (runbooks/saml_metadata.py), saml/metadata.py",
+          (L + "federationmetadata",), ("/{}/federationmetadata/2007-06/federationmetadata.xml",)),
+)
+
+ALL: tuple[Entry, ...] = GRAPH + AWS + EVENTS + LOGIN
 
 # Fixtures another change is adding (issue 12 item 8, CreatedBy evidence): named here so the inventory covers the
 # operations, not yet required to exist. The lead empties this list when that work is merged.

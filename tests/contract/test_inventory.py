@@ -20,6 +20,8 @@ LIB = Path(__file__).resolve().parents[2] / "lib" / "idbridge"
 GRAPH_CODE = ("clients/graph", "collect/entra", "runbooks", "kit/preflight.py")
 # Path literals in that code that are not Graph resources: the API version roots the URL helpers strip or add.
 NOT_GRAPH_PATHS = {"/v1.0", "/beta", "/v1.0/", "/beta/"}
+# Where the anonymous downloads from Entra's sign-in host are addressed: f-strings "{root}/<path>".
+LOGIN_CODE = ("saml/urls.py",)
 AWS_SERVICES = ("sso-admin", "identitystore", "organizations", "cloudtrail", "sts", "iam", "secretsmanager")
 
 
@@ -58,6 +60,12 @@ def graph_paths_in_code() -> set[str]:
 
 
 @cache
+def login_paths_in_code() -> set[str]:
+    """Paths below a host root ("{}/...") in the modules that address login.microsoftonline.com."""
+    return {s[2:].split("?", 1)[0] for module in _modules(LOGIN_CODE) for s in _strings(module) if s.startswith("{}/")}
+
+
+@cache
 def aws_operations_in_code() -> set[str]:
     """service:Operation for every botocore operation whose Python name the kit's code uses (as a call, an
     attribute or a string handed to the pager)."""
@@ -80,6 +88,14 @@ def test_every_graph_path_in_the_code_is_in_the_inventory():
     assert not missing, f"Graph requests without an inventory entry (add one with its fixture): {sorted(missing)}"
     stale = listed - graph_paths_in_code()
     assert not stale, f"inventory code markers no longer in the code: {sorted(stale)}"
+
+
+def test_every_download_from_the_sign_in_host_is_in_the_inventory():
+    listed = {c for e in inv.LOGIN for c in e.code}
+    found = login_paths_in_code()
+    assert found, "the scan found no sign-in host path: has saml/urls.py moved?"
+    assert found == listed, f"in the code, not listed: {sorted(found - listed)}; listed, not in the code: " \
+                            f"{sorted(listed - found)}"
 
 
 def test_every_aws_operation_in_the_code_is_in_the_inventory():
