@@ -107,7 +107,7 @@ def _decide(run_dir, choices: dict[str, str]) -> None:
     for path in sorted((run_dir / "review").glob("review-*.xlsx")):
         book = load_workbook(path)
         sheet = book["Access"]
-        rows = {cell.value: cell.row for cell in sheet["A"]}
+        rows = {cell.value: cell.row for cell in sheet["T"]}  # path_id: last, hidden
         hits = [key for key in choices if key in rows]
         for key in hits:
             sheet[f"O{rows[key]}"] = choices[key]

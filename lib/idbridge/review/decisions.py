@@ -96,6 +96,17 @@ def read_decisions(paths, access: pd.DataFrame, meta: dict | None = None, *,
     return frame[DECISION_COLUMNS].reset_index(drop=True)
 
 
+def pack_info(path, *, key: SigningKey | str | bytes | None = None, allow_unsigned: bool = False,
+              limits: ReadLimits | None = None) -> tuple[dict | None, list[str]]:
+    """A returned pack's _meta fields, checked as read_decisions checks them but without an access table: a
+    workbook idbridge can open, within the limits, of this format, its signature verified with `key` (unsigned
+    only with allow_unsigned). (fields, with `verified`; problems). For checking a folder of returned packs
+    before a run uses it (review/returned.py)."""
+    _, problems, info = _read_one(Path(path), None, {}, None, _Trust(signing_key(key), allow_unsigned),
+                                  limits or ReadLimits())
+    return (None if problems else info), problems
+
+
 def review_status(decisions: pd.DataFrame, access: pd.DataFrame) -> pd.DataFrame:
     """Per workbook: rows, Keep, Remove, not reviewed; and the access rows in no returned workbook."""
     status = (decisions.assign(keep=decisions["decision"].eq("Keep"), remove=decisions["decision"].eq("Remove"),
@@ -214,6 +225,8 @@ def _read_one(path: Path, table: pd.DataFrame, expected: dict, reference: dict |
         info, sent, verified, problems = _meta(book[META], table, reference, trust, limits)
         if problems:
             return [], problems, None
+        if table is None:  # pack_info: the pack's fields only
+            return [], [], {**info, "verified": verified, "rows_signed": len(sent)}
         rows, problems = _access(book[ACCESS], info, sent, table, expected, limits)
         return [{**r, "workbook": path.name, "verified": verified} for r in rows], problems, info
     except _Refused as exc:
@@ -270,7 +283,7 @@ def _meta(sheet, table: pd.DataFrame, reference: dict | None, trust: _Trust,
     sent, verified, problem = _verify(info, keys, tags, where, trust)
     if problem:
         return info, keys, False, [problem]
-    unknown = [k for k in sent if k not in table.index]
+    unknown = [k for k in sent if table is not None and k not in table.index]
     if unknown:
         return info, sent, verified, [
             f"{len(unknown)} of the workbook's {len(sent)} rows are not in the access table (e.g. {unknown[0]}): "
