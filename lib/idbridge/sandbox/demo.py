@@ -120,11 +120,26 @@ def fill_demo_decisions(pack: Path, folder: Path) -> Path:
     return folder / pack.name
 
 
+def _removals_advised(pack: Path) -> int:
+    from openpyxl import load_workbook
+
+    from idbridge.review import layout
+
+    book = load_workbook(pack, read_only=True)
+    try:
+        column = layout.RECOMMENDATION_COL - 1
+        return sum(1 for row in book[layout.ACCESS].iter_rows(min_row=2, values_only=True)
+                   if str(row[column] or "").startswith("Remove:"))
+    finally:
+        book.close()
+
+
 def _demo_reviewer(out: Path):
-    """after_notebook: once 20_access_review wrote the packs, return the largest one with DEMO decisions."""
+    """after_notebook: once 20_access_review wrote the packs, return the one with the most Remove
+    recommendations (so that 22 has removals to plan) with DEMO decisions."""
     def after(name: str, result) -> None:
         if name.startswith("20_") and result.ok:
-            packs = sorted((out / "review").glob("review-*.xlsx"), key=lambda p: (-p.stat().st_size, p.name))
+            packs = sorted((out / "review").glob("review-*.xlsx"), key=lambda p: (-_removals_advised(p), p.name))
             if packs:
                 fill_demo_decisions(packs[0], out / RETURNED)
     return after
