@@ -146,7 +146,7 @@ def test_rows_show_the_path_riskiest_first_with_findings_in_words(tmp_path, acce
     assert dave["Recommendation"].startswith("Review: does not work in AWS (nested group)")
     findings_sheet = book["Findings"]
     assert [c.value for c in findings_sheet[1]] == ["Severity", "Finding", "About", "Detail", "What it means",
-                                                    "How to fix", "Check"]
+                                                    "How to fix", "Check", "Catalogue severity", "Controls"]
     listed = [r for r in findings_sheet.iter_rows(min_row=2, values_only=True)]
     assert [r[0] for r in listed] == ["High", "Medium", "Low"], "worst first"
     assert {r[6] for r in listed} == {"access.privileged_prod_access", "access.stale_user", "access.long_session"}
