@@ -183,7 +183,8 @@ class Origins:
         if kind_of_value == "literal":
             out.append((SCIM, STRONG, f"CreatedBy value {value!r} (the console's wording for SCIM)"))
         elif kind_of_value == "learned":
-            out.append((SCIM, STRONG, f"CreatedBy value {value!r} is the one {self.learned[value]} principal(s) "
+            others = self.learned[value] - int(_given(row["externalEntra"]) or _given(row["trailEvent"]))
+            out.append((SCIM, STRONG, f"CreatedBy value {value!r} is the one {others} other principal(s) "
                                       "proven SCIM-made (CloudTrail or externalId) carry"))
         elif kind_of_value == "arn":
             out.append((HAND, STRONG, f"made by hand: CreatedBy value {value} names an IAM principal (a person or "
@@ -250,15 +251,24 @@ def _known_entra(data) -> tuple[dict[str, str], dict[str, str], bool]:
     return ({k: v for k, v in known_users.items() if k}, {k: v for k, v in known_groups.items() if k}, True)
 
 
-def _classify(created_by: pd.Series, learned: set[str]) -> np.ndarray:
-    values = text(created_by)
+def _proven(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(proven SCIM-made, proven hand-made) from CloudTrail and externalIds alone."""
+    source = frame["trailEvent"].map(lambda e: e[2] if isinstance(e, tuple) else None)
+    hand = (source.notna() & source.ne(SCIM_SOURCE)).fillna(False).to_numpy(dtype=bool)
+    scim = (source.eq(SCIM_SOURCE).fillna(False) | frame["externalEntra"].map(_given)).to_numpy(dtype=bool)
+    return scim & ~hand, hand
+
+
+def _classify(frame: pd.DataFrame, learned: dict[str, int]) -> np.ndarray:
+    values = frame["createdBy"]
+    proven, _ = _proven(frame)
     out = np.full(len(values), "missing", dtype=object)
     for i, value in enumerate(values):
-        if value is None or not str(value).strip():
+        if not _given(value) or not str(value).strip():
             continue
         if str(value).strip().casefold() == CONSOLE_WORD:
             out[i] = "literal"
-        elif value in learned:
+        elif value in learned and learned[value] > int(proven[i]):  # learned from others, not from itself
             out[i] = "learned"
         elif _PRINCIPAL_ARN.match(str(value)):
             out[i] = "arn"
@@ -301,12 +311,9 @@ def _learn(frames: list[pd.DataFrame]) -> dict[str, int]:
     object) carry, when at least half of them carry it and no principal proven hand-made (CloudTrail) does."""
     proven, against = [], set()
     for frame in frames:
-        source = frame["trailEvent"].map(lambda e: e[2] if isinstance(e, tuple) else None)
-        by_scim = (source.eq(SCIM_SOURCE).fillna(False) | frame["externalEntra"].notna()) & \
-            ~(source.notna() & source.ne(SCIM_SOURCE)).fillna(False)
-        proven += [v for v in frame.loc[by_scim.to_numpy(dtype=bool), "createdBy"] if v]
-        against |= {v for v in frame.loc[(source.notna() & source.ne(SCIM_SOURCE)).fillna(False).to_numpy(
-            dtype=bool), "createdBy"] if v}
+        by_scim, by_hand = _proven(frame)
+        proven += [v for v in frame.loc[by_scim, "createdBy"] if _given(v)]
+        against |= {v for v in frame.loc[by_hand, "createdBy"] if _given(v)}
     if not proven:
         return {}
     counts = pd.Series(proven, dtype=object).value_counts()
@@ -335,7 +342,7 @@ def origins(data) -> Origins:
     groups = _evidence_frame(idc_groups, "groupId", known_groups, trail)
     learned = _learn([users, groups])
     for frame in (users, groups):
-        frame["createdByClass"] = _classify(frame["createdBy"], set(learned))
+        frame["createdByClass"] = _classify(frame, learned)
         _decide(frame)
     result = Origins(users, groups, trail, learned, entra)
     try:
