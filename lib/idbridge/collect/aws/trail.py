@@ -32,13 +32,16 @@ BRIDGE_EVENTS = (
     "DeleteExternalIdPConfigurationForDirectory", "EnableExternalIdPConfigurationForDirectory",
     "DisableExternalIdPConfigurationForDirectory",
 )
+# Identity-source changes the console makes (sso.amazonaws.com): to or from an AWS Managed Microsoft AD directory
+# (AWS "IAM Identity Center information in CloudTrail", console operations).
+IDENTITY_SOURCE_EVENTS = ("AssociateDirectory", "DisassociateDirectory")
 SCIM_EVENT_SOURCE = "identitystore-scim.amazonaws.com"
 # The SCIM writes (AWS's SCIM API: Entra sends POST, PATCH and DELETE; PUT is AWS's other way to update a user).
 SCIM_WRITE_EVENTS = ("CreateUser", "PutUser", "PatchUser", "DeleteUser", "CreateGroup", "PatchGroup", "DeleteGroup")
 
 LOOKUPS: tuple[dict[str, str], ...] = tuple(
     {"AttributeKey": "EventName", "AttributeValue": name}
-    for name in SIGN_IN_EVENTS + BRIDGE_EVENTS + SCIM_WRITE_EVENTS)
+    for name in SIGN_IN_EVENTS + BRIDGE_EVENTS + IDENTITY_SOURCE_EVENTS + SCIM_WRITE_EVENTS)
 
 
 # Creations by hand: the Identity Store API and the console (evidence of who made a principal, model/origin.py).
