@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from idbridge.model import mapping
-from idbridge.model.scope import among, explode_ids, text
+from idbridge.model.frames import among, explode_ids, text
 from idbridge.snapshot.store import NotCollected
 
 SCIM_SOURCE = "identitystore-scim.amazonaws.com"
