@@ -36,5 +36,5 @@ def test_account_names_are_optional():
 
 def test_not_checked_without_the_provisioning_status():
     tables = bt.tables(not_collected={"idc_permission_set_provisioning": "AccessDenied"})
-    outcome = run_checks(tables, bt.settings(), areas=["aws"]).outcomes[0]
+    [outcome] = run_checks(tables, bt.settings(), ids=["aws.permission_set_not_reprovisioned"]).outcomes
     assert outcome.status == "not_checked" and "AccessDenied" in outcome.reason

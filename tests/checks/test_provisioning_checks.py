@@ -106,7 +106,7 @@ def test_successive_failures():
 def test_scope_all():
     data = bt.rows()
     data["idc_groups"].append({"groupId": "ig-o", "displayName": "Other", "externalIds": ["g-other"],
-                               "createdBy": "SCIM"})
+                               "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70"})
     hit = bt.run(p.scope_all, data)[bt.APP]
     assert hit.evidence["provisioned_groups_not_assigned"] == ["Other"]
     assert bt.run(p.scope_all) == {}

@@ -69,9 +69,9 @@ def test_a_user_entra_disabled_when_it_left_scope_is_not_extra():
 def test_everything_provisioned_is_in_scope_when_the_job_syncs_all():
     data = bt.rows()
     data["idc_users"] += [bt._idc_user("erin"), bt._idc_user("dave")]
-    data["idc_groups"] += [{"groupId": "ig-o", "displayName": "Other", "externalIds": ["g-other"], "createdBy": "SCIM"},
+    data["idc_groups"] += [{"groupId": "ig-o", "displayName": "Other", "externalIds": ["g-other"], "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70"},
                            {"groupId": "ig-n", "displayName": "Nested", "externalIds": ["g-nested"],
-                            "createdBy": "SCIM"}]
+                            "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70"}]
     assert bt.run(r.extra_in_idc, data) == {} and bt.run(r.missing_in_idc, data) == {}
     assert bt.run(r.group_membership, data) == {}  # membership of unassigned groups was not collected
 

@@ -28,8 +28,8 @@ SUBJECT = "app:AWS IAM Identity Center"
 ACTIVE = "AAEBDA0D386575F8A3B12C66D422687D2D3AF070"
 NEWER = "AE964EC3AA8AB2653CFA9427D26E8076B66930EF"
 SAML_IDS = ["saml.certificate_expiry", "saml.certificate_rotation_pending", "saml.identifier_mismatch",
-            "saml.login_url_mismatch", "saml.name_id_format", "saml.reply_url_missing", "saml.sso_mode",
-            "saml.wildcard_reply_url"]
+            "saml.login_url_mismatch", "saml.name_id_format", "saml.reply_url_missing", "saml.sign_in_refused",
+            "saml.sso_mode", "saml.wildcard_reply_url"]
 
 
 def acs(region: str, host: str = "signin.aws.amazon.com") -> str:
@@ -124,8 +124,9 @@ def test_units_are_registered_with_full_metadata():
     documented = (Path(__file__).resolve().parents[2] / "docs" / "check-ids.md").read_text(encoding="utf-8")
     for check_id in ids:
         meta = REGISTRY[check_id].meta
-        assert f"| {check_id} | app |" in documented
-        assert meta.subject_kind == "app" and meta.title and meta.meaning and meta.fix
+        kind = "user" if check_id == "saml.sign_in_refused" else "app"  # per person; the others are the app's
+        assert f"| {check_id} | {kind} |" in documented
+        assert meta.subject_kind == kind and meta.title and meta.meaning and meta.fix
         assert meta.references and all(r.startswith("https://") for r in meta.references)
         assert meta.tables and all(table in TABLE_SOURCE for table in meta.tables)
 

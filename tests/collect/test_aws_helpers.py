@@ -121,12 +121,15 @@ def test_cloudtrail_lookups_use_one_attribute_each():
     assert not {"GetUser", "ListUsers", "GetGroup", "ListGroups"} & set(values)
 
 
-def test_scim_write_names_are_kept_only_from_the_scim_source():
+def test_scim_write_names_are_kept_only_from_the_scim_source_and_creations_by_hand():
     from idbridge.collect.aws.trail import keep
 
     assert keep({"EventName": "CreateUser", "EventSource": "identitystore-scim.amazonaws.com"})
     assert not keep({"EventName": "CreateUser", "EventSource": "iam.amazonaws.com"})
-    assert not keep({"EventName": "CreateGroup", "EventSource": "identitystore.amazonaws.com"})
+    assert not keep({"EventName": "DeleteGroup", "EventSource": "identitystore.amazonaws.com"})
+    # creations by hand (API, console) are evidence of who made a principal (model/origin.py)
+    assert keep({"EventName": "CreateGroup", "EventSource": "identitystore.amazonaws.com"})
+    assert keep({"EventName": "CreateUser", "EventSource": "sso-directory.amazonaws.com"})
     assert keep({"EventName": "UserAuthentication", "EventSource": "signin.amazonaws.com"})
 
 

@@ -35,6 +35,7 @@ EXPECTED = {
     ("saml.reply_url_missing", APP),
     ("reconcile.missing_in_idc", f"user:{TIAGO}"),
     ("reconcile.group_membership", "group:AWS-Data-ReadOnly"),
+    ("saml.sign_in_refused", f"user:{TIAGO}"),
     ("access.no_mfa", f"user:{AMARA}"),
     ("access.no_mfa", f"user:{NEW_STARTER}"),
     ("access.no_mfa", f"user:{DORMANT}"),

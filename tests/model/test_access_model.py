@@ -129,7 +129,7 @@ def test_identity_center_membership_is_trusted_where_entra_membership_was_not_co
     data = rows()
     data["entra_groups"].append({"id": "g-all", "displayName": "All Staff"})
     data["idc_groups"].append({"groupId": "ig-all", "displayName": "All Staff", "externalIds": ["g-all"],
-                               "createdBy": "SCIM"})
+                               "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70"})
     data["idc_group_memberships"].append({"groupId": "ig-all", "userId": "i-bob", "membershipId": "m7"})
     data["idc_account_assignments"].append(assignment(DEV, "ReadOnly", "ig-all"))
     row = paths(access(data), user_principal_name="bob@contoso.com", idc_principal_name="All Staff")

@@ -44,7 +44,7 @@ def user(name: str, **extra) -> dict:
 def idc_user(name: str, **extra) -> dict:
     return {"userId": f"i-{name}", "userName": f"{name}@contoso.com", "displayName": f"{name.capitalize()} Test",
             "givenName": name.capitalize(), "familyName": "Test", "email": f"{name}@contoso.com",
-            "externalIds": [f"u-{name}"], "userStatus": "ENABLED", "createdBy": "SCIM",
+            "externalIds": [f"u-{name}"], "userStatus": "ENABLED", "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70",
             "createdAt": "2024-01-02T00:00:00Z", **extra}
 
 
@@ -108,9 +108,9 @@ def rows() -> dict[str, list[dict]]:
         "entra_service_principal": [{"id": "sp", "appId": APP_ID, "displayName": "AWS IAM Identity Center"}],
         "idc_users": [idc_user(n) for n in ("alice", "bob", "carol")],
         "idc_groups": [{"groupId": "ig-devs", "displayName": "AWS-Devs", "externalIds": ["g-aws-devs"],
-                        "createdBy": "SCIM", "createdAt": "2024-01-02T00:00:00Z"},
+                        "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70", "createdAt": "2024-01-02T00:00:00Z"},
                        {"groupId": "ig-readers", "displayName": "AWS-Readers", "externalIds": ["g-aws-readers"],
-                        "createdBy": "SCIM", "createdAt": "2024-01-02T00:00:00Z"}],
+                        "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70", "createdAt": "2024-01-02T00:00:00Z"}],
         "idc_group_memberships": [{"groupId": "ig-devs", "userId": "i-bob", "membershipId": "m1"},
                                   {"groupId": "ig-devs", "userId": "i-carol", "membershipId": "m2"},
                                   {"groupId": "ig-readers", "userId": "i-alice", "membershipId": "m3"}],

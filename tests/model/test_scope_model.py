@@ -9,7 +9,7 @@ import pytest
 from support import bridge_tables as bt
 
 from idbridge.model import mapping
-from idbridge.model.scope import bridge, build_scope, created_by_scim, match_groups, match_users
+from idbridge.model.scope import bridge, build_scope, match_groups, match_users
 
 
 def model(data=None, not_collected=None, **kwargs):
@@ -61,7 +61,7 @@ def test_empty_tables_give_an_empty_scope():
 def test_sync_all_is_inferred_from_scim_groups_that_are_not_assigned():
     data = bt.rows()
     data["idc_groups"].append({"groupId": "ig-other", "displayName": "Other", "externalIds": ["g-other"],
-                               "createdBy": "SCIM"})
+                               "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70"})
     built = model(data)
     assert built.scope.sync_all
     assert built.sync_all_evidence["provisioned_groups_not_assigned"] == ["Other"]
@@ -133,9 +133,6 @@ def test_groups_match_by_external_id_then_display_name():
         {"entraGroupId": "g2", "idcGroupId": "y", "matchedBy": "displayName"}]
 
 
-def test_created_by_scim():
-    values = pd.Series(["SCIM", bt.ADMIN_ARN, None, "scim"])
-    assert created_by_scim(values).tolist() == [True, False, False, True]
 
 
 def test_expected_users_leave_out_disabled_users_never_provisioned():

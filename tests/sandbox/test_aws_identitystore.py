@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from idbridge.sandbox.aws.store_records import SCIM as SCIM_BY
 from idbridge.sandbox.aws import identity_store as ids
 from idbridge.sandbox.aws.server import start_moto_server
 from idbridge.sandbox.aws.testkit import NOW, build_aws_world, client, small_scenario
@@ -65,7 +66,9 @@ def test_facade_user_reads_back_through_describe_user(store, api, sid):
     assert (user["Title"], user["PreferredLanguage"], user["Locale"], user["Timezone"]) == \
         ("Engineer", "en-GB", "en-GB", "Europe/London")
     assert user["CreatedAt"] == NOW and user["UpdatedAt"] == NOW
-    assert user["CreatedBy"] == user["UpdatedBy"] == "SCIM"
+    assert user["CreatedBy"] == user["UpdatedBy"] == SCIM_BY
+    # AWS publishes no value for SCIM-made users: the sandbox's is neither the console's word nor an ARN
+    assert SCIM_BY.casefold() != "scim" and not SCIM_BY.startswith("arn:")
     assert store.user(uid)["UserStatus"] == "DISABLED" and store.user(uid)["CreatedAt"] == NOW
 
 
@@ -145,12 +148,12 @@ def test_groups_and_memberships(store, api, sid):
     group = api.describe_group(IdentityStoreId=sid, GroupId=gid)
     assert group["DisplayName"] == "AWS-Ops" and group["Description"] == "ops"
     assert group["ExternalIds"] == [{"Issuer": store.scim_issuer, "Id": "g-1"}]
-    assert group["CreatedBy"] == "SCIM" and group["CreatedAt"] == NOW
+    assert group["CreatedBy"] == SCIM_BY and group["CreatedAt"] == NOW
     assert api.get_group_id(IdentityStoreId=sid, AlternateIdentifier={
         "ExternalId": {"Issuer": store.scim_issuer, "Id": "g-1"}})["GroupId"] == gid
     [membership] = api.list_group_memberships(IdentityStoreId=sid, GroupId=gid)["GroupMemberships"]
     assert membership["MembershipId"] == mid and membership["MemberId"] == {"UserId": erin}
-    assert membership["CreatedBy"] == "SCIM"
+    assert membership["CreatedBy"] == SCIM_BY
     assert api.list_group_memberships_for_member(IdentityStoreId=sid, MemberId={"UserId": erin})[
         "GroupMemberships"][0]["GroupId"] == gid
     assert api.describe_group_membership(IdentityStoreId=sid, MembershipId=mid)["GroupId"] == gid

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from idbridge.sandbox.aws.store_records import SCIM as SCIM_BY
 from idbridge.sandbox import derived
 from idbridge.sandbox.aws.seed import seed_aws
 from idbridge.sandbox.aws.server import start_moto_server
@@ -154,7 +155,7 @@ def test_hand_made_identity_center_principals(world, idstore):
     assert "ExternalIds" not in glass
     assert glass["Name"]["GivenName"] == "Break" and glass["DisplayName"] == "Break Glass"
     assert glass["Emails"] == [{"Value": "breakglass@contoso.com", "Type": "work", "Primary": True}]
-    assert users["alice@contoso.com"]["CreatedBy"] == "SCIM"
+    assert users["alice@contoso.com"]["CreatedBy"] == SCIM_BY
     groups = {g["DisplayName"]: g for g in _all(idstore.list_groups, "Groups", IdentityStoreId=store_id)}
     local = groups["Local-Ops"]
     assert local["Description"] == "made by hand" and "ExternalIds" not in local

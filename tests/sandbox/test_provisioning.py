@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("idbridge.sandbox.graph.seed")
 pytest.importorskip("idbridge.sandbox.aws.seed")
 
+from idbridge.sandbox.aws.store_records import SCIM as SCIM_BY
 from idbridge.sandbox import derived  # noqa: E402
 from idbridge.sandbox.provisioning import (OnDemandError, check_credentials, provision_on_demand,  # noqa: E402
                                            restart_job, run_cycle)
@@ -134,7 +135,7 @@ def test_provisioned_users_and_groups(world):
     for name in ("alice", "bob", "ivan", "judy", "kate", "mia"):
         record = idc_user(world, name)
         assert record is not None, name
-        assert record["CreatedBy"] == "SCIM"
+        assert record["CreatedBy"] == SCIM_BY
         assert record["ExternalIds"][0]["Id"] == entra_id(world, name)  # externalId from objectId
     assert {g["DisplayName"] for g in world.aws.identity_store.groups()} == {"AWS-Engineers"}
     engineers = world.aws.identity_store.find_group(display_name="AWS-Engineers")

@@ -39,7 +39,7 @@ def _idc_user(name: str, **extra) -> dict:
     first = name.capitalize()
     return {"userId": f"i-{name}", "userName": f"{name}@contoso.com", "displayName": f"{first} Test",
             "givenName": first, "familyName": "Test", "email": f"{name}@contoso.com", "externalIds": [f"u-{name}"],
-            "userStatus": "ENABLED", "createdBy": "SCIM", "createdAt": "2025-01-02T00:00:00Z", **extra}
+            "userStatus": "ENABLED", "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70", "createdAt": "2025-01-02T00:00:00Z", **extra}
 
 
 def rows() -> dict[str, list[dict]]:
@@ -84,7 +84,7 @@ def rows() -> dict[str, list[dict]]:
                               "guestNameIdSource": "user.mail", "claims_json": "[]"}],
         "idc_users": [_idc_user(n) for n in ("alice", "bob", "carol")],
         "idc_groups": [{"groupId": "ig-devs", "displayName": "AWS-Devs", "externalIds": ["g-aws-devs"],
-                        "createdBy": "SCIM", "createdAt": "2025-01-02T00:00:00Z"}],
+                        "createdBy": "7f3e9a2c-0d41-4b8e-9c55-2a6f1d8e4b70", "createdAt": "2025-01-02T00:00:00Z"}],
         "idc_group_memberships": [{"groupId": "ig-devs", "userId": "i-bob", "membershipId": "m1"},
                                   {"groupId": "ig-devs", "userId": "i-carol", "membershipId": "m2"}],
         "idc_permission_sets": [{"permissionSetArn": "arn:ps/dev", "name": "Developer", "sessionDuration": "PT1H"},

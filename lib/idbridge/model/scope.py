@@ -6,6 +6,7 @@ Scope ("Sync only assigned users and groups", the recommended setting; shared re
   provisioned (and is refused at sign-in, AADSTS50105) — `Scope.nested_only`;
 - with "Sync all users and groups" every Entra user and group is in scope. That setting lives in the job's
   secrets, which no read API returns, so it is inferred (`detect_sync_all`): Identity Center holds SCIM-made groups
+  (model.origin: CloudTrail, externalIds, CreatedBy)
   that are not assigned to the app, or the job's synchronizedEntryCountByType counts more groups than are assigned.
   Users alone are not taken as proof: a user removed from a group after the last cycle looks the same.
 
@@ -26,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from idbridge.model import mapping
+from idbridge.model.frames import among, explode_ids, flag, folded, text  # noqa: F401 - also used by importers
+from idbridge.model.origin import origins
 from idbridge.snapshot.store import NotCollected
 
 ENTRA_TABLES = ("entra_users", "entra_groups", "entra_app_role_assignments", "entra_group_members",
@@ -34,48 +37,6 @@ IDC_TABLES = ("idc_users", "idc_groups")
 
 
 # --------------------------------------------------------------------------------------------- helpers
-
-
-def text(series: pd.Series) -> pd.Series:
-    """A column as Python strings, None where missing (NaN of pandas 3 string columns, None, float NaN of empty
-    parquet columns). Object dtype on purpose: isin / lookups on pandas 3's arrow strings cost about 2 s per 100k
-    values, on object dtype a hash lookup."""
-    strings = series.astype(object)
-    return strings.astype(object).where(strings.notna(), None)
-
-
-def flag(mask: pd.Series) -> np.ndarray:
-    """A boolean mask with missing as False, as a plain array (object-dtype comparisons can hold None)."""
-    return mask.fillna(False).astype(bool).to_numpy()
-
-
-def folded(series: pd.Series) -> pd.Series:
-    """Lower-cased, trimmed strings for case-insensitive keys (arrow strings: vectorised)."""
-    return series.astype("string").str.strip().str.lower()
-
-
-def among(values, members) -> np.ndarray:
-    """`values.isin(members)` as a bool array, through object dtype on both sides: pandas 3's arrow-string isin
-    converts the members one by one in Python (about 2 s per 100k)."""
-    left = pd.Index(np.asarray(values, dtype=object), dtype=object)
-    return left.isin(pd.Index(np.asarray(members, dtype=object), dtype=object))
-
-
-def created_by_scim(created_by: pd.Series) -> pd.Series:
-    """Identity Center's CreatedBy for provisioned principals reads "SCIM" (its console shows "Created by: SCIM");
-    hand-made ones carry the administrator's principal (an ARN)."""
-    return text(created_by).str.contains(r"\bscim\b", case=False, regex=True).fillna(False).astype(bool)
-
-
-def explode_ids(frame: pd.DataFrame, id_column: str, list_column: str) -> pd.DataFrame:
-    """(id, externalId) pairs from a list column of external ids (lists, arrays or single strings)."""
-    if frame.empty:
-        return pd.DataFrame({id_column: pd.Series(dtype=object), "externalId": pd.Series(dtype=object)})
-    pairs = frame[[id_column, list_column]].explode(list_column)
-    values = pairs[list_column].astype("string").str.strip()
-    keep = flag(values.ne(""))
-    return pd.DataFrame({id_column: text(pairs[id_column])[keep].to_numpy(),
-                         "externalId": text(values)[keep].to_numpy()})
 
 
 def _ids(series: pd.Series) -> pd.Index:
@@ -144,18 +105,21 @@ def _entry_counts(jobs: pd.DataFrame) -> dict[str, int]:
     return counts
 
 
-def detect_sync_all(scope: Scope, groups: pd.DataFrame, idc_groups: pd.DataFrame, group_match: pd.DataFrame,
-                    jobs: pd.DataFrame) -> tuple[bool, dict[str, Any]]:
-    """Whether the job syncs all users and groups (see the module docstring), with the evidence."""
+def detect_sync_all(scope: Scope, groups: pd.DataFrame, group_match: pd.DataFrame, jobs: pd.DataFrame,
+                    origin=None) -> tuple[bool, dict[str, Any]]:
+    """Whether the job syncs all users and groups (see the module docstring), with the evidence. `origin`
+    (model.origin.Origins) tells which Identity Center groups SCIM made, and on what evidence."""
     evidence: dict[str, Any] = {}
-    scim_groups = text(idc_groups.loc[created_by_scim(idc_groups["createdBy"]), "groupId"]) \
-        if not idc_groups.empty else pd.Series(dtype=object)
-    provisioned = group_match[among(group_match["idcGroupId"], scim_groups)]
+    provisioned = group_match.iloc[0:0]
+    if origin is not None and not group_match.empty:
+        provisioned = group_match[origin.scim("group", group_match["idcGroupId"])]
     unassigned = provisioned[~among(provisioned["entraGroupId"], scope.assigned_groups)]
     if not unassigned.empty:
         names = groups.set_index(text(groups["id"]))["displayName"]
         evidence["provisioned_groups_not_assigned"] = sorted(
             str(names.get(g, g)) for g in unassigned["entraGroupId"])
+        evidence["provisioned_by"] = {str(names.get(g, g)): origin.explain("group", i)["originDecidedBy"]
+                                      for g, i in zip(unassigned["entraGroupId"], unassigned["idcGroupId"])}
     counted = _entry_counts(jobs).get("group to group")
     if counted is not None and counted > len(scope.assigned_groups):
         evidence["synchronized_group_count"] = counted
@@ -304,7 +268,8 @@ def bridge(data: Any, *, need_idc: bool = True) -> Bridge:
     group_match = match_groups(groups, idc_groups)
 
     assigned = build_scope(users, groups, assignments, members, sync_all=False)
-    sync_all, evidence = detect_sync_all(assigned, groups, idc_groups, group_match, jobs)
+    origin = origins(data) if idc_collected else None
+    sync_all, evidence = detect_sync_all(assigned, groups, group_match, jobs, origin)
     scope = build_scope(users, groups, assignments, members, sync_all=True) if sync_all else assigned
     result = Bridge(users, groups, idc_users, idc_groups, user_maps, group_maps, scope, user_match, group_match,
                     evidence, idc_collected)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from idbridge.clients.aws.calls import lookup_events
 from idbridge.errors import InputError
-from idbridge.model.scope import created_by_scim
+from idbridge.model.origin import live_user_origin
 from idbridge.report.safe import Text
 from idbridge.runbooks import graph as g
 from idbridge.runbooks.context import Runbook
@@ -177,19 +177,20 @@ def scim_users(rb: Runbook) -> CheckpointResult:
     page = store.list_users(IdentityStoreId=rb.instance.identity_store_id, MaxResults=100).get("Users") or []
     if not page:
         return CheckpointResult("scim_users", title, steps, "waiting", "Identity Center holds no users yet")
-    creators = pd.Series([u.get("CreatedBy") for u in page], dtype="object")
-    if creators.isna().all():
-        return CheckpointResult("scim_users", title, steps, "not verifiable",
-                                "this identitystore API returns no CreatedBy")
-    by_scim = int(created_by_scim(creators).sum())
-    sample = f"{by_scim} of the first {len(page)} user(s) created by SCIM"
+    # AWS publishes no CreatedBy value for SCIM-made users: an externalId (only SCIM writes one) decides.
+    made = [live_user_origin(u)[0] for u in page]
+    sample = f"{made.count(True)} of the first {len(page)} user(s) show SCIM evidence (an externalId, which only SCIM writes)"
     user_id = in_identity_center(rb, prov.test_user)
     if user_id is None:
         return CheckpointResult("scim_users", title, steps, "waiting", f"{sample}; test user {prov.test_user} not "
                                                                        "in Identity Center yet")
-    test_creator = store.describe_user(IdentityStoreId=rb.instance.identity_store_id, UserId=user_id).get("CreatedBy")
-    if not created_by_scim(pd.Series([test_creator], dtype="object")).iloc[0]:
+    test_user = store.describe_user(IdentityStoreId=rb.instance.identity_store_id, UserId=user_id)
+    by_scim, why = live_user_origin(test_user)
+    if by_scim is False:
         return CheckpointResult("scim_users", title, steps, "waiting",
-                                f"{sample}; test user {prov.test_user} was created by {test_creator}, not SCIM")
+                                f"{sample}; test user {prov.test_user} was made by hand: {why}")
+    if by_scim is None:
+        return CheckpointResult("scim_users", title, steps, "not verifiable",
+                                f"{sample}; test user {prov.test_user}: {why}, so its origin is not known")
     return CheckpointResult("scim_users", title, steps, "done", f"{sample}; test user {prov.test_user} created by "
-                                                                "SCIM")
+                                                                f"SCIM: {why}")

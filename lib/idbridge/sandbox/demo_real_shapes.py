@@ -283,6 +283,8 @@ def faults(people: People) -> list[dict]:
         f("reconcile.missing_in_idc", u("new_joiner"), "added after the last cycle; AWS refuses his sign-ins"),
         f("reconcile.group_membership", "group:AWS-Data-ReadOnly",
           "Tiago Mendonça is a direct member in Entra, not yet in Identity Center"),
+        f("saml.sign_in_refused", u("new_joiner"), "Entra let him in; AWS refused his SAML responses (not "
+                                                   "provisioned yet)"),
         f("access.no_mfa", u("contractor2"), "no MFA method registered; excluded from CA01, and CA05's custom "
                                              "strength is satisfied by a password alone"),
         f("access.no_mfa", u("never"), "added to AWS-NonProd-Admins before her first day; nothing registered"),

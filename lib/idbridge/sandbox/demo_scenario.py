@@ -794,6 +794,12 @@ def faults(people: People) -> list[dict]:
 
     return [
         f("saml.certificate_expiry", app, "the active signing certificate expires in 20 days"),
+        f("saml.sign_in_refused", u("upn_changed"),
+          "his UPN changed an hour ago; Identity Center still has the old user name, so AWS refuses his NameID"),
+        f("saml.sign_in_refused", u("consultant"), "refused by SCIM, so no Identity Center user matches his NameID"),
+        f("saml.sign_in_refused", u("new_joiner"), "signed in before the (overdue) cycle that would create him"),
+        f("aws.identity_source_changed", app,
+          "Sanne de Vries disabled and re-enabled the Entra IdP configuration 9 days ago, with no change ticket"),
         f("saml.certificate_rotation_pending", app,
           "a new certificate was added 6 days ago but is neither active nor uploaded to Identity Center"),
         f("saml.reply_url_missing", app,
@@ -976,6 +982,11 @@ def cloudtrail(people: People) -> list[dict]:
         {"name": "DeleteGroup", "source": ids, "at": "now-12d", "user": people.upn("breakfix"), "ip": "203.0.113.18",
          "detail": {"displayName": "AWS-Incident-Responders"}},
         {"name": "CreateGroup", "source": scim, "at": "now-12d", "detail": {"displayName": "AWS-Incident-Responders"}},
+        # FAULT: the Entra IdP configuration disabled and enabled again during an incident, with no change ticket
+        {"name": "DisableExternalIdPConfigurationForDirectory", "source": sdir, "at": "now-12960m",
+         "user": people.upn("breakfix"), "ip": "203.0.113.18"},
+        {"name": "EnableExternalIdPConfigurationForDirectory", "source": sdir, "at": "now-12953m",
+         "user": people.upn("breakfix"), "ip": "203.0.113.18"},
         {"name": "PutInlinePolicyToPermissionSet", "source": sso, "at": "now-6d", "user": people.upn("em_platform"),
          "ip": "198.51.100.44", "detail": {"permissionSetName": "DataEngineer"}},
         {"name": "ProvisionPermissionSet", "source": sso, "at": "now-6d", "user": people.upn("em_platform"),

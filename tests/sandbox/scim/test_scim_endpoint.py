@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("idbridge.sandbox.aws.identity_store")
 
+from idbridge.sandbox.aws.store_records import SCIM as SCIM_BY
 from idbridge.sandbox.aws.identity_store import IdentityStore  # noqa: E402
 from idbridge.sandbox.scim import endpoint as scim  # noqa: E402
 from idbridge.sandbox.scim import rules  # noqa: E402
@@ -71,7 +72,7 @@ def test_create_user(ep):
     assert body["meta"] == {"resourceType": "User", "created": "2026-03-01T12:00:00Z",
                             "lastModified": "2026-03-01T12:00:00Z"}
     record = ep.store.user(result.resource_id)
-    assert record["CreatedBy"] == "SCIM" and record["UserStatus"] == "ENABLED"
+    assert record["CreatedBy"] == SCIM_BY and record["UserStatus"] == "ENABLED"
     event = ep.events[-1]
     assert (event["eventSource"], event["eventName"], event["eventTime"]) == \
         ("identitystore-scim.amazonaws.com", "CreateUser", AT)  # the trail store formats the time

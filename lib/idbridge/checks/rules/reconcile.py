@@ -12,7 +12,8 @@ from idbridge.checks.base import Hit, check
 from idbridge.checks.common import plain as _clean
 from idbridge.checks.controls import cis_aws, iso, nist
 from idbridge.model import mapping
-from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, Bridge, among, bridge, created_by_scim, flag, text
+from idbridge.model.origin import CONFLICT, HAND, STRONG, origins
+from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, Bridge, among, bridge, flag, text
 from idbridge.snapshot.store import NotCollected
 
 BOTH = ENTRA_TABLES + IDC_TABLES
@@ -108,14 +109,15 @@ def extra_in_idc(data, settings) -> Iterator[Hit]:
     idc = idc[~deprovisioned]
     upn = model.upn()
     matched = model.user_match.set_index("idcUserId")["entraId"]
-    idc = idc.assign(_scim=created_by_scim(idc["createdBy"]).to_numpy())
+    origin = origins(data)
     for _, user in idc.sort_values("userName").iterrows():
         entra = matched.get(str(user["userId"]))
         why = (f"Entra user {upn.get(entra)} is not in scope of provisioning" if entra is not None
                else "no Entra user has its externalId or user name (deleted in Entra, or created by hand)")
+        made = origin.explain("user", str(user["userId"]))
         yield Hit(f"user:{user['userName']}", {"idcUserId": user["userId"], "createdBy": _clean(user["createdBy"]),
-                                              "userStatus": _clean(user.get("userStatus")),
-                                              "createdBySCIM": bool(user["_scim"]), "reason": why}, detail=why)
+                                              "userStatus": _clean(user.get("userStatus")), "reason": why, **made},
+                  detail=f"{why}; origin: {made['originDecidedBy']}")
     in_scope_groups = model.group_match[among(model.group_match["entraGroupId"], model.scope.groups)]
     groups = model.idc_groups[~among(model.idc_groups["groupId"], in_scope_groups["idcGroupId"])]
     matched_groups = model.group_match.set_index("idcGroupId")["entraGroupId"]
@@ -124,33 +126,68 @@ def extra_in_idc(data, settings) -> Iterator[Hit]:
         entra = matched_groups.get(str(group["groupId"]))
         why = (f"Entra group {names.get(entra)} is not assigned to the app" if entra is not None
                else "no Entra group has its externalId or name (deleted in Entra, or created by hand)")
+        made = origin.explain("group", str(group["groupId"]))
         yield Hit(f"group:{group['displayName']}", {"idcGroupId": group["groupId"],
-                                                    "createdBy": _clean(group["createdBy"]), "reason": why},
-                  detail=why)
+                                                    "createdBy": _clean(group["createdBy"]), "reason": why, **made},
+                  detail=f"{why}; origin: {made['originDecidedBy']}")
+
+
+AWS_SCIM_TRAIL = "https://docs.aws.amazon.com/singlesignon/latest/userguide/scim-logging-using-cloudtrail.html"
+AWS_DESCRIBE_USER = "https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_DescribeUser.html"
+
+
+def _hand_made(origin, kind: str, ids) -> list[tuple[str, dict]]:
+    """(id, explanation) of the principals the evidence says were made by hand, or whose evidence conflicts."""
+    frame = origin.frame(kind)
+    chosen = set(frame.index[(frame["verdict"].eq(HAND) | frame["confidence"].eq(CONFLICT)).to_numpy(dtype=bool)])
+    return [(i, origin.explain(kind, i)) for i in ids if i in chosen]
+
+
+def _origin_hit(subject: str, base: dict, made: dict) -> Hit:
+    if made["originConfidence"] == CONFLICT:
+        return Hit(subject, {**base, **made}, severity="low",
+                   detail=f"origin unclear, {made['originDecidedBy']}")
+    if made["originConfidence"] == STRONG:
+        return Hit(subject, {**base, **made}, detail=made["originDecidedBy"])
+    return Hit(subject, {**base, **made}, severity="low",
+               detail=f"probably made by hand: {made['originDecidedBy']}; no stronger evidence either way")
 
 
 @check(id="reconcile.created_by_hand", title="Identity Center principal not created by SCIM",
-       passed="Every Identity Center user and group was created by SCIM (its CreatedBy reads SCIM).",
+       passed="The evidence collected says SCIM made every Identity Center user and group: a CloudTrail creation "
+              "event from identitystore-scim, an externalId (only SCIM writes one; the Entra object id when Entra "
+              "was collected), or a CreatedBy value shared with principals so proven. No principal is made by hand "
+              "or of conflicting evidence.",
        severity="medium", area="reconcile", subject_kind="user / group",
        controls=nist("AC-2", "AC-2(1)") + iso("5.16") + cis_aws("1.21"),
-       meaning="This user or group was created in Identity Center directly (CreatedBy is an administrator, not "
-               "SCIM), typically before the switch to Entra. Entra does not manage it: its members and access "
-               "escape the joiner/leaver process, and a hand-made user can only sign in if its user name happens "
-               "to equal someone's UPN.",
+       graded={"low": "only weak evidence (no externalId) or conflicting evidence decided the origin"},
+       meaning="This user or group was created in Identity Center directly, typically before the switch to Entra. "
+               "Entra does not manage it: its members and access escape the joiner/leaver process, and a "
+               "hand-made user can only sign in if its user name happens to equal someone's UPN. AWS publishes no "
+               "CreatedBy value for SCIM-made principals, so each finding says which evidence decided: a CloudTrail "
+               "creation event (identitystore or console, not identitystore-scim), a CreatedBy naming an IAM "
+               "principal, or, weakly (severity low), no externalId. Conflicting evidence (e.g. made by hand, "
+               "since matched and updated by SCIM) is reported as such, at low severity.",
        fix="Replace it with an Entra group or user provisioned by SCIM, move the account assignments over, and "
-           "delete the hand-made principal.",
-       references=(AWS_CONSIDER, AWS_PROVISION), tables=IDC_TABLES)
+           "delete the hand-made principal. For a low-severity finding, confirm the origin first (Identity Center "
+           "console › Users or Groups › Created by).",
+       references=(AWS_CONSIDER, AWS_PROVISION, AWS_SCIM_TRAIL, AWS_DESCRIBE_USER), tables=IDC_TABLES)
 def created_by_hand(data, settings) -> Iterator[Hit]:
     users, groups = data.table("idc_users"), data.table("idc_groups")
-    for _, user in users[~created_by_scim(users["createdBy"]).to_numpy()].sort_values("userName").iterrows():
-        yield Hit(f"user:{user['userName']}", {"idcUserId": user["userId"], "createdBy": _clean(user["createdBy"]),
-                                              "createdAt": _clean(user.get("createdAt"))},
-                  detail=f"created by {_clean(user['createdBy'])}")
-    for _, group in groups[~created_by_scim(groups["createdBy"]).to_numpy()].sort_values("displayName").iterrows():
-        yield Hit(f"group:{group['displayName']}", {"idcGroupId": group["groupId"],
-                                                    "createdBy": _clean(group["createdBy"]),
-                                                    "createdAt": _clean(group.get("createdAt"))},
-                  detail=f"created by {_clean(group['createdBy'])}")
+    origin = origins(data)
+    users = users.assign(_id=text(users["userId"]).to_numpy()).sort_values("userName")
+    groups = groups.assign(_id=text(groups["groupId"]).to_numpy()).sort_values("displayName")
+    names = dict(zip(users["_id"], users["userName"]))
+    for user_id, made in _hand_made(origin, "user", users["_id"]):
+        row = users[users["_id"] == user_id].iloc[0]
+        yield _origin_hit(f"user:{names[user_id]}", {"idcUserId": user_id, "createdBy": _clean(row["createdBy"]),
+                                                     "createdAt": _clean(row.get("createdAt"))}, made)
+    group_names = dict(zip(groups["_id"], groups["displayName"]))
+    for group_id, made in _hand_made(origin, "group", groups["_id"]):
+        row = groups[groups["_id"] == group_id].iloc[0]
+        yield _origin_hit(f"group:{group_names[group_id]}",
+                          {"idcGroupId": group_id, "createdBy": _clean(row["createdBy"]),
+                           "createdAt": _clean(row.get("createdAt"))}, made)
 
 
 # --------------------------------------------------------------------------------------------- membership
@@ -390,14 +427,17 @@ def external_id(data, settings) -> Iterator[Hit]:
         return
     ids = idc["externalIds"].map(lambda v: len([x for x in v if x]) if hasattr(v, "__len__")
                                  and not isinstance(v, str) else int(isinstance(v, str) and bool(v)))
-    lacking = idc[(ids == 0).to_numpy() & created_by_scim(idc["createdBy"]).to_numpy()]
+    origin = origins(data)
+    lacking = idc[(ids == 0).to_numpy() & origin.scim("user", text(idc["userId"]))]
     upn = model.upn()
     entra_of = model.user_match.set_index("idcUserId")["entraId"]
     for _, user in lacking.sort_values("userName").iterrows():
         entra = entra_of.get(str(user["userId"]))
         name = upn.get(entra) if entra is not None else user["userName"]
-        yield Hit(f"user:{name}", {"idcUserId": user["userId"], "idcUserName": user["userName"], "externalIds": []},
-                  detail="Identity Center user has no externalId")
+        made = origin.explain("user", str(user["userId"]))
+        yield Hit(f"user:{name}", {"idcUserId": user["userId"], "idcUserName": user["userName"], "externalIds": [],
+                                   **made},
+                  detail=f"Identity Center user has no externalId; SCIM made it ({made['originDecidedBy']})")
 
 
 @check(id="reconcile.orphaned_assignment", title="Account assignment to a principal that no longer exists",
@@ -457,9 +497,12 @@ def disabled_still_enabled(data, settings) -> Iterator[Hit]:
         yield Hit(f"user:{user['userPrincipalName']}",
                   {"entra": "accountEnabled false", "idcUserName": idc.loc[pair["idcUserId"], "userName"],
                    "idcUserStatus": "ENABLED"}, detail="disabled in Entra, ENABLED in Identity Center")
-    scim = created_by_scim(idc["createdBy"]).to_numpy()
+    origin = origins(data)
+    scim = origin.scim("user", idc.index)
     gone = idc[enabled.to_numpy() & scim & ~among(idc.index, model.user_match["idcUserId"])]
     for user_id, user in gone.sort_values("userName").iterrows():
+        made = origin.explain("user", user_id)
         yield Hit(f"user:{user['userName']}",
-                  {"entra": "no Entra user matches (deleted)", "idcUserId": user_id, "idcUserStatus": "ENABLED"},
-                  detail="deleted in Entra, ENABLED in Identity Center")
+                  {"entra": "no Entra user matches (deleted)", "idcUserId": user_id, "idcUserStatus": "ENABLED",
+                   **made},
+                  detail=f"deleted in Entra, ENABLED in Identity Center; SCIM made it ({made['originDecidedBy']})")

@@ -446,3 +446,52 @@ def certificate_rotation_pending(data, settings) -> Iterator[Hit]:
             "rotationHorizonDays": horizon,
             "newerInactive": [c["thumbprint"] for c in newer], "lastUpload": _iso(upload),
             "uploadSource": upload_note})
+
+
+# ------------------------------------------------------------------------------------------------ refused sign-ins
+
+AWS_SIGNIN_EVENTS = "https://docs.aws.amazon.com/singlesignon/latest/userguide/username-sign-in-cloudtrail-events.html"
+SHOWN_TIMES = 10  # the newest refusals listed per person; the count says how many there were
+
+
+@check(id="saml.sign_in_refused", title="AWS refused SAML sign-ins",
+       passed="CloudTrail (the collection window) holds no ExternalIdPDirectoryLogin event that failed: AWS accepted "
+              "every SAML response Entra sent it, or none was sent.",
+       severity="medium", area="saml", subject_kind="user",
+       controls=nist("AU-6", "IA-2") + iso("8.5", "8.16"),
+       meaning="Entra issued a SAML response for this person and IAM Identity Center refused it (CloudTrail "
+               "signin.amazonaws.com ExternalIdPDirectoryLogin with responseElements Failure and an errorMessage): "
+               "the person cannot reach the AWS access portal although Entra lets them in. The errorMessage names "
+               "the cause: most often the NameID matches no Identity Center user name (not provisioned yet, refused "
+               "by SCIM, or a UPN change not synced), else a certificate Identity Center does not hold, or a "
+               "response that is too old (clock skew, a stale browser tab).",
+       fix="Read the errorMessage: for \"no user matches the SAML NameID\", provision the user (Provision on demand) "
+           "or fix the user name or the app's NameID claim; for a signature error, upload Entra's active signing "
+           "certificate to Identity Center (Settings › Identity source › Manage authentication); then ask the "
+           "person to sign in again from My Apps.",
+       references=(AWS_TROUBLESHOOTING, AWS_SIGNIN_EVENTS, AWS_ENTRA), tables=(TRAIL,))
+def sign_in_refused(data, settings) -> Iterator[Hit]:
+    from idbridge.model import signins
+
+    act = signins.activity(data, settings)
+    if isinstance(act.aws, str):
+        raise NotCollected("aws.cloudtrail", act.aws)
+    refused = act.aws[act.aws["event"].eq("ExternalIdPDirectoryLogin") & ~act.aws["ok"].astype(bool)]
+    let_in = {}
+    if not isinstance(act.correlation, str) and not act.correlation.empty:
+        both = act.correlation[act.correlation["category"].eq(signins.REFUSED)]
+        let_in = both.groupby("person").size().to_dict()
+    for person, rows in sorted(refused.groupby("person"), key=lambda item: str(item[1]["user"].iloc[0])):
+        rows = rows.sort_values("time")
+        label = str(rows["user"].iloc[-1])
+        messages = sorted({signins.explain_aws_error(c, m) for c, m in zip(rows["error_code"], rows["error_message"])})
+        times = [signins.stamp(t) for t in rows["time"]]
+        names = sorted({str(n) for n in rows["aws_user_name"] if n})
+        evidence = {"count": len(rows), "first": times[0], "last": times[-1], "times": times[-SHOWN_TIMES:],
+                    "errorMessages": messages, "samlNameIds": names, "sourceIPs": sorted({str(i) for i in rows["ip"]
+                                                                                          if i}),
+                    "knownToIdentityCenter": bool(rows["known"].astype(bool).any()),
+                    "entraLetInThenAwsRefused": int(let_in.get(person, 0))}
+        yield Hit(f"user:{label}", evidence,
+                  detail=f"{len(rows)} refused sign-in(s), last {times[-1]}: {messages[0]}"
+                         + (f" (+{len(messages) - 1} other message(s))" if len(messages) > 1 else ""))

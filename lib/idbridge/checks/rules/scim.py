@@ -17,7 +17,8 @@ from idbridge.checks.base import Hit, check
 from idbridge.checks.common import plain as _clean
 from idbridge.checks.controls import iso, nist
 from idbridge.model import mapping
-from idbridge.model.scope import ENTRA_TABLES, Bridge, among, bridge, created_by_scim, explode_ids, folded, text
+from idbridge.model.origin import origins
+from idbridge.model.scope import ENTRA_TABLES, Bridge, among, bridge, explode_ids, folded, text
 from idbridge.snapshot.store import NotCollected
 
 AWS_CREATE_USER = "https://docs.aws.amazon.com/singlesignon/latest/developerguide/createuser.html"
@@ -320,7 +321,7 @@ def duplicate_value(data, settings) -> Iterator[Hit]:
                 found.setdefault(f"user:{other}", []).append(
                     {"attribute": row.attribute, "value": row.shown,
                      "sharedWith": [str(users.at[row.entraId, "userPrincipalName"])], "where": "Identity Center",
-                     "createdBySCIM": bool(created_by_scim(idc_users.loc[[row.idcUserId], "createdBy"]).iloc[0])})
+                     **origins(data).explain("user", row.idcUserId)})
     for subject in sorted(found):
         items = list({(i["attribute"], i["where"], tuple(i["sharedWith"])): i for i in found[subject]}.values())
         yield Hit(subject, {"shared": items},

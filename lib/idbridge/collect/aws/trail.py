@@ -11,7 +11,8 @@ EventSource `identitystore-scim.amazonaws.com` pages through mostly reads that n
 or report reads a SCIM event; people read the refused writes' errorMessage). One lookup per write name costs one
 call each when there are none, and never pages through a read. A name lookup cannot also filter on the source,
 and CreateUser / DeleteUser / CreateGroup / DeleteGroup are also Identity Store API (and IAM) event names: those
-are dropped (keep()). SCIM calls are logged only for tokens created after September 2024 (AWS
+are dropped (keep()), except the Identity Store API's and the console's CreateUser / CreateGroup
+(identitystore.amazonaws.com, sso-directory.amazonaws.com), which say a principal was made by hand (model/origin). SCIM calls are logged only for tokens created after September 2024 (AWS
 scim-logging-using-cloudtrail page): with an older token this table holds no SCIM event at all.
 """
 
@@ -31,19 +32,29 @@ BRIDGE_EVENTS = (
     "DeleteExternalIdPConfigurationForDirectory", "EnableExternalIdPConfigurationForDirectory",
     "DisableExternalIdPConfigurationForDirectory",
 )
+# Identity-source changes the console makes (sso.amazonaws.com): to or from an AWS Managed Microsoft AD directory
+# (AWS "IAM Identity Center information in CloudTrail", console operations).
+IDENTITY_SOURCE_EVENTS = ("AssociateDirectory", "DisassociateDirectory")
 SCIM_EVENT_SOURCE = "identitystore-scim.amazonaws.com"
 # The SCIM writes (AWS's SCIM API: Entra sends POST, PATCH and DELETE; PUT is AWS's other way to update a user).
 SCIM_WRITE_EVENTS = ("CreateUser", "PutUser", "PatchUser", "DeleteUser", "CreateGroup", "PatchGroup", "DeleteGroup")
 
 LOOKUPS: tuple[dict[str, str], ...] = tuple(
     {"AttributeKey": "EventName", "AttributeValue": name}
-    for name in SIGN_IN_EVENTS + BRIDGE_EVENTS + SCIM_WRITE_EVENTS)
+    for name in SIGN_IN_EVENTS + BRIDGE_EVENTS + IDENTITY_SOURCE_EVENTS + SCIM_WRITE_EVENTS)
+
+
+# Creations by hand: the Identity Store API and the console (evidence of who made a principal, model/origin.py).
+HAND_CREATE_SOURCES = ("identitystore.amazonaws.com", "sso-directory.amazonaws.com")
+HAND_CREATE_EVENTS = ("CreateUser", "CreateGroup")
 
 
 def keep(event: dict[str, Any]) -> bool:
-    """A looked-up event idbridge keeps: a SCIM write name only from the SCIM event source."""
+    """A looked-up event idbridge keeps: a SCIM write name only from the SCIM event source, or a creation from
+    the Identity Store API or the console."""
     if event.get("EventName") in SCIM_WRITE_EVENTS:
-        return event.get("EventSource") == SCIM_EVENT_SOURCE
+        return event.get("EventSource") == SCIM_EVENT_SOURCE or (
+            event.get("EventName") in HAND_CREATE_EVENTS and event.get("EventSource") in HAND_CREATE_SOURCES)
     return True
 
 def _user_name(record: dict[str, Any], event: dict[str, Any]) -> str | None:

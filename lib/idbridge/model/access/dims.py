@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from idbridge.model.origin import origins
 from idbridge.model.privilege import permission_set_levels
-from idbridge.model.scope import Bridge, created_by_scim, folded, text
+from idbridge.model.scope import Bridge, folded, text
 from idbridge.snapshot.store import NotCollected
 
 USER, GROUP = 0, 1  # principal type codes
@@ -109,6 +110,16 @@ def sets_dim(data, extra_arns: pd.Series) -> pd.DataFrame:
     return sets.reset_index(drop=True)
 
 
+def _scim_made(data, idc_users: pd.DataFrame) -> np.ndarray:
+    """Per Identity Center user: SCIM made it, on the evidence model.origin weighs (none when not collected)."""
+    if idc_users.empty:
+        return np.zeros(len(idc_users), dtype=bool)
+    try:
+        return origins(data).scim("user", text(idc_users["userId"]))
+    except NotCollected:
+        return np.zeros(len(idc_users), dtype=bool)
+
+
 def build_dims(data, model: Bridge, production) -> Dims:
     users = model.users.drop_duplicates("id").reset_index(drop=True)
     user_index = _unique_index(users["id"])
@@ -146,7 +157,7 @@ def build_dims(data, model: Bridge, production) -> Dims:
     idim = pd.DataFrame({"userId": text(idc_users["userId"]).to_numpy(),
                          "userName": text(idc_users["userName"]).to_numpy(),
                          "status": status.to_numpy(), "enabled": status.eq("ENABLED").fillna(False).to_numpy(),
-                         "scim": created_by_scim(idc_users["createdBy"]).to_numpy(), "entra": idc_entra})
+                         "scim": _scim_made(data, idc_users), "entra": idc_entra})
     gdim = pd.DataFrame({"groupId": text(idc_groups["groupId"]).to_numpy(),
                          "displayName": text(idc_groups["displayName"]).to_numpy(), "entra": group_entra})
     egdim = pd.DataFrame({"id": text(groups["id"]).to_numpy(), "displayName": text(groups["displayName"]).to_numpy(),

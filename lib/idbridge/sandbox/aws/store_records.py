@@ -20,10 +20,14 @@ from idbridge.sandbox.aws.naming import from_epoch, store_object_arn, uuid_like
 
 Json = dict[str, Any]
 
-SCIM = "SCIM"  # CreatedBy / UpdatedBy of objects the SCIM endpoint wrote; see docs below on this choice.
-# AWS documents CreatedBy only as "the identifier of the user or system that created the user"; its console shows
-# "Created by: SCIM" for provisioned users. The sandbox writes "SCIM" for those and the administrator's role
-# session ARN for objects made by hand or through the identitystore API, so the two are told apart.
+# CreatedBy / UpdatedBy of objects the SCIM endpoint wrote. AWS documents CreatedBy only as "the identifier of the
+# user or system that created the user" (botocore's identitystore model, API reference) and publishes no value for
+# SCIM-made objects: its console shows "Created by: SCIM", and no public issue, capture or code shows what the API
+# returns (tests/contract/fixtures/aws/identitystore_list_users.json says where we looked). So the sandbox writes an
+# opaque system identifier, on purpose neither "SCIM" nor an ARN, and idbridge must not depend on it: it decides who
+# made a principal from CloudTrail and externalIds (model/origin.py). Hand-made and API-made objects carry the
+# caller's role session ARN.
+SCIM = "d6ebc75c-625b-5463-8ab4-ac24e2077b9d"
 
 LIST_LIMIT_ATTRIBUTES = ("emails", "phone_numbers", "addresses")  # AWS accepts one value of each
 

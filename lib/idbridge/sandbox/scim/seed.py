@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from idbridge.sandbox import derived
+from idbridge.sandbox.aws.store_records import SCIM
 from idbridge.sandbox.graph import sync_shapes
 from idbridge.sandbox.scim import jobstatus
 from idbridge.sandbox.provisioning import (CREDENTIAL_ERROR, QUARANTINE_REASON, credential_message, execute,
@@ -157,7 +158,7 @@ def _exists(read, object_id: str) -> bool:
 def _as_last_written(record: dict) -> dict:
     """Write drift as of the object's last SCIM write: the values are what SCIM wrote then (Entra changed since),
     so UpdatedAt / UpdatedBy must not move."""
-    return {"at": record["UpdatedAt"], "updated_by": record.get("UpdatedBy", "SCIM")}
+    return {"at": record["UpdatedAt"], "updated_by": record.get("UpdatedBy", SCIM)}
 
 
 def _drift(world, sp_id: str, job_id: str) -> None:
