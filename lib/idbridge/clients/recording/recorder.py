@@ -129,14 +129,16 @@ class Recorder:
 
     # ------------------------------------------------------------------------------------------ saving
 
-    def save(self, folder: str | Path) -> Path:
-        """Remove secrets, pseudonymise (unless switched off) and write the recording; returns its folder."""
+    def save(self, folder: str | Path, *, pseudonymise: bool | None = None) -> Path:
+        """Remove secrets, pseudonymise (unless switched off: the library's tests compare a replay with the
+        original; the command line always pseudonymises) and write the recording; returns its folder."""
+        pseudonymise = self.pseudonymise if pseudonymise is None else pseudonymise
         scrub = _secret_values(self.params.model_dump(mode="json"))
         with self._lock:
             graph = [remove_secrets(row, scrub) for row in sorted(self.graph, key=lambda r: r["seq"])]
             aws = [remove_secrets(row, scrub) for row in sorted(self.aws, key=lambda r: r["seq"])]
         parameters = remove_secrets(replay_parameters(self.params), scrub)
-        if self.pseudonymise:
+        if pseudonymise:
             pseudo = self.pseudonymiser = Pseudonymiser(self._key)
             pseudo.learn_answers([row["response"] for row in graph + aws] + [row["params"] for row in aws])
             graph = [self._pseudonymise_graph(pseudo, row) for row in graph]
@@ -145,9 +147,9 @@ class Recorder:
             # Ids stay (the tenant id included): only check settings may hold a person (e.g. a UPN).
             parameters = {**parameters, "checks": pseudo.apply(parameters["checks"]),
                           "app": pseudo.apply(parameters["app"])}
-        manifest = {"pseudonymised": self.pseudonymise, "graph_root": GRAPH_ROOT, "parameters": parameters,
+        manifest = {"pseudonymised": pseudonymise, "graph_root": GRAPH_ROOT, "parameters": parameters,
                     "note": "Answers of Microsoft Graph and AWS to one idbridge collection: secrets removed"
-                            + (", personal data pseudonymised" if self.pseudonymise else
+                            + (", personal data pseudonymised" if pseudonymise else
                                "; personal data NOT pseudonymised") + " (docs/recording.md)."}
         return write_recording(folder, manifest, graph, aws)
 
