@@ -212,7 +212,8 @@ def read_recording(folder: str | Path) -> Recording:
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(path, f"not JSON: {exc}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(path, f"format: expected {FORMAT!r}, found {manifest.get('format') if isinstance(manifest, dict) else manifest!r}")
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise InputError(path, f"format: expected {FORMAT!r}, found {found!r}")
     if manifest.get("version") != VERSION:
         raise InputError(path, f"version: this idbridge reads version {VERSION}, found {manifest.get('version')!r}")
     params = manifest.get("parameters")
