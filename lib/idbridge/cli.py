@@ -96,11 +96,16 @@ def sandbox_up(scenario: str, faults, graph_port: int, aws_port: int, params_out
     endpoints = box.start()
     try:
         params = box.write_parameters(params_out)
-        say(f"Graph emulator  {endpoints.graph_base_url}  (tenant {endpoints.tenant_id})")
-        say(f"AWS (moto)      {endpoints.aws_endpoint_url}  (region {endpoints.region})")
+        graph_name, aws_name = ("Graph (replay)", "AWS (replay)") if replay is not None else \
+            ("Graph emulator", "AWS (moto)")
+        say(f"{graph_name:<16}{endpoints.graph_base_url}  (tenant {endpoints.tenant_id})")
+        say(f"{aws_name:<16}{endpoints.aws_endpoint_url}  (region {endpoints.region})")
         say(f"Parameters      {params}")
         if faults.any_on:
             say(f"Faults on       {faults.model_dump(exclude_defaults=True)}")
+        if replay is not None:  # both endpoints answer from the recording, not from the emulators
+            counts = box.recording.manifest.get("exchanges") or {}
+            say(f"Replaying       {replay} ({counts.get('graph', 0)} Graph and {counts.get('aws', 0)} AWS answers)")
         say("Serving; press Ctrl-C to stop.")
         while True:
             time.sleep(3600)
