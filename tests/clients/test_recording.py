@@ -170,3 +170,25 @@ def test_a_folder_that_is_not_a_recording_is_bad_input(tmp_path, damage, message
     damage(folder)
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         read_recording(folder)
+
+
+def test_a_recording_with_an_answer_lost_is_not_written(tmp_path):
+    from types import SimpleNamespace
+
+    from idbridge.clients.recording.recorder import Recorder
+    from idbridge.core.parameters import Parameters
+    from idbridge.errors import IdbridgeError
+
+    recorder = Recorder(Parameters.model_validate({"engagement": "x", "graph": {
+        "tenant_id": "3c8e5b1a-7d2f-4e96-a0b4-5f19c27d8e63"}}))
+    events = {}
+    client = SimpleNamespace(meta=SimpleNamespace(region_name="eu-west-1", events=SimpleNamespace(
+        register=lambda name, handler, unique_id: events.__setitem__(name.split(".")[0], handler))))
+    recorder.install_aws(client)
+    model = SimpleNamespace(name="ListUsers", service_model=SimpleNamespace(service_name="identitystore",
+                                                                            protocol="json"))
+    events["after-call"](http_response=None, model=model, context={})  # no answer to read: kept as a failure
+    with pytest.raises(IdbridgeError, match="1 answer\\(s\\) could not be kept, e.g. identitystore:ListUsers") as error:
+        recorder.save(tmp_path / "rec")
+    assert error.value.exit_code == 3
+    assert not (tmp_path / "rec").exists()

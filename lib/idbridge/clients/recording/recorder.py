@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from idbridge.clients.recording.pseudonyms import Pseudonymiser
 from idbridge.clients.recording.store import GRAPH_ROOT, parse_body, remove_secrets, write_recording
 from idbridge.core import secrets as secret_refs
+from idbridge.errors import EXIT_NOT_COLLECTED, IdbridgeError
 
 _CONTEXT_KEY = "idbridge.recording.request"
 
@@ -57,6 +58,12 @@ def replay_parameters(params) -> dict:
     }
 
 
+class RecordingIncomplete(IdbridgeError):
+    """Some answers could not be kept: no recording is written (exit 3, like an incomplete collection)."""
+
+    exit_code = EXIT_NOT_COLLECTED
+
+
 class Recorder:
     def __init__(self, params, *, pseudonymise: bool = True, key: bytes | None = None):
         self.params = params
@@ -68,6 +75,11 @@ class Recorder:
         self.graph: list[dict] = []
         self.aws: list[dict] = []
         self.pseudonymiser: Pseudonymiser | None = None
+        self.failures: list[str] = []  # answers that could not be kept: the recording would be incomplete
+
+    def _failed(self, request: str, exc: Exception) -> None:
+        with self._lock:
+            self.failures.append(f"{request}: {type(exc).__name__}: {exc}")
 
     def _next(self) -> int:
         self._seq += 1
@@ -79,8 +91,11 @@ class Recorder:
         http = adapter._http_client  # msgraph-sdk's httpx.AsyncClient: the hook sees each logical request
 
         async def record(response) -> None:
-            await response.aread()
-            self.record_graph(response.request, response)
+            try:
+                await response.aread()
+                self.record_graph(response.request, response)
+            except Exception as exc:  # a recording fault must not cost the engagement its collection
+                self._failed(f"{response.request.method} {response.request.url.path}", exc)
 
         http.event_hooks = {**http.event_hooks, "response": [*http.event_hooks.get("response", []), record]}
 
@@ -89,8 +104,8 @@ class Recorder:
         content_type = response.headers.get("content-type", "")
         request_type = request.headers.get("content-type", "")
         body_text = response.content.decode("utf-8", "replace").replace(root, GRAPH_ROOT)
-        request_text = request.content.decode("utf-8", "replace").replace(root, GRAPH_ROOT) if request.content \
-            else None
+        sent = request.content  # kiota sends bytes, never a stream
+        request_text = sent.decode("utf-8", "replace").replace(root, GRAPH_ROOT) if sent else None
         row = {"method": request.method, "path": url.path, "query": [list(p) for p in url.params.multi_items()],
                "body": parse_body(request_text, request_type), "status": response.status_code,
                "content_type": content_type, "response": parse_body(body_text, content_type)}
@@ -106,7 +121,10 @@ class Recorder:
             context[_CONTEXT_KEY] = params  # the serialised request: body, headers (not signed yet)
 
         def after(http_response, model, context: dict, **_kwargs) -> None:
-            self.record_aws(model, context.get(_CONTEXT_KEY) or {}, http_response, region)
+            try:
+                self.record_aws(model, context.get(_CONTEXT_KEY) or {}, http_response, region)
+            except Exception as exc:  # a recording fault must not cost the engagement its collection
+                self._failed(f"{model.service_model.service_name}:{model.name}", exc)
 
         client.meta.events.register("before-call.*.*", before, unique_id="idbridge-recording-before")
         client.meta.events.register("after-call.*.*", after, unique_id="idbridge-recording-after")
@@ -133,6 +151,9 @@ class Recorder:
         """Remove secrets, pseudonymise (unless switched off: the library's tests compare a replay with the
         original; the command line always pseudonymises) and write the recording; returns its folder."""
         pseudonymise = self.pseudonymise if pseudonymise is None else pseudonymise
+        if self.failures:  # a replay would answer "not in the recording" where the tenant answered: say so now
+            raise RecordingIncomplete(f"the recording was not written: {len(self.failures)} answer(s) could not be "
+                                      f"kept, e.g. {self.failures[0]} (the snapshot was written all the same)")
         scrub = _secret_values(self.params.model_dump(mode="json"))
         with self._lock:
             graph = [remove_secrets(row, scrub) for row in sorted(self.graph, key=lambda r: r["seq"])]
