@@ -80,20 +80,32 @@ def sandbox() -> None:
 @click.option("--params-out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("runs/sandbox/parameters.yaml"), show_default=True,
               help="Where to write the parameters file that points the notebooks at the sandbox.")
-def sandbox_up(scenario: str, faults, graph_port: int, aws_port: int, params_out: Path) -> None:
+@click.option("--replay", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Serve a recording (idbridge collect --record DIR) instead of a scenario: each request gets the "
+                   "answer recorded for it (docs/recording.md).")
+def sandbox_up(scenario: str, faults, graph_port: int, aws_port: int, params_out: Path, replay: Path | None) -> None:
     """Run both emulated services in the foreground (Ctrl-C stops them), e.g. for a JupyterLab session."""
     with sandbox_extra():
+        from idbridge.sandbox.replay import ReplaySandbox
         from idbridge.sandbox.server import Sandbox
 
-    box = Sandbox.from_file(scenario, faults=faults, graph_port=graph_port, aws_port=aws_port)
+    if replay is not None and faults.any_on:
+        raise click.UsageError("--faults cannot be combined with --replay: a replay serves what was recorded")
+    box = ReplaySandbox(replay, graph_port=graph_port, aws_port=aws_port) if replay is not None else \
+        Sandbox.from_file(scenario, faults=faults, graph_port=graph_port, aws_port=aws_port)
     endpoints = box.start()
     try:
         params = box.write_parameters(params_out)
-        say(f"Graph emulator  {endpoints.graph_base_url}  (tenant {endpoints.tenant_id})")
-        say(f"AWS (moto)      {endpoints.aws_endpoint_url}  (region {endpoints.region})")
+        graph_name, aws_name = ("Graph (replay)", "AWS (replay)") if replay is not None else \
+            ("Graph emulator", "AWS (moto)")
+        say(f"{graph_name:<16}{endpoints.graph_base_url}  (tenant {endpoints.tenant_id})")
+        say(f"{aws_name:<16}{endpoints.aws_endpoint_url}  (region {endpoints.region})")
         say(f"Parameters      {params}")
         if faults.any_on:
             say(f"Faults on       {faults.model_dump(exclude_defaults=True)}")
+        if replay is not None:  # both endpoints answer from the recording, not from the emulators
+            counts = box.recording.manifest.get("exchanges") or {}
+            say(f"Replaying       {replay} ({counts.get('graph', 0)} Graph and {counts.get('aws', 0)} AWS answers)")
         say("Serving; press Ctrl-C to stop.")
         while True:
             time.sleep(3600)
@@ -183,7 +195,10 @@ def sandbox_lint(scenario_file: Path) -> None:
               help="Engagement parameters file (YAML).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Snapshot folder to create (default runs/<engagement>/snapshots/<UTC time>).")
-def collect_command(params_file: Path, out: Path | None) -> None:
+@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+              help="Also keep every answer of the clouds in this new folder, secrets removed and personal data "
+                   "pseudonymised, to hand back or replay (idbridge sandbox up --replay; docs/recording.md).")
+def collect_command(params_file: Path, out: Path | None, record_dir: Path | None) -> None:
     """Collect both clouds into a snapshot. Exits 3 when a source could not be collected (completely)."""
     from idbridge.collect.run import collect, default_snapshot_dir
     from idbridge.core.parameters import load_parameters
@@ -194,13 +209,20 @@ def collect_command(params_file: Path, out: Path | None) -> None:
     from idbridge.history.runs import engagement_dir
 
     params = load_parameters(params_file)
+    recorder = None
+    if record_dir is not None:
+        from idbridge.clients.recording.recorder import Recorder
+
+        if record_dir.exists():
+            raise InputError(record_dir, "already exists; a recording is never written over (give a new folder)")
+        recorder = Recorder(params)
     # One collection per engagement at a time (a second waits, bounded, then exits 3); the folder is checked and
     # the default one named once the lock is held, so two collections started in the same second get two folders.
     with engagement_lock(engagement_dir(params), params.engagement, f"idbridge collect {out or ''}".strip()):
         if out is not None and out.exists():
             raise InputError(out, "already exists; snapshots are never overwritten (give a new folder)")
         path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
-                       progress=sys.stderr.isatty())
+                       progress=sys.stderr.isatty(), recorder=recorder)
     snapshot = Snapshot(path)
     incomplete = 0
     for name, record in snapshot.sources.items():
@@ -211,6 +233,8 @@ def collect_command(params_file: Path, out: Path | None) -> None:
             incomplete += 1
         say(line)
     say(f"Snapshot: {path}")
+    if recorder is not None:  # only once the snapshot is finished: a collection that failed leaves no recording
+        say(f"Recording: {recorder.save(record_dir)}")
     if incomplete:
         say(f"{incomplete} source(s) not collected completely: see above.", err=True)
         sys.exit(EXIT_NOT_COLLECTED)

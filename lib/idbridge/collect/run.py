@@ -60,7 +60,7 @@ def _install_graph_counter(adapter, calls: CallCounter) -> None:
     http.event_hooks = {**http.event_hooks, "request": [*http.event_hooks.get("request", []), count]}
 
 
-def _make_aws_factory(params: Parameters, calls: CallCounter):
+def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None):
     from idbridge.clients.factory import aws_client, aws_session
 
     session = aws_session(params)
@@ -71,6 +71,8 @@ def _make_aws_factory(params: Parameters, calls: CallCounter):
     def factory(service: str, region: str | None = None):
         client = aws_client(session, service, params, region)
         client.meta.events.register("before-call.*.*", count)
+        if recorder is not None:
+            recorder.install_aws(client)
         return client
 
     return session, factory
@@ -100,7 +102,7 @@ class _Progress:
 
 
 async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectContext, selected: list[str],
-                   progress: _Progress) -> None:
+                   progress: _Progress, recorder=None) -> None:
     registry = _registry()
     done: dict[str, asyncio.Future] = {name: asyncio.get_running_loop().create_future() for name in selected}
     setup_errors: dict[str, str] = {}
@@ -111,11 +113,13 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
 
             ctx.graph_adapter = graph_adapter(params)
             _install_graph_counter(ctx.graph_adapter, ctx.calls)
+            if recorder is not None:
+                recorder.install_graph(ctx.graph_adapter)
         except Exception as exc:
             setup_errors["entra"] = f"cannot reach Microsoft Graph: {describe_error(exc)}"
     if any(SOURCES_BY_NAME[s].side == "aws" for s in selected):
         try:
-            ctx.aws_session, ctx.aws_client_factory = _make_aws_factory(params, ctx.calls)
+            ctx.aws_session, ctx.aws_client_factory = _make_aws_factory(params, ctx.calls, recorder)
         except Exception as exc:
             setup_errors["aws"] = f"cannot reach AWS: {describe_error(exc)}"
 
@@ -184,15 +188,16 @@ def _aws_identity(ctx: CollectContext) -> dict:
 
 
 def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "parameters",
-            progress: bool = False, now: datetime | None = None) -> Path:
-    """Collect every selected source into a new snapshot folder; returns its path."""
+            progress: bool = False, now: datetime | None = None, recorder=None) -> Path:
+    """Collect every selected source into a new snapshot folder; returns its path. A `recorder`
+    (clients.recording.Recorder) keeps every answer on the way; saving it is the caller's step."""
     now = now or datetime.now(timezone.utc)
     selected = params.collection.sources or [s.name for s in SOURCES]
     ctx = CollectContext(params=params, window_start=now - timedelta(days=params.collection.window_days),
                          window_end=now)
     writer = SnapshotWriter(out_dir)
     try:
-        run_coroutine(_collect(params, writer, ctx, selected, _Progress(progress)))
+        run_coroutine(_collect(params, writer, ctx, selected, _Progress(progress), recorder))
         identity = {
             "graph": {"tenant_id": params.graph.tenant_id, "client_id": params.graph.client_id,
                       "auth": params.graph.auth},

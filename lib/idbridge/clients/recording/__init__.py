@@ -1,0 +1,6 @@
+"""Recordings of what the clouds answered a collection: kept for replay, contract fixtures and test tenants.
+
+    pseudonyms.py  Personal data in recorded answers replaced by pseudonyms, the same person getting the same…
+    recorder.py    Recording what the clouds answer a collection, at the HTTP level of the real clients
+    store.py       The on-disk format of a recording, how a request is matched to a recorded one, and removal…
+"""
