@@ -302,6 +302,8 @@ def test_aws_sandbox_refuses_a_missing_boundary_with_the_documented_error(aws):
         client("sso-admin").get_permissions_boundary_for_permission_set(InstanceArn=ids["instance"],
                                                                          PermissionSetArn=ids["ps"])
     assert caught.value.response["Error"]["Code"] == documented["__type"]
+    status = load_fixture("ssoadmin_error_resource_not_found", "aws")["response"]["status"]
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
 
 
 def test_aws_sandbox_cloudtrail_records_have_the_documented_shape(aws):
