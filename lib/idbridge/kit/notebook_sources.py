@@ -164,8 +164,6 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
     new_code_cell("report.executive_summary(access, results)"),
     new_markdown_cell("### Top risks"),
     new_code_cell("report.top_risks(results)"),
-    new_markdown_cell("### What to do first"),
-    new_code_cell("report.first_actions(results)"),
     new_markdown_cell("## Who can reach what\n\nThe highest privilege held on each account, through effective "
                       "paths: first per Identity Center group, then per person (the most privileged people first; "
                       "the title says when some are left out)."),

@@ -112,8 +112,8 @@ def remote_references(text: str) -> list[str]:
     return [text[start:end][:120] for start, end in finder.cuts]
 
 
-# Print width of an A4 page less its margins, in CSS pixels: a chart wider than this is scaled down to it.
-_PRINT_WIDTH = 700
+# Charts print at most this wide (CSS pixels; an A4 page less its margins is ~720): wider ones are scaled down.
+_PRINT_WIDTH = 600
 # Defined first in every report: unpack a gzip+base64 asset with the browser's own DecompressionStream.
 _HEAD_JS = """window.idbridgeUnpack=function(b64){var s=atob(b64),b=new Uint8Array(s.length);
 for(var i=0;i<s.length;i++)b[i]=s.charCodeAt(i);
@@ -170,11 +170,11 @@ def _tables_script() -> str:
             "{type:'text/javascript'}));return import(url);}).then(function(m){tables.forEach(function(t){"
             "var rows=t.tBodies[0].rows.length;if(rows>10){var foot=t.createTFoot().insertRow();"
             "[].forEach.call(t.tHead.rows[0].cells,function(){foot.appendChild(document.createElement('th'));});}"
-            "new m.ITable(t,{order:[],paging:rows>25,pageLength:25,autoWidth:false,"
+            "new m.ITable(t,{order:[],paging:rows>10,pageLength:10,autoWidth:false,"
             "column_filters:rows>10?'footer':false,"
             "lengthMenu:[10,25,100,{label:'all',value:-1}],"
-            "layout:{topStart:rows>25?'pageLength':null,topEnd:'search',bottomStart:'info',"
-            "bottomEnd:rows>25?'paging':null}});});"
+            "layout:{topStart:rows>10?'pageLength':null,topEnd:'search',bottomStart:'info',"
+            "bottomEnd:rows>10?'paging':null}});});"
             "document.documentElement.dataset.tables='ready';});}).catch(function(e){"
             "document.documentElement.dataset.tables='failed: '+e;});})();</script>")
 

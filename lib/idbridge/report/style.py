@@ -56,8 +56,10 @@ table.evidence th{font-weight:normal;color:#6c757d;width:12em}
 .jp-RenderedHTMLCommon .idbridge-failure dt{float:none;display:block;width:auto;font-weight:700;text-align:left}
 .jp-RenderedHTMLCommon .idbridge-failure dd{float:none;display:block;margin:0 0 6px 0;padding:0}
 @media print{
-  @page{size:A4;margin:12mm}
-  body{font-size:10.5px}
+  @page{size:A4;margin:10mm}
+  body{font-size:9.5px}
+  .jp-RenderedHTMLCommon{font-size:9.5px;line-height:1.35}
+  .jp-RenderedHTMLCommon p{margin:2px 0}
   .idbridge-bar,.modebar-container,.dt-search,.dt-length,.dt-paging,table.idbridge-table tfoot,.anchor-link{
     display:none!important}
   .jp-Notebook{padding:0!important}.jp-Cell{padding:0!important}
