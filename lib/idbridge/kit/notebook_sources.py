@@ -153,11 +153,11 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                   "review_scope = report.check_scope(review_scope)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = open_access(snapshot, settings, run_dir)\n"
                   "evaluation = evaluation_for(snapshot, params, run_dir)\n"
-                  "results = evaluation.for_areas(ACCESS_AREAS)"),
-    new_code_cell("header(params, snapshot, run_dir, evaluation=evaluation,\n"
+                  "results = evaluation.for_areas(ACCESS_AREAS)\n"
+                  "header(params, snapshot, run_dir, evaluation=evaluation,\n"
                   "       filters={'account': filter_account, 'group': filter_group, 'user': filter_user})"),
+    new_code_cell("access = open_access(snapshot, settings, run_dir)"),
     new_markdown_cell("## Executive summary\n\n\"Access\" is an *effective* path: AWS grants it today, whatever "
                       "Entra says. Admin means a permission set that can do anything in the account or give itself "
                       "that power."),
@@ -215,10 +215,10 @@ SIGNIN_ACTIVITY = notebook([
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = open_access(snapshot, settings, run_dir)\n"
-                  "scoped = report.scope(access, filter_account, filter_group, filter_user)\n"
                   "header(params, snapshot, run_dir,\n"
                   "       filters={'account': filter_account, 'group': filter_group, 'user': filter_user})"),
+    new_code_cell("access = open_access(snapshot, settings, run_dir)\n"
+                  "scoped = report.scope(access, filter_account, filter_group, filter_user)"),
     new_code_cell("activity = signins.activity(snapshot, settings)\n"
                   "people = report.people(snapshot, settings, access, activity)"),
     new_markdown_cell("## Overview\n\nSign-ins in the collection window on each side, and how they matched. "
@@ -273,9 +273,9 @@ allow_removals = False  # removals need this as well'''),
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = open_access(snapshot, settings, run_dir)\n"
-                  "folder = report.decisions_folder(decisions_dir, run_dir)\n"
                   "header(params, snapshot, run_dir)"),
+    new_code_cell("access = open_access(snapshot, settings, run_dir)\n"
+                  "folder = report.decisions_folder(decisions_dir, run_dir)"),
     new_markdown_cell("## Returned workbooks\n\nEvery workbook is checked before any decision is used; all "
                       "problems of all files are listed together."),
     new_code_cell("decisions = report.read_returned(folder, access, snapshot_meta(snapshot), params, params_file)"),

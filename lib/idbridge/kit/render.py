@@ -255,8 +255,11 @@ def for_readers(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     cell's traceback replaced by one failure panel, warnings (stderr) dropped."""
     nb = copy.deepcopy(nb)
     nb.cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", [])]
-    section, said = "", set()
+    section, said, kept = "", set(), []
     for cell in nb.cells:
+        if said:  # after a failure nothing ran: its sections would be empty headings
+            break
+        kept.append(cell)
         if cell.cell_type == "markdown":
             heading = next((line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")),
                            None)
@@ -277,6 +280,7 @@ def for_readers(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
                     section, str(key[0]), str(key[1]), name)})
             outputs.append(output)
         cell["outputs"] = outputs
+    nb.cells = kept
     return nb
 
 

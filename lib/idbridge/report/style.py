@@ -1,8 +1,19 @@
 """The stylesheet every report and the run's index share: severity and outcome colours (always with their word),
 the header, the verdict banner, expandable findings, tables, the failure panel, and what printing changes."""
 
-REPORT_CSS = """
+BADGE_CSS = """
 :root{--critical:#8b0000;--high:#c92a2a;--medium:#b35c00;--low:#2b8a3e;--info:#495057}
+.sev,.outcome{display:inline-block;padding:0 6px;border-radius:3px;font-weight:600;font-size:.9em;
+  border:1px solid currentColor;white-space:nowrap}
+.sev-critical{color:#fff;background:var(--critical)}.sev-high{color:var(--high);background:#fff5f5}
+.sev-medium{color:var(--medium);background:#fff9db}.sev-low{color:var(--low);background:#ebfbee}
+.sev-info{color:var(--info);background:#f1f3f5}
+.outcome-pass,.outcome-ok,.outcome-success{color:#2b8a3e;background:#ebfbee}
+.outcome-fail,.outcome-failed,.outcome-failure,.outcome-error,.outcome-check_failed{color:#c92a2a;background:#fff5f5}
+.outcome-not_checked{color:#b35c00;background:#fff9db}.outcome-not_applicable{color:#495057;background:#f1f3f5}
+"""
+
+REPORT_CSS = BADGE_CSS + """
 body{color:#212529}
 .jp-RenderedHTMLCommon{font-family:system-ui,-apple-system,"Segoe UI",sans-serif}
 .idbridge-bar{font:13px system-ui,sans-serif;padding:6px 12px;background:#f1f3f5;border-bottom:1px solid #dee2e6;
@@ -28,14 +39,6 @@ body{color:#212529}
 .idbridge-verdict .tile b{display:block;font-size:1.4em}.idbridge-verdict .tile span{color:#495057;font-size:12px}
 .idbridge-verdict .todo h3{margin:10px 0 2px;font-size:1em}.idbridge-verdict ol{margin:2px 0}
 .idbridge-verdict .score-note{color:#6c757d;font-size:12px;margin:6px 0 0}
-.sev,.outcome{display:inline-block;padding:0 6px;border-radius:3px;font-weight:600;font-size:.9em;
-  border:1px solid currentColor;white-space:nowrap}
-.sev-critical{color:#fff;background:var(--critical)}.sev-high{color:var(--high);background:#fff5f5}
-.sev-medium{color:var(--medium);background:#fff9db}.sev-low{color:var(--low);background:#ebfbee}
-.sev-info{color:var(--info);background:#f1f3f5}
-.outcome-pass,.outcome-ok,.outcome-success{color:#2b8a3e;background:#ebfbee}
-.outcome-fail,.outcome-failed,.outcome-failure,.outcome-error,.outcome-check_failed{color:#c92a2a;background:#fff5f5}
-.outcome-not_checked{color:#b35c00;background:#fff9db}.outcome-not_applicable{color:#495057;background:#f1f3f5}
 .muted{color:#6c757d}
 details.finding{border:1px solid #dee2e6;border-left:6px solid #adb5bd;border-radius:4px;margin:4px 0;
   padding:4px 10px;background:#fff}
