@@ -27,7 +27,7 @@ th{background:#f1f3f5}.muted{color:#868e96}
 .critical{color:#8b0000;font-weight:600}.high{color:#d9480f;font-weight:600}.medium{color:#e67700}"""
 
 
-from idbridge.report.style import BADGE_CSS as _SHARED_CSS  # noqa: E402  (severity/outcome badges)
+from idbridge.report.stylesheet import BADGE_CSS as _SHARED_CSS  # noqa: E402  (severity/outcome badges)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:

@@ -119,7 +119,7 @@ _HEAD_JS = """window.idbridgeUnpack=function(b64){var s=atob(b64),b=new Uint8Arr
 for(var i=0;i<s.length;i++)b[i]=s.charCodeAt(i);
 return new Response(new Blob([b]).stream().pipeThrough(new DecompressionStream('gzip'))).text();};
 window.idbridgeFit=function(gd){var w=gd.getBoundingClientRect().width||gd.offsetWidth;
-if(w)gd.style.setProperty('--idbridge-print-zoom',String(Math.min(1,%d/w)));};""" % _PRINT_WIDTH
+if(w)gd['style'].setProperty('--idbridge-print-zoom',String(Math.min(1,%d/w)));};""" % _PRINT_WIDTH
 
 _PLOTLY_BLOCK = re.compile(r"<script>/\*\*\n\* plotly\.js v[\s\S]*?</script>")
 
@@ -136,7 +136,9 @@ def _packed_plotly(source: str) -> str:
 def _plotly_loader(match: re.Match) -> str:
     """plotly.js compressed; until it is unpacked, Plotly.newPlot waits for it (each figure's script calls it)."""
     source = match.group(0)[len("<script>"):-len("</script>")]
-    return ("<script>(function(){var ready=idbridgeUnpack('" + _packed_plotly(source) + "').then(function(src){"
+    version = re.search(r"plotly\.js v([\w.]+)", source)
+    return (f"<script class='idbridge-plotly' data-version='{version.group(1) if version else ''}'>(function(){{"
+            "var ready=idbridgeUnpack('" + _packed_plotly(source) + "').then(function(src){"
             "var s=document.createElement('script');s.textContent=src;document.head.appendChild(s);"
             "return window.Plotly;});window.Plotly={newPlot:function(){var a=arguments;return ready.then("
             "function(P){return P.newPlot.apply(P,a).then(function(gd){idbridgeFit(gd);return gd;});});}};"
@@ -290,7 +292,7 @@ def render_report(notebook: str | Path | nbformat.NotebookNode, html_path: str |
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
     html_path = Path(html_path)
     nb = for_readers(nb, html_path.stem)
-    from idbridge.report.style import REPORT_CSS
+    from idbridge.report.stylesheet import REPORT_CSS
 
     resources = {"metadata": {"name": title or html_path.stem}, "idbridge_css": REPORT_CSS, "idbridge_js": _HEAD_JS}
     if index_href:
