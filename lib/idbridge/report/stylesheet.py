@@ -72,6 +72,8 @@ table.evidence th{font-weight:normal;color:#6c757d;width:12em}
   .jp-RenderedHTMLCommon table.idbridge-table td,.jp-RenderedHTMLCommon table.idbridge-table th{max-width:none;
     padding:2px 4px}
   details.finding{break-inside:avoid}
+  .idbridge-header dl{font-size:9px;gap:2px 14px}.idbridge-header dl>div{min-width:0}
+  .idbridge-verdict .tile b{font-size:1.15em}.idbridge-verdict .score-note{font-size:8.5px}
   h1,h2,h3{break-after:avoid}
 }
 """
