@@ -118,10 +118,21 @@ def _title(path: Path) -> str:
     return html.unescape(re.search(r"<title>(.*?)</title>", path.read_text(encoding="utf-8"), re.S).group(1))
 
 
+def _documentation() -> set[str]:
+    """The documentation links the checks themselves cite (code, never tenant data): a finding links them."""
+    from idbridge.checks import load_all
+
+    return {ref for check in load_all().values() for ref in check.meta.references}
+
+
+DOCUMENTATION = _documentation()
+
+
 def _foreign(href: str) -> bool:
-    """A link that is not the report's own: its headings, the run's files, plotly's logo."""
-    return not (href.startswith("#") or href == "https://plotly.com/"
-                or re.fullmatch(r"(\.\./)?[\w./-]+\.(html|ipynb|csv|json|log|yaml)", href))
+    """A link that is not the report's own: its headings, the run's files (and their sections), plotly's logo,
+    the checks' documentation."""
+    return not (href.startswith("#") or href == "https://plotly.com/" or href in DOCUMENTATION
+                or re.fullmatch(r"(\.\./)?[\w./-]+\.(html|ipynb|csv|json|log|yaml)(#[\w-]+)?", href))
 
 
 def test_the_hostile_run_ran_every_report(hostile):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from idbridge.core.paths import REPO_ROOT
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from idbridge.kit.render import figure_ids, remote_references, render_report, strip_remote
@@ -54,9 +56,15 @@ def test_every_report_of_the_kit_is_self_contained(kit):
         if "reports" in path.parts:
             assert "params_file" not in html and "from idbridge" not in html, f"{path.name} shows code"
             figures = figure_ids(html)
-            bundles = html.count("* plotly.js v")
+            bundles = html.count("class='idbridge-plotly'")  # plotly.js, compressed, once
             assert bundles == (1 if figures else 0), f"{path.name}: plotly.js {bundles} times, {len(figures)} figures"
             with_figures += bool(figures)
+            # One offline file, and small enough to mail: a report with charts at most 2.5 MB (was 5.1 MB).
+            assert len(html.encode("utf-8")) <= (2_500_000 if figures else 1_000_000), path.name
+            # No local absolute path: not the run folder's, the repository's or the home folder's.
+            for local in (str(run), str(REPO_ROOT), str(Path.home()) + "/"):
+                assert local not in html, f"{path.name} shows {local}"
+            assert "Traceback (most recent call last)" not in html and "papermill-error-cell" not in html
     assert with_figures >= 3
 
 
@@ -67,7 +75,7 @@ def test_the_index_links_every_report_notebook_and_findings_file(kit):
     links = re.findall(r"href='([^']+)'", index)
     assert {"findings.csv", "findings.json", "run.log"} <= set(links)
     for link in links:
-        assert (run / link).exists(), link
+        assert (run / link.split("#")[0]).exists(), link
     assert "<h2>FAIL</h2>" in index and "Exit code 1" in index
     notebooks = [p for p in (run / "notebooks").glob("*.ipynb")]
     assert len(notebooks) == len(list((run / "reports").glob("*.html")))

@@ -57,3 +57,62 @@ def probe(path: Path, script: str):
     found = re.search(rf'<pre id="{PROBE_ID}">(.*?)</pre>', done.stdout, re.S)
     assert found, f"{path.name}: the page did not finish loading"
     return json.loads(html.unescape(found.group(1)))  # --dump-dom serialises the text: & < > as entities
+
+
+# ------------------------------------------------------------------------------------------ screens and print
+OUTPUT = REPO_ROOT / "test-output" / "reports"  # git-ignored: what a reviewer looks at without a browser
+
+
+def _chromium(page: Path, *args: str) -> subprocess.CompletedProcess:
+    prefix, extra = offline_prefix()
+    with tempfile.TemporaryDirectory() as work:
+        return subprocess.run([*prefix, CHROMIUM, *FLAGS, *extra, f"--user-data-dir={Path(work) / 'profile'}",
+                               *args, page.as_uri()], capture_output=True, text=True, timeout=180)
+
+
+def screenshot(page: Path, png: Path, width: int = 1280, height: int = 900) -> Path:
+    """The page's first screen as a reader's browser shows it."""
+    png.parent.mkdir(parents=True, exist_ok=True)
+    done = _chromium(page, "--hide-scrollbars", f"--window-size={width},{height}", f"--screenshot={png}")
+    assert done.returncode == 0 and png.exists(), done.stderr[-2000:]
+    return png
+
+
+def print_to_pdf(page: Path, pdf: Path) -> int:
+    """Chromium's print to PDF of the page (A4, the report's print stylesheet); returns the number of pages."""
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    done = _chromium(page, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+    assert done.returncode == 0 and pdf.exists(), done.stderr[-2000:]
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+def first_page_png(pdf: Path, png: Path) -> Path:
+    """The PDF's first page as a PNG (pdfium renders it; a small PNG writer, no imaging library needed)."""
+    import struct
+    import zlib
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        bitmap = document[0].render(scale=1.5, rev_byteorder=True)  # RGB(A) byte order
+        pixels = bitmap.to_numpy()
+    finally:
+        document.close()
+    height, width = pixels.shape[:2]
+    channels = pixels.shape[2] if pixels.ndim == 3 else 1
+    colour = {1: 0, 3: 2, 4: 6}[channels]
+    rows = b"".join(b"\x00" + pixels[y].tobytes() for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(rows, 6)) + chunk(b"IEND", b""))
+    return png

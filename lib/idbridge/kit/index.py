@@ -27,6 +27,9 @@ th{background:#f1f3f5}.muted{color:#868e96}
 .critical{color:#8b0000;font-weight:600}.high{color:#d9480f;font-weight:600}.medium{color:#e67700}"""
 
 
+from idbridge.report.stylesheet import BADGE_CSS as _SHARED_CSS  # noqa: E402  (severity/outcome badges)
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{html_text(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
@@ -63,7 +66,16 @@ def _verdict_section(record: dict) -> str:
             + (f"<ul>{reasons}</ul>" if reasons else "") + "</div>")
 
 
-def _findings_section(evaluation) -> str:
+def _check_link(reports: dict[str, str], check_id: str, area: str, text: str) -> str:
+    """The check's title linked to the report section that explains it (its expandable finding)."""
+    from idbridge.report.page import check_anchor, report_for_check
+
+    href = reports.get(report_for_check(area))
+    return _link(f"{href}#{check_anchor(check_id)}", text) if href else html_text(text)
+
+
+def _findings_section(evaluation, reports: dict[str, str] | None = None) -> str:
+    reports = reports or {}
     if evaluation is None:
         return "<p class='muted'>No checks were evaluated in this run.</p>"
     counts = evaluation.verdict.counts
@@ -78,12 +90,19 @@ def _findings_section(evaluation) -> str:
         entry = by_check.setdefault(f.check_id, {"severity": f.severity, "title": f.title, "n": 0})
         entry["n"] += 1
     rows = sorted(by_check.items(), key=lambda kv: (SEVERITIES.index(kv[1]["severity"]), -kv[1]["n"], kv[0]))
+    areas = {o.check_id: o.area for o in evaluation.results.outcomes}
     detail = _table(["severity", "check", "subjects"],
-                    [[f"<span class='{html_text(e['severity'])}'>{html_text(e['severity'])}</span>",
-                      f"{html_text(cid)} — {html_text(e['title'])}", str(e["n"])] for cid, e in rows])
+                    [[f"<span class='sev sev-{html_text(e['severity'])}'>{html_text(e['severity'])}</span>",
+                      _check_link(reports, cid, areas.get(cid, ""), f"{cid} — {e['title']}"), str(e["n"])]
+                     for cid, e in rows])
     not_run = [o for o in evaluation.results.outcomes if o.status in ("not_checked", "error")]
-    missing = ("<h3>Not checked</h3>" + _table(["check", "why"], [[html_text(o.check_id), html_text(o.reason)]
-                                                                   for o in not_run])) if not_run else ""
+    # One reason said once, with the checks it stopped (a DNS error once stopped 22 checks, one row each).
+    by_reason: dict[str, list[str]] = {}
+    for o in not_run:
+        by_reason.setdefault(o.reason, []).append(o.check_id)
+    missing = ("<h3>Not checked</h3>" + _table(["why", "checks"], [
+        [html_text(why), f"{len(ids)}: " + html_text(", ".join(ids))] for why, ids in by_reason.items()])
+               ) if not_run else ""
     return (outcomes + summary + "<p>" + _link("findings.csv", "findings.csv") + " · "
             + _link("findings.json", "findings.json") + " · " + _link("checks.csv", "every check and its outcome")
             + "</p>" + detail + missing)
@@ -110,12 +129,24 @@ def _sources_section(run_dir: Path) -> str:
 
 def write_index(run_dir: Path, record: dict) -> Path:
     """index.html of a run: verdict, reports, findings, and what was collected."""
-    reports = [[_link(n["report"], n["title"]), "ok" if n["ok"] else f"<b>failed</b>: {html_text(n['error'] or '')}",
-                f"{n['seconds']:.1f} s", _link(n["notebook"], "notebook")] for n in record["notebooks"]]
+    said: set[str] = set()
+    reports = []
+    for n in record["notebooks"]:
+        if n["ok"]:
+            status = "<span class='outcome outcome-ok'>ok</span>"
+        elif n["error"] in said:  # one error said once
+            status = "<span class='outcome outcome-failed'>failed</span>: the same error as above"
+        else:
+            said.add(n["error"])
+            status = f"<span class='outcome outcome-failed'>failed</span>: {html_text(n['error'] or '')}"
+        reports.append([_link(n["report"], n["title"]), status, f"{n['seconds']:.1f} s",
+                        _link(n["notebook"], "notebook")])
+    hrefs = {Path(n["report"]).stem: n["report"] for n in record["notebooks"] if n.get("report")}
     skipped = "".join(f"<li>{html_text(s)}</li>" for s in record.get("skipped", []))
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>idbridge run — {html_text(record['engagement'])}</title><style>{_INDEX_CSS}</style></head><body>"
+        f"<title>idbridge run — {html_text(record['engagement'])}</title><style>{_INDEX_CSS}{_SHARED_CSS}</style>"
+        "</head><body>"
         f"<h1>idbridge run — {html_text(record['engagement'])}{' (sandbox)' if record.get('sandbox') else ''}</h1>"
         f"<p>{html_text(record['started'])} → {html_text(record['finished'])} · run "
         f"<code>{html_text(Path(record['run_dir']).name)}</code></p>"
@@ -125,7 +156,7 @@ def write_index(run_dir: Path, record: dict) -> Path:
         + (f"<p class='muted'>Not run:</p><ul class='muted'>{skipped}</ul>" if skipped else "")
         + "".join(f"<p>{_link(href, text)}</p>" for href, text in record.get("links", []))
         + f"<h2>Findings</h2><p class='muted'>fail_on = {html_text(record['fail_on'])}</p>"
-        + _findings_section(_evaluation(run_dir))
+        + _findings_section(_evaluation(run_dir), hrefs)
         + "<h2>What was collected</h2>" + _sources_section(run_dir)
         + "<p class='muted'>" + _link("run.json", "run.json") + " · " + _link("run.log", "run.log") + " · "
         + _link("parameters.yaml", "parameters.yaml") + "</p></body></html>")

@@ -26,9 +26,11 @@ desired_state_file = "../parameters/desired-state.demo.yaml"  # apply / allow_re
 RUNBOOK_SETUP = ("from idbridge.kit.notebook import setup\n"
                  "from idbridge.runbooks import results\n"
                  "from idbridge.runbooks.context import open_runbook\n"
+                 "from idbridge.report.page import header\n"
                  "{imports}\n\n"
                  "params = setup(params_file)\n"
-                 "rb = open_runbook(params, desired_state_file, run_dir)")
+                 "rb = open_runbook(params, desired_state_file, run_dir)\n"
+                 "header(params, verdict=False)")
 
 PLAN_TEXT = ("## Plan\n\nWhat would change, each with its value before and after. Nothing is written in this "
              "section; a wrong desired-state file stops here with the file, line and key.")
@@ -61,8 +63,10 @@ PREFLIGHT = notebook([
         "Run it before a collection: a probe that fails names the permission or endpoint to fix."),
     parameters_cell(),
     new_code_cell("from idbridge.kit.notebook import setup\n"
-                  "from idbridge.kit.preflight import require_all_ok, run_preflight\n\n"
-                  "params = setup(params_file)"),
+                  "from idbridge.kit.preflight import require_all_ok, run_preflight\n"
+                  "from idbridge.report.page import header\n\n"
+                  "params = setup(params_file)\n"
+                  "header(params, verdict=False)"),
     new_markdown_cell("## Probes\n\n`ok` means the read answered; the detail says what was seen."),
     new_code_cell("preflight = await run_preflight(params)\npreflight"),
     new_markdown_cell("## Verdict\n\nEvery probe must answer before anything is collected: a failed probe stops "
@@ -84,21 +88,23 @@ VALIDATE = notebook([
                   "from idbridge.report.sources import open_snapshot, sources_table\n"
                   "from idbridge.checks.settings import settings_for\n"
                   "from idbridge.checks.artifact import evaluation_for\n"
-                  "from idbridge.checks.evaluate import VALIDATION_AREAS\n\n"
+                  "from idbridge.checks.evaluate import VALIDATION_AREAS\n"
+                  "from idbridge.report.page import findings, header\n\n"
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
                   "evaluation = evaluation_for(snapshot, params, run_dir)\n"
-                  "results = evaluation.for_areas(VALIDATION_AREAS)"),
-    new_markdown_cell("## Verdict\n\nFor every check of the run (this report's and the access review's): **PASS** "
-                      "only when every check ran on completely collected data and passed."),
-    new_code_cell("report.verdict_banner(evaluation)"),
+                  "results = evaluation.for_areas(VALIDATION_AREAS)\n"
+                  "header(params, snapshot, run_dir, evaluation=evaluation)"),
     new_markdown_cell("## Summary\n\nPer area: checks that passed, failed, could not be checked or did not apply, "
                       "and their findings by severity."),
     new_code_cell("report.summary(results)"),
     new_markdown_cell("### What to do first"),
     new_code_cell("report.first_actions(results)"),
     new_code_cell("report.findings_by_area_figure(results)"),
+    new_markdown_cell("## Findings\n\nEvery check of this report that found something, worst first; open one for "
+                      "its subjects and evidence, what it means, how to fix it and the documentation."),
+    new_code_cell("findings(results)"),
     new_markdown_cell("## SAML trust\n\nThe app's SAML settings against Identity Center's, and the signing "
                       "certificate AWS must hold a copy of."),
     new_code_cell("report.area_table(results, 'saml')"),
@@ -140,7 +146,7 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                   "from idbridge.report import access as report\n"
                   "from idbridge.report import review_packs\n"
                   "from idbridge.report.sources import open_access, open_snapshot\n"
-                  "from idbridge.report.validation import verdict_banner\n"
+                  "from idbridge.report.page import findings, header\n"
                   "from idbridge.checks.settings import settings_for\n"
                   "from idbridge.checks.artifact import evaluation_for\n"
                   "from idbridge.checks.evaluate import ACCESS_AREAS\n\n"
@@ -148,18 +154,17 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                   "review_scope = report.check_scope(review_scope)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = open_access(snapshot, settings, run_dir)\n"
                   "evaluation = evaluation_for(snapshot, params, run_dir)\n"
-                  "results = evaluation.for_areas(ACCESS_AREAS)"),
-    new_code_cell("verdict_banner(evaluation)"),
+                  "results = evaluation.for_areas(ACCESS_AREAS)\n"
+                  "header(params, snapshot, run_dir, evaluation=evaluation,\n"
+                  "       filters={'account': filter_account, 'group': filter_group, 'user': filter_user})"),
+    new_code_cell("access = open_access(snapshot, settings, run_dir)"),
     new_markdown_cell("## Executive summary\n\n\"Access\" is an *effective* path: AWS grants it today, whatever "
                       "Entra says. Admin means a permission set that can do anything in the account or give itself "
                       "that power."),
     new_code_cell("report.executive_summary(access, results)"),
     new_markdown_cell("### Top risks"),
     new_code_cell("report.top_risks(results)"),
-    new_markdown_cell("### What to do first"),
-    new_code_cell("report.first_actions(results)"),
     new_markdown_cell("## Who can reach what\n\nThe highest privilege held on each account, through effective "
                       "paths: first per Identity Center group, then per person (the most privileged people first; "
                       "the title says when some are left out)."),
@@ -179,6 +184,10 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
     new_markdown_cell("## Access findings\n\nEvery access check with its findings (with a filter: those about the "
                       "filtered people, groups and permission sets). A check that could not run says why."),
     new_code_cell("report.access_findings(results, access, filter_account, filter_group, filter_user)"),
+    new_markdown_cell("### Findings in detail\n\nEvery access check that found something (all access, whatever the "
+                      "filter), worst first; open one for its subjects and evidence, what it means, how to fix it "
+                      "and the documentation."),
+    new_code_cell("findings(results)"),
     new_markdown_cell("## Reviewer packs\n\nOne Excel workbook per reviewer, in `review/` of the run folder: "
                       "reviewers mark each row Keep or Remove and send it back; `22_review_decisions` reads them. "
                       "Each pack opens on its instructions (who asks, by when — `review.deadline`, "
@@ -205,11 +214,14 @@ SIGNIN_ACTIVITY = notebook([
                   "from idbridge.model import signins\n"
                   "from idbridge.report import signins as report\n"
                   "from idbridge.report.sources import open_access, open_snapshot\n"
+                  "from idbridge.report.page import header\n"
                   "from idbridge.checks.settings import settings_for\n\n"
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = open_access(snapshot, settings, run_dir)\n"
+                  "header(params, snapshot, run_dir,\n"
+                  "       filters={'account': filter_account, 'group': filter_group, 'user': filter_user})"),
+    new_code_cell("access = open_access(snapshot, settings, run_dir)\n"
                   "scoped = report.scope(access, filter_account, filter_group, filter_user)"),
     new_code_cell("activity = signins.activity(snapshot, settings)\n"
                   "people = report.people(snapshot, settings, access, activity)"),
@@ -261,11 +273,13 @@ allow_removals = False  # removals need this as well'''),
                   "from idbridge.report import decisions as report\n"
                   "from idbridge.report.sources import open_access, open_snapshot\n"
                   "from idbridge.checks.settings import settings_for\n"
-                  "from idbridge.review import snapshot_meta\n\n"
+                  "from idbridge.review import snapshot_meta\n"
+                  "from idbridge.report.page import header\n\n"
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
-                  "access = open_access(snapshot, settings, run_dir)\n"
+                  "header(params, snapshot, run_dir)"),
+    new_code_cell("access = open_access(snapshot, settings, run_dir)\n"
                   "folder = report.decisions_folder(decisions_dir, run_dir)"),
     new_markdown_cell("## Returned workbooks\n\nEvery workbook is checked before any decision is used; all "
                       "problems of all files are listed together."),
@@ -303,10 +317,12 @@ history_dir = ""  # the folder of the engagement's runs; empty: <run_root>/<enga
     new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge.history import report\n"
                   "from idbridge.history.runs import engagement_dir\n"
-                  "from idbridge.report.sources import open_snapshot\n\n"
+                  "from idbridge.report.sources import open_snapshot\n"
+                  "from idbridge.report.page import header\n\n"
                   "params = setup(params_file)\n"
                   "history_dir = history_dir or engagement_dir(params, run_dir)"),
     new_code_cell("current = open_snapshot(params, snapshot_dir, run_dir)\n"
+                  "display(header(params, current, run_dir))\n"
                   "before = report.previous(run_dir, history_dir, previous_snapshot_dir)\n"
                   "changes = report.compare(before, current, params)\n"
                   "report.headline(changes, before)"),

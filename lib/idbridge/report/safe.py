@@ -161,10 +161,91 @@ def show(text: Text) -> None:
 # --------------------------------------------------------------------------------------------------- tables
 
 
-def table(frame, *, index: bool = False):
-    """The frame as a pandas Styler whose every cell, column header and index label is escaped HTML text,
-    left-aligned (these tables are read, not computed on); without the row numbers unless `index`."""
-    styler = (frame.style.format(escape="html", na_rep="")
-              .format_index(escape="html", axis=0).format_index(escape="html", axis=1)
-              .set_properties(**{"text-align": "left"}))
-    return styler if index else styler.hide(axis="index")
+_WORDS = {"id": "ID", "ids": "IDs", "upn": "UPN", "idc": "Identity Center", "aws": "AWS", "mfa": "MFA", "ip": "IP",
+          "ou": "OU", "ous": "OUs", "scim": "SCIM", "saml": "SAML", "arn": "ARN", "url": "URL", "ca": "CA"}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def readable(column: Any) -> str:
+    """A column name as a reader's header: "check_id" and "accountId" become "Check ID" and "Account ID"."""
+    words = _CAMEL.sub(" ", str(column)).replace("_", " ").split()
+    if not words:
+        return str(column)
+    shown = [_WORDS.get(w.lower(), w if i or not w[:1].islower() else w[:1].upper() + w[1:])
+             if i == 0 else _WORDS.get(w.lower(), w.lower() if w[:1].isupper() and w[1:].islower() else w)
+             for i, w in enumerate(words)]
+    return " ".join(shown)
+
+
+def cell_text(value: Any) -> str:
+    """A value as a reader sees it: nothing for missing (never NaN, None or NaT), whole numbers without ".0",
+    lists joined, yes/no for booleans."""
+    try:
+        import pandas as pd
+
+        if value is None or (not isinstance(value, (list, tuple, dict, set)) and pd.isna(value)):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:g}" if abs(value) < 1e15 else str(value)
+    if isinstance(value, (list, tuple, set)) or type(value).__name__ == "ndarray":
+        return ", ".join(cell_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {cell_text(v)}" for k, v in value.items())
+    if hasattr(value, "isoformat") and type(value).__name__ == "Timestamp":
+        return value.isoformat(sep=" ", timespec="minutes") if (value.hour or value.minute) else value.date().isoformat()
+    return str(value)
+
+
+_SEVERITY_RANK = {"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1}
+_OUTCOMES = {"pass", "fail", "failed", "not checked", "not applicable", "check failed", "ok", "not_checked",
+             "not_applicable", "success", "failure", "error"}
+
+
+def _cell(column: str, value: Any) -> str:
+    text = cell_text(value)
+    key = column.lower()
+    if key in ("severity", "risk", "highest severity") and text.lower() in _SEVERITY_RANK:
+        return (f"<td data-order='{_SEVERITY_RANK[text.lower()]}'><span class='sev sev-{html_text(text.lower())}'>"
+                f"{html_text(text)}</span></td>")
+    if key in ("status", "outcome", "result") and text.lower() in _OUTCOMES:
+        css = text.lower().replace(" ", "_")
+        return f"<td><span class='outcome outcome-{html_text(css)}'>{html_text(text)}</span></td>"
+    return f"<td>{html_text(text)}</td>"
+
+
+def table_html(frame, *, index: bool = False) -> str:
+    """The frame as one escaped HTML table for readers: readable headers, no row numbers (unless `index`),
+    nothing truncated, nothing missing shown as NaN/None; severity and outcome cells as coloured words. In a
+    report the table is made sortable, filterable, searchable and paged (kit.render)."""
+    if index:
+        frame = frame.reset_index()
+    columns = [str(c) for c in frame.columns]
+    head = "".join(f"<th>{html_text(readable(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(readable(c), v) for c, v in zip(columns, row)) + "</tr>"
+                   for row in frame.itertuples(index=False, name=None))
+    if not len(frame):
+        body = f"<tr><td colspan='{max(1, len(columns))}' class='muted'>none</td></tr>"
+    return f"<table class='idbridge-table'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class DataTable:
+    """A frame shown as a report table (table_html); `data` is the frame."""
+
+    def __init__(self, frame, *, index: bool = False):
+        self.data = frame
+        self.index = index
+
+    def to_html(self) -> str:
+        return table_html(self.data, index=self.index)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def table(frame, *, index: bool = False) -> DataTable:
+    """The frame as a report table whose every cell and header is escaped HTML text (table_html)."""
+    return DataTable(frame, index=index)

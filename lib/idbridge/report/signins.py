@@ -153,12 +153,11 @@ def failures_table(act: signins.Activity, scoped: pd.DataFrame | None = None) ->
     grouped = (rows.assign(reason=reason)
                .groupby(["category", "reason"], sort=False)
                .agg(sign_ins=("user", "size"), people=("person", "nunique"), last=("time", "max"),
-                    who=("user", lambda s: ", ".join(sorted(set(map(str, s)))[:5])
-                         + (" ..." if s.nunique() > 5 else "")))
+                    who=("user", lambda s: ", ".join(sorted(set(map(str, s))))))
                .reset_index().sort_values(["sign_ins", "last"], ascending=False))
     grouped["last"] = _time(grouped["last"])
     return grouped.rename(columns={"category": "side", "reason": "what happened", "sign_ins": "sign-ins",
-                                   "last": "last seen", "who": "people (first 5)"}).reset_index(drop=True)
+                                   "last": "last seen", "who": "people"}).reset_index(drop=True)
 
 
 def people(snapshot, settings, access: pd.DataFrame, act: signins.Activity) -> pd.DataFrame:
