@@ -82,7 +82,9 @@ def test_permission_sets_access_table_and_findings(demo):
 
 def test_review_outputs_are_written(demo, tmp_path):
     snapshot, _, access, results = demo
-    files = report.write_review_outputs(access, results, snapshot, tmp_path, "group_owner")
+    from idbridge.report.review_packs import write_review_outputs
+
+    files = write_review_outputs(access, results, snapshot, tmp_path, "group_owner")
     assert all((tmp_path / f).exists() for f in files["file"])
     assert any(f.startswith("review/review-") for f in files["file"]) 
     assert not list(tmp_path.rglob("*findings*")), "the findings are the run's one artifact, not written again"

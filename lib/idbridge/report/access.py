@@ -303,28 +303,3 @@ def access_findings(results: CheckResults, access: pd.DataFrame, account: str = 
     subjects |= {f"permission_set:{p}" for p in rows["permission_set_name"].dropna().astype(object)}
     keep = table["subject"].eq("") | table["subject"].isin(subjects) | table["subject"].str.startswith("app:")
     return table[keep].reset_index(drop=True)
-
-
-def write_review_outputs(access: pd.DataFrame, results: CheckResults, snapshot, run_dir, scope: str,
-                         owners: dict | None = None, params=None, params_file: str | Path = "parameters") -> pd.DataFrame:
-    """Reviewer packs (one workbook per reviewer of `scope`) and the access table as CSV + JSON into
-    run_dir/review. Packs cover all access, whatever the notebook's filters. The findings are the run's one
-    artifact (findings.json / findings.csv in the run folder), not written again here. The packs are signed with
-    the key review.signing_key of `params` refers to; without one they are unsigned, and the table says so."""
-    from idbridge.review import snapshot_meta, write_review_packs
-    from idbridge.review.signing import from_parameters
-
-    run_dir = Path(run_dir)
-    key = from_parameters(params, str(params_file)) if params is not None else None
-    packs = write_review_packs(access, results.findings_frame(), run_dir / "review", scope, owners,
-                               snapshot_meta(snapshot), key=key)
-    what = "reviewer pack: fill Decision (Keep / Remove), send it back"
-    if key is None:
-        what += (" — UNSIGNED (no review.signing_key in the parameters): its decisions could be forged, and "
-                 "reading it back needs review.allow_unsigned: true")
-    written = [(p, what) for p in packs]
-    written += [(run_dir / "review" / f"access.{ext}", "the access table") for ext in ("csv", "json")]
-    written += [(path, "every finding of the run (for SIEMs)") for path in
-                (run_dir / "findings.csv", run_dir / "findings.json") if path.exists()]
-    return pd.DataFrame([{"file": str(p.relative_to(run_dir)) if p.is_relative_to(run_dir) else str(p), "what": w}
-                         for p, w in written])
