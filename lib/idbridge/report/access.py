@@ -7,7 +7,6 @@ one plotly figure or a sentence. "People" are named as the checks name them: UPN
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from idbridge.core.vocabulary import SEVERITIES, SEVERITY_ORDER
+from idbridge.core.vocabulary import SEVERITY_ORDER
 from idbridge.report.safe import html_text
 
 # Weight of a check in the score, by its severity: a critical check passing counts ten times a low one.

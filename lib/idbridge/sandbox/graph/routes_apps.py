@@ -104,7 +104,7 @@ def patch_sp(call: Call, oid: str | None = None, app_id: str | None = None) -> R
     body = call.json_body()
     _check_patch(body, R.SERVICE_PRINCIPAL)
     if "preferredSingleSignOnMode" in body and body["preferredSingleSignOnMode"] not in _SSO_MODES:
-        raise errors.bad_request(f"Invalid value specified for property 'preferredSingleSignOnMode' of resource "
+        raise errors.bad_request("Invalid value specified for property 'preferredSingleSignOnMode' of resource "
                                  f"'ServicePrincipal'.", "Request_BadRequest")
     merge(sp, body)
     return Result(204)
