@@ -105,7 +105,7 @@ def patch_sp(call: Call, oid: str | None = None, app_id: str | None = None) -> R
     _check_patch(body, R.SERVICE_PRINCIPAL)
     if "preferredSingleSignOnMode" in body and body["preferredSingleSignOnMode"] not in _SSO_MODES:
         raise errors.bad_request("Invalid value specified for property 'preferredSingleSignOnMode' of resource "
-                                 f"'ServicePrincipal'.", "Request_BadRequest")
+                                 "'ServicePrincipal'.", "Request_BadRequest")
     merge(sp, body)
     return Result(204)
 
