@@ -334,9 +334,16 @@ def collect_delegation(ctx: CollectContext) -> Tables:
     admins = read_all(org, "list_delegated_administrators", "DelegatedAdministrators",
                       ServicePrincipal=IDENTITY_CENTER_PRINCIPAL, MaxResults=aws_org.PAGE)
     ctx.progress("aws.delegation", 1 + len(admins))
+    return delegation_tables(organization, admins)
+
+
+def delegation_tables(organization: dict, admins: list[dict]) -> Tables:
+    """org_organization and org_delegated_admins from DescribeOrganization's Organization and the
+    DelegatedAdministrators of ListDelegatedAdministrators (ServicePrincipal sso.amazonaws.com)."""
+    # Status is deprecated in favour of State (AWS Organizations, 2025); either one, State first.
     rows = [{"servicePrincipal": IDENTITY_CENTER_PRINCIPAL, "accountId": a.get("Id"), "name": a.get("Name"),
-             "status": a.get("Status"), "delegationEnabledDate": utc_iso(a.get("DelegationEnabledDate"))}
-            for a in admins]
+             "status": a.get("State") or a.get("Status"),
+             "delegationEnabledDate": utc_iso(a.get("DelegationEnabledDate"))} for a in admins]
     return {"org_organization": table("org_organization", [{
                 "organizationId": organization.get("Id"), "managementAccountId": organization.get("MasterAccountId"),
                 "featureSet": organization.get("FeatureSet")}]),
