@@ -20,7 +20,7 @@ from idbridge.snapshot.store import NotCollected
 load_all()
 MGMT = "999999999999"
 OURS = {"provisioning.active_not_mapped", "provisioning.target_actions_off", "provisioning.deprovisioning_settings",
-        "access.portal_session_long", "access.revocation_not_prepared", "aws.no_delegated_admin",
+        "aws.portal_session_long", "access.revocation_not_prepared", "aws.no_delegated_admin",
         "access.management_account_assignment", "access.assignment_not_required"}
 
 
@@ -61,11 +61,11 @@ def test_a_correct_bridge_with_recorded_checkpoints_passes_every_issue_17_check(
 def test_unrecorded_checkpoints_are_not_applicable_and_say_where_to_look():
     results = run_checks(bt.tables(rows()), bt.settings(), ids=sorted(OURS))
     reasons = {o.check_id: o.reason for o in results.outcomes if o.status == "not_applicable"}
-    assert set(reasons) == {"provisioning.deprovisioning_settings", "access.portal_session_long",
+    assert set(reasons) == {"provisioning.deprovisioning_settings", "aws.portal_session_long",
                             "access.revocation_not_prepared"}
     assert "not readable with a read-only permission" in reasons["provisioning.deprovisioning_settings"]
     assert "never save it" in reasons["provisioning.deprovisioning_settings"]  # the answer carries the token
-    assert "no API" in reasons["access.portal_session_long"]
+    assert "no API" in reasons["aws.portal_session_long"]
 
 
 # --------------------------------------------------------------------------------------------- item 1

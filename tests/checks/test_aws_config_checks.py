@@ -30,11 +30,11 @@ def test_account_names_are_optional():
     data = bt.rows()
     data["idc_permission_set_provisioning"][1]["status"] = a.NOT_PROVISIONED
     tables = bt.tables(data, not_collected={"org_accounts": "AccessDenied"})
-    results = run_checks(tables, bt.settings(), areas=["aws"])
+    results = run_checks(tables, bt.settings(), ids=["aws.permission_set_not_reprovisioned"])
     assert [(f.subject, f.evidence["account_names"]) for f in results.findings] == [("permission_set:ReadOnly", {})]
 
 
 def test_not_checked_without_the_provisioning_status():
     tables = bt.tables(not_collected={"idc_permission_set_provisioning": "AccessDenied"})
-    outcome = run_checks(tables, bt.settings(), areas=["aws"]).outcomes[0]
+    outcome = run_checks(tables, bt.settings(), ids=["aws.permission_set_not_reprovisioned"]).outcomes[0]
     assert outcome.status == "not_checked" and "AccessDenied" in outcome.reason

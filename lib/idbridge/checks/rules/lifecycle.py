@@ -173,10 +173,10 @@ def deprovisioning_settings(data, settings) -> Iterator[Hit]:
                   severity=severity, detail="; ".join(problems) + f" (recorded {record.checked_on.isoformat()})")
 
 
-@check(id="access.portal_session_long", title="Access portal session longer than allowed",
+@check(id="aws.portal_session_long", title="Access portal session longer than allowed",
        passed="The access portal session duration recorded in checks.portal_session_hours is at most "
               "checks.max_portal_session_hours (8 hours by default): a guided checkpoint, the setting has no API.",
-       severity="medium", area="access", subject_kind="app",
+       severity="medium", area="aws", subject_kind="app",
        meaning="A signed-in access portal session survives deprovisioning: someone disabled in Entra keeps opening "
                "new role sessions from the portal (and the CLI) until it ends, up to 90 days if configured so. "
                "Entra ends the session earlier only if its assertion carries SessionNotOnOrAfter.",
@@ -226,7 +226,8 @@ def _denies_by_user(document) -> bool:
        fix="Prepare the deny policy of AWS's 'revoke active permission set sessions' guidance (Deny * with "
            "identitystore:userId in a condition, placeholder id) as an SCP or in every permission set's inline "
            "policy; write down who fills it in; record checks.revocation_prepared.",
-       references=(AWS_REVOKE, AWS_REVOKE_DELETED), tables=())
+       references=(AWS_REVOKE, AWS_REVOKE_DELETED),
+       tables=("idc_permission_sets", "idc_permission_set_policies", "idc_account_assignments"))
 def revocation_not_prepared(data, settings) -> Iterator[Hit]:
     where = settings.checks.revocation_prepared
     if where is None:
