@@ -64,7 +64,7 @@ def test_broken_provisioning_findings_are_the_planted_access_faults(broken_snaps
                                 ("access.privileged_permission_set", "permission_set:AdministratorAccess"),
                                 ("access.assignment_not_required", "app:AWS IAM Identity Center"),
                                 ("access.management_account_assignment", "account:611493027845"),
-                                ("access.revocation_not_prepared", "permission_set:(all)")}
+                                ("access.revocation_not_prepared", "app:AWS IAM Identity Center")}
     assert precision_recall(found, planted) == (1.0, 1.0)
 
 

@@ -124,10 +124,10 @@ def test_deprovisioning_settings_judge_the_record(change, severity, words):
 
 
 def test_portal_session_against_the_engagement_maximum():
-    hit = bt.run(lc.portal_session_long, rows(), **recorded(portal_session_hours=12))["app:AWS access portal"]
+    hit = bt.run(lc.portal_session_long, rows(), **recorded(portal_session_hours=12))[bt.APP]
     assert hit.evidence["max_portal_session_hours"] == 8 and hit.severity is None
     week = bt.run(lc.portal_session_long, rows(), **recorded(portal_session_hours=24 * 30))
-    assert week["app:AWS access portal"].severity == "high"
+    assert week[bt.APP].severity == "high"
     assert bt.run(lc.portal_session_long, rows(), **recorded(portal_session_hours=12, max_portal_session_hours=12)) == {}
 
 
@@ -140,7 +140,7 @@ def test_portal_session_parameters_are_validated():
 
 def test_revocation_recorded_as_none_is_a_finding():
     hits = bt.run(lc.revocation_not_prepared, rows(), **recorded(revocation_prepared="none"))
-    assert list(hits) == ["permission_set:(all)"]
+    assert list(hits) == [bt.APP]
 
 
 def _inline(arn: str, statement: dict) -> dict:

@@ -189,7 +189,7 @@ def portal_session_long(data, settings) -> Iterator[Hit]:
         raise NotApplicable("guided checkpoint, no API returns it: read IAM Identity Center › Settings › "
                             "Authentication › session duration, then record checks.portal_session_hours")
     if hours > limit:
-        yield Hit("app:AWS access portal", {"portal_session_hours": hours, "max_portal_session_hours": limit,
+        yield Hit(settings.app_subject, {"portal_session_hours": hours, "max_portal_session_hours": limit,
                                             "source": "checks.portal_session_hours"},
                   severity="high" if hours > 24 * 7 else None,
                   detail=f"portal session {hours:g} h > {limit:g} h")
@@ -217,7 +217,7 @@ def _denies_by_user(document) -> bool:
        passed="The deny policy AWS recommends preparing in advance is in place: recorded in "
               "checks.revocation_prepared, and when recorded as permission_set_inline, every assigned permission "
               "set's inline policy holds a Deny on * conditioned on identitystore:userId (an SCP is not read).",
-       severity="medium", area="access", subject_kind="permission_set",
+       severity="medium", area="access", subject_kind="permission_set / app",
        meaning="Removing someone in Entra does not end the role sessions they already hold (up to the permission "
                "set's session duration) nor their access portal session. AWS's answer is a deny policy on the "
                "person's Identity Center user id, prepared in advance (an SCP, or each permission set's inline "
@@ -234,7 +234,7 @@ def revocation_not_prepared(data, settings) -> Iterator[Hit]:
         raise NotApplicable("guided checkpoint: say where the revocation deny policy is prepared (scp, "
                             "permission_set_inline or none) in checks.revocation_prepared; SCPs are not collected")
     if where == "none":
-        yield Hit("permission_set:(all)", {"revocation_prepared": "none"},
+        yield Hit(settings.app_subject, {"revocation_prepared": "none"},
                   detail="recorded as not prepared: active sessions cannot be cut short")
         return
     if where != "permission_set_inline":
