@@ -154,8 +154,11 @@ _WHERE = ("Entra admin center › Enterprise apps › the AWS IAM Identity Cente
            "when a failure occurs', tick 'Prevent accidental deletion' with a threshold; set "
            "SkipOutOfScopeDeletions back to False (PUT …/synchronization/secrets, as an Application "
            "Administrator). Record what you see in checks.provisioning_settings.",
-       references=(MS_SKIP, MS_ACCIDENTAL, MS_TUTORIAL, GRAPH_SECRETS), tables=())
+       references=(MS_SKIP, MS_ACCIDENTAL, MS_TUTORIAL, GRAPH_SECRETS), tables=("entra_sync_jobs",))
 def deprovisioning_settings(data, settings) -> Iterator[Hit]:
+    # The record belongs to a job: without the job collected it cannot be tied to one; without a job it is moot.
+    if data.table("entra_sync_jobs").empty:
+        return
     record = settings.checks.provisioning_settings
     if record is None:
         raise NotApplicable("guided checkpoint, not readable with a read-only permission: read " + _WHERE +
@@ -182,7 +185,7 @@ def deprovisioning_settings(data, settings) -> Iterator[Hit]:
                "Entra ends the session earlier only if its assertion carries SessionNotOnOrAfter.",
        fix="IAM Identity Center › Settings › Authentication › Configure session settings: lower the session "
            "duration to the engagement's maximum; record the value in checks.portal_session_hours.",
-       references=(AWS_SESSION,), tables=())
+       references=(AWS_SESSION,), tables=("idc_instances",))  # the instance the recorded setting belongs to
 def portal_session_long(data, settings) -> Iterator[Hit]:
     hours, limit = settings.checks.portal_session_hours, settings.checks.max_portal_session_hours
     if hours is None:
