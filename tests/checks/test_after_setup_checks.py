@@ -128,7 +128,8 @@ def test_portal_session_against_the_engagement_maximum():
     assert hit.evidence["max_portal_session_hours"] == 8 and hit.severity is None
     week = bt.run(lc.portal_session_long, rows(), **recorded(portal_session_hours=24 * 30))
     assert week[bt.APP].severity == "high"
-    assert bt.run(lc.portal_session_long, rows(), **recorded(portal_session_hours=12, max_portal_session_hours=12)) == {}
+    at_limit = recorded(portal_session_hours=12, max_portal_session_hours=12)
+    assert bt.run(lc.portal_session_long, rows(), **at_limit) == {}
 
 
 def test_portal_session_parameters_are_validated():
@@ -236,6 +237,7 @@ def test_assigned_group_names_with_characters_identity_center_refuses():
 
 def test_a_group_name_not_mapped_is_not_judged():
     data = with_group(rows(), "g-ops", "AWS Ops: on-call")
-    data["entra_sync_mappings"] = [m for m in data["entra_sync_mappings"]
-                                   if not (m["sourceObjectName"] == "Group" and m["targetAttributeName"] == "displayName")]
+    data["entra_sync_mappings"] = [
+        m for m in data["entra_sync_mappings"]
+        if not (m["sourceObjectName"] == "Group" and m["targetAttributeName"] == "displayName")]
     assert bt.run(s.forbidden_characters, data) == {}
