@@ -40,6 +40,8 @@ def test_dev_generators_match_the_committed_files():
     assert run("dev", "make-notebooks", "--check").returncode == 0
     result = run("dev", "make-demo", "--check")
     assert result.returncode == 0, result.stdout
+    result = run("dev", "make-demo", "--variant", "real-shapes", "--check")
+    assert result.returncode == 0 and "demo-real-shapes.yaml is up to date" in result.stdout, result.stdout
 
 
 def test_bad_scenario_file_exits_2_naming_file_line_and_key(tmp_path):

@@ -351,15 +351,22 @@ def dev() -> None:
 
 @dev.command("make-demo")
 @click.option("--check", is_flag=True, help="Compare with the committed file, write nothing; exit 1 if it differs.")
+@click.option("--variant", type=click.Choice(["demo", "real-shapes"]), default="demo", show_default=True,
+              help="demo: scenarios/demo.yaml; real-shapes: scenarios/demo-real-shapes.yaml (the same organisation "
+                   "as a real tenant serves it).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write (default: scenarios/demo.yaml).")
-def dev_make_demo(check: bool, out: Path | None) -> None:
-    """Write scenarios/demo.yaml (Northwind Analytics, the sandbox's demo organisation) from its generator."""
+              help="Where to write (default: the variant's file in scenarios/).")
+def dev_make_demo(check: bool, variant: str, out: Path | None) -> None:
+    """Write scenarios/demo.yaml (Northwind Analytics, the sandbox's demo organisation) or its real-shapes variant
+    from its generator."""
     with sandbox_extra():
-        from idbridge.sandbox import demo_scenario
+        if variant == "real-shapes":
+            from idbridge.sandbox import demo_real_shapes as generator
+        else:
+            from idbridge.sandbox import demo_scenario as generator
 
-    path = out or demo_scenario.OUT
-    text = demo_scenario.render_text()
+    path = out or generator.OUT
+    text = generator.render_text()
     if check:
         same = path.exists() and path.read_text(encoding="utf-8") == text
         say(f"{path} is up to date" if same else f"{path} differs from the generator's output")

@@ -112,3 +112,42 @@ def test_sandbox_policies_have_the_live_shape_and_read_the_same():
     assert assessed["MFA strength for AWS"]["counts"]
     assert assessed["MFA for admins"]["counts"] and "not resolved" in assessed["MFA for admins"]["why"]
     assert assessed["Sign-in frequency"]["why"] == "does not require MFA"
+
+
+def test_sandbox_custom_strengths_have_the_live_shape_and_say_whether_they_satisfy_mfa():
+    """authentication_strength as a custom strength: policyType custom; requirementsSatisfied "none" when a
+    combination is one factor (a password alone), "mfa" when every combination is multifactor."""
+    weak = {"display_name": "Password or SMS", "allowed_combinations": ["password", "password,sms"]}
+    strong = {"display_name": "Key or app", "allowed_combinations": ["fido2", "password,microsoftAuthenticatorPush"]}
+    policies = [{"display_name": "Weak strength", "include_users": ["All"], "grant_controls": [],
+                 "authentication_strength": weak},
+                {"display_name": "Strong strength", "include_users": ["All"], "grant_controls": [],
+                 "authentication_strength": strong}]
+    server = gh.GraphServer(gh.world(gh.scenario(entra__conditional_access=policies)))
+    try:
+        page = gh.run(gh.raw(server.adapter(), f"/identity/conditionalAccess/policies?$select={CA_SELECT}"))
+        aws_app_id = server.world.graph.service_principals[server.world.graph.aws_sp_id]["appId"]
+    finally:
+        server.close()
+    served = {p["displayName"]: p for p in page["value"]}
+    live = next(p for p in live_policies() if p["displayName"].endswith("Microsoft admin portals"))
+    documented = live["grantControls"]["authenticationStrength"]
+    for name in ("Weak strength", "Strong strength"):
+        strength = served[name]["grantControls"]["authenticationStrength"]
+        assert shape_differences(documented, strength, nullable=frozenset({"description"})) == [], name
+        assert strength["policyType"] == "custom" and served[name]["grantControls"]["builtInControls"] == []
+    assert served["Weak strength"]["grantControls"]["authenticationStrength"]["requirementsSatisfied"] == "none"
+    assert served["Strong strength"]["grantControls"]["authenticationStrength"]["requirementsSatisfied"] == "mfa"
+    assessed = by_name(assess_policies(ca_policies_frame(page["value"]), aws_app_id))
+    assert not assessed["Weak strength"]["counts"] and "satisfies none, not MFA" in assessed["Weak strength"]["why"]
+    assert assessed["Strong strength"]["counts"]
+
+
+def test_a_custom_strength_names_only_authentication_method_modes():
+    import pytest
+
+    from idbridge.sandbox.scenario import CaPolicy
+
+    with pytest.raises(ValueError, match="'password,pin': pin is not an authentication method mode"):
+        CaPolicy.model_validate({"display_name": "x", "authentication_strength": {
+            "display_name": "x", "allowed_combinations": ["password,pin"]}})

@@ -143,6 +143,39 @@ def test_collector_reads_certificates_with_a_single_object_select(server):
     assert sp["preferredTokenSigningKeyThumbprint"] in set(table["thumbprint"])
 
 
+def test_sandbox_serves_a_custom_signing_key_as_documented():
+    """signing_certificates[].custom: the sandbox answers as Graph does after the tutorial's PATCH (Sign key
+    X509CertAndPassword, customKeyIdentifier the SHA-256 of the thumbprint); the collector matches it through the
+    certificate, so a valid custom certificate passes saml.certificate_expiry (never 'matches none')."""
+    import base64
+    import copy
+
+    from idbridge.collect.entra.app import read_key_credentials
+
+    app = copy.deepcopy(gh.SCENARIO["entra"]["aws_app"])
+    app["signing_certificates"] = [{"display_name": "CN=awsAPI", "start": "now-30d", "end": "now+700d",
+                                    "active": True, "custom": True}]
+    custom = gh.GraphServer(gh.world(gh.scenario(entra__aws_app=app)))
+    try:
+        async def read():
+            adapter = custom.adapter()
+            sp = await _aws_sp(adapter)
+            single = await gh.raw(adapter, f"/servicePrincipals/{sp['id']}?$select=keyCredentials")
+            return sp, single, await read_key_credentials(adapter, sp["id"])
+
+        sp, single, keys = gh.run(read())
+    finally:
+        custom.close()
+    documented = load_fixture(CUSTOM_KEY)["response"]
+    assert shape_differences(documented, single, nullable=frozenset({"key"})) == []
+    assert sorted((k["usage"], k["type"]) for k in single["keyCredentials"]) == \
+        sorted((k["usage"], k["type"]) for k in documented["keyCredentials"])
+    assert {len(base64.b64decode(k["customKeyIdentifier"])) for k in single["keyCredentials"]} == {32}
+    tables = _custom_key_tables(keys, sp["preferredTokenSigningKeyThumbprint"])
+    outcome, findings = check(tables, "saml.certificate_expiry")
+    assert outcome.status == "pass", [f.detail for f in findings]
+
+
 # ------------------------------------------------------------------ item 4: reply URLs per Region
 
 

@@ -72,3 +72,23 @@ def test_national_clouds_and_an_explicit_override_pass(tmp_path):
     text = (f"engagement: e\ngraph:\n  tenant_id: {TENANT}\n  base_url: https://graph-proxy.corp.example/v1.0\n"
             "  allow_custom_host: true\naws:\n  endpoint_url: https://sso.vpce-1.eu-west-1.vpce.amazonaws.com\n")
     assert load_parameters(write(tmp_path, text)).graph.allow_custom_host
+
+
+@pytest.mark.parametrize("review, problem", [
+    ("deadline: next friday", r"line 5, review\.deadline: .*date"),
+    ("requested_by: '  '", r"line 5, review\.requested_by: .*is empty"),
+    ("returned_dir: ''", r"line 5, review\.returned_dir: .*is empty"),
+    ("inactive_after_days: 0", r"line 5, review\.inactive_after_days"),
+])
+def test_review_parameters_are_validated_naming_the_line_and_key(tmp_path, review, problem):
+    path = write(tmp_path, f"engagement: e\ngraph:\n  tenant_id: {TENANT}\nreview:\n  {review}\n")
+    with pytest.raises(InputError, match=problem):
+        load_parameters(path)
+
+
+def test_review_parameters_of_a_round(tmp_path):
+    path = write(tmp_path, f"engagement: e\ngraph:\n  tenant_id: {TENANT}\nreview:\n  deadline: 2026-07-31\n"
+                           "  requested_by: Head of Security\n  returned_dir: returned/2026-07\n")
+    review = load_parameters(path).review
+    assert (review.deadline.isoformat(), review.requested_by, review.returned_dir, review.inactive_after_days) == (
+        "2026-07-31", "Head of Security", "returned/2026-07", 30)

@@ -83,6 +83,14 @@ def test_access_review_writes_packs_and_sections(review_run):
     assert not (run_dir / "access-findings.json").exists(), "findings are written once per run, as findings.*"
     meta = {r[0]: r[1] for r in load_workbook(packs[0])["_meta"].iter_rows(max_col=2, values_only=True)}
     assert meta["signature"].startswith("hmac-sha256:"), "the sandbox's parameters sign packs with nothing to set"
+    # the notebook's packs carry the snapshot's sign-ins and a recommendation on every row
+    from idbridge.review import layout
+
+    rows = [dict(zip(layout.HEADERS, r)) for p in packs
+            for r in load_workbook(p)["Access"].iter_rows(min_row=2, values_only=True)]
+    assert all(r["Recommendation"].split(":")[0] in ("Keep", "Remove", "Review") for r in rows)
+    assert any(r["Recommendation"].startswith("Keep: used") for r in rows)
+    assert not any(r["Last AWS sign-in"] == "not looked up" for r in rows)
     html = (run_dir / "reports" / "20_access_review.html").read_text()
     for section in ("Executive summary", "Who can reach what", "Access paths", "Permission sets by risk",
                     "Access findings", "Reviewer packs"):
@@ -107,7 +115,7 @@ def _decide(run_dir, choices: dict[str, str]) -> None:
     for path in sorted((run_dir / "review").glob("review-*.xlsx")):
         book = load_workbook(path)
         sheet = book["Access"]
-        rows = {cell.value: cell.row for cell in sheet["A"]}
+        rows = {cell.value: cell.row for cell in sheet["T"]}  # path_id: last, hidden
         hits = [key for key in choices if key in rows]
         for key in hits:
             sheet[f"O{rows[key]}"] = choices[key]
@@ -138,6 +146,7 @@ def test_review_decisions_plan_the_removals(review_run, kernels):
     assert set(plan["action"]) == {"delete"}
     text = _outputs(result.output)
     assert "Plan only" in text and "review-removals.csv" in text
+    assert "No contradictory decisions" in text or "access ended together" in text
 
 
 def test_a_bad_workbook_fails_review_decisions_with_the_input_error(review_run, kernels, tmp_path):

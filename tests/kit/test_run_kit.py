@@ -83,6 +83,22 @@ def test_the_kit_run_folder_holds_the_audit_record(kit):
 
 
 @pytest.mark.notebook
+def test_the_demo_returns_one_pack_with_demo_decisions_through_returned_dir(kit):
+    """22 reads a returned pack the way `idbridge run` reads review.returned_dir; its decisions are the demo's,
+    and say so next to each change of the plan."""
+    run = Path(kit["run_dir"])
+    params = yaml.safe_load((run / "parameters.yaml").read_text())
+    returned = Path(params["review"]["returned_dir"])
+    assert returned == run / "review-returned" and len(list(returned.glob("*.xlsx"))) == 1
+    log = (run / "run.log").read_text()
+    assert f"22_review_decisions reads 1 returned pack(s) from {returned}" in log
+    plan = (run / "review-removals.csv").read_text()
+    assert "DEMO decision: filled in by `idbridge demo`" in plan
+    report = (run / "reports" / "22_review_decisions.html").read_text()
+    assert "DEMO decision" in report and "Contradictory decisions" in report
+
+
+@pytest.mark.notebook
 def test_planted_high_findings_exit_1_and_the_log_says_which(kit):
     run = Path(kit["run_dir"])
     assert kit["exit_code"] == EXIT_FINDINGS

@@ -5,7 +5,7 @@ import pytest
 from openpyxl import load_workbook
 
 from idbridge.errors import EXIT_BAD_INPUT, InputError
-from idbridge.review import plan_removals, read_decisions, review_status, write_review_packs
+from idbridge.review import layout, plan_removals, read_decisions, review_status, write_review_packs
 
 from support.review_tables import KEY, META, pid
 
@@ -28,7 +28,7 @@ def edit(path, change):
 
 
 def row_of(sheet, key) -> int:
-    return next(c.row for c in sheet["A"] if c.value == key)
+    return next(c.row for c in sheet["T"] if c.value == key)  # path_id: last, hidden
 
 
 def decide(path, decisions: dict, comments: dict | None = None):
@@ -84,10 +84,10 @@ def test_bad_decision_is_named_by_cell(packs, access):
 
 def test_edited_key_is_unknown_and_its_row_missing(packs, access):
     key = pid(access, "bob", "111111111111")
-    edit(packs / DATA, lambda sheet, _: sheet.cell(row_of(sheet, key), 1, "deadbeef"))
+    edit(packs / DATA, lambda sheet, _: sheet.cell(row_of(sheet, key), layout.KEY_COL, "deadbeef"))
     row = row_of(load_workbook(packs / DATA)["Access"], "deadbeef")
     assert problems(packs / DATA, access) == [
-        f"Access!A{row}: path_id 'deadbeef' is not one of this workbook's keys: the path_id column was edited",
+        f"Access!T{row}: path_id 'deadbeef' is not one of this workbook's keys: the path_id column was edited",
         f"rows deleted: 1 of the 7 rows sent are missing: "
         f"{key} (bob@contoso.com, 111111111111 / ReadOnly)"]
 
@@ -111,14 +111,14 @@ def test_added_and_copied_rows(packs, access):
     def add(sheet, _):
         values = [c.value for c in sheet[row_of(sheet, first)]]
         sheet.append(values)                               # row 9: a copy
-        sheet.append([other] + values[1:])                 # row 10: another pack's key
+        sheet.append(values[:-1] + [other])                # row 10: another pack's key
         sheet.append([None] * 14 + ["Remove", "add me"])   # row 11: no key
     edit(packs / DATA, add)
     assert problems(packs / DATA, access) == [
-        f"Access!A9: path_id {first} repeats row {row_of(load_workbook(packs / DATA)['Access'], first)}: rows "
+        f"Access!T9: path_id {first} repeats row {row_of(load_workbook(packs / DATA)['Access'], first)}: rows "
         "cannot be copied",
-        f"Access!A10: row added: path_id {other} belongs to another review pack, not this one",
-        "Access!A11: row added: it has no path_id (rows cannot be added; write remarks in Comment)"]
+        f"Access!T10: row added: path_id {other} belongs to another review pack, not this one",
+        "Access!T11: row added: it has no path_id (rows cannot be added; write remarks in Comment)"]
 
 
 def test_swapped_keys_no_longer_match_their_rows(packs, access):
@@ -126,14 +126,14 @@ def test_swapped_keys_no_longer_match_their_rows(packs, access):
 
     def swap(sheet, _):
         ra, rb = row_of(sheet, a), row_of(sheet, b)
-        sheet.cell(ra, 1, b)
-        sheet.cell(rb, 1, a)
+        sheet.cell(ra, layout.KEY_COL, b)
+        sheet.cell(rb, layout.KEY_COL, a)
     edit(packs / DATA, swap)
     sheet = load_workbook(packs / DATA)["Access"]
     assert problems(packs / DATA, access) == [
-        f"Access!B{row_of(sheet, b)}: User is 'bob@contoso.com' but path_id {b} is 'carol@contoso.com': the row "
+        f"Access!A{row_of(sheet, b)}: Person is 'bob@contoso.com' but path_id {b} is 'carol@contoso.com': the row "
         "or its path_id was edited",
-        f"Access!B{row_of(sheet, a)}: User is 'carol@contoso.com' but path_id {a} is 'bob@contoso.com': the row "
+        f"Access!A{row_of(sheet, a)}: Person is 'carol@contoso.com' but path_id {a} is 'bob@contoso.com': the row "
         "or its path_id was edited"]
 
 
@@ -185,7 +185,7 @@ def test_edited_meta_and_header(packs, access):
         read_decisions(packs, access, META, key=KEY)
     assert caught.value.file == "2 reviewer workbooks"
     assert caught.value.problems == [
-        f"{SANDBOX}: _meta!B12: the signature does not match the pack: its hidden _meta sheet was edited (round, "
+        f"{SANDBOX}: _meta!B13: the signature does not match the pack: its hidden _meta sheet was edited (round, "
         "scope, reviewer or list of keys): send the pack as it was sent",
         f"{DATA}: Access!O1: header is 'Verdict', expected 'Decision': columns must not be added, removed or renamed"]
     assert str(caught.value).startswith("2 reviewer workbooks: 2 problems\n  - ")
@@ -194,7 +194,7 @@ def test_edited_meta_and_header(packs, access):
 def test_the_same_pack_returned_twice(tmp_path, packs, access):
     shutil.copy(packs / DATA, packs / "copy.xlsx")
     assert problems(packs, access) == [
-        "Access!A2: 7 row(s) are also in copy.xlsx (first Access!A2): the same rows were returned twice; send each "
+        "Access!T2: 7 row(s) are also in copy.xlsx (first Access!T2): the same rows were returned twice; send each "
         "pack once"]
 
 

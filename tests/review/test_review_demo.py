@@ -37,7 +37,7 @@ def test_demo_review_round_trip(tmp_path, demo):
     for path in {pack_of[key] for key in chosen}:
         book = load_workbook(path)
         sheet = book["Access"]
-        rows = {c.value: c.row for c in sheet["A"]}
+        rows = {c.value: c.row for c in sheet["T"]}  # path_id: last, hidden
         for kind, key in chosen.items():
             if key in rows:
                 sheet[f"O{rows[key]}"] = "Remove"

@@ -38,7 +38,7 @@ def meta_of(book) -> dict:
 
 
 def row_of(sheet, key) -> int:
-    return next(c.row for c in sheet["A"] if c.value == key)
+    return next(c.row for c in sheet["T"] if c.value == key)  # path_id: last, hidden
 
 
 def forge(packs, access, *, copy_tag: bool) -> tuple[str, int]:
@@ -51,7 +51,7 @@ def forge(packs, access, *, copy_tag: bool) -> tuple[str, int]:
     tag = next(r[4] for r in theirs["_meta"].iter_rows(min_row=2, values_only=True) if r[3] == other)
     book = load_workbook(packs / DATA)
     sheet, meta = book["Access"], book["_meta"]
-    sheet.append(values[:14] + ["Remove", "no longer needed"])
+    sheet.append(values[:14] + ["Remove", "no longer needed"] + values[16:])
     keys = [r[0] for r in meta.iter_rows(min_row=2, min_col=4, max_col=4, values_only=True) if r[0]]
     meta.cell(len(keys) + 2, layout.META_KEYS_COL, other)
     meta.cell(len(keys) + 2, layout.META_TAGS_COL, tag if copy_tag else "0" * 32)
@@ -65,7 +65,7 @@ def forge(packs, access, *, copy_tag: bool) -> tuple[str, int]:
 def test_a_row_copied_from_another_pack_is_refused_by_its_cell(packs, access, copy_tag):
     key, row = forge(packs, access, copy_tag=copy_tag)
     assert refused(packs / DATA, access) == [
-        f"Access!A{row}: row added: path_id {key} belongs to another review pack, not this one"]
+        f"Access!T{row}: row added: path_id {key} belongs to another review pack, not this one"]
 
 
 def test_the_forgery_the_unkeyed_checksum_let_through_still_passes_unsigned(tmp_path, access, findings):
@@ -83,7 +83,7 @@ def test_an_edited_meta_field_breaks_the_signature(packs, access, field, value):
     book["_meta"].cell(layout.META_KEYS.index(field) + 1, 2, value)
     book.save(packs / DATA)
     assert refused(packs / DATA, access) == [
-        "_meta!B12: the signature does not match the pack: its hidden _meta sheet was edited (round, scope, "
+        "_meta!B13: the signature does not match the pack: its hidden _meta sheet was edited (round, scope, "
         "reviewer or list of keys): send the pack as it was sent"]
 
 
@@ -97,13 +97,13 @@ def test_a_deleted_row_and_its_key_removed_from_meta_is_refused(packs, access):
     keys = [r[0] for r in meta.iter_rows(min_row=2, min_col=4, max_col=4, values_only=True) if r[0]]
     meta.cell(layout.META_KEYS.index("keys_sha256") + 1, 2, layout.keys_checksum(keys))
     book.save(packs / DATA)
-    assert refused(packs / DATA, access)[0].startswith("_meta!B12: the signature does not match the pack")
+    assert refused(packs / DATA, access)[0].startswith("_meta!B13: the signature does not match the pack")
 
 
 def test_another_key_is_named(packs, access):
     other = SigningKey(b"another-engagement-key-0123456789")
     assert refused(packs / DATA, access, key=other) == [
-        f"_meta!B13: the pack was signed with another key (key id {SigningKey(KEY.encode()).id!r}) than "
+        f"_meta!B14: the pack was signed with another key (key id {SigningKey(KEY.encode()).id!r}) than "
         f"review.signing_key of the parameters (key id {other.id}): a pack of another engagement, or the key was "
         "changed after the packs were written"]
 
@@ -116,7 +116,7 @@ def test_unsigned_packs_say_so_and_are_refused_unless_allowed(tmp_path, access, 
     meta = meta_of(book)
     assert meta["signature"] == UNSIGNED and meta["key_id"] is None
     assert all(r[0] is None for r in book["_meta"].iter_rows(min_row=2, min_col=5, max_col=5, values_only=True))
-    expected = ("_meta!B12: the pack is unsigned (written without review.signing_key), so its decisions could be "
+    expected = ("_meta!B13: the pack is unsigned (written without review.signing_key), so its decisions could be "
                 "forged, e.g. by copying a row from another owner's pack: write the packs again with "
                 "review.signing_key set, or accept unsigned packs with review.allow_unsigned: true in the "
                 "parameters")
@@ -132,7 +132,7 @@ def test_unsigned_packs_say_so_and_are_refused_unless_allowed(tmp_path, access, 
 
 def test_a_signed_pack_without_a_key_to_verify_it(packs, access):
     (problem,) = refused(packs / DATA, access, key=None)
-    assert problem.startswith("_meta!B12: the pack is signed (key id ") and "set review.signing_key" in problem
+    assert problem.startswith("_meta!B13: the pack is signed (key id ") and "set review.signing_key" in problem
     decisions = read_decisions(packs / DATA, access, META, allow_unsigned=True)
     assert not decisions["verified"].any()
 

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -17,7 +18,8 @@ def _packs(tmp_path, access, findings, scope="account_owner", owners=None):
 
 def _keys(path) -> list[str]:
     sheet = load_workbook(path)["Access"]
-    return [row[0] for row in sheet.iter_rows(min_row=2, max_col=1, values_only=True)]
+    return [row[0] for row in sheet.iter_rows(min_row=2, min_col=layout.KEY_COL, max_col=layout.KEY_COL,
+                                               values_only=True)]
 
 
 def test_one_pack_per_account_owner_and_every_row_in_exactly_one(tmp_path, access, findings):
@@ -41,61 +43,118 @@ def test_group_owner_packs(tmp_path, access, findings):
     assert meta["reviewer"] == "devs-lead@contoso.com" and meta["scope"] == "group_owner"
 
 
-def test_layout_validation_protection_and_meta(tmp_path, access, findings):
+def test_sheet_order_opens_on_instructions_and_path_id_is_last_and_hidden(tmp_path, access, findings):
     book = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])
     assert book.sheetnames == ["Instructions", "Access", "Findings", "_meta"]
+    assert book.active.title == "Instructions"
     assert book["_meta"].sheet_state == "hidden" and book.security.lockStructure
     sheet = book["Access"]
-    rows = sheet.max_row - 1
     assert [c.value for c in sheet[1]] == list(layout.HEADERS)
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:P{rows + 1}"
-    assert sheet.column_dimensions["E"].width == 40
-    # Decision: a Keep / Remove dropdown over exactly the data rows
+    assert list(layout.HEADERS[:4]) == ["Person", "Account", "Permission set", "Through group"]
+    assert layout.HEADERS[-1] == "path_id" and layout.KEY_COL == len(layout.HEADERS) == 20
+    assert sheet.column_dimensions["T"].hidden and not sheet.column_dimensions["A"].hidden
+    assert (layout.DECISION_COL, layout.COMMENT_COL) == (15, 16)  # O and P: the cells read back
+    assert sheet.freeze_panes == "B2"
+
+
+def test_protection_allows_sorting_and_filtering(tmp_path, access, findings):
+    book = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])
+    sheet = book["Access"]
+    rows = sheet.max_row - 1
+    assert all(book[name].protection.sheet for name in book.sheetnames)
+    for name in ("Access", "Findings"):
+        protection = book[name].protection
+        assert protection.autoFilter is False and protection.sort is False, name  # False = allowed
+        assert book[name].auto_filter.ref and book[name].auto_filter.ref.startswith("A1:")
+    assert sheet.auto_filter.ref == f"A1:T{rows + 1}"
+    # Excel refuses to sort a range holding locked cells on a protected sheet: the data rows are unlocked, the
+    # header row stays locked
+    assert all(not cell.protection.locked for row in sheet.iter_rows(min_row=2) for cell in row)
+    assert all(cell.protection.locked for cell in sheet[1])
+    # Decision: a Keep / Remove dropdown over exactly the data rows; Decision and Comment marked as the ones to fill
     (validation,) = sheet.data_validations.dataValidation
     assert validation.type == "list" and validation.formula1 == '"Keep,Remove"' and validation.allow_blank
     assert str(validation.sqref) == f"O2:O{rows + 1}" and validation.showErrorMessage
-    # everything locked but Decision and Comment
-    assert all(book[name].protection.sheet for name in book.sheetnames)
-    assert sheet.protection.autoFilter is False  # filters stay usable
-    assert sheet["A2"].protection.locked and sheet["N2"].protection.locked
-    assert not sheet["O2"].protection.locked and not sheet["P2"].protection.locked
-    # _meta: engagement, snapshot, scope, checksum and list of the keys
-    meta_sheet = book["_meta"]
-    meta = {r[0]: r[1] for r in meta_sheet.iter_rows(max_col=2, values_only=True) if r[0]}
-    keys = [r[0] for r in meta_sheet.iter_rows(min_row=2, min_col=4, max_col=4, values_only=True) if r[0]]
-    assert meta["engagement"] == "contoso-2026" and meta["snapshot_id"] == "snap-1"
-    assert meta["scope"] == "account_owner" and meta["scope_key"] == "data-team@contoso.com"
-    assert meta["rows"] == str(rows) and meta["keys_sha256"] == layout.keys_checksum(keys)
-    assert sorted(keys) == sorted(_keys_of(sheet))
-    text = "\n".join(str(r[0]) for r in book["Instructions"].iter_rows(values_only=True) if r[0])
-    assert "contoso-2026" in text and "Deadline: 2026-06-30" in text and "Do not edit" in text
-    assert "data-prod (111111111111)" in text
+    assert sheet["O2"].fill.fgColor.rgb.endswith("FFF2CC") and sheet["P2"].fill.fgColor.rgb.endswith("FFF2CC")
+    assert not sheet["N2"].fill.fgColor.rgb.endswith("FFF2CC")
 
 
-def _keys_of(sheet):
-    return [r[0] for r in sheet.iter_rows(min_row=2, max_col=1, values_only=True)]
-
-
-def test_rows_show_the_path_riskiest_first_with_findings(tmp_path, access, findings):
+def test_print_setup(tmp_path, access, findings):
     book = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])
-    rows = {r[0]: dict(zip(layout.HEADERS, r)) for r in book["Access"].iter_rows(min_row=2, values_only=True)}
+    for name in ("Instructions", "Access", "Findings"):
+        sheet = book[name]
+        assert sheet.page_setup.orientation == "landscape", name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, name
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0), name
+    for name in ("Access", "Findings"):
+        assert book[name].print_title_rows == "$1:$1", name  # the header row on every page
+    access_sheet = book["Access"]
+    assert access_sheet.print_area == f"'Access'!$A$1:$P${access_sheet.max_row}", "up to Comment"
+
+
+def test_instructions_state_deadline_requester_and_a_live_progress_counter(tmp_path, access, findings):
+    meta = {**META, "requested_by": "Head of Security, contoso"}
+    paths = write_review_packs(access, findings, tmp_path, "account_owner", None, meta)
+    book = load_workbook(next(p for p in paths if "data-team" in p.name))
+    cells = [c for c in book["Instructions"]["A"] if c.value]
+    text = "\n".join(str(c.value) for c in cells)
+    assert "send this workbook back by: 2026-06-30" in text and "Requested by: Head of Security, contoso" in text
+    assert "contoso-2026" in text and "Do not edit" in text and "data-prod (111111111111)" in text
+    (progress,) = [c for c in cells if c.data_type == "f"]
+    span = "Access!$O$2:$O$8"  # the Decision column over the 7 data rows, nothing else
+    assert progress.value == (f'="Progress: "&(COUNTIF({span},"Keep")+COUNTIF({span},"Remove"))&" of 7 decided ("'
+                              f'&COUNTIF({span},"Remove")&" Remove, "&COUNTIF({span},"Keep")&" Keep; blank = not '
+                              'reviewed)"')
+    assert book.calculation.fullCalcOnLoad, "no cached value: Excel computes it on opening"
+    meta_values = {r[0]: r[1] for r in book["_meta"].iter_rows(max_col=2, values_only=True) if r[0]}
+    assert meta_values["requested_by"] == "Head of Security, contoso" and meta_values["deadline"] == "2026-06-30"
+
+
+def test_conditional_formatting_colours_the_rows(tmp_path, access, findings):
+    sheet = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])["Access"]
+    last = sheet.max_row
+    rules = {str(cf.sqref): [r.formula[0] for r in cf.rules] for cf in sheet.conditional_formatting}
+    rows = f"A2:N{last} Q2:T{last}"  # every column but Decision and Comment (their own fill says "fill me")
+    assert sorted(rules[rows]) == sorted(['$G2="no"', 'OR($M2="disabled",$M2="deleted")', '$E2="admin"',
+                                          '$F2="yes"'])
+    assert sorted(rules[f"K2:K{last}"]) == sorted(['LEFT($K2,6)="Remove"', 'LEFT($K2,6)="Review"',
+                                                    'LEFT($K2,4)="Keep"'])
+    # the formulas read the columns they mean
+    for formula, header in (('$G2="no"', "Works in AWS"), ('$E2="admin"', "Privilege"), ('$F2="yes"', "Production"),
+                            ('OR($M2', "Person state"), ('LEFT($K2', "Recommendation")):
+        column = re.search(r"\$([A-Z]+)2", formula).group(1)
+        assert sheet[f"{column}1"].value == header, formula
+
+
+def test_rows_show_the_path_riskiest_first_with_findings_in_words(tmp_path, access, findings):
+    findings["title"] = findings["check_id"].map({"access.privileged_prod_access": "Admin access to production",
+                                                  "access.stale_user": "No sign-in for 94 days",
+                                                  "access.long_session": "Sessions longer than 8 hours"})
+    book = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])
+    rows = {r[-1]: dict(zip(layout.HEADERS, r)) for r in book["Access"].iter_rows(min_row=2, values_only=True)}
     first = next(iter(rows.values()))
-    assert first["User"] == "alice@contoso.com" and first["Privilege"] == "admin" and first["Production"] == "yes"
-    assert first["Risk findings"] == "high access.privileged_prod_access; low access.long_session"
-    assert first["Access via"] == "direct assignment to the user" and first["Decision"] is None
+    assert first["Person"] == "alice@contoso.com" and first["Privilege"] == "admin" and first["Production"] == "yes"
+    assert first["Risks"] == "High: Admin access to production; Low: Sessions longer than 8 hours"
+    assert first["Through group"] == "none: assigned directly" and first["Decision"] is None
+    assert first["How"] == "direct assignment to the user"
     bob = rows[pid(access, "bob", "222222222222")]
-    assert bob["Access via"] == "group AWS-Devs" and bob["Risk findings"] == "medium access.stale_user"
+    assert (bob["Account"], bob["Permission set"], bob["Through group"]) == ("data-dev", "ReadOnly", "AWS-Devs")
+    assert bob["Risks"] == "Medium: No sign-in for 94 days"
     assert bob["Account id"] == "222222222222" and bob["Works in AWS"] == "yes"
     dave = rows[pid(access, "dave", "111111111111")]
-    assert dave["Access via"].startswith("Nested, nested in AWS-Devs") and dave["Works in AWS"] == "no"
-    findings_sheet = [r for r in book["Findings"].iter_rows(min_row=2, values_only=True)]
-    assert {r[1] for r in findings_sheet} == {"access.privileged_prod_access", "access.stale_user",
-                                               "access.long_session"}
+    assert dave["Through group"] == "Nested (nested in AWS-Devs)" and dave["Works in AWS"] == "no"
+    assert dave["Recommendation"].startswith("Review: does not work in AWS (nested group)")
+    findings_sheet = book["Findings"]
+    assert [c.value for c in findings_sheet[1]] == ["Severity", "Finding", "About", "Detail", "What it means",
+                                                    "How to fix", "Check", "Catalogue severity", "Controls"]
+    listed = [r for r in findings_sheet.iter_rows(min_row=2, values_only=True)]
+    assert [r[0] for r in listed] == ["High", "Medium", "Low"], "worst first"
+    assert {r[6] for r in listed} == {"access.privileged_prod_access", "access.stale_user", "access.long_session"}
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path, access, findings):
     """Tenant names that look like formulas are stored as text cells (data_type "s"), never as formulas: the
-    workbook holds no <f> element anywhere."""
+    workbook holds no <f> element but the progress counter's."""
     import zipfile
 
     hostile = {"user_display_name": "=HYPERLINK(\"http://evil\")", "account_name": "=cmd|' /C calc'!A0",
@@ -111,12 +170,18 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path, access, findings):
         for sheet in book.worksheets:
             for row in sheet.iter_rows():
                 for cell in row:
-                    if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")):
+                    if isinstance(cell.value, str) and cell.value.startswith(("=", "+", "-", "@")) and \
+                            not cell.value.startswith('="Progress: "'):
                         found[cell.value] = cell.data_type
         with zipfile.ZipFile(path) as archive:
             for name in archive.namelist():
                 if name.startswith("xl/worksheets/"):
-                    assert b"<f>" not in archive.read(name) and b"<f " not in archive.read(name), (path, name)
+                    xml = archive.read(name)
+                    # the Instructions sheet (sheet1) holds the one formula idbridge writes: the progress counter
+                    formulas = xml.count(b"<f>") + xml.count(b"<f ")
+                    assert formulas == (1 if name.endswith("sheet1.xml") else 0), (path, name)
+                    if formulas:
+                        assert b"COUNTIF(Access!$O$2" in xml
     assert set(hostile.values()) | {"=1+1"} <= set(found) and set(found.values()) == {"s"}, found
 
 
@@ -163,10 +228,27 @@ def test_control_characters_and_over_long_text_are_written_and_read_back(tmp_pat
     findings.loc[0, "detail"] = "x" * 40_000
     paths = write_review_packs(access, findings, tmp_path, "account_owner", None, META, key=KEY)
     book = load_workbook(next(p for p in paths if "data" in p.name))
-    users = [c.value for c in book["Access"]["B"]]
+    users = [c.value for c in book["Access"]["A"]]
     assert "eve\ufffd@contoso.com" in users
-    details = [c.value for c in book["Findings"]["E"] if c.value and c.value.startswith("xxx")]
+    details = [c.value for c in book["Findings"]["D"] if c.value and c.value.startswith("xxx")]
     assert details and all(len(d) == layout.EXCEL_CELL_CHARS and d.endswith("…") for d in details)
     decisions = read_decisions(paths, access, META, key=KEY)
     assert len(decisions) == len(access) and decisions["verified"].all()
     assert set(decisions["reviewer"]) == {"data\nteam\ufffd"}
+
+
+def test_findings_sheet_shows_both_severities_and_the_controls(tmp_path, access, findings):
+    """The Findings sheet reads like findings.csv: the finding's severity, the check's catalogue severity, and the
+    controls the check maps to (as findings_frame gives them: Control tuples)."""
+    from idbridge.checks.controls import iso, nist
+
+    findings["check_severity"] = findings["severity"]
+    findings.loc[findings["check_id"].eq("access.privileged_prod_access"), "check_severity"] = "medium"
+    findings["controls"] = [nist("AC-6(5)") + iso("8.2")] * len(findings)
+    book = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])
+    rows = list(book["Findings"].iter_rows(values_only=True))
+    header, body = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+    assert header[0] == "Severity" and header[-2:] == ("Catalogue severity", "Controls")
+    prod = next(r for r in body if r["Check"] == "access.privileged_prod_access")
+    assert (prod["Severity"], prod["Catalogue severity"]) == ("High", "Medium")
+    assert prod["Controls"] == "NIST 800-53 AC-6(5); ISO 27001 A.8.2"

@@ -51,7 +51,12 @@ def test_metadata_shape_and_active_certificate(server):
     assert key.get("use") == "signing"
     cert = key.find("ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS).text
     assert _thumbprint(cert) == sp["preferredTokenSigningKeyThumbprint"]
-    assert idp.find("md:NameIDFormat", NS).text == "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+    # Entra's app metadata names no NameID format (the NameID is the claims policy's, not the metadata's).
+    assert idp.find("md:NameIDFormat", NS) is None
+    # The WS-Federation section carries the same signing certificate.
+    role = root.find("md:RoleDescriptor", NS)
+    assert role.get("{http://www.w3.org/2001/XMLSchema-instance}type") == "fed:SecurityTokenServiceType"
+    assert role.find("md:KeyDescriptor/ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS).text == cert
     endpoint = f"https://login.microsoftonline.com/{server.tenant}/saml2"
     assert {e.get("Location") for e in idp.findall("md:SingleSignOnService", NS)} == {endpoint}
     assert idp.find("md:SingleLogoutService", NS).get("Location") == endpoint

@@ -240,6 +240,38 @@ def test_seeded_cloudtrail(world):
     assert all(e["recipientAccountId"] == world.aws.account_id for e in scim_events(world))
 
 
+def test_seeded_restarts_re_read_every_object_and_write_only_differences(world):
+    """provisioning.restarts: the cycle after each Restart provisioning matches every user and group in scope again
+    (a logged SCIM read each, at the restart's time); nothing new is created, and Identity Center ends the same as
+    without restarts."""
+    restarted = world_of(restarts=["now-10d", "now-5d"])
+    at = {NOW - timedelta(days=10): [], NOW - timedelta(days=5): []}
+    for event in scim_events(restarted, reads=True):
+        for moment, bucket in at.items():
+            if moment <= datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00")) < moment + timedelta(
+                    minutes=40):
+                bucket.append(event)
+    in_idc = {u["UserName"] for u in restarted.aws.identity_store.users()}
+    for moment, events in at.items():
+        reads = [e for e in events if e["readOnly"]]
+        assert {e["eventName"] for e in reads} <= {"GetUser", "ListUsers", "GetGroup", "ListGroups"}
+        assert len([e for e in reads if e["eventName"] in ("GetUser", "ListUsers")]) >= len(in_idc) - 1, moment
+        # Writes only where Identity Center differs: nobody new is created (the refused users are retried and
+        # refused again, as a restart clears the escrows).
+        assert not [e for e in events if e["eventName"] == "CreateUser" and not e.get("errorCode")], moment
+    assert in_idc == {u["UserName"] for u in world.aws.identity_store.users()}
+    assert len(scim_events(restarted, reads=True)) > len(scim_events(world, reads=True))
+
+
+def test_a_restart_outside_the_job_s_life_is_a_seed_error():
+    from idbridge.sandbox.scenario import SeedError
+
+    with pytest.raises(SeedError) as caught:
+        world_of(restarts=["now-30d"])  # the token, hence provisioning, is 20 days old
+    assert caught.value.path == ("entra", "aws_app", "provisioning", "restarts", 0)
+    assert "token_created" in caught.value.problem
+
+
 # --------------------------------------------------------------------------------------------- later cycles
 
 

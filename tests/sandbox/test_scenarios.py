@@ -86,6 +86,14 @@ def test_demo_yaml_is_the_generator_output():
         "demo.yaml is not what its generator writes: run `idbridge dev make-demo` and commit the result"
 
 
+def test_demo_real_shapes_yaml_is_the_generator_output():
+    from idbridge.sandbox.demo_real_shapes import render_text
+
+    assert (SCENARIOS / "demo-real-shapes.yaml").read_text(encoding="utf-8") == render_text(), \
+        "demo-real-shapes.yaml is not what its generator writes: run `idbridge dev make-demo --variant " \
+        "real-shapes` and commit the result"
+
+
 def test_demo_reply_urls_are_the_derived_ones(demo):
     """The demo writes the primary region's ACS URL out (to leave the extra region's out): it must stay the URL
     the sandbox derives, or the demo would plant reply_url_missing for the primary region too."""
@@ -413,7 +421,7 @@ def test_planted_faults_are_exactly_what_the_scenario_implies(name):
     assert sorted(listed - predicted) == [], "listed faults the scenario does not plant"
 
 
-@pytest.mark.parametrize("name", ["demo", "broken-provisioning"])
+@pytest.mark.parametrize("name", ["demo", "broken-provisioning", "demo-real-shapes"])
 def test_seeded_identity_center_is_what_the_faults_say(name):
     """Seed the sandbox (Graph store, SCIM history, moto side) and compare Identity Center with the scenario read
     through its planted faults: who SCIM refused (provisioning.errors), who is not there yet, user names, status

@@ -6,6 +6,15 @@
                     core/csvsafe.py)
     checks.csv      every check with its outcome and, when it did not run, why
 
+Severity, the same everywhere: `severity` of a finding is its own (what fail_on and the order use);
+`check_severity` is the check's catalogue severity (docs/checks.md, checks.csv `severity`) and `severity_reason`
+says, in the catalogue's words, why a finding differs from it. `controls` are the controls the check maps to
+(checks/controls.py): in JSON objects {framework, id, title}, in CSV "NIST 800-53 AC-2; ISO 27001 A.5.18".
+
+Format 3 added check_severity, severity_reason and controls to findings, and other_severities and controls to
+outcomes. A format 2 artifact (an earlier run) is still read: its findings take the severity their check's
+outcome recorded as check_severity, and controls come from the current catalogue by check id.
+
 A notebook run in JupyterLab on its own evaluates and writes the artifact on first use; a notebook of
 `idbridge run` reads the one the run wrote (`evaluation_for`).
 """
@@ -17,7 +26,8 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 
-from idbridge.checks.base import Finding
+from idbridge.checks.base import REGISTRY, Finding
+from idbridge.checks.controls import from_record, labels
 from idbridge.checks.evaluate import Evaluation, Verdict, checks_fingerprint, evaluate_snapshot
 from idbridge.checks.runner import CheckOutcome, CheckResults
 from idbridge.core.csvsafe import write_csv
@@ -25,7 +35,8 @@ from idbridge.core.files import write_text_atomic
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
+READABLE = (2, 3)  # formats read_evaluation accepts (2: before severities and controls were recorded per finding)
 FINDINGS_JSON = "findings.json"
 
 
@@ -41,11 +52,40 @@ def to_document(evaluation: Evaluation) -> dict:
 
 
 def from_document(document: dict) -> Evaluation:
-    outcomes = [CheckOutcome(**o) for o in document["outcomes"]]
-    findings = [Finding(**{**f, "references": tuple(f.get("references") or ())}) for f in document["findings"]]
+    if document.get("format") == 2:
+        document = _from_format_2(document)
+    outcomes = [CheckOutcome(**{**o, "controls": tuple(from_record(c) for c in o.get("controls") or ())})
+                for o in document["outcomes"]]
+    findings = [Finding(**{**f, "references": tuple(f.get("references") or ()),
+                           "controls": tuple(from_record(c) for c in f.get("controls") or ())})
+                for f in document["findings"]]
     return Evaluation(CheckResults(outcomes, findings), document.get("sources", {}), document["fail_on"],
                       Verdict.from_dict(document["verdict"]), document.get("collected_at", ""),
                       document.get("checks_fingerprint", ""), document.get("evaluated_at", ""))
+
+
+def _from_format_2(document: dict) -> dict:
+    """A format 2 document in format 3's shape: the check severity each outcome recorded; controls and the reason
+    for a graded severity from the catalogue (they belong to the check, not to the run), for checks it still has."""
+    from idbridge.checks import load_all
+
+    load_all()
+
+    def mapped(check_id: str) -> list[dict]:
+        check = REGISTRY.get(check_id)
+        return [asdict(c) for c in check.meta.controls] if check else []
+
+    def reason(finding: dict, catalogue: str) -> str:
+        check = REGISTRY.get(finding["check_id"])
+        graded = dict(check.meta.graded) if check and check.meta.severity == catalogue else {}
+        return graded.get(finding["severity"], "") if finding["severity"] != catalogue else ""
+
+    severity = {o["check_id"]: o.get("severity", "") for o in document["outcomes"]}
+    return {**document, "format": FORMAT,
+            "outcomes": [{**o, "controls": mapped(o["check_id"])} for o in document["outcomes"]],
+            "findings": [{**f, "check_severity": severity.get(f["check_id"], ""),
+                          "severity_reason": reason(f, severity.get(f["check_id"], "")),
+                          "controls": mapped(f["check_id"])} for f in document["findings"]]}
 
 
 def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> dict[str, Path]:
@@ -55,8 +95,11 @@ def write_evaluation(evaluation: Evaluation, out_dir: str | Path) -> dict[str, P
     frame = evaluation.results.findings_frame()
     frame["evidence"] = frame["evidence"].map(lambda e: json.dumps(e, default=str))
     frame["references"] = frame["references"].map(" ".join)
+    frame["controls"] = frame["controls"].map(labels)
     write_csv(paths["csv"], frame)  # spreadsheet-safe: tenant names there may look like formulas
-    write_csv(paths["checks"], evaluation.results.outcomes_frame())
+    checks = evaluation.results.outcomes_frame()
+    checks["controls"] = checks["controls"].map(labels)
+    write_csv(paths["checks"], checks)
     # The JSON last: its presence says the evaluation was written whole.
     write_text_atomic(paths["json"], json.dumps(to_document(evaluation), indent=1, default=str))
     return paths
@@ -68,8 +111,9 @@ def read_evaluation(path: str | Path) -> Evaluation:
     if path.is_dir():
         path = path / FINDINGS_JSON
     document = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a findings artifact of this idbridge (format {FORMAT})")
+    if not isinstance(document, dict) or document.get("format") not in READABLE:
+        raise ValueError(f"{path}: not a findings artifact this idbridge reads (format "
+                         f"{' or '.join(map(str, READABLE))})")
     return from_document(document)
 
 

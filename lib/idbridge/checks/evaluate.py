@@ -24,7 +24,7 @@ from typing import Any, Iterable
 
 from idbridge.checks import load_all
 from idbridge.checks.base import SEVERITY_ORDER
-from idbridge.checks.runner import CheckOutcome, CheckResults, run_checks
+from idbridge.checks.runner import CheckOutcome, CheckResults, outcome_fields, run_checks
 from idbridge.checks.settings import settings_for
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_NOT_COLLECTED, EXIT_OK
 from idbridge.core.vocabulary import ACCESS_AREAS, VALIDATION_AREAS  # noqa: F401  (the areas reports select by)
@@ -185,8 +185,8 @@ def failed_evaluation(why: str, fail_on: str, exit_code: int = EXIT_NOT_COLLECTE
     """The evaluation of a run in which nothing could be evaluated (preflight or collection failed, bad input):
     every registered check is not_checked with that reason, so no report can read it as "no findings"."""
     registry = load_all()
-    outcomes = [CheckOutcome(check.meta.id, check.meta.title, check.meta.area, check.meta.severity,
-                             "not_checked", 0, why, check.meta.passed) for _, check in sorted(registry.items())]
+    outcomes = [CheckOutcome(**outcome_fields(check.meta), status="not_checked", findings=0, reason=why)
+                for _, check in sorted(registry.items())]
     code = exit_code if exit_code in (EXIT_BAD_INPUT, EXIT_NOT_COLLECTED) else EXIT_NOT_COLLECTED
     verdict = decide(outcomes, [], {}, fail_on, failure=why, failure_code=code)
     return Evaluation(CheckResults(outcomes, []), {}, fail_on, verdict, evaluated_at=_now())

@@ -11,12 +11,13 @@ Every check ends in exactly one outcome:
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
 
-from idbridge.checks.base import REGISTRY, SEVERITY_ORDER, Finding, NotApplicable, to_finding
+from idbridge.checks.base import REGISTRY, SEVERITY_ORDER, CheckMeta, Finding, NotApplicable, to_finding
+from idbridge.checks.controls import Control
 from idbridge.snapshot.store import NotCollected
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,21 @@ class CheckOutcome:
     findings: int
     reason: str = ""
     passed: str = ""       # what a pass means (CheckMeta.passed): what tables show on a passing row
+    other_severities: str = ""  # severities a finding may take besides `severity`, and when (CheckMeta.graded)
+    controls: tuple[Control, ...] = ()
+
+
+def outcome_fields(meta: CheckMeta) -> dict:
+    """What an outcome repeats of its check's catalogue entry, whatever the status."""
+    return dict(check_id=meta.id, title=meta.title, area=meta.area, severity=meta.severity, passed=meta.passed,
+                other_severities="; ".join(f"{s} when {when}" for s, when in meta.graded),
+                controls=meta.controls)
+
+
+OUTCOME_COLUMNS = ["check_id", "title", "area", "severity", "other_severities", "status", "findings", "reason",
+                   "passed", "controls"]
+FINDING_COLUMNS = ["check_id", "severity", "check_severity", "severity_reason", "area", "subject", "title", "detail",
+                   "evidence", "meaning", "fix", "references", "controls"]
 
 
 @dataclass
@@ -62,14 +78,15 @@ class CheckResults:
     findings: list[Finding] = field(default_factory=list)
 
     def outcomes_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(o) for o in self.outcomes],
-                            columns=["check_id", "title", "area", "severity", "status", "findings", "reason",
-                                     "passed"])
+        """One row per check; `severity` is the catalogue's, `controls` a tuple of Control."""
+        return pd.DataFrame([{c: getattr(o, c) for c in OUTCOME_COLUMNS} for o in self.outcomes],
+                            columns=OUTCOME_COLUMNS)
 
     def findings_frame(self) -> pd.DataFrame:
-        columns = ["check_id", "severity", "area", "subject", "title", "detail", "evidence", "meaning", "fix",
-                   "references"]
-        frame = pd.DataFrame([asdict(f) for f in self.findings], columns=columns)
+        """One row per finding, worst first: `severity` is the finding's (what fail_on and the order use),
+        `check_severity` the check's catalogue severity and `severity_reason` why they differ."""
+        frame = pd.DataFrame([{c: getattr(f, c) for c in FINDING_COLUMNS} for f in self.findings],
+                             columns=FINDING_COLUMNS)
         if not frame.empty:
             frame["rank"] = frame["severity"].map(SEVERITY_ORDER)
             frame = frame.sort_values(["rank", "check_id", "subject"], ascending=[False, True, True])
@@ -85,7 +102,7 @@ def run_checks(data: TableSource, settings: Any, *, ids: list[str] | None = None
         meta = check.meta
         if (ids and check_id not in ids) or (areas and meta.area not in areas):
             continue
-        base = dict(check_id=meta.id, title=meta.title, area=meta.area, severity=meta.severity, passed=meta.passed)
+        base = outcome_fields(meta)
         missing = []
         for table in meta.tables:
             try:
@@ -97,7 +114,8 @@ def run_checks(data: TableSource, settings: Any, *, ids: list[str] | None = None
                                                  reason="not collected: " + "; ".join(dict.fromkeys(missing))))
             continue
         try:
-            hits = list(check.evaluate(data, settings))
+            # A hit with a severity the catalogue does not announce raises here too: an error, not a finding.
+            findings = [to_finding(meta, hit) for hit in check.evaluate(data, settings)]
         except NotCollected as exc:
             results.outcomes.append(CheckOutcome(**base, status="not_checked", findings=0,
                                                  reason=f"not collected: {exc.source}: {exc.why}"))
@@ -110,7 +128,6 @@ def run_checks(data: TableSource, settings: Any, *, ids: list[str] | None = None
             results.outcomes.append(CheckOutcome(**base, status="error", findings=0,
                                                  reason=f"{type(exc).__name__}: {exc}"))
             continue
-        findings = [to_finding(meta, hit) for hit in hits]
         results.findings.extend(findings)
         results.outcomes.append(CheckOutcome(**base, status="fail" if findings else "pass", findings=len(findings)))
     return results

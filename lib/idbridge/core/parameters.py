@@ -175,11 +175,30 @@ class ReviewParams(Strict):
     allow_unsigned: bool = Field(
         False, description="accept returned packs that are unsigned (or signed but not verifiable): their "
                            "decisions could be forged")
+    deadline: date | None = Field(
+        None, description="the date reviewers are asked to send their packs back by (YYYY-MM-DD): shown on "
+                          "each pack's Instructions")
+    requested_by: str | None = Field(
+        None, max_length=200, description="who asks for the review (a name, role or address): shown on each "
+                                          "pack's Instructions")
+    returned_dir: str | None = Field(
+        None, description="a folder of returned reviewer packs (.xlsx) that `idbridge run` hands to "
+                          "22_review_decisions; relative to the working directory, like run_root")
+    inactive_after_days: int = Field(
+        30, ge=1, le=365, description="recommend Remove for access whose person has not signed in to AWS for "
+                                      "this many days (Entra access reviews' default look-back is 30 days)")
 
     @field_validator("signing_key")
     @classmethod
     def _secret(cls, value: str | None) -> str | None:
         return secrets.check(value)
+
+    @field_validator("returned_dir", "requested_by")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is empty: leave the key out instead")
+        return value.strip() if value is not None else None
 
 
 _ENGAGEMENT = re.compile(r"^[\w-][\w.-]{0,63}$")

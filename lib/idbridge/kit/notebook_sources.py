@@ -138,6 +138,7 @@ ACCESS_REVIEW = notebook([
 review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "group_owner"'''),
     new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge.report import access as report\n"
+                  "from idbridge.report import review_packs\n"
                   "from idbridge.report.sources import open_access, open_snapshot\n"
                   "from idbridge.report.validation import verdict_banner\n"
                   "from idbridge.checks.settings import settings_for\n"
@@ -180,10 +181,13 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
     new_code_cell("report.access_findings(results, access, filter_account, filter_group, filter_user)"),
     new_markdown_cell("## Reviewer packs\n\nOne Excel workbook per reviewer, in `review/` of the run folder: "
                       "reviewers mark each row Keep or Remove and send it back; `22_review_decisions` reads them. "
+                      "Each pack opens on its instructions (who asks, by when — `review.deadline`, "
+                      "`review.requested_by` — and a progress counter); each row shows when the person last signed "
+                      "in, a recommendation with its reason, and every other access the same removal would end. "
                       "Each pack is signed with the key `review.signing_key` names, so a decision counts only in "
                       "the pack it was sent in. The access table and the findings are there as CSV and JSON too."),
-    new_code_cell("report.write_review_outputs(access, results, snapshot, run_dir, review_scope, params=params,\n"
-                  "                            params_file=params_file)"),
+    new_code_cell("review_packs.write_review_outputs(access, results, snapshot, run_dir, review_scope, params=params,\n"
+                  "                                  params_file=params_file, settings=settings)"),
 ])
 
 
@@ -250,6 +254,7 @@ REVIEW_DECISIONS = notebook([
         "2 (bad input) — and nothing is planned. Read the packs with the snapshot they were written from."),
     parameters_cell(SNAPSHOT_PARAMETERS + '''
 decisions_dir = ""  # the returned workbooks (.xlsx); empty: run_dir/review, where 20_access_review wrote them
+# (`idbridge run` sets it from review.returned_dir, and snapshot_dir to the snapshot the packs were written from)
 apply = False  # apply the removal plan (see "Apply" below)
 allow_removals = False  # removals need this as well'''),
     new_code_cell("from idbridge.kit.notebook import setup\n"
@@ -268,6 +273,11 @@ allow_removals = False  # removals need this as well'''),
     new_markdown_cell("## Review status\n\nPer workbook: rows, Keep, Remove, not reviewed; the last line counts "
                       "access no returned workbook covers."),
     new_code_cell("report.status_table(decisions, access)"),
+    new_markdown_cell("## Contradictory decisions\n\nA Remove on a group row takes the person out of the group, "
+                      "which ends every access they have through it — possibly in accounts another owner reviews. "
+                      "When one of those accesses was marked Keep, the two decisions contradict each other: settle "
+                      "them with the reviewers before applying the plan."),
+    new_code_cell("report.contradictions_table(decisions, access)"),
     new_markdown_cell("## Removal plan\n\nOne change per write. A change that ends more access than was marked "
                       "Remove says so, and flags any of it a reviewer marked Keep. Also written to "
                       "`review-removals.csv` and `.json` in the run folder."),

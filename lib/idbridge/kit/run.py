@@ -168,6 +168,7 @@ class KitRun:
         self.selected, self.skipped, self.inputs = selected, skipped, inputs
         self.after_notebook, self.kernels, self.links = after_notebook, kernels, links
         self.started = datetime.now(timezone.utc)
+        self.cwd = Path.cwd()  # relative paths of the parameters (run_root, review.returned_dir) mean this
         self.runs: list[NotebookRun] = []
         self.failures: list[tuple[int, str]] = []   # (exit code, why) of each step that failed
         self.snapshot_dir: Path | None = None
@@ -205,8 +206,41 @@ class KitRun:
                 self.skipped += [f"{item.name}: not run, nothing could be collected" for item in after]
             else:
                 for item in after:
-                    self.notebook(item, given)
+                    inputs = self.returned_reviews(item, given)
+                    if inputs is not None:
+                        self.notebook(item, inputs)
         return self.finish()
+
+    def returned_reviews(self, item: Selected, given: dict) -> dict | None:
+        """The parameters of a notebook that reads returned reviewer packs (it declares decisions_dir), when
+        review.returned_dir names a folder of them: the folder, and as snapshot_dir the snapshot the packs were
+        written from (review/returned.py). Checked now, when the notebook is due (the packs may come from this
+        very run); a folder that cannot be used is bad input (exit 2) and the notebook is not run."""
+        folder = self.params.review.returned_dir
+        if not folder or "decisions_dir" not in declared_parameters(item.source):
+            return given
+        from idbridge.history import runs as history
+        from idbridge.review.returned import check_folder, find_snapshot
+        from idbridge.review.signing import from_parameters
+
+        path = Path(folder).expanduser()
+        path = path if path.is_absolute() else (self.cwd / path)
+        try:
+            key = from_parameters(self.params, str(self.kept_params))
+            returned = check_folder(path, self.params.engagement, key=key,
+                                    allow_unsigned=self.params.review.allow_unsigned)
+            history_dir = history.engagement_dir(self.params, self.run_dir)
+            candidates = [self.run_dir / "snapshot"] + [run / "snapshot" for run in history.run_folders(history_dir)]
+            snapshot = find_snapshot(returned, candidates)
+        except InputError as exc:
+            why = f"{item.name} not run: review.returned_dir cannot be used: {exc}"
+            log.error("%s", why)
+            self.failures.append((EXIT_BAD_INPUT, why))
+            self.skipped.append(f"{item.name}: not run, review.returned_dir cannot be used (see the reasons)")
+            return None
+        log.info("%s reads %d returned pack(s) from %s, written from the snapshot %s", item.name,
+                 len(returned.files), path, snapshot)
+        return {**given, "decisions_dir": str(path.resolve()), "snapshot_dir": str(snapshot.resolve())}
 
     def stop(self, rest: list[Selected], why: str) -> None:
         from idbridge.checks.evaluate import failed_evaluation

@@ -24,7 +24,7 @@ from idbridge.core.files import write_text_atomic
 from idbridge.errors import InputError
 from idbridge.plan import Plan
 from idbridge.report.safe import Text, items, show
-from idbridge.review import plan_removals, read_decisions, review_status
+from idbridge.review import contradictions, plan_removals, read_decisions, review_status
 from idbridge.review.signing import from_parameters
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,14 @@ def read_returned(folder, access: pd.DataFrame, meta: dict, params=None,
 def status_table(decisions: pd.DataFrame, access: pd.DataFrame) -> pd.DataFrame:
     """Per returned workbook: rows, Keep, Remove, not reviewed; and the access no returned workbook covers."""
     return review_status(decisions, access)
+
+
+def contradictions_table(decisions: pd.DataFrame, access: pd.DataFrame) -> pd.DataFrame | Text:
+    """Writes decided both ways: one Remove ends access another reviewer marked Keep (review.contradictions)."""
+    found = contradictions(decisions, access)
+    if found.empty:
+        return Text("**No contradictory decisions**: no access marked Keep would end with a Remove.")
+    return found
 
 
 def removal_plan(decisions: pd.DataFrame, access: pd.DataFrame, snapshot, run_dir) -> Plan:

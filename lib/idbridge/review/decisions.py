@@ -10,6 +10,12 @@ describing the same user / account / permission set; no row deleted, added or co
 (a formula in Decision has no value idbridge can trust); and each Decision Keep, Remove or blank (= not
 reviewed; case and spaces do not matter). All problems of all files are collected and raised together as one
 InputError naming file, cell and what is wrong; no decision is returned while any problem remains.
+
+Decisions that contradict each other are not a problem of a file but of the review: a Remove ends every access
+of the same write (removals.removal_scope: a person's membership of a group ends all their access through it,
+possibly in accounts another owner reviews), so a Keep on one of those accesses and a Remove on another are one
+membership decided both ways. Each such decision names the others in its `contradicts` column, and
+contradictions() lists them, one line per write, for the person who settles them.
 """
 
 from __future__ import annotations
@@ -29,11 +35,14 @@ from idbridge.errors import InputError
 from idbridge.review import layout
 from idbridge.review.layout import ACCESS, META, clean
 from idbridge.review.limits import ReadLimits, check_archive
+from idbridge.review.path_index import PathIndex
+from idbridge.review.removals import removal_scope
 from idbridge.review.signing import PARAMETER, SCHEME, SigningKey, signing_key
 
 log = logging.getLogger(__name__)
 DECISION_COLUMNS = ["path_id", "decision", "comment", "workbook", "cell", "scope", "scope_key", "reviewer",
-                    "verified"]
+                    "verified", "contradicts"]
+CONTRADICTION_COLUMNS = ["access ended together", "Remove", "Keep"]
 _LISTED = 20  # missing keys named one by one, then counted
 _SHOWN = 60   # characters of a formula quoted in a problem
 
@@ -79,11 +88,23 @@ def read_decisions(paths, access: pd.DataFrame, meta: dict | None = None, *,
     if problems:
         _raise(problems)
     frame = pd.DataFrame(rows, columns=DECISION_COLUMNS + ["key_cell"])
+    frame["contradicts"] = _contradicting(frame, access)
     unverified = sorted(set(frame.loc[~frame["verified"].astype(bool), "workbook"]))
     if unverified:
         log.warning("%d returned workbook(s) UNSIGNED or not verified, accepted because review.allow_unsigned is "
                     "true: their decisions could have been forged: %s", len(unverified), ", ".join(unverified))
     return frame[DECISION_COLUMNS].reset_index(drop=True)
+
+
+def pack_info(path, *, key: SigningKey | str | bytes | None = None, allow_unsigned: bool = False,
+              limits: ReadLimits | None = None) -> tuple[dict | None, list[str]]:
+    """A returned pack's _meta fields, checked as read_decisions checks them but without an access table: a
+    workbook idbridge can open, within the limits, of this format, its signature verified with `key` (unsigned
+    only with allow_unsigned). (fields, with `verified`; problems). For checking a folder of returned packs
+    before a run uses it (review/returned.py)."""
+    _, problems, info = _read_one(Path(path), None, {}, None, _Trust(signing_key(key), allow_unsigned),
+                                  limits or ReadLimits())
+    return (None if problems else info), problems
 
 
 def review_status(decisions: pd.DataFrame, access: pd.DataFrame) -> pd.DataFrame:
@@ -97,6 +118,51 @@ def review_status(decisions: pd.DataFrame, access: pd.DataFrame) -> pd.DataFrame
     if missing:
         status.loc[len(status)] = ["(not returned)", "", missing, 0, 0, missing]
     return status
+
+
+def _label(decision: dict) -> str:
+    """'Remove by data-team@contoso.com (review-data-team.xlsx Access!O3)'."""
+    who = clean(decision.get("reviewer")) or "an unnamed reviewer"
+    return f"{decision['decision']} by {who} ({decision['workbook']} {decision['cell']})"
+
+
+def _writes(frame: pd.DataFrame, access: pd.DataFrame) -> dict[tuple, list[dict]]:
+    """The decided rows (Keep or Remove) grouped by the write a Remove of them makes, for writes decided both
+    ways only."""
+    decided = frame[frame["decision"].isin(layout.DECISIONS)]
+    if decided.empty or not decided["decision"].eq("Remove").any():
+        return {}
+    index = PathIndex(access)
+    by_write: dict[tuple, list[dict]] = {}
+    for decision in decided.to_dict("records"):
+        scope = tuple(sorted(removal_scope(index.row(decision["path_id"]), index)))
+        by_write.setdefault(scope, []).append(decision)
+    return {scope: found for scope, found in by_write.items()
+            if {d["decision"] for d in found} == set(layout.DECISIONS)}
+
+
+def _contradicting(frame: pd.DataFrame, access: pd.DataFrame) -> list[str]:
+    """Per decision: the opposite decisions on the same write, '; '-joined ('' when none)."""
+    said: dict[tuple[str, str], str] = {}  # (workbook, cell): one decision
+    for found in _writes(frame, access).values():
+        for decision in found:
+            others = [_label(d) for d in found if d["decision"] != decision["decision"]]
+            said[decision["workbook"], decision["cell"]] = "; ".join(others)
+    return [said.get((w, c), "") for w, c in zip(frame["workbook"], frame["cell"])]
+
+
+def contradictions(decisions: pd.DataFrame, access: pd.DataFrame) -> pd.DataFrame:
+    """One row per write decided both ways: the accesses it ends together, and who said Remove and who Keep
+    (reviewer, workbook, cell). Empty when the decisions agree."""
+    index = PathIndex(access)
+    rows = []
+    for scope, found in _writes(decisions, access).items():
+        rows.append({"access ended together": "; ".join(index.describe(p) for p in scope),
+                     "Remove": "; ".join(f"{_label(d)}: {index.describe(d['path_id'])}" for d in found
+                                         if d["decision"] == "Remove"),
+                     "Keep": "; ".join(f"{_label(d)}: {index.describe(d['path_id'])}" for d in found
+                                       if d["decision"] == "Keep")})
+    return pd.DataFrame(rows, columns=CONTRADICTION_COLUMNS)
 
 
 # ----------------------------------------------------------------------------------------------- one file
@@ -159,6 +225,8 @@ def _read_one(path: Path, table: pd.DataFrame, expected: dict, reference: dict |
         info, sent, verified, problems = _meta(book[META], table, reference, trust, limits)
         if problems:
             return [], problems, None
+        if table is None:  # pack_info: the pack's fields only
+            return [], [], {**info, "verified": verified, "rows_signed": len(sent)}
         rows, problems = _access(book[ACCESS], info, sent, table, expected, limits)
         return [{**r, "workbook": path.name, "verified": verified} for r in rows], problems, info
     except _Refused as exc:
@@ -202,8 +270,8 @@ def _meta(sheet, table: pd.DataFrame, reference: dict | None, trust: _Trust,
     where = {name: f"{META}!B{n}" for n, name in enumerate(layout.META_KEYS, start=1)}
     if info.get("format") != layout.FORMAT:
         return info, keys, False, [f"{where['format']}: format {info.get('format')!r} is not {layout.FORMAT!r}: "
-                                   "not a review pack of this idbridge version (packs are signed since format 2: "
-                                   "write the packs again and send them out)"]
+                                   "not a review pack of this idbridge version (format 3 since the Access sheet's columns "
+                                   "changed: write the packs again and send them out)"]
     if reference:
         source = f" (as {reference['_from']})" if "_from" in reference else ""
         problems = [f"{where[name]}: the workbook is for {name} {info.get(name)!r} (collected "
@@ -215,7 +283,7 @@ def _meta(sheet, table: pd.DataFrame, reference: dict | None, trust: _Trust,
     sent, verified, problem = _verify(info, keys, tags, where, trust)
     if problem:
         return info, keys, False, [problem]
-    unknown = [k for k in sent if k not in table.index]
+    unknown = [k for k in sent if table is not None and k not in table.index]
     if unknown:
         return info, sent, verified, [
             f"{len(unknown)} of the workbook's {len(sent)} rows are not in the access table (e.g. {unknown[0]}): "

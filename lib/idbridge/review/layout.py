@@ -8,29 +8,36 @@ from collections.abc import Iterable
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-FORMAT = "2"  # 2: signed packs (signature, key_id, row tags in column E)
+FORMAT = "3"  # 3: who / what first, path_id last and hidden, sign-ins, recommendation, "also ends"; requested_by
 INSTRUCTIONS, ACCESS, FINDINGS, META = "Instructions", "Access", "Findings", "_meta"
 DECISIONS = ("Keep", "Remove")
 SCOPES = ("account_owner", "group_owner")
 NO_GROUP = "no-entra-group"  # group_owner scope: the pack of paths with no Entra group
 
-# (header, width). path_id first: the key; Decision and Comment last: the only cells a reviewer may edit.
+# (header, width). Who reaches what first (person, account, permission set, through which group), then what a
+# reviewer weighs, then Decision and Comment (columns O and P: the only cells read back), details, and path_id
+# last (the key, hidden: the reviewer never needs it).
 COLUMNS: tuple[tuple[str, int], ...] = (
-    ("path_id", 20), ("User", 38), ("Name", 24), ("User state", 12), ("Access via", 40), ("Path kind", 13),
-    ("Account", 24), ("Account id", 14), ("OU", 28), ("Permission set", 26), ("Privilege", 10),
-    ("Production", 11), ("Works in AWS", 13), ("Risk findings", 48), ("Decision", 11), ("Comment", 40),
+    ("Person", 30), ("Account", 22), ("Permission set", 22), ("Through group", 30), ("Privilege", 10),
+    ("Production", 11), ("Works in AWS", 12), ("Risks", 46), ("Last sign-in (any app)", 20),
+    ("Last AWS sign-in", 20), ("Recommendation", 34), ("Removing this also ends", 48), ("Person state", 12),
+    ("Account id", 14), ("Decision", 11), ("Comment", 36), ("Name", 22), ("OU", 26), ("How", 40), ("path_id", 18),
 )
 HEADERS = tuple(header for header, _ in COLUMNS)
 KEY_COL = HEADERS.index("path_id") + 1
 DECISION_COL = HEADERS.index("Decision") + 1
 COMMENT_COL = HEADERS.index("Comment") + 1
 # Cells compared with the access table on return: a swapped or partly sorted row no longer matches its key.
-CHECKED = {"User": "user", "Account id": "account_id", "Permission set": "permission_set_name"}
+CHECKED = {"Person": "user", "Account id": "account_id", "Permission set": "permission_set_name"}
+# The columns conditional formatting reads (row colours), by header.
+PRIVILEGE_COL, PRODUCTION_COL, WORKS_COL, STATE_COL, RECOMMENDATION_COL, ALSO_COL = (
+    HEADERS.index(h) + 1 for h in ("Privilege", "Production", "Works in AWS", "Person state", "Recommendation",
+                                   "Removing this also ends"))
 
 # _meta: key / value pairs in columns A:B, the workbook's keys in column D and their signatures in column E (row 1:
 # headers). signature and key_id: review/signing.py.
 META_KEYS = ("format", "engagement", "snapshot_id", "collected_at", "scope", "scope_key", "reviewer", "rows",
-             "keys_sha256", "written_at", "deadline", "signature", "key_id")
+             "keys_sha256", "written_at", "deadline", "requested_by", "signature", "key_id")
 META_KEYS_COL = 4
 META_TAGS_COL = 5
 

@@ -98,6 +98,25 @@ def _where(decision: dict) -> str:
 # ----------------------------------------------------------------------------------------------- drafts
 
 
+def removal_scope(row: dict, index: PathIndex) -> list[str]:
+    """Every path_id the write a Remove of `row` makes would end (the row's own included), chosen as _draft
+    chooses the write: what a reviewer must see before deciding (the pack's "Removing this also ends"), and
+    what makes two decisions on different rows one decision (decisions.contradictions)."""
+    kind, own = row["path_kind"], [row["path_id"]]
+    idc_group_member = row["idc_principal_type"] == "GROUP" and row["idc_user_id"]
+    if kind in ("group", "nested_group"):
+        group = row["nested_group_id"] if kind == "nested_group" else row["entra_group_id"]
+        if group and row["entra_user_id"]:
+            return index.entra_membership.get((row["entra_user_id"], group), own)
+        if not idc_group_member:
+            return own
+        return index.idc_membership.get((row["idc_user_id"], row["idc_principal_id"]), own)
+    if kind == "idc_only" and idc_group_member:
+        return index.idc_membership.get((row["idc_user_id"], row["idc_principal_id"]), own)
+    return index.assignment.get((row["account_id"], row["permission_set_arn"], row["idc_principal_type"],
+                                 row["idc_principal_id"]), own)
+
+
 def _draft(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft:
     kind = row["path_kind"]
     idc_group_member = row["idc_principal_type"] == "GROUP" and row["idc_user_id"]
@@ -124,7 +143,7 @@ def _entra_membership(row: dict, index: PathIndex) -> _Draft:
     return _Draft("entra.group_member", f"{group} / member {user}", f"Remove {user} from Entra group {group}",
                   {"group": group, "group_id": group_id, "member": user, "member_id": user_id},
                   {"group_id": group_id, "member_id": user_id},
-                  index.entra_membership.get((user_id, group_id), [row["path_id"]]), note=note)
+                  removal_scope(row, index), note=note)
 
 
 def _account_assignment(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft:
@@ -139,7 +158,7 @@ def _account_assignment(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft
                    "principal_id": pid},
                   {"instance_arn": ids.instance_arn(), "account_id": account, "permission_set_arn": ps_arn,
                    "principal_type": ptype, "principal_id": pid},
-                  index.assignment.get((account, ps_arn, ptype, pid), [row["path_id"]]),
+                  removal_scope(row, index),
                   note="; the principal no longer exists" if row["path_kind"] == "orphaned" else "")
 
 
@@ -151,7 +170,7 @@ def _idc_membership(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft:
                   {"group": group, "group_id": group_id, "member": user, "user_id": user_id},
                   {"identity_store_id": ids.identity_store_id(), "membership_id": ids.membership(group_id, user_id),
                    "group_id": group_id, "user_id": user_id},
-                  index.idc_membership.get((user_id, group_id), [row["path_id"]]),
+                  removal_scope(row, index),
                   note=("; Entra does not list this membership, so SCIM will not add it back"
                         if row["path_kind"] == "idc_only" else
                         "; Entra's side of this membership is unknown: if Entra has it, SCIM adds it back"))

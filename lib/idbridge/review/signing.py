@@ -34,7 +34,7 @@ from idbridge.review.layout import cell_text, clean
 SCHEME = "hmac-sha256:"
 UNSIGNED = "unsigned: written without review.signing_key, so its decisions could be forged"
 SIGNED_FIELDS = ("format", "engagement", "snapshot_id", "collected_at", "scope", "scope_key", "reviewer",
-                 "written_at", "deadline")
+                 "written_at", "deadline", "requested_by")
 ROW_FIELDS = ("engagement", "snapshot_id", "scope", "scope_key", "reviewer")
 MIN_KEY_CHARS = 16
 PARAMETER = "review.signing_key"

@@ -9,7 +9,10 @@ Scopes:
 Every access row lands in exactly one workbook.
 
 Each workbook (sheets.py): Instructions, Access, Findings and a hidden _meta sheet that lets
-decisions.read_decisions verify a returned workbook, signed with the engagement's key (signing.py).
+decisions.read_decisions verify a returned workbook, signed with the engagement's key (signing.py). Each Access
+row says what else its Remove would end (removals.removal_scope: for a group row, every access of the person
+through that group), naming the workbook and reviewer of each, so an owner sees before deciding that a Remove
+reaches accounts another owner reviews.
 """
 
 from __future__ import annotations
@@ -28,11 +31,15 @@ from idbridge.core.files import atomic_path
 from idbridge.review import layout
 from idbridge.review.export import write_tables
 from idbridge.review.layout import NO_GROUP, clean
+from idbridge.review.path_index import PathIndex
+from idbridge.review.removals import removal_scope
 from idbridge.review.sheets import build_workbook, risks_by_row
+from idbridge.review.signals import SignIns
 from idbridge.review.signing import SigningKey, signing_key
 
 log = logging.getLogger(__name__)
 EXCEL_ROWS = 1_048_575  # a sheet's rows below the header
+ALSO_LISTED = 20  # other accesses named in a row's "Removing this also ends", then counted
 
 
 def snapshot_meta(snapshot, **extra) -> dict:
@@ -46,10 +53,13 @@ def snapshot_meta(snapshot, **extra) -> dict:
 
 
 def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_dir, scope: str,
-                       owners: dict | None, meta: dict, *, key: SigningKey | str | bytes | None = None) -> list[Path]:
+                       owners: dict | None, meta: dict, *, key: SigningKey | str | bytes | None = None,
+                       signins: SignIns | None = None) -> list[Path]:
     """Write the packs and the access table as CSV + JSON into out_dir; returns the workbook paths.
-    meta: engagement and snapshot_id (required), collected_at, deadline, contact (optional). key: the engagement's
-    review signing key (signing.from_parameters); without one the packs are written unsigned, with a warning."""
+    meta: engagement and snapshot_id (required), collected_at, deadline, requested_by, contact (optional). key:
+    the engagement's review signing key (signing.from_parameters); without one the packs are written unsigned,
+    with a warning. signins: the people's sign-ins (signals.sign_ins), for the last sign-in columns and the
+    recommendations; without them the packs say "not looked up" and recommend no Keep."""
     if scope not in layout.SCOPES:
         raise ValueError(f"scope must be one of {layout.SCOPES}, not {scope!r}")
     missing = [k for k in ("engagement", "snapshot_id") if not meta.get(k)]
@@ -64,19 +74,45 @@ def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     risks = risks_by_row(access, findings)
-    written, names = [], set()
+    packs, names = [], set()
     for scope_key, reviewer, rows in _packs(access, scope, owners or {}):
         if len(rows) > EXCEL_ROWS:
             raise ValueError(f"{scope_key}: {len(rows)} rows, more than an Excel sheet holds ({EXCEL_ROWS}): "
                              "review by a narrower scope")
-        name = _unique(_slug(scope_key), names)
-        book = build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta, key)
-        written.append(_save(book, out_dir / f"review-{name}.xlsx"))
+        packs.append((f"review-{_unique(_slug(scope_key), names)}.xlsx", scope_key, reviewer, rows))
+    also = also_ends(access, {p: (file, reviewer) for file, _, reviewer, rows in packs for p in rows["path_id"]})
+    written = []
+    for file, scope_key, reviewer, rows in packs:
+        book = build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta, key, seen=signins,
+                              also=also)
+        written.append(_save(book, out_dir / file))
     write_tables(access, out_dir, meta)
     stale = sorted(set(out_dir.glob("review-*.xlsx")) - set(written))
     if stale:  # left from an earlier round or scope: read_decisions on this folder would read them too
         log.warning("%s also holds review packs not written now: %s", out_dir, ", ".join(p.name for p in stale))
     return written
+
+
+def also_ends(access: pd.DataFrame, pack_of: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """path_id -> the other accesses a Remove of it would end, one a line, each with the workbook (and reviewer)
+    that reviews it; rows whose removal ends nothing else are left out. pack_of: path_id -> (file, reviewer)."""
+    index = PathIndex(access)
+    out = {}
+    for path_id in index.position:
+        others = [p for p in removal_scope(index.row(path_id), index) if p != path_id]
+        if not others:
+            continue
+        here = pack_of.get(path_id, ("", ""))[0]
+        lines = []
+        for other in others[:ALSO_LISTED]:
+            file, reviewer = pack_of.get(other, ("", ""))
+            where = ("this workbook" if file == here else
+                     f"reviewed by {reviewer} in {file}" if reviewer else f"reviewed in {file}")
+            lines.append(f"{index.describe(other)} [{where}]")
+        if len(others) > ALSO_LISTED:
+            lines.append(f"and {len(others) - ALSO_LISTED} more")
+        out[path_id] = "\n".join(lines)
+    return out
 
 
 # ----------------------------------------------------------------------------------------------- scopes

@@ -5,8 +5,14 @@ Two organisations, because setting up and reviewing need different starting poin
    demo desired state, with the consultant's console steps done to the sandbox between them, then validation
    shows the bridge they built;
 2. review (the run folder itself): the `demo` scenario (Northwind Analytics, a working bridge with planted
-   faults); preflight, collection, validation, access review, sign-in activity, changes since the previous demo.
+   faults); preflight, collection, validation, access review, sign-in activity, review decisions, changes since
+   the previous demo.
 Notebooks of the kit that are not present (yet) are skipped, saying so.
+
+Review decisions: nobody reviews the demo's packs, so after 20_access_review the demo fills one of them itself —
+DEMO decisions, each row's recommendation taken as its decision where it says Keep or Remove, every such row's
+Comment saying so (22's plan quotes it next to each change) — into <run>/review-returned/, which the demo's
+parameters name as review.returned_dir: 22 then reads a returned pack through `idbridge run`'s own path.
 """
 
 from __future__ import annotations
@@ -90,6 +96,55 @@ def setup_run(out: Path, parameters: dict, kernels: KernelPool | None = None) ->
                            after_notebook=console_steps, kernels=kernels)
 
 
+RETURNED = "review-returned"
+DEMO_COMMENT = "DEMO decision: filled in by `idbridge demo` from the Recommendation column, not by a reviewer"
+
+
+def fill_demo_decisions(pack: Path, folder: Path) -> Path:
+    """A copy of `pack` in `folder` with DEMO decisions: each row's Recommendation taken as its Decision where it
+    says Keep or Remove (Review rows stay blank: not reviewed), and the Comment saying so on every decided row."""
+    from openpyxl import load_workbook
+
+    from idbridge.review import layout
+
+    book = load_workbook(pack)
+    sheet = book[layout.ACCESS]
+    for row in range(2, sheet.max_row + 1):
+        advice = str(sheet.cell(row=row, column=layout.RECOMMENDATION_COL).value or "")
+        verb = advice.split(":", 1)[0]
+        if verb in layout.DECISIONS:
+            sheet.cell(row=row, column=layout.DECISION_COL, value=verb)
+            sheet.cell(row=row, column=layout.COMMENT_COL, value=DEMO_COMMENT)
+    folder.mkdir(parents=True, exist_ok=True)
+    book.save(folder / pack.name)
+    return folder / pack.name
+
+
+def _removals_advised(pack: Path) -> int:
+    from openpyxl import load_workbook
+
+    from idbridge.review import layout
+
+    book = load_workbook(pack, read_only=True)
+    try:
+        column = layout.RECOMMENDATION_COL - 1
+        return sum(1 for row in book[layout.ACCESS].iter_rows(min_row=2, values_only=True)
+                   if str(row[column] or "").startswith("Remove:"))
+    finally:
+        book.close()
+
+
+def _demo_reviewer(out: Path):
+    """after_notebook: once 20_access_review wrote the packs, return the one with the most Remove
+    recommendations (so that 22 has removals to plan) with DEMO decisions."""
+    def after(name: str, result) -> None:
+        if name.startswith("20_") and result.ok:
+            packs = sorted((out / "review").glob("review-*.xlsx"), key=lambda p: (-_removals_advised(p), p.name))
+            if packs:
+                fill_demo_decisions(packs[0], out / RETURNED)
+    return after
+
+
 def review_run(scenario: str, out: Path, parameters: dict, only: str | None = None,
                setup: RunResult | None = None, kernels: KernelPool | None = None) -> RunResult:
     """Part 2: every notebook that reads a snapshot (and preflight) on an organisation with planted faults."""
@@ -103,9 +158,16 @@ def review_run(scenario: str, out: Path, parameters: dict, only: str | None = No
         notes.append("the setup runbooks: they ran in the setup part of the demo, on a tenant with no bridge yet")
         links.append(("setup/index.html", f"Setup part of the demo (scenario {SETUP_SCENARIO}): runbooks applied, "
                                           f"then validated — exit {setup.exit_code}"))
+    reviewer = None
+    reads_decisions = any(n.startswith("22") for n in names) and any(n.startswith("20") for n in names)
+    if reads_decisions and not only:
+        review = {**parameters.get("review", {}), "returned_dir": str(out / RETURNED)}
+        parameters = {**parameters, "review": review}
+        reviewer = _demo_reviewer(out)  # its decisions say DEMO in their Comment, which 22's plan quotes
     with Sandbox.from_file(scenario) as box:
         params_file = write_demo_parameters(box, out, **parameters)
-        return run_kit(params_file, out=out, only=names, notes=notes, links=links, kernels=kernels)
+        return run_kit(params_file, out=out, only=names, notes=notes, links=links, kernels=kernels,
+                       after_notebook=reviewer)
 
 
 def demo_run(scenario: str = "demo", out: str | Path | None = None, *, only: str | None = None,

@@ -162,6 +162,8 @@ class SigningCertificate(Strict):
     start: TimeExpr
     end: TimeExpr
     active: bool = Field(False, description="the preferred token signing certificate")
+    custom: bool = Field(False, description="the tenant's own certificate, added as Graph documents it (PATCH "
+                                            "keyCredentials: SHA-256 customKeyIdentifier), not one Entra made")
     uploaded_to_aws: TimeExpr | None = Field(
         None, description="when this certificate's metadata was uploaded to Identity Center (CloudTrail event)"
     )
@@ -203,6 +205,9 @@ class Provisioning(Strict):
     accidental_deletion_threshold: int | None = Field(
         500, ge=1, description="'Prevent accidental deletion' threshold; null: off")
     skip_out_of_scope_deletions: bool = False
+    restarts: list[TimeExpr] = Field(
+        default_factory=list, description="when someone chose Restart provisioning: the cycle then re-reads every "
+                                          "object in scope over SCIM (reads logged in CloudTrail)")
 
     @model_validator(mode="after")
     def _quarantine_needs_reason(self) -> "Provisioning":
@@ -233,6 +238,36 @@ class AwsApp(Strict):
     provisioning: Provisioning | None = None
 
 
+# authenticationMethodModes (Graph v1.0): what a combination of an authentication strength is made of.
+AUTH_MODES = frozenset({
+    "password", "voice", "hardwareOath", "softwareOath", "sms", "fido2", "windowsHelloForBusiness",
+    "microsoftAuthenticatorPush", "deviceBasedPush", "temporaryAccessPassOneTime", "temporaryAccessPassMultiUse",
+    "email", "x509CertificateSingleFactor", "x509CertificateMultiFactor", "federatedSingleFactor",
+    "federatedMultiFactor", "qrCodePin"})
+
+
+class CustomStrength(Strict):
+    """A custom authentication strength (policyType custom): its allowed combinations, each one mode or two joined
+    by a comma ("password,sms"). Entra derives requirementsSatisfied from them (the sandbox: "mfa" only when every
+    combination is multifactor)."""
+
+    display_name: str
+    allowed_combinations: list[str] = Field(min_length=1)
+
+    @field_validator("allowed_combinations")
+    @classmethod
+    def _modes(cls, value: list[str]) -> list[str]:
+        for combination in value:
+            unknown = [m for m in combination.split(",") if m not in AUTH_MODES]
+            if unknown:
+                raise ValueError(f"{combination!r}: {', '.join(unknown)} is not an authentication method mode "
+                                 f"({', '.join(sorted(AUTH_MODES))})")
+        return value
+
+
+BuiltInStrength = Literal["mfa", "passwordlessMfa", "phishingResistantMfa"]
+
+
 class CaPolicy(Strict):
     display_name: str
     state: Literal["enabled", "disabled", "enabledForReportingButNotEnforced"] = "enabled"
@@ -249,9 +284,10 @@ class CaPolicy(Strict):
     operator: Literal["OR", "AND"] = "OR"
     include_roles: list[str] = Field(default_factory=list, description="directory role template ids")
     exclude_roles: list[str] = Field(default_factory=list, description="directory role template ids")
-    authentication_strength: Literal["mfa", "passwordlessMfa", "phishingResistantMfa"] | None = Field(
-        default=None, description="a built-in authentication strength in grantControls (use grant_controls: [] "
-                                  "for the strength alone); no grant controls and no strength: grantControls null")
+    authentication_strength: BuiltInStrength | CustomStrength | None = Field(
+        default=None, description="a built-in authentication strength (by name) or a custom one in grantControls "
+                                  "(use grant_controls: [] for the strength alone); no grant controls and no "
+                                  "strength: grantControls null")
 
 
 class EntraSignIn(Strict):

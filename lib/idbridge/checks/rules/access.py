@@ -19,6 +19,7 @@ import pandas as pd
 
 from idbridge.checks.base import Hit, NotApplicable, check
 from idbridge.checks.common import plain as _plain
+from idbridge.checks.controls import cis_aws, cis_m365, iso, nist
 from idbridge.model.access.activity import person_activity
 from idbridge.model.access.build import TABLES as ACCESS_TABLES
 from idbridge.model.access.build import access_model
@@ -118,6 +119,7 @@ def _privileged(sets: pd.DataFrame) -> np.ndarray:
        passed="No permission set is rated admin-equivalent by its AWS managed and inline policies without a "
               "permissions boundary (customer managed policies cannot be read from Identity Center).",
        severity="high", area="access", subject_kind="permission_set",
+       controls=nist("AC-6", "AC-6(5)") + iso("8.2") + cis_aws("1.16"),
        meaning="Whoever holds this permission set can do anything in the accounts it is assigned on, or give "
                "themselves that power (AdministratorAccess or IAMFullAccess, `*` on `*`, IAM writes or "
                "iam:PassRole on all resources), and no permissions boundary is known to cap it: none, one that "
@@ -157,6 +159,7 @@ def privileged_permission_set(data, settings) -> Iterator[Hit]:
        passed="No Identity Center user or group is assigned an admin-equivalent permission set without a permissions "
               "boundary on an account the parameters count as production (checks.production).",
        severity="high", area="access", subject_kind="group / user",
+       controls=nist("AC-6", "AC-6(5)", "AC-6(7)") + iso("5.15", "8.2"),
        meaning="This group or user is assigned an admin-equivalent permission set (see "
                "access.privileged_permission_set) on accounts the engagement counts as production (tags / OUs in "
                "the parameters): everyone behind it can change or destroy production and its logs. Power-user "
@@ -198,6 +201,8 @@ def privileged_prod_access(data, settings) -> Iterator[Hit]:
        passed="No account assignment goes to an individual Identity Center user rather than a group (assignments to "
               "users that no longer exist are reconcile.orphaned_assignment).",
        severity="medium", area="access", subject_kind="user",
+       controls=nist("AC-2", "AC-6") + iso("5.15", "5.18"),
+       graded={"high": "an assignment gives the user an admin-equivalent permission set"},
        meaning="Access granted to one user rather than a group is invisible to group-based access reviews and "
                "Entra lifecycle rules, and tends to outlive its reason (an incident, a pilot).",
        fix="Move the access to a group that expresses the need (assigned to the app, reviewed) and delete the user "
@@ -230,6 +235,7 @@ def direct_user_assignment(data, settings) -> Iterator[Hit]:
        passed="No Entra guest (userType Guest) holds AWS access through an effective path (the principal exists, "
               "Identity Center holds the membership, the Identity Center user is enabled).",
        severity="medium", area="access", subject_kind="user",
+       controls=nist("AC-2", "IA-8", "PS-7") + iso("5.16", "5.18"),
        meaning="A B2B guest (another organisation's account) holds AWS access: its lifecycle follows the partner's "
                "directory, not yours, and it leaves no trace in your HR process.",
        fix="Confirm the engagement still needs it and who sponsors it; put guests in their own groups with an "
@@ -247,6 +253,7 @@ def guest_access(data, settings) -> Iterator[Hit]:
        passed="No user disabled in Entra, or SCIM-made and no longer matched by an Entra user, holds AWS access "
               "through an enabled Identity Center user.",
        severity="high", area="access", subject_kind="user",
+       controls=nist("AC-2(3)", "PS-4") + iso("5.16", "5.18"),
        meaning="The person left or was blocked in Entra, but Identity Center still has an enabled user with these "
                "memberships and assignments: the access survives wherever Entra is not in the way (sessions "
                "already open, a later SAML or SCIM mistake), and reviews still count it.",
@@ -275,6 +282,7 @@ def _person_positions(dims, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]
               "Entra or the AWS access portal, or was created, within checks.stale_after_days (90 by default) before "
               "collection.",
        severity="medium", area="access", subject_kind="user",
+       controls=nist("AC-2", "AC-2(3)", "AU-6") + iso("5.18", "8.16"),
        meaning="Nobody has used this identity for longer than the stale horizon on either side: no Entra sign-in "
                "(signInActivity, any application, or the AWS app in the window) and no AWS access-portal sign-in "
                "(CloudTrail UserAuthentication in the window). Access nobody uses is pure risk. A user with no "
@@ -335,6 +343,7 @@ def _counting_policies(data) -> list[dict] | None:
        passed="No active Entra user holding AWS access is marked as having no MFA method registered (isMfaRegistered "
               "false) in Entra's registration details.",
        severity="high", area="access", subject_kind="user",
+       controls=nist("IA-2(1)", "IA-2(2)") + iso("5.17", "8.5") + cis_m365("5.2.3.4"),
        meaning="This person holds AWS access and has no MFA method registered in Entra: a password alone reaches "
                "AWS where Conditional Access does not demand MFA, and where it does, whoever has the password first "
                "registers their own method. The evidence says how each MFA policy for the AWS app treats the user.",
@@ -380,6 +389,7 @@ def no_mfa(data, settings) -> Iterator[Hit]:
               "includes users or groups requires MFA or an authentication strength (who it covers is judged per user "
               "in access.no_mfa).",
        severity="high", area="access", subject_kind="app",
+       controls=nist("IA-2(1)", "IA-2(2)") + iso("8.5") + cis_m365("5.2.2.2"),
        meaning="No enabled Conditional Access policy requires MFA (or an authentication strength) for the AWS IAM "
                "Identity Center app: Entra lets people into AWS with whatever the tenant's defaults allow, often a "
                "password. Report-only policies enforce nothing. Gaps for single users (exclusion groups) are shown "
@@ -409,6 +419,7 @@ def no_ca_mfa(data, settings) -> Iterator[Hit]:
 @check(id="access.long_session", title="Permission set session longer than allowed",
        passed="No permission set has a session duration longer than checks.max_session_hours (8 hours by default).",
        severity="low", area="access", subject_kind="permission_set",
+       controls=nist("AC-12", "IA-11") + iso("8.5"),
        meaning="Sessions of this permission set last longer than the engagement's maximum: a stolen session (or a "
                "laptop left open) stays useful that long, and removing someone's access does not end it.",
        fix="Lower the permission set's session duration (Permission sets › the set › Edit) to what the work needs, "
@@ -428,6 +439,7 @@ def long_session(data, settings) -> Iterator[Hit]:
        passed="Every permission set has at least one account assignment to a user or group that exists in Identity "
               "Center.",
        severity="low", area="access", subject_kind="permission_set",
+       controls=nist("AC-6", "AC-6(7)") + iso("5.18"),
        meaning="No account assignment uses this permission set (or only assignments to principals that no longer "
                "exist): it grants nothing today, but anyone who can assign sets can hand it out unreviewed, and "
                "it may still be provisioned as a role in accounts.",
@@ -463,6 +475,7 @@ def unused_permission_set(data, settings) -> Iterator[Hit]:
        passed="Nobody holds, through effective paths, both permission sets of any pair declared in "
               "checks.sod_conflicts.",
        severity="high", area="access", subject_kind="user",
+       controls=nist("AC-5") + iso("5.3"),
        meaning="The parameters declare these two permission sets incompatible (checks.sod_conflicts), and this "
                "person holds both, anywhere in the organisation: one person can do and hide, or do and approve. "
                "Without declared pairs the check is not run.",

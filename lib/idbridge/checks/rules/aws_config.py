@@ -7,6 +7,7 @@ from typing import Iterator
 import pandas as pd
 
 from idbridge.checks.base import Hit, check
+from idbridge.checks.controls import iso, nist
 from idbridge.model.scope import text
 from idbridge.snapshot.store import NotCollected
 
@@ -29,6 +30,7 @@ def _account_names(data) -> pd.Series:
        passed="No account in the collected provisioning status holds an outdated version of a permission set (none "
               "reads LATEST_PERMISSION_SET_NOT_PROVISIONED).",
        severity="medium", area="aws", subject_kind="permission_set",
+       controls=nist("CM-3", "CM-6") + iso("8.9", "8.32"),
        meaning="Editing a permission set changes nothing in the accounts until it is provisioned again: the IAM "
                "roles there still carry the previous policies, so people have more or less access than the "
                "permission set says, and the accounts disagree with each other.",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from idbridge.checks.base import Hit, NotApplicable, check
 from idbridge.checks.common import iso as _iso, plain as _plain, when as _when
+from idbridge.checks.controls import iso, nist
 from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, bridge, text
 from idbridge.snapshot.store import NotCollected
 
@@ -82,6 +83,7 @@ def _duration(delta: timedelta) -> str:
 @check(id="provisioning.job_not_active", title="Provisioning job missing or not active",
        passed="The AWS app has a provisioning job, its status is Active and its schedule is Active (or not reported).",
        severity="high", area="provisioning", subject_kind="app",
+       controls=nist("AC-2(1)", "AC-2(3)") + iso("5.16", "5.18"),
        meaning="Entra is not provisioning Identity Center: joiners do not get their AWS user, and leavers keep "
                "theirs enabled, because only the provisioning job disables them.",
        fix="Entra admin center › Enterprise apps › AWS IAM Identity Center › Provisioning: configure the job with "
@@ -103,6 +105,7 @@ def job_not_active(data, settings) -> Iterator[Hit]:
        passed="The provisioning job, if there is one, is not in quarantine: its status is not Quarantine and no "
               "quarantine reason is set.",
        severity="high", area="provisioning", subject_kind="app",
+       controls=nist("AC-2(1)", "AC-2(3)") + iso("5.16", "5.18"),
        meaning="Entra stopped provisioning normally: a quarantined job retries at most once a day and is disabled "
                "after four weeks. Nothing reaches Identity Center, leavers stay enabled there.",
        fix="Remove the cause given in the evidence (for invalid credentials: create a new SCIM token in Identity "
@@ -131,6 +134,7 @@ def quarantined(data, settings) -> Iterator[Hit]:
        passed="The provisioning job, if there is one, ended a successful cycle within two cycle lengths (2 × "
               "checks.provisioning_cycle_minutes, 80 minutes by default) before collection.",
        severity="medium", area="provisioning", subject_kind="app",
+       controls=nist("AC-2", "AC-2(1)") + iso("5.16", "5.18"),
        meaning="Cycles run about every 40 minutes; when the last successful one is older than two cycles, "
                "changes in Entra (joiners, leavers, renames, group changes) are not reaching Identity Center.",
        fix="Look at the job's status and provisioning log for what stops the cycles (quarantine, paused job, "
@@ -158,6 +162,7 @@ def cycle_overdue(data, settings) -> Iterator[Hit]:
        passed="The provisioning job, if there is one, has reached steady state at least once "
               "(steadyStateFirstAchievedTime is set).",
        severity="medium", area="provisioning", subject_kind="app",
+       controls=nist("AC-2(1)") + iso("5.16"),
        meaning="The job has never completed a full pass over everything in scope (steadyStateFirstAchievedTime is "
                "0001-01-01): the initial cycle is still running, keeps failing, or the job was restarted and has "
                "not caught up. Identity Center may be missing whole parts of the scope.",
@@ -179,6 +184,7 @@ def steady_state_never(data, settings) -> Iterator[Hit]:
        passed="The provisioning job, if there is one, has no complete cycle failures in a row "
               "(countSuccessiveCompleteFailures is 0).",
        severity="medium", area="provisioning", subject_kind="app",
+       controls=nist("AC-2(1)") + iso("5.16"),
        meaning="The last cycles failed as a whole (not object by object): nothing is being provisioned, and "
                "Entra quarantines a job that keeps failing.",
        fix="Read the last execution's error in the evidence (often the SCIM token or the tenant URL) and fix it; "
@@ -202,6 +208,7 @@ def successive_failures(data, settings) -> Iterator[Hit]:
               "matching an Entra group not assigned to the AWS app, and the job counts no more synchronized groups "
               "than are assigned (the scope setting itself is not readable).",
        severity="medium", area="provisioning", subject_kind="app",
+       controls=nist("AC-2", "AC-6") + iso("5.16", "5.18"),
        meaning="The job syncs every Entra user and group, not the ones assigned to the app: people without any "
                "need for AWS get an Identity Center user, and unrelated groups appear there. The setting itself is "
                "not readable through Graph; it is inferred from Identity Center holding SCIM-made groups that are "
@@ -262,6 +269,7 @@ def _actions(rows: pd.DataFrame) -> pd.Series:
        passed="The collected provisioning log holds no failure that was not followed by a later success for the same "
               "object.",
        severity="medium", area="provisioning", subject_kind="user",
+       controls=nist("AC-2(1)", "AU-6") + iso("5.16"),
        meaning="Identity Center refused these objects (the log's errors say why); until the cause is fixed in "
                "Entra, the user or group is missing or out of date in Identity Center and cannot sign in to AWS. A "
                "failure followed by a success for the same object is not reported.",
@@ -338,6 +346,11 @@ def _expiry_severity(days_left: int, horizons: list[int]) -> str | None:
               "CreateBearerToken event, has more days of its one-year life left than the widest of "
               "checks.scim_token_horizons_days (90 by default).",
        severity="high", area="provisioning", subject_kind="app",
+       controls=nist("AC-2(1)", "IA-5") + iso("5.17"),
+       graded={"critical": "the token has expired",
+               "medium": "it expires within the middle horizon of checks.scim_token_horizons_days (30 days by "
+                         "default)",
+               "low": "it expires within the widest horizon only (90 days by default)"},
        meaning="Identity Center's SCIM token is valid for one year; when it expires, provisioning stops (the job "
                "goes into quarantine with invalid credentials). No API returns the token's date: it is the date "
                "recorded in the parameters (checks.scim_token_created), else the newest CloudTrail "

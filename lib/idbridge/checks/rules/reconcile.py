@@ -10,6 +10,7 @@ import pandas as pd
 
 from idbridge.checks.base import Hit, check
 from idbridge.checks.common import plain as _clean
+from idbridge.checks.controls import cis_aws, iso, nist
 from idbridge.model import mapping
 from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, Bridge, among, bridge, created_by_scim, flag, text
 from idbridge.snapshot.store import NotCollected
@@ -56,6 +57,7 @@ def _in_scope_pairs(model: Bridge) -> pd.DataFrame:
        passed="Every Entra user and group in provisioning scope has a matching user or group in Identity Center "
               "(in-scope users who are disabled and were never provisioned are not expected there).",
        severity="medium", area="reconcile", subject_kind="user / group",
+       controls=nist("AC-2(1)") + iso("5.16"),
        meaning="Entra should have provisioned this user or group (assigned to the app, or a direct member of an "
                "assigned group) but Identity Center does not have it: the person cannot sign in to AWS (the SAML "
                "NameID matches no user) and gets none of the group's access. Usual causes: added after the last "
@@ -88,6 +90,7 @@ def missing_in_idc(data, settings) -> Iterator[Hit]:
        passed="Every Identity Center user and group matches an Entra user or group in provisioning scope, apart from "
               "disabled users that match an Entra user (Entra's way of deprovisioning).",
        severity="medium", area="reconcile", subject_kind="user / group",
+       controls=nist("AC-2", "AC-2(3)") + iso("5.16", "5.18"),
        meaning="Identity Center holds a user or group that Entra does not provision (any more): deleted in Entra "
                "after the last cycle, taken out of scope and still enabled, or created by hand. Its access in AWS "
                "is no longer governed by Entra: nobody's leaver process removes it. A user Entra disabled when it "
@@ -129,6 +132,7 @@ def extra_in_idc(data, settings) -> Iterator[Hit]:
 @check(id="reconcile.created_by_hand", title="Identity Center principal not created by SCIM",
        passed="Every Identity Center user and group was created by SCIM (its CreatedBy reads SCIM).",
        severity="medium", area="reconcile", subject_kind="user / group",
+       controls=nist("AC-2", "AC-2(1)") + iso("5.16") + cis_aws("1.21"),
        meaning="This user or group was created in Identity Center directly (CreatedBy is an administrator, not "
                "SCIM), typically before the switch to Entra. Entra does not manage it: its members and access "
                "escape the joiner/leaver process, and a hand-made user can only sign in if its user name happens "
@@ -156,6 +160,7 @@ def created_by_hand(data, settings) -> Iterator[Hit]:
        passed="Every Entra group assigned to the AWS app and found in Identity Center has there exactly its direct "
               "Entra user members that Identity Center should hold, none missing and none extra.",
        severity="medium", area="reconcile", subject_kind="group",
+       controls=nist("AC-2", "AC-2(1)") + iso("5.18"),
        meaning="For an assigned group, Identity Center's members should be the group's direct user members in "
                "Entra that Identity Center should hold. Members missing in Identity Center lack the group's AWS "
                "access; extra members keep access Entra no longer grants.",
@@ -212,6 +217,7 @@ def _group_name_source(model: Bridge) -> tuple[str | None, pd.Series | None]:
 @check(id="reconcile.group_name_drift", title="Group renamed in Entra, old name in Identity Center",
        passed="Every in-scope Entra group matched to an Identity Center group carries the same display name there.",
        severity="medium", area="reconcile", subject_kind="group",
+       controls=nist("AC-2", "IA-4") + iso("5.16"),
        meaning="This Entra group is in scope of provisioning and has its Identity Center group (matched by "
                "externalId = object id, or by name), but the two display names differ: the group was renamed in "
                "Entra and the rename never reached Identity Center (a failed or not yet run cycle, or a name "
@@ -266,6 +272,7 @@ COMPARED = (  # Identity Center column, SCIM target it is written from, case mat
               "there equal what the job's mappings would send from Entra now (email ignoring case); attributes not "
               "mapped or not collected were not compared.",
        severity="low", area="reconcile", subject_kind="user",
+       controls=nist("AC-2(1)") + iso("5.16"),
        meaning="Identity Center shows another display name, email or name than Entra would send now: the change "
                "has not been provisioned yet, failed, or was a removal (Entra does not sync an attribute that was "
                "cleared). People see stale names in AWS, and email-based processes reach the wrong address.",
@@ -312,6 +319,7 @@ def _user_names(data) -> pd.DataFrame:
        passed="Every in-scope user found in Identity Center has a user name equal to their UPN, ignoring letter case "
               "(case-only differences are reconcile.username_case).",
        severity="high", area="reconcile", subject_kind="user",
+       controls=nist("IA-2", "IA-4") + iso("5.16"),
        meaning="Entra sends the UPN as SAML NameID and AWS requires it to exactly match the Identity Center user "
                "name: this user's sign-ins to AWS fail (\"No user in the identity store matches the SAML "
                "NameID\"). Typical after a UPN change that was not provisioned.",
@@ -332,6 +340,7 @@ def username_mismatch(data, settings) -> Iterator[Hit]:
        passed="No in-scope user found in Identity Center has a user name that differs from their UPN in letter case "
               "only.",
        severity="low", area="reconcile", subject_kind="user",
+       controls=nist("IA-2", "IA-4") + iso("5.16"),
        meaning="The user name equals the UPN except for letter case. AWS asks for an exact match of NameID and "
                "user name and does not document whether the match ignores case; SCIM does not fix it, since Entra "
                "sees no change to sync.",
@@ -355,6 +364,7 @@ def username_case(data, settings) -> Iterator[Hit]:
        passed="The job maps externalId from objectId for both users and groups, and every SCIM-made Identity Center "
               "user has an externalId.",
        severity="medium", area="reconcile", subject_kind="user / app",
+       controls=nist("IA-2", "IA-4") + iso("5.16"),
        meaning="externalId is how Identity Center and Entra recognise the same person across renames; AWS asks "
                "for a value that is unique, always present and least likely to change, i.e. the Entra object id. "
                "Mapped from mailNickname, UPN or employee id, a rename makes SCIM lose the user (duplicates, "
@@ -393,6 +403,7 @@ def external_id(data, settings) -> Iterator[Hit]:
 @check(id="reconcile.orphaned_assignment", title="Account assignment to a principal that no longer exists",
        passed="Every account assignment names a user or group that exists in Identity Center.",
        severity="medium", area="reconcile", subject_kind="account",
+       controls=nist("AC-2", "AC-6(7)") + iso("5.18"),
        meaning="An account assignment names a user or group id that Identity Center no longer has, typically "
                "because the principal was deleted and created again (new id, same name): the people it was meant "
                "for have lost that access, and the dangling assignment hides it.",
@@ -423,6 +434,7 @@ def orphaned_assignment(data, settings) -> Iterator[Hit]:
        passed="No ENABLED Identity Center user matches an Entra user whose account is disabled, and every ENABLED "
               "SCIM-made Identity Center user still matches an Entra user.",
        severity="high", area="reconcile", subject_kind="user",
+       controls=nist("AC-2(3)", "PS-4") + iso("5.16", "5.18"),
        meaning="The person can no longer sign in to Entra, but their Identity Center user is still ENABLED: its "
                "group memberships and account assignments stay, and any path that does not go through Entra "
                "(existing sessions, access keys issued from them) keeps working. Entra disables the user only in "

@@ -13,6 +13,7 @@ from typing import Any
 
 from idbridge.checks.base import Hit, Severity, check
 from idbridge.checks.common import iso as _iso, when as _when
+from idbridge.checks.controls import cis_aws, iso, nist
 from idbridge.saml.urls import (EMAIL_FORMAT, WILDCARD_REPLY_URL, instance_id_of, is_wildcard, issuer_url, items,
                                 login_url_problem, parse_acs, parse_issuer, partition_of, text)
 from idbridge.snapshot.store import NotCollected
@@ -140,6 +141,7 @@ def _active(data) -> tuple[str | None, dict[str, Any] | None, list[dict[str, Any
 @check(id="saml.sso_mode", title="The AWS app is not in SAML single sign-on mode",
        passed="The AWS app's service principal has preferredSingleSignOnMode set to saml.",
        severity="high", area="saml", subject_kind="app",
+       controls=nist("CM-6", "IA-2") + iso("8.5") + cis_aws("1.21"),
        meaning="The service principal's preferredSingleSignOnMode is not saml: Entra does not treat the app as a "
                "SAML application (My Apps launch, the SAML settings blade), so sign-in to the AWS access portal "
                "through Entra is broken or unmanaged.",
@@ -158,6 +160,7 @@ def sso_mode(data, settings) -> Iterator[Hit]:
        passed="The AWS app's identifierUris include this instance's issuer URL "
               "(https://<region>.signin.aws.amazon.com/platform/saml/<identity store id>).",
        severity="critical", area="saml", subject_kind="app",
+       controls=nist("CM-6", "SC-23") + iso("8.5"),
        meaning="Entra puts the app's identifier in the assertion's Audience; Identity Center accepts only its own "
                "issuer URL. Without it, Entra refuses the sign-in (AADSTS700016) or AWS rejects the assertion.",
        fix="Upload the Identity Center SP metadata in Single sign-on › Basic SAML Configuration, or set the "
@@ -186,6 +189,8 @@ def identifier_mismatch(data, settings) -> Iterator[Hit]:
        passed="Every Region of the Identity Center instance has an ACS URL of that Region among the AWS app's reply "
               "URLs (Region and URL shape compared; the ACS id is not readable by API and was not compared).",
        severity="high", area="saml", subject_kind="app",
+       controls=nist("CM-6") + iso("8.5", "8.9"),
+       graded={"critical": "the primary Region is the one without an ACS URL: nobody can sign in"},
        meaning="Entra only posts assertions to listed reply URLs. A Region without its ACS URL cannot be signed in "
                "to (AADSTS50011 reply URL mismatch); for the primary Region that is everyone.",
        fix="Add https://<region>.signin.aws/platform/saml/acs/<id> (dual-stack: <region>.sso.signin.aws) for every "
@@ -225,6 +230,7 @@ def reply_url_missing(data, settings) -> Iterator[Hit]:
        passed="None of the AWS app's reply URLs contains a wildcard (*). The wildcard Entra puts in the home page "
               "URL when the gallery app is created is not a reply URL and is not reported.",
        severity="medium", area="saml", subject_kind="app",
+       controls=nist("CM-6", "SC-23") + iso("8.5", "8.9"),
        meaning="Entra creates the gallery app with no reply URLs: the template's pattern "
                "https://*.signin.aws.amazon.com/platform/saml/acs/* sits only in its home page URL "
                "(web.homePageUrl). A wildcard among the reply URLs was put there by hand or by a script (often "
@@ -246,6 +252,7 @@ def wildcard_reply_url(data, settings) -> Iterator[Hit]:
        passed="The AWS app's sign-on URL is empty or points to this instance's access portal (its Regions, identity "
               "store or instance; a custom awsapps.com alias cannot be tied to a store and is accepted).",
        severity="medium", area="saml", subject_kind="app",
+       controls=nist("CM-6") + iso("8.5", "8.9"),
        meaning="The sign-on URL is where My Apps and SP-initiated sign-in send users. Pointing at another identity "
                "store, Region or a non-portal URL sends them to the wrong instance (often a decommissioned pilot) "
                "or to IAM federation, where their sign-in fails.",
@@ -276,6 +283,8 @@ def _format_name(value: str | None) -> str | None:
        passed="The AWS app's claims policy sends NameID in the emailAddress format, taken from "
               "user.userprincipalname.",
        severity="high", area="saml", subject_kind="app",
+       controls=nist("CM-6", "IA-2") + iso("5.16", "8.5"),
+       graded={"medium": "the only problem is the format left at \"default\" (Entra follows the SP's request)"},
        meaning="Identity Center matches the NameID against its user names, which SCIM fills with the UPN; it "
                "requires the emailAddress format. Another format or source means sign-ins fail (\"No user in the "
                "identity store matches the SAML NameID\") or land on the wrong user.",
@@ -319,6 +328,11 @@ def _horizon_severity(days_left: float, horizons: list[int]) -> Severity | None:
               "checks.certificate_horizons_days (60 days by default); an app with no signing certificate at all also "
               "passes.",
        severity="high", area="saml", subject_kind="app",
+       controls=nist("IA-5", "SC-12") + iso("8.24"),
+       graded={"critical": "it has expired or expires within the smallest of checks.certificate_horizons_days (7 days "
+                           "by default)",
+               "medium": "it expires within the third-smallest horizon only (60 days by default)",
+               "low": "it expires within a fourth or wider horizon only (none by default)"},
        meaning="Entra signs every assertion with the active certificate. When it expires, AWS rejects the "
                "assertions and nobody can sign in to the AWS access portal until a new certificate is made "
                "active in Entra and uploaded to Identity Center.",
@@ -384,6 +398,9 @@ _CONSOLE_COMPARE = ("No API can read the certificate Identity Center holds: in t
               "collected, does not show the active certificate created after the last upload to Identity Center (the "
               "certificate AWS holds cannot be read by API).",
        severity="medium", area="saml", subject_kind="app",
+       controls=nist("IA-5", "SC-12") + iso("8.24"),
+       graded={"critical": "CloudTrail shows the active certificate created after the last upload to Identity Center "
+                           "(or no upload since): AWS most likely still trusts the previous one"},
        meaning="The active certificate is inside the rotation horizon (the widest of checks."
                "certificate_horizons_days) and a newer Entra certificate is waiting, not active yet; or the active "
                "one was made after the last upload to Identity Center (read from CloudTrail when collected). Until "

@@ -15,6 +15,7 @@ import pandas as pd
 
 from idbridge.checks.base import Hit, check
 from idbridge.checks.common import plain as _clean
+from idbridge.checks.controls import iso, nist
 from idbridge.model import mapping
 from idbridge.model.scope import ENTRA_TABLES, Bridge, among, bridge, created_by_scim, explode_ids, folded, text
 from idbridge.snapshot.store import NotCollected
@@ -73,6 +74,7 @@ def _group_text_sources(data, groups: pd.DataFrame) -> dict[str, list[str]]:
        passed="No enabled Entra user is left out of provisioning because they belong to assigned groups only through "
               "nested groups.",
        severity="medium", area="scim", subject_kind="user",
+       controls=nist("AC-2", "AC-2(1)") + iso("5.16", "5.18"),
        meaning="This user is a member of an assigned group only through a group nested in it. Entra provisions "
                "the direct members of assigned groups only and Identity Center has no nested groups: the user is "
                "never provisioned, and Entra refuses their sign-in to the app (AADSTS50105).",
@@ -104,6 +106,7 @@ def nested_group_only(data, settings) -> Iterator[Hit]:
        passed="The claims policy has a guest NameID rule or takes NameID from user.mail, or no guest (userType Guest "
               "or #EXT# UPN) is assigned to the AWS app or a direct member of an assigned group.",
        severity="medium", area="scim", subject_kind="user",
+       controls=nist("IA-2", "IA-8") + iso("5.16", "8.5"),
        meaning="B2B guests have a UPN like name_partner.com#EXT#@tenant.onmicrosoft.com. AWS's Entra guide has "
                "the NameID claim take user.mail for external guests (a claim condition), user.userprincipalname "
                "for members; without that condition this guest's NameID is the #EXT# UPN and AWS sign-in fails.",
@@ -139,6 +142,7 @@ def guest_name_id(data, settings) -> Iterator[Hit]:
        passed="Every user SCIM would send (in scope, and enabled or already provisioned) gets a value for userName, "
               "displayName, name.givenName and name.familyName from the job's attribute mappings.",
        severity="medium", area="scim", subject_kind="user",
+       controls=nist("AC-2(1)") + iso("5.16"),
        meaning="Identity Center requires given name, family name, user name and display name; Entra sends nothing "
                "for an empty attribute, so this user is refused (\"Value at 'name.givenName' failed to satisfy "
                "constraint: Member must have length greater than or equal to 1\") and is not provisioned.",
@@ -166,6 +170,7 @@ def missing_required_attribute(data, settings) -> Iterator[Hit]:
        passed="No user SCIM would send gets more than one entry in emails, phoneNumbers, addresses or roles from the "
               "job's attribute mappings.",
        severity="medium", area="scim", subject_kind="user",
+       controls=nist("AC-2(1)") + iso("5.16"),
        meaning="Identity Center accepts one entry per emails, phoneNumbers, addresses and roles. With two mappings "
                "into the same attribute (e.g. business phone and mobile both to phoneNumbers) a user who has both "
                "values is refused (\"List attribute phoneNumbers exceeds allowed limit of 1\"; Entra shows "
@@ -219,6 +224,7 @@ def _value(users: pd.DataFrame, entra_id: str, expression: str) -> Any:
               "< > | ; : % for a user or group SCIM would send (mapped attributes that were not collected were not "
               "read).",
        severity="medium", area="scim", subject_kind="user",
+       controls=nist("AC-2(1)") + iso("5.16"),
        meaning="Identity Center refuses tab, line breaks and the characters \" < > | ; : % in the attributes SCIM "
                "sends (\"failed to satisfy constraint: Member must satisfy regular expression pattern\"): this user "
                "is not provisioned, or no longer updated; such a group silently never appears in AWS, and neither "
@@ -315,6 +321,7 @@ def _idc_values(model: Bridge) -> pd.DataFrame:
               "displayName (values mapped from a single collected attribute; Identity Center compared only when "
               "collected).",
        severity="medium", area="scim", subject_kind="user",
+       controls=nist("AC-2(1)", "IA-4") + iso("5.16"),
        meaning="Identity Center keeps userName, primary email and externalId unique. Of two users SCIM sends with "
                "the same value, the second is refused (\"Refused to create a new, duplicate resource\", CloudTrail "
                "\"Duplicate Email\"); the same happens when an Identity Center user that is not this person (made by "

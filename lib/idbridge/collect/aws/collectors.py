@@ -344,8 +344,11 @@ def delegation_tables(organization: dict, admins: list[dict]) -> Tables:
     rows = [{"servicePrincipal": IDENTITY_CENTER_PRINCIPAL, "accountId": a.get("Id"), "name": a.get("Name"),
              "status": a.get("State") or a.get("Status"),
              "delegationEnabledDate": utc_iso(a.get("DelegationEnabledDate"))} for a in admins]
+    # MasterAccountId, else the last part of MasterAccountArn (AWS's own example answer leaves the id out).
+    management = organization.get("MasterAccountId") or \
+        (organization.get("MasterAccountArn") or "").rsplit("/", 1)[-1] or None
     return {"org_organization": table("org_organization", [{
-                "organizationId": organization.get("Id"), "managementAccountId": organization.get("MasterAccountId"),
+                "organizationId": organization.get("Id"), "managementAccountId": management,
                 "featureSet": organization.get("FeatureSet")}]),
             "org_delegated_admins": table("org_delegated_admins", sorted(rows, key=lambda r: r["accountId"] or ""))}
 

@@ -71,6 +71,20 @@ def _licence_error(exc: BaseException) -> bool:
     return code == LICENCE_ERROR or (status == 403 and "premium" in message.lower())
 
 
+async def _licensed(what: str, read):
+    """Await `read`; Graph's licence error (403 Authentication_RequestFromNonPremiumTenantOrB2CTenant, which a
+    tenant without Entra ID P1/P2 gets for signInActivity, sign-in logs and the registration report) becomes a
+    source error that says which licence is missing, so the run reports "not collected: needs P1/P2"."""
+    try:
+        return await read
+    except Exception as exc:
+        if not _licence_error(exc):
+            raise
+        status, code, message = odata_error_code(exc)
+        raise GraphSourceError(f"{what} needs an Entra ID P1/P2 licence; Graph answered: {message}",
+                               status, code) from exc
+
+
 # ------------------------------------------------------------------------------------------------ directory
 
 
@@ -91,16 +105,9 @@ async def collect_users(ctx: CollectContext):
 async def collect_sign_in_activity(ctx: CollectContext):
     """Last sign-ins per user. A source of its own: signInActivity needs Entra ID P1/P2 (and AuditLog.Read.All),
     and a tenant without them must still get its users collected."""
-    try:
-        items = await read_all(ctx.graph_adapter, "/users",
-                               params={"$select": "id,signInActivity", "$top": SIGN_IN_ACTIVITY_PAGE},
-                               progress=_progress(ctx, "entra.sign_in_activity"))
-    except Exception as exc:
-        if not _licence_error(exc):
-            raise
-        status, code, message = odata_error_code(exc)
-        raise GraphSourceError(f"signInActivity needs an Entra ID P1/P2 licence; Graph answered: {message}",
-                               status, code) from exc
+    items = await _licensed("signInActivity", read_all(
+        ctx.graph_adapter, "/users", params={"$select": "id,signInActivity", "$top": SIGN_IN_ACTIVITY_PAGE},
+        progress=_progress(ctx, "entra.sign_in_activity")))
     return {"entra_sign_in_activity": sign_in_activity_frame(items)}
 
 
@@ -267,9 +274,9 @@ async def collect_sign_ins(ctx: CollectContext):
     exists only there. Paced like every /auditLogs read."""
     adapter = ctx.graph_adapter
     query = f"appId eq '{_sp(ctx)['appId']}' and createdDateTime ge {_graph_time(ctx.window_start)}"
-    items = await read_all(adapter, _beta(adapter, "/auditLogs/signIns"),
-                           params={"$filter": query, "$top": AUDIT_PAGE},
-                           before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.sign_ins"))
+    items = await _licensed("The sign-in log", read_all(
+        adapter, _beta(adapter, "/auditLogs/signIns"), params={"$filter": query, "$top": AUDIT_PAGE},
+        before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.sign_ins")))
     return {"entra_sign_ins": frame("entra_sign_ins", items, times=("createdDateTime",), derived={
         "errorCode": lambda i: dig(i, "status", "errorCode"),
         "failureReason": lambda i: dig(i, "status", "failureReason"),
@@ -311,8 +318,9 @@ async def collect_mfa_registration(ctx: CollectContext):
     """userRegistrationDetails documents $filter and $orderby only, so no $select / $top here. v1.0 has no
     defaultMfaMethod (beta's name); its successor is userPreferredMethodForSecondaryAuthentication."""
     adapter = ctx.graph_adapter
-    items = await read_all(adapter, "/reports/authenticationMethods/userRegistrationDetails",
-                           before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.mfa_registration"))
+    items = await _licensed("The authentication-methods registration report", read_all(
+        adapter, "/reports/authenticationMethods/userRegistrationDetails",
+        before=reports_pacer(adapter).wait, progress=_progress(ctx, "entra.mfa_registration")))
     return {"entra_mfa_registration": mfa_registration_frame(items)}
 
 

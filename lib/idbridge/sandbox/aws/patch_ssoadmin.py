@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from moto.core.exceptions import JsonRESTError
-from moto.ssoadmin.exceptions import ResourceNotFoundException
+from moto.ssoadmin.exceptions import ConflictException, ResourceNotFoundException
 from moto.ssoadmin.models import PermissionSet, SSOAdminBackend
 from moto.ssoadmin.responses import SSOAdminResponse
 
@@ -62,7 +62,12 @@ def _generate_ps_id(instance_arn: str) -> str:
 
 
 def create_permission_set(self: SSOAdminResponse) -> str:
-    # Gap: moto defaults SessionDuration to the integer 3600; AWS's default is the ISO-8601 string PT1H.
+    # Gaps: moto defaults SessionDuration to the integer 3600 (AWS's default is the ISO-8601 string PT1H), and it
+    # creates a second permission set of a name already taken, where AWS answers ConflictException
+    # (tests/contract/fixtures/aws/ssoadmin_error_conflict.json).
+    name, instance_arn = self._get_param("Name"), self._get_param("InstanceArn")
+    if any(ps.instance_arn == instance_arn and ps.name == name for ps in self.ssoadmin_backend.permission_sets):
+        raise ConflictException(f"PermissionSet with name {name} already exists.")
     result = self.ssoadmin_backend.create_permission_set(
         name=self._get_param("Name"), description=self._get_param("Description"),
         instance_arn=self._get_param("InstanceArn"), session_duration=self._get_param("SessionDuration", "PT1H"),

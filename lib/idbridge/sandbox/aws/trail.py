@@ -93,6 +93,8 @@ class EventStore:
             "eventCategory": "Management",
         }
         full.update({k: v for k, v in event.items() if k != "eventTime"})
+        if full["eventType"] == "AwsApiCall":  # an API call carries its request id; a sign-in or service event none
+            full.setdefault("requestID", stable_uuid(self.account_id, self.region, "request", name, str(seq)))
         entry = _Entry(epoch(moment), seq, full, _username(full), _resources(full))
         with self._lock:
             bisect.insort(self._entries, entry, key=lambda e: e.sort_key)

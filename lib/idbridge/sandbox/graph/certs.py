@@ -142,5 +142,12 @@ def custom_key_identifier(key: SigningKey) -> str:
     return base64.b64encode(bytes.fromhex(key.thumbprint)).decode()
 
 
+def custom_signing_key_identifier(key: SigningKey) -> str:
+    """customKeyIdentifier of a signing key added the documented custom way (PATCH keyCredentials and
+    passwordCredentials, application-saml-sso-configure-api): base64 of the SHA-256 of the thumbprint's ASCII hex,
+    as the tutorial's sample computes it, 32 bytes, so no SHA-1 thumbprint can be read from it."""
+    return base64.b64encode(hashlib.sha256(key.thumbprint.encode("ascii")).digest()).decode()
+
+
 def load_private_key(key: SigningKey) -> rsa.RSAPrivateKey:
     return serialization.load_pem_private_key(key.private_key_pem, password=None)  # type: ignore[return-value]

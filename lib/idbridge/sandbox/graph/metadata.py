@@ -1,16 +1,20 @@
 """The app-specific SAML federation metadata document Entra publishes at
 https://login.microsoftonline.com/{tenant}/federationmetadata/2007-06/federationmetadata.xml?appid={appId}.
 
-The document is written directly in Exclusive XML Canonicalization form (no whitespace between elements,
-attributes in canonical order, namespace declarations where c14n puts them, empty elements as start/end pairs),
-so its own text is the canonical form the enveloped signature covers. The signature is a real RSA-SHA256
-XML-DSig signature by the application's active token-signing certificate, which a SAML library can verify.
+Its elements are the ones Microsoft's federation-metadata page documents (tests/contract/fixtures/login/
+federationmetadata.json): the enveloped signature, the WS-Federation RoleDescriptor (SecurityTokenServiceType) with
+the signing key and the passive requestor endpoint, and the IDPSSODescriptor with the signing key, the logout and
+sign-on endpoints; no NameIDFormat (Entra's app metadata has none). The document is written without whitespace
+between elements and empty elements as start/end pairs; the digest is taken over its exclusive canonical form,
+and the signature is a real RSA-SHA256 XML-DSig signature by the application's active token-signing certificate,
+which a SAML library can verify.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
 from cryptography.hazmat.primitives import hashes
@@ -28,11 +32,9 @@ SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-EMAIL_FORMAT = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
-_FORMAT_URNS = {"emailAddress": EMAIL_FORMAT,
-                "persistent": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-                "unspecified": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
-                "windowsDomainQualifiedName": "urn:oasis:names:tc:SAML:1.1:nameid-format:WindowsDomainQualifiedName"}
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+FED = "http://docs.oasis-open.org/wsfed/federation/200706"
+WSA = "http://www.w3.org/2005/08/addressing"
 
 
 def _attr(value: str) -> str:
@@ -57,16 +59,6 @@ def active_key(store: GraphStore, sp: Json) -> SigningKey | None:
     return match or (max(keys, key=lambda k: k.start) if keys else None)
 
 
-def name_id_format(store: GraphStore, sp: Json) -> str:
-    """The NameID format the app's claims policy emits (Entra's default for gallery SAML apps: emailAddress)."""
-    policy = store.claims_policies.get(sp["id"]) or {}
-    for claim in policy.get("claims", []):
-        if claim.get("@odata.type") == "#microsoft.graph.samlNameIdClaim":
-            fmt = claim.get("nameIdFormat") or "emailAddress"
-            return _FORMAT_URNS.get(fmt, fmt if fmt.startswith("urn:") else EMAIL_FORMAT)
-    return EMAIL_FORMAT
-
-
 def federation_metadata(store: GraphStore, sp: Json, key: SigningKey) -> bytes:
     tenant = store.tenant["id"]
     entity_id = f"https://sts.windows.net/{tenant}/"
@@ -74,11 +66,17 @@ def federation_metadata(store: GraphStore, sp: Json, key: SigningKey) -> bytes:
     ref_id = "_" + stable_id(tenant, "metadata", sp["appId"], key.thumbprint)
     cert = certificate_der_b64(key)
     key_info = f'<KeyInfo xmlns="{DS}"><X509Data><X509Certificate>{cert}</X509Certificate></X509Data></KeyInfo>'
+    wsfed = f"https://login.microsoftonline.com/{tenant}/wsfed"
+    role = (  # the WS-Federation section: the same signing key, and where passive (browser) sign-in goes
+        f'<RoleDescriptor xmlns:xsi="{XSI}" xmlns:fed="{FED}" xsi:type="fed:SecurityTokenServiceType" '
+        f'protocolSupportEnumeration="{FED}"><KeyDescriptor use="signing">{key_info}</KeyDescriptor>'
+        f'<fed:PassiveRequestorEndpoint><EndpointReference xmlns="{WSA}"><Address>{_text(wsfed)}</Address>'
+        "</EndpointReference></fed:PassiveRequestorEndpoint></RoleDescriptor>"
+    )
     descriptor = (
         f'<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
         f'<KeyDescriptor use="signing">{key_info}</KeyDescriptor>'
         + _empty("SingleLogoutService", Binding=REDIRECT, Location=endpoint)
-        + f"<NameIDFormat>{_text(name_id_format(store, sp))}</NameIDFormat>"
         + _empty("SingleSignOnService", Binding=REDIRECT, Location=endpoint)
         + _empty("SingleSignOnService", Binding=POST, Location=endpoint)
         + "</IDPSSODescriptor>"
@@ -86,8 +84,10 @@ def federation_metadata(store: GraphStore, sp: Json, key: SigningKey) -> bytes:
     head = f'<EntityDescriptor xmlns="{MD}" ID="{_attr(ref_id)}" entityID="{_attr(entity_id)}">'
     tail = "</EntityDescriptor>"
 
-    # Enveloped signature: the digest covers the document without the Signature element, canonicalized.
-    digest = base64.b64encode(hashlib.sha256((head + descriptor + tail).encode()).digest()).decode()
+    # Enveloped signature: the digest covers the document without the Signature element in exclusive canonical
+    # form (which moves xmlns:fed down to the element that uses the prefix; Python's C14N 2.0 does the same).
+    canonical = ET.canonicalize(head + role + descriptor + tail)
+    digest = base64.b64encode(hashlib.sha256(canonical.encode()).digest()).decode()
     signed_info_body = (
         _empty("CanonicalizationMethod", Algorithm=EXC_C14N)
         + _empty("SignatureMethod", Algorithm=RSA_SHA256)
@@ -103,4 +103,4 @@ def federation_metadata(store: GraphStore, sp: Json, key: SigningKey) -> bytes:
     signature = (f'<Signature xmlns="{DS}"><SignedInfo>{signed_info_body}</SignedInfo>'
                  f"<SignatureValue>{signature_value}</SignatureValue>"
                  f"<KeyInfo><X509Data><X509Certificate>{cert}</X509Certificate></X509Data></KeyInfo></Signature>")
-    return ('<?xml version="1.0" encoding="utf-8"?>' + head + signature + descriptor + tail).encode()
+    return ('<?xml version="1.0" encoding="utf-8"?>' + head + signature + role + descriptor + tail).encode()

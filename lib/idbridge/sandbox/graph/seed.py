@@ -185,8 +185,9 @@ class _Seeder:
                                    self.t(cert.start), self.t(cert.end))
             keys.append(key)
             sp["keyCredentials"] += shapes.key_credentials(key, cert.display_name,
-                                                           stable_id(self.tid, "verify-key", str(index)))
-            sp["passwordCredentials"].append(shapes.password_credential(key, cert.display_name))
+                                                           stable_id(self.tid, "verify-key", str(index)),
+                                                           custom=cert.custom)
+            sp["passwordCredentials"].append(shapes.password_credential(key, cert.display_name, custom=cert.custom))
             if cert.active:
                 sp["preferredTokenSigningKeyThumbprint"] = key.thumbprint
 
@@ -376,6 +377,7 @@ class _Seeder:
                 return [r if r in special else self.user_ids[r.lower()] for r in refs]
 
             pid = stable_id(self.tid, "caPolicy", policy.display_name)
+            strength = policy.authentication_strength
             block = "block" in policy.grant_controls
             store.ca_policies[pid] = {
                 "id": pid, "displayName": policy.display_name, "state": policy.state, "templateId": None,
@@ -399,7 +401,9 @@ class _Seeder:
                     "operator": policy.operator,
                     "builtInControls": ["block"] if block else list(policy.grant_controls),
                     "customAuthenticationFactors": [], "termsOfUse": [],
-                    "authenticationStrength": shapes.authentication_strength(policy.authentication_strength)},
+                    "authenticationStrength": shapes.authentication_strength(
+                        strength, stable_id(self.tid, "authStrength", getattr(strength, "display_name", "")),
+                        graph_time(self.t("now-200d")))},
                 "sessionControls": None,
             }
 

@@ -12,7 +12,7 @@ import hashlib
 from datetime import datetime
 
 from idbridge.sandbox import derived
-from idbridge.sandbox.graph.certs import certificate_der_b64, custom_key_identifier
+from idbridge.sandbox.graph.certs import certificate_der_b64, custom_key_identifier, custom_signing_key_identifier
 from idbridge.sandbox.graph.store import Json, SigningKey
 from idbridge.sandbox.timeexpr import graph_time
 
@@ -105,21 +105,27 @@ def service_principal(object_id: str, app: Json, tenant_id: str, *, sso_mode: st
     }
 
 
-def key_credentials(key: SigningKey, display_name: str, verify_key_id: str) -> list[Json]:
-    """The Sign (private) and Verify (public) keyCredentials Entra keeps for one SAML signing certificate."""
-    common = {"customKeyIdentifier": custom_key_identifier(key), "displayName": display_name,
-              "startDateTime": graph_time(key.start), "endDateTime": graph_time(key.end),
+def key_credentials(key: SigningKey, display_name: str, verify_key_id: str, *, custom: bool = False) -> list[Json]:
+    """The Sign (private) and Verify (public) keyCredentials Entra keeps for one SAML signing certificate.
+    `custom`: a certificate of the tenant's own, added as the Graph tutorial documents (the Sign key is an
+    X509CertAndPassword, customKeyIdentifier a SHA-256); otherwise one Entra made (addTokenSigningCertificate or
+    the portal: customKeyIdentifier is the SHA-1 thumbprint)."""
+    common = {"customKeyIdentifier": custom_signing_key_identifier(key) if custom else custom_key_identifier(key),
+              "displayName": display_name, "startDateTime": graph_time(key.start), "endDateTime": graph_time(key.end),
               "type": "AsymmetricX509Cert"}
     return [
-        {**common, "keyId": key.key_id, "usage": "Sign", "key": None},
+        {**common, "keyId": key.key_id, "usage": "Sign", "key": None,
+         **({"type": "X509CertAndPassword"} if custom else {})},
         # The public certificate; Graph only returns `key` when keyCredentials is $select-ed on one object.
         {**common, "keyId": verify_key_id, "usage": "Verify", "key": certificate_der_b64(key)},
     ]
 
 
-def password_credential(key: SigningKey, display_name: str) -> Json:
-    """The password that opens the signing certificate's PFX: same keyId as the Sign credential."""
-    return {"customKeyIdentifier": custom_key_identifier(key), "displayName": display_name,
+def password_credential(key: SigningKey, display_name: str, *, custom: bool = False) -> Json:
+    """The password that opens the signing certificate's PFX: same keyId and customKeyIdentifier as the Sign
+    credential."""
+    return {"customKeyIdentifier": custom_signing_key_identifier(key) if custom else custom_key_identifier(key),
+            "displayName": display_name,
             "startDateTime": graph_time(key.start), "endDateTime": graph_time(key.end), "hint": None,
             "keyId": key.key_id, "secretText": None}
 
@@ -166,9 +172,28 @@ _STRENGTHS = {
 }
 
 
-def authentication_strength(kind: str | None) -> Json | None:
+# Modes that are multifactor on their own (the built-in MFA strength's one-mode combinations); any other single
+# mode (password, sms, voice, email, an OATH code, Authenticator push, ...) is one factor.
+_MULTIFACTOR_MODES = frozenset({"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush",
+                                "temporaryAccessPassOneTime", "temporaryAccessPassMultiUse", "federatedMultiFactor"})
+
+
+def _multifactor(combination: str) -> bool:
+    modes = combination.split(",")
+    return len(modes) > 1 or modes[0] in _MULTIFACTOR_MODES
+
+
+def authentication_strength(kind, custom_id: str | None = None, created: str | None = None) -> Json | None:
+    """grantControls.authenticationStrength: a built-in strength by name, or a scenario's custom one (an object with
+    display_name and allowed_combinations; `custom_id` and `created` are its id and creation time)."""
     if kind is None:
         return None
+    if not isinstance(kind, str):
+        combinations = list(kind.allowed_combinations)
+        return {"id": custom_id, "createdDateTime": created, "modifiedDateTime": created,
+                "displayName": kind.display_name, "description": None, "policyType": "custom",
+                "requirementsSatisfied": "mfa" if all(map(_multifactor, combinations)) else "none",
+                "allowedCombinations": combinations, "combinationConfigurations": []}
     sid, name, description, combinations = _STRENGTHS[kind]
     return {"id": sid, "createdDateTime": "2021-12-01T08:00:00Z", "modifiedDateTime": "2021-12-01T08:00:00Z",
             "displayName": name, "description": description, "policyType": "builtIn", "requirementsSatisfied": "mfa",

@@ -7,6 +7,10 @@ The history, relative to world.now:
    provisioning was set up (`token_created`). Users the scenario has since disabled or deleted, and users whose
    `idc` block says Identity Center holds a copy, are provisioned as enabled users then. Calls older than
    CloudTrail's 90 days and log entries older than Entra's 30 (7 without P1/P2) days leave no record, as for real;
+   then each of `restarts`, in time order: the service forgets what it exported and re-evaluates every object
+   in scope at that moment (a SCIM read per object, logged in CloudTrail as AWS logs reads; writes only where
+   Identity Center differs). Objects the history provisioned after a restart's moment are already there when it
+   runs: the emulator replays the history at once, not interleaved;
 2. the last cycle, at `last_cycle`, with the job's real credentials: it disables the users disabled in Entra
    (unless `idc.active: true` says that change never reached AWS), creates what appeared since and retries what
    failed. With a revoked token it fails and quarantines the job, writing nothing — so disabled users stay
@@ -28,7 +32,7 @@ from idbridge.sandbox.provisioning import (CREDENTIAL_ERROR, QUARANTINE_REASON, 
 from idbridge.sandbox.scenario import SeedError
 from idbridge.sandbox.scim.cycle import Population
 from idbridge.sandbox.scim.scope import assignments_of, compute_scope
-from idbridge.sandbox.scim.state import Connection, connection, job_memory
+from idbridge.sandbox.scim.state import Connection, connection, forget_job, job_memory
 from idbridge.sandbox.timeexpr import graph_time, parse_iso, resolve_time
 
 
@@ -221,6 +225,16 @@ def seed(world) -> None:
     began = min(resolve_time(prov.token_created, world.now), first)  # provisioning was set up with the token
     execute(world, sp_id, job_id, population(world, sp_id, conn.sync_all, until=first, initial=True, start=began),
             history, at=first, end_by=last, also_accepted=frozenset({history.token}))
+    for index, moment in sorted(enumerate(prov.restarts), key=lambda item: resolve_time(item[1], world.now)):
+        at = resolve_time(moment, world.now)
+        if not began < at < last:
+            raise SeedError(("entra", "aws_app", "provisioning", "restarts", index),
+                            "a restart lies between provisioning's set-up (token_created) and the last cycle")
+        # Restart provisioning clears the service's memory (watermark, escrows): the cycle after it matches every
+        # object in scope again (a SCIM read each) and writes only what differs.
+        forget_job(world, sp_id, job_id)
+        execute(world, sp_id, job_id, population(world, sp_id, conn.sync_all, until=at, initial=False),
+                history, at=at, end_by=at + sync_shapes.CYCLE, also_accepted=frozenset({history.token}))
     execute(world, sp_id, job_id, population(world, sp_id, conn.sync_all, until=last, initial=False),
             conn, at=last, end_by=world.now)
     _apply_status(world, jobs[job_id], conn, began, last)

@@ -1,0 +1,49 @@
+"""The reviewer packs of 20_access_review, written with what the engagement's parameters say about the review
+(who asks, by when, the signing key, the inactivity period of the recommendations) and the people's sign-ins
+from the same snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from idbridge.checks.runner import CheckResults
+from idbridge.review import sign_ins, snapshot_meta, write_review_packs
+from idbridge.review.signals import INACTIVE_AFTER_DAYS
+from idbridge.review.signing import from_parameters
+
+
+def review_meta(snapshot, params=None) -> dict:
+    """snapshot_meta plus the review's deadline and requester from the parameters (review.deadline,
+    review.requested_by)."""
+    review = getattr(params, "review", None)
+    deadline = getattr(review, "deadline", None)
+    return snapshot_meta(snapshot, deadline=deadline.isoformat() if deadline else "",
+                         requested_by=getattr(review, "requested_by", None) or "")
+
+
+def write_review_outputs(access: pd.DataFrame, results: CheckResults, snapshot, run_dir, scope: str,
+                         owners: dict | None = None, params=None, params_file: str | Path = "parameters",
+                         settings=None) -> pd.DataFrame:
+    """Reviewer packs (one workbook per reviewer of `scope`) and the access table as CSV + JSON into
+    run_dir/review; the table of the files written. Packs cover all access, whatever the notebook's filters. They
+    are signed with the key review.signing_key of `params` refers to; without one they are unsigned, and the
+    table says so. The findings are the run's one artifact (findings.json / findings.csv), not written again."""
+    run_dir = Path(run_dir)
+    key = from_parameters(params, str(params_file)) if params is not None else None
+    meta = review_meta(snapshot, params)
+    inactive = getattr(getattr(params, "review", None), "inactive_after_days", INACTIVE_AFTER_DAYS)
+    packs = write_review_packs(access, results.findings_frame(), run_dir / "review", scope, owners, meta, key=key,
+                               signins=sign_ins(snapshot, settings, inactive))
+    what = "reviewer pack: fill Decision (Keep / Remove), send it back"
+    what += f" by {meta['deadline']}" if meta["deadline"] else " (no review.deadline in the parameters)"
+    if key is None:
+        what += (" — UNSIGNED (no review.signing_key in the parameters): its decisions could be forged, and "
+                 "reading it back needs review.allow_unsigned: true")
+    written = [(p, what) for p in packs]
+    written += [(run_dir / "review" / f"access.{ext}", "the access table") for ext in ("csv", "json")]
+    written += [(path, "every finding of the run (for SIEMs)") for path in
+                (run_dir / "findings.csv", run_dir / "findings.json") if path.exists()]
+    return pd.DataFrame([{"file": str(p.relative_to(run_dir)) if p.is_relative_to(run_dir) else str(p), "what": w}
+                         for p, w in written])
