@@ -9,6 +9,7 @@ import pandas as pd
 
 from idbridge.checks.base import Hit, check
 from idbridge.checks.common import plain as _plain
+from idbridge.checks.controls import iso, nist
 from idbridge.model.scope import bridge, text
 from idbridge.snapshot.store import NotCollected
 
@@ -41,6 +42,7 @@ def _management_account(data) -> str | None:
        fix="Register a member account (e.g. a security or identity account) as delegated administrator of IAM "
            "Identity Center (Settings › Management › Register account, from the management account), move "
            "day-to-day administration there and keep management-account access to a few break-glass people.",
+       controls=nist("AC-6", "AC-6(5)") + iso("8.2"),
        references=(AWS_DELEGATED, AWS_REGISTER, ORG_LIST_ADMINS), tables=("idc_instances",) + ORG_TABLES)
 def no_delegated_admin(data, settings) -> Iterator[Hit]:
     instances = data.table("idc_instances")
@@ -76,6 +78,7 @@ def _names(data, table: str, key: str, label: str) -> pd.Series:
        fix="Remove these assignments unless they are break-glass access or billing work that truly needs the "
            "management account; give the rest the same access in a member account; keep what stays under a "
            "named owner and review it often.",
+       controls=nist("AC-6", "AC-6(5)") + iso("8.2"),
        references=(AWS_DELEGATED, AWS_MGMT_ACCESS), tables=("idc_account_assignments", "org_organization"))
 def management_account_assignment(data, settings) -> Iterator[Hit]:
     management = _management_account(data)
@@ -111,6 +114,7 @@ def management_account_assignment(data, settings) -> Iterator[Hit]:
                "assignment is the only gate left.",
        fix="Enterprise apps › AWS IAM Identity Center › Properties › Assignment required? Yes; then assign the "
            "groups that need AWS (and set the provisioning scope to assigned users and groups).",
+       controls=nist("AC-2", "AC-6") + iso("5.15", "5.18"),
        references=(MS_ASSIGNMENT_REQUIRED, MS_RESTRICT, MS_TUTORIAL), tables=("entra_service_principal",))
 def assignment_not_required(data, settings) -> Iterator[Hit]:
     sp = data.table("entra_service_principal")

@@ -21,6 +21,7 @@ import pandas as pd
 
 from idbridge.checks.base import Hit, NotApplicable, check
 from idbridge.checks.common import plain as _plain
+from idbridge.checks.controls import iso, nist
 from idbridge.model.scope import text
 from idbridge.snapshot.store import NotCollected
 
@@ -71,6 +72,7 @@ def _kind(frame: pd.DataFrame) -> pd.Series:
        fix="Provisioning › Mappings › Provision Microsoft Entra ID Users › Add New Mapping (or edit `active`): "
            "expression Switch([IsSoftDeleted], , \"False\", \"True\", \"True\", \"False\") to target `active`; "
            "then restart provisioning so users already out of scope are disabled.",
+       controls=nist("AC-2(3)", "PS-4") + iso("5.16", "5.18"),
        references=(MS_TUTORIAL, MS_ATTRIBUTES, MS_HOW), tables=("entra_sync_jobs", "entra_sync_mappings"))
 def active_not_mapped(data, settings) -> Iterator[Hit]:
     if data.table("entra_sync_jobs").empty:
@@ -106,6 +108,7 @@ def _flows(value) -> set[str]:
                "disabled object mapping provisions nothing of that kind. Provisioning still reports success.",
        fix="Provisioning › Mappings › the User (and Group) mapping › Enabled: Yes, Target Object Actions: tick "
            "Create, Update and Delete › Save; then restart provisioning.",
+       controls=nist("AC-2(1)", "AC-2(3)", "CM-6") + iso("5.16", "8.9"),
        references=(GRAPH_OBJECT_MAPPING, MS_ATTRIBUTES, MS_HOW), tables=("entra_sync_jobs",))
 def target_actions_off(data, settings) -> Iterator[Hit]:
     if data.table("entra_sync_jobs").empty:
@@ -154,6 +157,7 @@ _WHERE = ("Entra admin center › Enterprise apps › the AWS IAM Identity Cente
            "when a failure occurs', tick 'Prevent accidental deletion' with a threshold; set "
            "SkipOutOfScopeDeletions back to False (PUT …/synchronization/secrets, as an Application "
            "Administrator). Record what you see in checks.provisioning_settings.",
+       controls=nist("AC-2(1)", "AC-2(3)", "CM-6") + iso("5.18", "8.9"),
        references=(MS_SKIP, MS_ACCIDENTAL, MS_TUTORIAL, GRAPH_SECRETS), tables=("entra_sync_jobs",))
 def deprovisioning_settings(data, settings) -> Iterator[Hit]:
     # The record belongs to a job: without the job collected it cannot be tied to one; without a job it is moot.
@@ -185,6 +189,7 @@ def deprovisioning_settings(data, settings) -> Iterator[Hit]:
                "Entra ends the session earlier only if its assertion carries SessionNotOnOrAfter.",
        fix="IAM Identity Center › Settings › Authentication › Configure session settings: lower the session "
            "duration to the engagement's maximum; record the value in checks.portal_session_hours.",
+       controls=nist("AC-12", "IA-11") + iso("8.5"),
        references=(AWS_SESSION,), tables=("idc_instances",))  # the instance the recorded setting belongs to
 def portal_session_long(data, settings) -> Iterator[Hit]:
     hours, limit = settings.checks.portal_session_hours, settings.checks.max_portal_session_hours
@@ -229,6 +234,7 @@ def _denies_by_user(document) -> bool:
        fix="Prepare the deny policy of AWS's 'revoke active permission set sessions' guidance (Deny * with "
            "identitystore:userId in a condition, placeholder id) as an SCP or in every permission set's inline "
            "policy; write down who fills it in; record checks.revocation_prepared.",
+       controls=nist("AC-2(3)", "PS-4") + iso("5.18"),
        references=(AWS_REVOKE, AWS_REVOKE_DELETED),
        tables=("idc_permission_sets", "idc_permission_set_policies", "idc_account_assignments"))
 def revocation_not_prepared(data, settings) -> Iterator[Hit]:
