@@ -107,6 +107,7 @@ def management_account_assignment(data, settings) -> Iterator[Hit]:
        passed="The AWS app's service principal requires assignment (appRoleAssignmentRequired is true): Entra "
               "issues SAML assertions only to users and groups assigned to it.",
        severity="medium", area="access", subject_kind="app",
+       graded={"high": "provisioning syncs all users and groups (inferred)"},
        meaning="With 'Assignment required?' set to No, Entra gives a SAML assertion for AWS to every user of the "
                "tenant, guests included, and the app appears in nobody's assignment list: Conditional Access and "
                "access reviews scoped to assignments miss them. With provisioning scope 'sync all users and "

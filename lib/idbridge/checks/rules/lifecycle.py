@@ -102,6 +102,7 @@ def _flows(value) -> set[str]:
        passed="The job's User and Group object mappings are enabled and their target object actions include "
               "Update and Delete (Graph's objectMapping.flowTypes).",
        severity="high", area="provisioning", subject_kind="app",
+       graded={"medium": "only the Group object mapping is affected"},
        meaning="Target object actions (Create, Update, Delete) decide what the job may do in Identity Center. With "
                "Delete off, users who leave scope or are deleted in Entra are never disabled or removed there; with "
                "Update off, no change reaches Identity Center (renames, group memberships, a disabled account); a "
@@ -149,6 +150,7 @@ _WHERE = ("Entra admin center › Enterprise apps › the AWS IAM Identity Cente
               "deletion prevention is on and failure notifications go to an address (a guided checkpoint: Graph "
               "returns these settings only with the job's credentials, so no read-only permission can verify them).",
        severity="medium", area="provisioning", subject_kind="app",
+       graded={"high": "SkipOutOfScopeDeletions is recorded as true"},
        meaning="Three settings stored with the job's credentials decide whether deprovisioning happens and whether "
                "anyone hears when it does not: SkipOutOfScopeDeletions = true leaves users who leave scope enabled "
                "in Identity Center; without accidental-deletion prevention one bad scoping change disables "
@@ -184,6 +186,7 @@ def deprovisioning_settings(data, settings) -> Iterator[Hit]:
        passed="The access portal session duration recorded in checks.portal_session_hours is at most "
               "checks.max_portal_session_hours (8 hours by default): a guided checkpoint, the setting has no API.",
        severity="medium", area="aws", subject_kind="app",
+       graded={"high": "the recorded session is longer than a week"},
        meaning="A signed-in access portal session survives deprovisioning: someone disabled in Entra keeps opening "
                "new role sessions from the portal (and the CLI) until it ends, up to 90 days if configured so. "
                "Entra ends the session earlier only if its assertion carries SessionNotOnOrAfter.",
