@@ -240,6 +240,16 @@ def test_organization_accounts_paths_and_tags(box, tables):
     assert all(frame.loc[a, "ouId"] == ou_ids[frame.loc[a, "ouPath"]] for a in frame.index)
 
 
+def test_delegation_names_the_management_account_and_identity_center_admins(box, tables):
+    scenario = box.scenario
+    [organization] = tables["org_organization"].to_dict("records")
+    assert organization["managementAccountId"] == scenario.aws.management_account
+    assert organization["featureSet"] == "ALL"
+    # The demo runs Identity Center from the management account: nothing is delegated.
+    assert scenario.instance_account == scenario.aws.management_account
+    assert tables["org_delegated_admins"].empty
+
+
 def test_cloudtrail_events_of_the_window(box, tables, collected):
     ctx, _, _ = collected
     frame = tables["cloudtrail_events"]
@@ -311,6 +321,7 @@ def test_call_counts_are_the_pair_walk_arithmetic(box, tables, collected):
         "identitystore:ListGroupMemberships": groups,
         "organizations:ListRoots": 1, "organizations:ListAccountsForParent": parents,
         "organizations:ListOrganizationalUnitsForParent": parents, "organizations:ListTagsForResource": accounts,
+        "organizations:DescribeOrganization": 1, "organizations:ListDelegatedAdministrators": 1,
         "cloudtrail:LookupEvents": lookups,
     })
 

@@ -124,6 +124,19 @@ class ProductionParams(Strict):
     ous: list[str] = Field(default_factory=list, description="or if its OU path starts with one of these")
 
 
+class ProvisioningSettingsRecord(Strict):
+    """The provisioning settings a consultant read in the Entra admin center (the app › Provisioning › Settings):
+    Graph keeps them with the job's credentials (synchronization/secrets), which no read-only permission returns."""
+
+    checked_on: date = Field(description="when they were read")
+    notification_email: str | None = Field(
+        None, description="'Send an email notification when a failure occurs' recipient; null: none set")
+    accidental_deletion_threshold: int | None = Field(
+        None, ge=1, description="'Prevent accidental deletion' threshold; null: the box is not ticked")
+    skip_out_of_scope_deletions: bool = Field(
+        False, description="SkipOutOfScopeDeletions (set through Graph only; the portal does not show it)")
+
+
 class ChecksParams(Strict):
     certificate_horizons_days: list[int] = Field(default_factory=lambda: [60, 30, 7])
     scim_token_created: date | None = Field(
@@ -135,6 +148,17 @@ class ChecksParams(Strict):
     production: ProductionParams = Field(default_factory=ProductionParams)
     sod_conflicts: list[tuple[str, str]] = Field(
         default_factory=list, description="pairs of permission sets no one may hold both of")
+    # Guided checkpoints: settings no read-only API returns, recorded by the consultant after looking.
+    provisioning_settings: ProvisioningSettingsRecord | None = Field(
+        None, description="the app's provisioning settings as read in the Entra admin center")
+    portal_session_hours: float | None = Field(
+        None, gt=0, le=2160, description="IAM Identity Center › Settings › Authentication › session duration, as "
+                                         "read in the console (15 minutes to 90 days), in hours")
+    max_portal_session_hours: float = Field(
+        8, gt=0, le=2160, description="the engagement's maximum access portal session (AWS's default is 8 hours)")
+    revocation_prepared: Literal["scp", "permission_set_inline", "none"] | None = Field(
+        None, description="where the deny policy AWS's 'revoke active sessions' guidance prepares in advance "
+                          "lives: an SCP, each permission set's inline policy, or none")
 
     @field_validator("certificate_horizons_days", "scim_token_horizons_days")
     @classmethod

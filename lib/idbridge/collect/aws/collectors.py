@@ -321,6 +321,38 @@ def collect_organizations(ctx: CollectContext) -> Tables:
     return {"org_accounts": table("org_accounts", rows)}
 
 
+# --------------------------------------------------------------------------------------------- delegation
+
+IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
+
+
+def collect_delegation(ctx: CollectContext) -> Tables:
+    """The management account (DescribeOrganization) and the accounts registered as delegated administrator of
+    Identity Center (ListDelegatedAdministrators, filtered on its service principal)."""
+    org = _client(ctx, "organizations")
+    organization = org.describe_organization()["Organization"]
+    admins = read_all(org, "list_delegated_administrators", "DelegatedAdministrators",
+                      ServicePrincipal=IDENTITY_CENTER_PRINCIPAL, MaxResults=aws_org.PAGE)
+    ctx.progress("aws.delegation", 1 + len(admins))
+    return delegation_tables(organization, admins)
+
+
+def delegation_tables(organization: dict, admins: list[dict]) -> Tables:
+    """org_organization and org_delegated_admins from DescribeOrganization's Organization and the
+    DelegatedAdministrators of ListDelegatedAdministrators (ServicePrincipal sso.amazonaws.com)."""
+    # Status is deprecated in favour of State (AWS Organizations, 2025); either one, State first.
+    rows = [{"servicePrincipal": IDENTITY_CENTER_PRINCIPAL, "accountId": a.get("Id"), "name": a.get("Name"),
+             "status": a.get("State") or a.get("Status"),
+             "delegationEnabledDate": utc_iso(a.get("DelegationEnabledDate"))} for a in admins]
+    # MasterAccountId, else the last part of MasterAccountArn (AWS's own example answer leaves the id out).
+    management = organization.get("MasterAccountId") or \
+        (organization.get("MasterAccountArn") or "").rsplit("/", 1)[-1] or None
+    return {"org_organization": table("org_organization", [{
+                "organizationId": organization.get("Id"), "managementAccountId": management,
+                "featureSet": organization.get("FeatureSet")}]),
+            "org_delegated_admins": table("org_delegated_admins", sorted(rows, key=lambda r: r["accountId"] or ""))}
+
+
 # --------------------------------------------------------------------------------------------- cloudtrail
 
 
@@ -350,5 +382,6 @@ AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tu
     "aws.account_assignments": (collect_account_assignments,
                                 ("aws.instances", "aws.permission_sets", "aws.provisioning_status")),
     "aws.organizations": (collect_organizations, ()),
+    "aws.delegation": (collect_delegation, ()),
     "aws.cloudtrail": (collect_cloudtrail, ()),
 }

@@ -6,7 +6,7 @@ moto 5.2.5 is pinned; every patch names the gap it closes in its module:
 - patch_identitystore.py: users / groups / memberships with ExternalIds, UserStatus, Created*/Updated*, O(1)
   lookups, update_user / update_group, ExternalId alternate identifiers, unknown stores refused.
 - patch_cloudtrail.py: lookup_events from the sandbox's event store.
-- patch_organizations.py: sso.amazonaws.com as a delegated-administrator service.
+- patch_organizations.py: sso.amazonaws.com as a delegated-administrator service; State on delegated administrators.
 Each is exercised through boto3 over HTTP in tests/sandbox/test_aws_*.py.
 """
 
