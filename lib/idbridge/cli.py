@@ -335,6 +335,65 @@ def plan_command(params_file: Path, desired_state: Path, steps: tuple[str, ...],
     plan_setup(params_file, desired_state, out, steps, on_step=say)
 
 
+@cli.group("export")
+def export_group() -> None:
+    """A run's findings where security teams look: OCSF events for a SIEM, AWS Security Hub."""
+
+
+RUN_OPTION = click.option("--run", "run_dir", required=True, type=click.Path(file_okay=False, exists=True,
+                                                                            path_type=Path),
+                          help="Run folder of `idbridge run` (its findings.json is read, nothing in it changed).")
+
+
+@export_group.command("ocsf")
+@RUN_OPTION
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="JSON file to write: one array of OCSF Detection Finding events.")
+def export_ocsf(run_dir: Path, out: Path) -> None:
+    """The run's findings as OCSF Detection Finding events (class 2004), with ids that stay the same from run to
+    run; findings of the previous run that are gone are included with status Resolved. Reads only."""
+    from idbridge.exports.ocsf import write_ocsf
+
+    path, counts = write_ocsf(run_dir, out)
+    say(f"wrote {path}: {counts['new']} new, {counts['still open']} still open, {counts['resolved']} resolved")
+
+
+@export_group.command("securityhub")
+@click.option("-p", "--params", "params_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Engagement parameters file (YAML): the AWS identity that imports, as for collection.")
+@RUN_OPTION
+@click.option("--region", default=None, help="Security Hub Region (default: aws.region of the parameters).")
+@click.option("--apply", "apply", is_flag=True,
+              help="Send the findings (default: a dry run that shows what would be sent).")
+def export_securityhub(params_file: Path, run_dir: Path, region: str | None, apply: bool) -> None:
+    """Import the run's findings into AWS Security Hub (ASFF, BatchImportFindings) under the audit identity's own
+    product ARN: new findings imported, earlier ones updated, those resolved since archived. A dry run unless
+    --apply; applied batches are appended to the run folder's change log. Exits 1 when a batch was refused."""
+    import json
+
+    from idbridge.core.parameters import load_parameters
+    from idbridge.exports.securityhub import apply_securityhub, plan_securityhub
+
+    params = load_parameters(params_file)
+    export = plan_securityhub(params, run_dir, region)
+    counts = export.counts
+    say(f"Security Hub {export.target.region}, product {export.target.product_arn}")
+    say(f"{counts['new']} new, {counts['updated']} updated, {counts['archived']} archived, "
+        f"{counts['unchanged']} unchanged (engagement {export.run.engagement})")
+    outcomes = apply_securityhub(export, apply=apply)
+    for outcome in outcomes:
+        say(f"{outcome.status:<8} {outcome.change.summary}" + (f"  {outcome.detail}" if outcome.status == "failed"
+                                                              else ""))
+    if not apply and export.sample is not None:
+        say("A finding as it would be sent:")
+        say(json.dumps(export.sample, indent=1))
+    if not apply:
+        say("Dry run: nothing was sent; --apply sends.")
+    elif outcomes:
+        say(f"Change log: {export.change_log}")
+    sys.exit(1 if any(o.status == "failed" for o in outcomes) else 0)
+
+
 @cli.group()
 def checks() -> None:
     """The check catalogue."""

@@ -194,6 +194,10 @@ AWS: tuple[Entry, ...] = (
           (A + "organizations_list_tags_for_resource",)),
     Entry("IAM policy exists", "iam:GetPolicy", "runbook 03", (A + "iam_get_policy",)),
     Entry("CloudTrail lookups", "cloudtrail:LookupEvents", "collect aws.cloudtrail", (A + "cloudtrail_lookup_events",)),
+    Entry("Security Hub findings imported before", "securityhub:GetFindings", "exports/securityhub.py",
+          (A + "securityhub_get_findings",)),
+    Entry("Security Hub import", "securityhub:BatchImportFindings", "exports/securityhub.py",
+          (A + "securityhub_batch_import_findings",)),
 )
 
 # CloudTrail records the kit parses (CloudTrailEvent inside a LookupEvents item), by event name.

@@ -9,6 +9,8 @@ Limit keys (what one token bucket stands for):
     identitystore  one bucket per operation per Region ("20 TPS per API per identity store"; one store audited)
     organizations  one bucket (a global service)
     cloudtrail     one bucket per Region for LookupEvents ("two per second, per account, per Region")
+    securityhub    one bucket per operation per Region, each at its own rate (GetFindings 3, BatchImportFindings
+                   10 per second: the throttling limits in the Security Hub API reference's introduction)
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ class AwsPacer:
             found = self._limiters.get(key)
             if found is None:
                 family = limit_family(key)
-                found = RateLimiter(self.rates.get(family, self.default_rate), self.bursts.get(family, 1))
+                operation = key.split("@", 1)[0]  # a rate of its own for one operation wins over its service's
+                found = RateLimiter(self.rates.get(operation, self.rates.get(family, self.default_rate)),
+                                    self.bursts.get(operation, self.bursts.get(family, 1)))
                 self._limiters[key] = found
             return found
 
@@ -76,10 +80,13 @@ class AwsPacer:
 
 # Requests per second each limit allows. sso-admin: 20 TPS shared by all its APIs; identitystore: 20 TPS per API
 # per identity store; cloudtrail: LookupEvents 2 per second per account and Region (all AWS documentation).
-# Organizations publishes no read rate that we could find: 5 TPS is our conservative assumption.
-LIMITS_TPS: dict[str, float] = {"sso-admin": 20.0, "identitystore": 20.0, "organizations": 5.0, "cloudtrail": 2.0}
+# Organizations publishes no read rate that we could find: 5 TPS is our conservative assumption. Security Hub
+# (the export, not the collection): GetFindings 3 per second (burst 6), BatchImportFindings 10 (burst 30).
+LIMITS_TPS: dict[str, float] = {"sso-admin": 20.0, "identitystore": 20.0, "organizations": 5.0, "cloudtrail": 2.0,
+                                "securityhub:GetFindings": 3.0, "securityhub:BatchImportFindings": 10.0}
 PACE_SHARE = 0.95  # of each limit: headroom for other callers and for requests bunching up in transit
 RATES: dict[str, float] = {service: tps * PACE_SHARE for service, tps in LIMITS_TPS.items()}
 # Short bursts below AWS's own bucket size, so requests delayed in transit never arrive above the limit.
-BURSTS: dict[str, float] = {"sso-admin": 10, "identitystore": 10, "organizations": 2, "cloudtrail": 1}
+BURSTS: dict[str, float] = {"sso-admin": 10, "identitystore": 10, "organizations": 2, "cloudtrail": 1,
+                             "securityhub:GetFindings": 3, "securityhub:BatchImportFindings": 10}
 PACER = AwsPacer(RATES, BURSTS)
