@@ -41,7 +41,7 @@ from idbridge.core.yamlfile import read_yaml, validate_document
 from idbridge.errors import InputError
 
 _ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,63}$")
-_SUBJECT = re.compile(r"^[a-z_]+:.+$", re.S)
+_SUBJECT = re.compile(r"^[A-Za-z_]+:.+$", re.S)
 
 APPLIED, UNMATCHED, EXPIRED = "applied", "unmatched", "expired"
 
