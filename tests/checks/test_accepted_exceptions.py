@@ -216,3 +216,12 @@ def test_accepted_findings_never_turn_an_unchecked_run_into_a_pass():
     verdict = verdict_of(results_of([finding()]), [entry()], sources=sources)
     assert (verdict.status, verdict.exit_code) == ("not_checked", EXIT_NOT_COLLECTED)
     assert "PASS" not in verdict.headline and "1 finding accepted as exceptions, not counted" in verdict.headline
+
+
+def test_the_shipped_example_is_valid_and_declares_break_glass_accounts():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "parameters" / "exceptions.example.yaml"
+    loaded = load_exceptions(example)
+    assert {e.check for e in loaded} == {"reconcile.extra_in_idc", "reconcile.created_by_hand"}
+    assert all(e.matches(e.check, "user:breakglass-01@contoso.com") for e in loaded)
