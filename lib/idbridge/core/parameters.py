@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, PrivateAttr, ValidationInfo, field_validator
 
 from idbridge.core import secrets
 from idbridge.core.vocabulary import FailOn, StrictModel as Strict
@@ -226,6 +226,34 @@ class Parameters(Strict):
     review: ReviewParams = Field(default_factory=ReviewParams)
     run_root: str = "runs"
     fail_on: FailOn = "high"
+    exceptions: str | None = Field(
+        None, description="a file of accepted exceptions (docs/exceptions.md): findings it matches are shown as "
+                          "accepted and do not fail the run until the exception expires; a path relative to "
+                          "this parameters file's folder (and inside it), or absolute")
+    # The folder of the file these parameters were read from: what a relative `exceptions` path means.
+    _folder: Path | None = PrivateAttr(None)
+
+    @field_validator("exceptions")
+    @classmethod
+    def _exceptions_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("is empty: leave the key out instead")
+        # Inside the parameters' folder: `idbridge run` keeps a copy at the same place under the run folder (its
+        # notebooks read the kept parameters there), which a path climbing out with '..' would leave.
+        if not Path(value).is_absolute() and ".." in Path(value).parts:
+            raise ValueError("a relative path may not climb out of the parameters file's folder with '..': "
+                             "give an absolute path instead")
+        return value
+
+    def exceptions_path(self) -> Path | None:
+        """The accepted-exceptions file: `exceptions` as given when absolute, else under the parameters file's
+        folder (the working directory when the parameters were not read from a file)."""
+        if self.exceptions is None:
+            return None
+        path = Path(self.exceptions).expanduser()
+        return path if path.is_absolute() else (self._folder or Path.cwd()) / path
 
     @field_validator("graph", "review")
     @classmethod
@@ -277,5 +305,7 @@ class Parameters(Strict):
 
 def load_parameters(path: str | Path) -> Parameters:
     """Read and validate a parameters file; raises InputError naming the file, line and key."""
-    return load_model(path, Parameters)
+    params = load_model(path, Parameters)
+    params._folder = Path(path).resolve().parent
+    return params
 

@@ -79,21 +79,24 @@ def _findings_section(evaluation, reports: dict[str, str] | None = None) -> str:
     if evaluation is None:
         return "<p class='muted'>No checks were evaluated in this run.</p>"
     counts = evaluation.verdict.counts
-    outcomes = _table(["checks", "passed", "failed", "not checked", "not applicable", "check errors"],
-                      [[str(counts.get(k, 0)) for k in ("checks", "pass", "fail", "not_checked", "not_applicable",
-                                                         "error")]])
+    outcomes = _table(["checks", "passed", "failed", "only accepted findings", "not checked", "not applicable",
+                       "check errors"],
+                      [[str(counts.get(k, 0)) for k in ("checks", "pass", "fail", "accepted", "not_checked",
+                                                         "not_applicable", "error")]])
     findings = evaluation.results.findings
     by_severity = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
     summary = _table([*SEVERITIES, "total"], [[str(by_severity[s]) for s in SEVERITIES] + [str(len(findings))]])
     by_check: dict[str, dict] = {}
     for f in findings:
-        entry = by_check.setdefault(f.check_id, {"severity": f.severity, "title": f.title, "n": 0})
+        entry = by_check.setdefault(f.check_id, {"severity": f.severity, "title": f.title, "n": 0, "accepted": 0})
         entry["n"] += 1
+        entry["accepted"] += bool(f.accepted)
     rows = sorted(by_check.items(), key=lambda kv: (SEVERITIES.index(kv[1]["severity"]), -kv[1]["n"], kv[0]))
     areas = {o.check_id: o.area for o in evaluation.results.outcomes}
-    detail = _table(["severity", "check", "subjects"],
+    detail = _table(["severity", "check", "subjects", "of them accepted"],
                     [[f"<span class='sev sev-{html_text(e['severity'])}'>{html_text(e['severity'])}</span>",
-                      _check_link(reports, cid, areas.get(cid, ""), f"{cid} — {e['title']}"), str(e["n"])]
+                      _check_link(reports, cid, areas.get(cid, ""), f"{cid} — {e['title']}"), str(e["n"]),
+                      str(e["accepted"] or "")]
                      for cid, e in rows])
     not_run = [o for o in evaluation.results.outcomes if o.status in ("not_checked", "error")]
     # One reason said once, with the checks it stopped (a DNS error once stopped 22 checks, one row each).
@@ -105,7 +108,29 @@ def _findings_section(evaluation, reports: dict[str, str] | None = None) -> str:
                ) if not_run else ""
     return (outcomes + summary + "<p>" + _link("findings.csv", "findings.csv") + " · "
             + _link("findings.json", "findings.json") + " · " + _link("checks.csv", "every check and its outcome")
-            + "</p>" + detail + missing)
+            + "</p>" + detail + missing + _exceptions_section(evaluation))
+
+
+def _exceptions_section(evaluation) -> str:
+    """Every accepted exception of the run and how it fared, then each accepted finding as "accepted: <reason>,
+    until <date>": accepted findings are shown, never hidden (checks/accepted.py)."""
+    if not evaluation.exceptions:
+        return ""
+    fate = {"applied": "applied", "expired": "<b>expired</b>: no longer applied", "unmatched": "<b>matched no "
+            "finding</b>"}
+    table = _table(["exception", "check", "subject", "accepted by", "until", "status", "findings accepted"],
+                   [[html_text(e.id), html_text(e.check), html_text(e.subject), html_text(e.accepted_by),
+                     html_text(e.expires), fate.get(e.status, html_text(e.status)), str(e.accepted)]
+                    for e in evaluation.exceptions])
+    accepted = [f for f in evaluation.results.findings if f.accepted]
+    from idbridge.checks.accepted import label
+
+    listed = _table(["check", "subject", "severity", "accepted"],
+                    [[html_text(f.check_id), html_text(f.subject), html_text(f.severity), html_text(label(f.accepted))]
+                     for f in accepted]) if accepted else ""
+    return ("<h3>Accepted exceptions</h3><p class='muted'>Findings an exception covers do not count toward the "
+            "verdict or the exit code until it expires; they are listed here and in every report.</p>"
+            + table + listed)
 
 
 def _sources_section(run_dir: Path) -> str:
