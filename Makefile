@@ -64,7 +64,7 @@ $(AIRFLOW_STAMP): examples/airflow/constraints.txt | $(STAMP)
 	        2>>$(AIRFLOW_VENV)/pip.log; then \
 		touch $(AIRFLOW_STAMP); \
 	else \
-		echo "pip install apache-airflow failed: $$(grep -E 'ERROR|error:' $(AIRFLOW_VENV)/pip.log | tail -1)" \
+		echo "pip install apache-airflow failed ($(AIRFLOW_VENV)/pip.log): $$(grep -E 'ERROR|error:' $(AIRFLOW_VENV)/pip.log | tail -1)" \
 			| tee $(NO_AIRFLOW) >&2; \
 	fi
 
