@@ -15,8 +15,8 @@ def run(*args, **kwargs):
 def test_every_command_has_help():
     for command in ([], ["sandbox"], ["sandbox", "up"], ["sandbox", "check"], ["sandbox", "generate"],
                     ["sandbox", "lint"], ["collect"], ["validate"], ["run"], ["diff"], ["plan"], ["checks"],
-                    ["checks", "doc"], ["demo"], ["dev"], ["dev", "make-demo"], ["dev", "make-notebooks"],
-                    ["export"], ["export", "ocsf"], ["export", "securityhub"]):
+                    ["checks", "doc"], ["fleet"], ["fleet", "index"], ["demo"], ["dev"], ["dev", "make-demo"],
+                    ["dev", "make-notebooks"], ["export"], ["export", "ocsf"], ["export", "securityhub"]):
         result = run(*command, "--help")
         assert result.returncode == 0, (command, result.stderr)
         assert "Usage:" in result.stdout
@@ -34,8 +34,8 @@ def test_every_command_is_in_the_help_test():
 
     assert sorted(" ".join(c) for c in walk(cli, [])) == sorted([
         "sandbox", "sandbox up", "sandbox check", "sandbox generate", "sandbox lint", "collect", "validate", "run",
-        "diff", "plan", "checks", "checks doc", "demo", "dev", "dev make-demo", "dev make-notebooks",
-        "export", "export ocsf", "export securityhub"])
+        "diff", "plan", "checks", "checks doc", "fleet", "fleet index", "demo", "dev", "dev make-demo",
+        "dev make-notebooks", "export", "export ocsf", "export securityhub"])
 
 
 def test_dev_generators_match_the_committed_files():

@@ -395,6 +395,27 @@ def export_securityhub(params_file: Path, run_dir: Path, region: str | None, app
 
 
 @cli.group()
+def fleet() -> None:
+    """Many engagements at once."""
+
+
+@fleet.command("index")
+@click.argument("runs_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The page to write (default RUNS_DIR/fleet.html).")
+def fleet_index(runs_dir: Path, out: Path | None) -> None:
+    """One self-contained HTML page over every engagement's latest run in RUNS_DIR (a run_root: <engagement>/<run>/):
+    verdict, score, findings by severity, change since the previous run, link to the run. Exits 0 once written,
+    whatever the verdicts (each run's own exit code is the one to act on), 2 when RUNS_DIR is not such a folder."""
+    from idbridge.history.fleet import WORDS, write_fleet_index
+
+    page, rows = write_fleet_index(runs_dir, out)
+    for row in rows:
+        say(f"{WORDS[row.latest.status]:<12} {row.engagement:<30} {row.latest.folder.name}")
+    say(f"Fleet: {page}")
+
+
+@cli.group()
 def checks() -> None:
     """The check catalogue."""
 
