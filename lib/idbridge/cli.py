@@ -222,7 +222,7 @@ def collect_command(params_file: Path, out: Path | None, record_dir: Path | None
         if out is not None and out.exists():
             raise InputError(out, "already exists; snapshots are never overwritten (give a new folder)")
         path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
-                       progress=sys.stderr.isatty(), recorder=recorder)
+                       progress=True, recorder=recorder)
     snapshot = Snapshot(path)
     incomplete = 0
     for name, record in snapshot.sources.items():
