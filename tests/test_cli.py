@@ -96,3 +96,36 @@ def test_sandbox_commands_without_the_extra_say_what_to_install(tmp_path):
         assert result.returncode == 1, (command, result.stdout, result.stderr)
         assert "pip install 'idbridge[sandbox]'" in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert run("checks", "doc", env=env).returncode == 0  # the rest of the CLI works without the extra
+
+
+def test_collect_into_a_file_writes_plain_progress_lines(tmp_path):
+    """CI and Airflow logs: `idbridge collect` with its output in a file prints one plain line per source (source,
+    rows, seconds; or why not collected) and no terminal escape."""
+    import re
+
+    from support.sandbox import forget_sandbox, running_sandbox
+
+    from idbridge.sandbox.faults import parse_fault_spec
+    from idbridge.snapshot.schema import SOURCES
+
+    box = running_sandbox("demo", faults=parse_fault_spec("deny=cloudtrail"))
+    try:
+        params = box.write_parameters(tmp_path / "parameters.yaml")
+        log = tmp_path / "collect.log"
+        with log.open("w") as out:
+            result = subprocess.run([*IDBRIDGE, "collect", "-p", str(params), "--out", str(tmp_path / "snapshot")],
+                                    stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, timeout=600)
+    finally:
+        box.stop()
+        forget_sandbox()
+    text = log.read_text()
+    assert result.returncode == 3, text  # CloudTrail denied: not completely collected
+    assert "\x1b" not in text and "\r" not in text, text
+    lines = text.splitlines()
+    assert re.search(r"^collected entra\.users: [\d,]+ rows? in \d+\.\d s$", text, re.M), text
+    assert [line for line in lines if line.startswith("not collected aws.cloudtrail: ")], text
+    assert "AccessDenied" in next(line for line in lines if line.startswith("not collected aws.cloudtrail"))
+    for source in SOURCES:  # every source said once, whatever order they finished in
+        said = [line for line in lines if re.match(rf"(collected|partially collected|not collected) "
+                                                   rf"{re.escape(source.name)}: ", line)]
+        assert len(said) == 1, (source.name, text)

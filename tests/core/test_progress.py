@@ -54,6 +54,7 @@ def screen(text: str) -> list[str]:
 
 def test_finished_lines_say_source_rows_and_seconds_or_why_not():
     assert finished_line("entra.users", "complete", 1204, 3.21) == "collected entra.users: 1,204 rows in 3.2 s"
+    assert finished_line("entra.tenant", "complete", 1, 0.25) == "collected entra.tenant: 1 row in 0.2 s"
     assert finished_line("entra.sign_ins", "partial", 900, 61, "429 TooManyRequests: slow\ndown") == \
         "partially collected entra.sign_ins: 900 rows in 61.0 s; 429 TooManyRequests: slow down"
     assert finished_line("aws.cloudtrail", "not_collected", 0, 0.4, "AccessDenied: not allowed\x1b]0;owned\x07") == \
@@ -175,7 +176,7 @@ def test_terminal_prints_log_records_above_the_block_and_restores_stderr(monkeyp
     assert screen(term.getvalue()) == [
         "Graph answered 429; retrying in 2 s",
         "a warning written straight to stderr",
-        "collected entra.users: 1 rows in 1.0 s",
+        "collected entra.users: 1 row in 1.0 s",
     ]
 
 

@@ -135,11 +135,10 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
             writer.write_table(name, table, frame)
         if status != "not_collected":
             ctx.results[name] = tables
-        seconds = round(time.monotonic() - started, 3)
-        writer.mark(name, status, error, seconds=seconds, tables=list(source.tables))
+        writer.mark(name, status, error, seconds=round(time.monotonic() - started, 3), tables=list(source.tables))
         if progress is not None:
-            progress.finish(name, status, rows=sum(len(frame) for frame in tables.values()), seconds=seconds,
-                            error=error)
+            # Its seconds count from progress.start, after its dependencies: the source's own time.
+            progress.finish(name, status, rows=sum(len(frame) for frame in tables.values()), error=error)
         done[name].set_result((status, error))
 
     if progress is not None:

@@ -40,10 +40,11 @@ _UP_AND_CLEAR = "\x1b[{n}A\r\x1b[J"  # cursor up n lines, to column 0, erase to 
 def finished_line(source: str, status: str, rows: int, seconds: float, error: str | None = None) -> str:
     """The one line a finished source leaves, on a terminal and in a log alike."""
     why = " ".join(for_terminal(error or "").split())  # one line, whatever the cloud's message holds
+    counted = f"{rows:,} row{'' if rows == 1 else 's'} in {seconds:.1f} s"
     if status == "complete":
-        return f"collected {source}: {rows:,} rows in {seconds:.1f} s"
+        return f"collected {source}: {counted}"
     if status == "partial":
-        return f"partially collected {source}: {rows:,} rows in {seconds:.1f} s; {why or 'incomplete'}"
+        return f"partially collected {source}: {counted}; {why or 'incomplete'}"
     return f"not collected {source}: {why or 'no reason given'}"
 
 
