@@ -121,6 +121,7 @@ def test_terminal_shows_one_line_per_running_source_redrawn_in_place():
     clock.now += 1.2
     progress.finish("entra.users", "complete", rows=1204, seconds=3.2)
     progress.start("entra.groups")
+    progress.advance("entra.users", 5)  # late, from a worker thread: its line does not come back
     shown = screen(term.getvalue())
     # The finished source leaves its line above; the block below holds what still runs.
     assert shown[0] == "collected entra.users: 1,204 rows in 3.2 s"

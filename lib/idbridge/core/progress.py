@@ -104,6 +104,8 @@ class SourceProgress:
 
     def advance(self, source: str, n: int) -> None:
         with self._lock:
+            if source in self.done:  # a late page from a worker thread: the source has had its line
+                return
             entry = self.running.setdefault(source, _Running(self.clock()))
             entry.items += n
             if self.live and self.clock() - self._last_draw >= self.refresh_s:
