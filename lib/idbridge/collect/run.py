@@ -15,6 +15,7 @@ from pathlib import Path
 
 from idbridge.collect.context import CallCounter, CollectContext, DependencyMissing, Partial
 from idbridge.core.parameters import Parameters
+from idbridge.core.progress import SourceProgress
 from idbridge.snapshot.schema import SOURCES, SOURCES_BY_NAME
 from idbridge.snapshot.store import SnapshotWriter
 
@@ -78,31 +79,8 @@ def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None):
     return session, factory
 
 
-class _Progress:
-    """One tqdm bar per source, shown on a terminal only."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.bars: dict = {}
-
-    def start(self, source: str) -> None:
-        if self.enabled:
-            from tqdm import tqdm
-
-            self.bars[source] = tqdm(desc=source.ljust(24), unit=" items", position=len(self.bars), leave=True)
-
-    def advance(self, source: str, n: int) -> None:
-        if source in self.bars:
-            self.bars[source].update(n)
-
-    def finish(self, source: str, status: str) -> None:
-        if source in self.bars:
-            self.bars[source].set_postfix_str(status)
-            self.bars[source].close()
-
-
 async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectContext, selected: list[str],
-                   progress: _Progress, recorder=None) -> None:
+                   progress: SourceProgress | None, recorder=None) -> None:
     registry = _registry()
     done: dict[str, asyncio.Future] = {name: asyncio.get_running_loop().create_future() for name in selected}
     setup_errors: dict[str, str] = {}
@@ -137,7 +115,8 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
                 dep_status, dep_error = await done[dependency]
                 if dep_status == "not_collected":
                     raise DependencyMissing(f"needs {dependency}, which was not collected: {dep_error}")
-            progress.start(name)
+            if progress is not None:
+                progress.start(name)
             if inspect.iscoroutinefunction(function):
                 result = await function(ctx)
             else:  # AWS collectors are blocking boto3 code: keep them off the event loop
@@ -157,10 +136,14 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
         if status != "not_collected":
             ctx.results[name] = tables
         writer.mark(name, status, error, seconds=round(time.monotonic() - started, 3), tables=list(source.tables))
-        progress.finish(name, status if not error else f"{status}: {error[:60]}")
+        if progress is not None:
+            # Its seconds count from progress.start, after its dependencies: the source's own time.
+            progress.finish(name, status, rows=sum(len(frame) for frame in tables.values()), error=error)
         done[name].set_result((status, error))
 
-    ctx.progress = progress.advance
+    if progress is not None:
+        ctx.progress = progress.advance
+        progress.begin(selected)
     await asyncio.gather(*(run_source(name) for name in selected))
 
 
@@ -188,16 +171,22 @@ def _aws_identity(ctx: CollectContext) -> dict:
 
 
 def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "parameters",
-            progress: bool = False, now: datetime | None = None, recorder=None) -> Path:
-    """Collect every selected source into a new snapshot folder; returns its path. A `recorder`
-    (clients.recording.Recorder) keeps every answer on the way; saving it is the caller's step."""
+            progress: bool | SourceProgress = False, now: datetime | None = None, recorder=None) -> Path:
+    """Collect every selected source into a new snapshot folder; returns its path. `progress`: True shows it on
+    stderr (live on a terminal, one line per finished source otherwise: core.progress), or give a SourceProgress.
+    A `recorder` (clients.recording.Recorder) keeps every answer on the way; saving it is the caller's step."""
     now = now or datetime.now(timezone.utc)
     selected = params.collection.sources or [s.name for s in SOURCES]
     ctx = CollectContext(params=params, window_start=now - timedelta(days=params.collection.window_days),
                          window_end=now)
     writer = SnapshotWriter(out_dir)
+    shown = SourceProgress() if progress is True else progress or None
     try:
-        run_coroutine(_collect(params, writer, ctx, selected, _Progress(progress), recorder))
+        try:
+            run_coroutine(_collect(params, writer, ctx, selected, shown, recorder))
+        finally:
+            if shown is not None:
+                shown.close()
         identity = {
             "graph": {"tenant_id": params.graph.tenant_id, "client_id": params.graph.client_id,
                       "auth": params.graph.auth},

@@ -343,7 +343,7 @@ class KitRun:
                 with engagement_lock(history.engagement_dir(self.params, self.run_dir), self.params.engagement,
                                      f"run {self.run_dir}"):
                     log.info("collecting into %s ...", target)
-                    collect(self.params, target, params_file=str(self.kept_params))
+                    collect(self.params, target, params_file=str(self.kept_params), progress=True)
                 if self.snapshot_origin == "recollected":
                     log.info("%s", self.snapshot_note)
         except Exception as exc:  # nothing at all could be collected: the reports cannot run either
