@@ -90,3 +90,16 @@ def test_a_folder_without_findings_exits_2_naming_it_and_writes_nothing(tmp_path
     assert done.value.code == 2
     assert f"{folder}: no findings.json" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_accepted_finding_is_sent_as_suppressed_with_who_why_and_until(tmp_path):
+    """An accepted exception hides nothing: the event is still sent, OCSF status Suppressed, and says why."""
+    accepted = finding(ADMIN, ALICE)
+    accepted.accepted = {"exception": "breakglass", "reason": "break-glass account", "accepted_by": "CISO",
+                         "expires": "2027-01-31"}
+    run = make_run(tmp_path, "20260501T100000Z", "2026-05-01T10:00:00+00:00", [accepted, finding(ADMIN, BOB)])
+    write_ocsf(run, tmp_path / "out.json")
+    _, events = _events(tmp_path / "out.json")
+    assert (events[ALICE]["status"], events[ALICE]["status_id"]) == ("Suppressed", 3)
+    assert events[ALICE]["unmapped"]["accepted"]["accepted_by"] == "CISO"
+    assert events[BOB]["status"] == "New" and "accepted" not in events[BOB]["unmapped"]

@@ -54,6 +54,18 @@ def test_the_finding_is_in_asff_with_severity_controls_and_remediation(tmp_path)
     assert record["UpdatedAt"] == record["CreatedAt"] == "2026-05-01T10:00:00.000Z"
 
 
+def test_an_accepted_finding_is_still_imported_and_says_who_accepted_it_until_when(tmp_path):
+    accepted = finding(ADMIN, ALICE, "high")
+    accepted.accepted = {"exception": "bg", "reason": "break-glass account", "accepted_by": "CISO",
+                         "expires": "2027-01-31"}
+    run = read_run(make_run(tmp_path, "r", "2026-05-01T10:00:00+00:00", [accepted]))
+    record = sh.asff(run, run.findings[0], TARGET)
+    assert record["RecordState"] == "ACTIVE", "accepted is shown, never archived or hidden"
+    assert record["ProductFields"]["idbridge/Accepted"] == "accepted: break-glass account, until 2027-01-31"
+    assert record["ProductFields"]["idbridge/AcceptedBy"] == "CISO"
+    assert record["Description"].startswith("[accepted: break-glass account, until 2027-01-31 (by CISO)]")
+
+
 def test_the_export_is_paced_to_the_documented_rates():
     assert PACER.limiter("securityhub:BatchImportFindings@eu-west-1").rate <= LIMITS_TPS[
         "securityhub:BatchImportFindings"] <= 10

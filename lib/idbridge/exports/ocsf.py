@@ -11,6 +11,7 @@ has:
     new since the previous run   Create     New        200401
     also in the previous run     Update     New        200402
     gone since the previous run  Close      Resolved   200403
+    accepted as an exception     (as above) Suppressed (as above)
 
 `finding_info.uid` is the finding's stable id (findings.finding_uid), so a SIEM correlates the events of one
 finding across runs. OCSF's Detection Finding has no compliance object (that is the Compliance Finding class):
@@ -97,7 +98,8 @@ def _event(run: RunFindings, finding: Finding, activity: ActivityID, status: Sta
         unmapped={"check_id": finding.check_id, "engagement": run.engagement,
                   "check_severity": finding.check_severity or finding.severity,
                   "severity_reason": finding.severity_reason,
-                  "controls": [{"framework": c.framework, "id": c.id, "title": c.title} for c in finding.controls]},
+                  "controls": [{"framework": c.framework, "id": c.id, "title": c.title} for c in finding.controls],
+                  **({"accepted": dict(finding.accepted)} if finding.accepted else {})},
     )
 
 
@@ -108,7 +110,9 @@ def ocsf_events(run: RunFindings, previous: RunFindings | None = None) -> list[D
     events = []
     for finding in run.findings:
         activity = ActivityID.Update if run.uid(finding) in before else ActivityID.Create
-        events.append(_event(run, finding, activity, StatusID.New, when))
+        # An accepted exception (checks/accepted.py) is OCSF's Suppressed: still sent, so the SIEM sees it.
+        status = StatusID.Suppressed if finding.accepted else StatusID.New
+        events.append(_event(run, finding, activity, status, when))
     now = {run.uid(f) for f in run.findings}
     for uid, finding in before.items():
         if uid not in now:

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from idbridge.checks.accepted import label
 from idbridge.checks.base import Finding
 from idbridge.checks.controls import ordered
 from idbridge.clients.aws.calls import read_all
@@ -96,6 +97,8 @@ def asff(run: RunFindings, finding: Finding, target: Target, created: str | None
     url = next((r for r in finding.references if r.startswith("https://")), None)
     recommendation = {"Text": _cut(finding.fix, TEXT_MAX), **({"Url": url} if url else {})}
     description = finding.detail + (" — " if finding.detail else "") + finding.meaning
+    if finding.accepted:  # BatchImportFindings cannot set Workflow on an existing finding: say it in the text
+        description = f"[{label(finding.accepted)} (by {finding.accepted['accepted_by']})] " + description
     return {
         "SchemaVersion": SCHEMA_VERSION, "Id": run.uid(finding), "ProductArn": target.product_arn,
         "GeneratorId": generator_prefix(run.engagement) + finding.check_id, "AwsAccountId": target.account,
@@ -107,7 +110,11 @@ def asff(run: RunFindings, finding: Finding, target: Target, created: str | None
         "Remediation": {"Recommendation": recommendation},
         "ProductFields": {"idbridge/Engagement": run.engagement, "idbridge/CheckId": finding.check_id,
                           "idbridge/Subject": finding.subject, "idbridge/Area": finding.area,
-                          "idbridge/CheckSeverity": finding.check_severity or finding.severity},
+                          "idbridge/CheckSeverity": finding.check_severity or finding.severity,
+                          **({"idbridge/Accepted": label(finding.accepted),
+                              "idbridge/AcceptedBy": finding.accepted["accepted_by"],
+                              "idbridge/AcceptedUntil": str(finding.accepted["expires"])}
+                             if finding.accepted else {})},
         "Resources": [{"Type": "Other", "Id": _cut(finding.subject, 512), "Partition": target.partition,
                        "Region": target.region,
                        "Details": {"Other": {"SubjectKind": kind if name else "other",
