@@ -22,14 +22,16 @@ lists are Python lists of strings; missing values are None. Specific to these ta
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pandas as pd
 
 from idbridge.clients.aws import organizations as aws_org
-from idbridge.clients.aws.calls import error_code, fan_out, lookup_events, read_all
+from idbridge.clients.aws.calls import error_code, fan_out, lookup_events, pages, read_all
 from idbridge.clients.aws.pacing import PACER
 from idbridge.collect.aws import trail as aws_trail
+from idbridge.collect.aws import walks
 from idbridge.collect.aws.tables import table, utc_iso
 from idbridge.collect.context import CollectContext, Partial, Tables
 
@@ -286,25 +288,93 @@ def assignment_pairs(provisioning: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(pairs.itertuples(index=False, name=None))
 
 
+def _caller_account(ctx: CollectContext) -> str | None:
+    try:
+        return _client(ctx, "sts").get_caller_identity()["Account"]
+    except Exception:  # an unknown caller only rules the principal-walk out
+        return None
+
+
+def _assignment_row(a: dict, account: str | None = None, arn: str | None = None) -> dict:
+    return {"accountId": a.get("AccountId", account), "permissionSetArn": a.get("PermissionSetArn", arn),
+            "principalType": a.get("PrincipalType"), "principalId": a.get("PrincipalId")}
+
+
+def plan_assignment_walk(ctx: CollectContext, instance: dict, pairs: list) -> tuple[str, dict]:
+    """The cheaper complete walk for this instance and caller, and the record of why (for the manifest)."""
+    store = ctx.wait_for("aws.identity_store")  # optional: without it only the pair-walk is possible
+    users = groups = None
+    if store is not None:
+        users, groups = list(store["idc_users"]["userId"]), list(store["idc_groups"]["groupId"])
+    forced = ctx.params.aws.assignment_walk
+    allowed, why = walks.principal_walk_allowed(instance, _caller_account(ctx), ctx.params.aws.management_account)
+    if store is None:
+        allowed, why = False, "aws.identity_store was not collected (the principal-walk needs its users and groups)"
+    estimates = walks.estimate(len(pairs), None if users is None else len(users),
+                               None if groups is None else len(groups))
+    chosen = walks.choose(estimates, allowed)
+    if forced in (walks.PAIR, walks.PRINCIPAL) and (forced == walks.PAIR or allowed):
+        chosen = forced
+    note = {"chosen": chosen, "estimated_calls": estimates, "principal_walk_allowed": allowed,
+            "principal_walk_why": why, "pairs": len(pairs), "users": None if users is None else len(users),
+            "groups": None if groups is None else len(groups)}
+    if forced != "auto":
+        note["requested"] = forced
+    note["_principals"] = (groups or [], users or [])
+    return chosen, note
+
+
 def collect_account_assignments(ctx: CollectContext) -> Tables:
-    # The pair-walk: one ListAccountAssignments per provisioned pair (rate-limits.md). It works for account
-    # instances and delegated administrators too, where the principal-walk is not available.
+    # The cheaper of the pair-walk and the principal-walk (walks.py), chosen from the listings already read.
     instance = audited_instance(ctx)
     ctx.needs("aws.permission_sets")
     pairs = assignment_pairs(ctx.needs("aws.provisioning_status")["idc_permission_set_provisioning"])
     sso = _client(ctx, "sso-admin", instance["region"])
+    chosen, note = plan_assignment_walk(ctx, instance, pairs)
+    groups, users = note.pop("_principals")
+    spent = {"calls": 0}
+    lock = threading.Lock()
 
-    def one(pair: tuple[str, str]) -> list[dict]:
+    def listing(operation: str, **params) -> list[dict]:
+        found = []
+        for page in pages(sso, operation, "AccountAssignments", InstanceArn=instance["instanceArn"],
+                          MaxResults=PAGE, **params):
+            with lock:
+                spent["calls"] += 1
+            found += page
+        return found
+
+    def one_pair(pair: tuple[str, str]) -> list[dict]:
         account, arn = pair
-        found = _unless_gone(lambda: read_all(sso, "list_account_assignments", "AccountAssignments",
-                                              InstanceArn=instance["instanceArn"], AccountId=account,
-                                              PermissionSetArn=arn, MaxResults=PAGE))
+        found = _unless_gone(lambda: listing("list_account_assignments", AccountId=account, PermissionSetArn=arn))
         ctx.progress("aws.account_assignments", len(found))
-        return [{"accountId": a.get("AccountId", account), "permissionSetArn": a.get("PermissionSetArn", arn),
-                 "principalType": a.get("PrincipalType"), "principalId": a.get("PrincipalId")} for a in found]
+        return [_assignment_row(a, account, arn) for a in found]
 
-    results = fan_out(one, pairs, _workers(ctx))
-    return {"idc_account_assignments": table("idc_account_assignments", [row for rows in results for row in rows])}
+    def one_principal(job: tuple[str, str]) -> list[dict]:
+        kind, principal = job
+        found = _unless_gone(lambda: listing("list_account_assignments_for_principal", PrincipalType=kind,
+                                             PrincipalId=principal))
+        ctx.progress("aws.account_assignments", len(found))
+        return found
+
+    rows: list[dict] | None = None
+    if chosen == walks.PRINCIPAL:
+        try:
+            found = walks.walk_principals(one_principal, groups, users, lambda f, jobs: fan_out(f, jobs, _workers(ctx)))
+            rows = [_assignment_row(a) for a in found]
+        except Exception as exc:
+            if error_code(exc) not in ("AccessDeniedException", "ValidationException"):
+                raise
+            # Refused although the caller owns the instance (an account instance, or a policy without the action):
+            # the pair-walk is always valid.
+            note["fallback"] = f"principal-walk refused ({error_code(exc)}): pair-walk instead"
+            note["chosen"] = walks.PAIR
+    if rows is None:
+        rows = [row for rs in fan_out(one_pair, pairs, _workers(ctx)) for row in rs]
+    note["actual_calls"] = spent["calls"]
+    ctx.notes["aws.account_assignments"] = note
+    rows = sorted({tuple(r.values()): r for r in rows}.values(), key=lambda r: tuple(str(v) for v in r.values()))
+    return {"idc_account_assignments": table("idc_account_assignments", rows)}
 
 
 # --------------------------------------------------------------------------------------------- organizations
