@@ -77,6 +77,10 @@ class AwsParams(Strict):
     assignment_walk: Literal["auto", "pair-walk", "principal-walk"] = Field(
         "auto", description="how account assignments are read: auto picks the cheaper complete walk; "
                             "principal-walk is used only where AWS allows it (the management account)")
+    account_tags: Literal["assigned", "all", "none"] = Field(
+        "assigned", description="whose Organizations tags to read (one call per account): assigned = accounts "
+                                "with a permission set provisioned (the only ones access can reach; production "
+                                "and owner tags matter there), all, or none")
 
     @field_validator("role_arn")
     @classmethod

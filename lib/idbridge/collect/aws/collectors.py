@@ -17,7 +17,8 @@ lists are Python lists of strings; missing values are None. Specific to these ta
   AWS-managed policy is read from its ARN ("/job-function/");
 - org_accounts: status is the account State (Status where State is absent); ouPath is the OU names below the
   root joined by "/" ("" for an account directly under the root); ouId is the parent's id (an OU or the root);
-  tags are "key=value" strings.
+  tags are "key=value" strings, None where they were not read (aws.account_tags: by default only accounts with
+  a permission set provisioned are read).
 """
 
 from __future__ import annotations
@@ -380,13 +381,31 @@ def collect_account_assignments(ctx: CollectContext) -> Tables:
 # --------------------------------------------------------------------------------------------- organizations
 
 
+def _tagged_accounts(ctx: CollectContext, account_ids: list[str]) -> tuple[list[str], str]:
+    """Whose tags to read (aws.account_tags), and why. Tags feed the production test (checks.production.tags)
+    and the reviews' owner tag, which only matter where access can reach: accounts with a permission set
+    provisioned. An account whose tags were not read has tags None (not read), never [] (no tags)."""
+    mode = ctx.params.aws.account_tags
+    if mode == "none":
+        return [], "aws.account_tags is none"
+    if mode == "all":
+        return account_ids, "aws.account_tags is all"
+    provisioning = ctx.wait_for("aws.provisioning_status")  # optional: without it every account is read
+    if provisioning is None:
+        return account_ids, "every account: aws.provisioning_status was not collected"
+    assigned = set(provisioning["idc_permission_set_provisioning"]["accountId"])
+    return [a for a in account_ids if a in assigned], "accounts with a permission set provisioned"
+
+
 def collect_organizations(ctx: CollectContext) -> Tables:
     org = _client(ctx, "organizations")
     accounts = aws_org.walk(org, _workers(ctx), on_accounts=lambda n: ctx.progress("aws.organizations", n))
-    tags = aws_org.tags(org, [a["Id"] for a in accounts], _workers(ctx))
+    wanted, why = _tagged_accounts(ctx, [a["Id"] for a in accounts])
+    tags = aws_org.tags(org, wanted, _workers(ctx))
+    ctx.notes["aws.organizations"] = {"accounts": len(accounts), "tags_read_for": len(wanted), "tags_why": why}
     rows = [{"accountId": a["Id"], "name": a.get("Name"), "email": a.get("Email"),
              "status": a.get("State") or a.get("Status"), "ouPath": a["ouPath"], "ouId": a["ouId"],
-             "tags": tags[a["Id"]]} for a in accounts]
+             "tags": tags.get(a["Id"])} for a in accounts]
     rows.sort(key=lambda r: r["accountId"])
     return {"org_accounts": table("org_accounts", rows)}
 
