@@ -108,13 +108,14 @@ def service_calls(stats: dict) -> Counter:
     return Counter({k: v for k, v in stats["calls"].items() if k.split(":")[0] in SERVICES})
 
 
-def floor_s(calls: Counter) -> float:
+def floors(calls: Counter) -> dict[str, float]:
+    """Seconds each limit needs for these calls at its documented (or assumed) rate."""
     from idbridge.clients.aws.pacing import LIMITS_TPS
 
     sso = sum(n for k, n in calls.items() if k.startswith("sso-admin:")) / LIMITS_TPS["sso-admin"]
     store = max([n for k, n in calls.items() if k.startswith("identitystore:")] or [0]) / LIMITS_TPS["identitystore"]
     org = sum(n for k, n in calls.items() if k.startswith("organizations:")) / LIMITS_TPS["organizations"]
-    return max(sso, store, org)
+    return {"sso-admin": sso, "identitystore": store, "organizations": org}
 
 
 def run_idbridge(document: dict, out: Path) -> dict:
@@ -224,12 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     print(header + "\n" + "-" * len(header))
     for shape, ours, ours_stats, peer, peer_stats in results:
         calls, peer_calls = service_calls(ours_stats), service_calls(peer_stats)
-        floor = floor_s(calls)
+        per_limit = floors(calls)
+        floor = max(per_limit.values())
         walk = ours["walk"] or {}
         print(f"{shape:<8} {'idbridge':<14} {ours['wall_s']:8.1f} {sum(calls.values()):7,} "
               f"{sum(ours_stats['refused'].values()):8,} {len(ours['rows']):7,}  floor {floor:.1f} s "
-              f"({ours['wall_s'] / floor:.2f}x); {walk.get('chosen')} (estimates {walk.get('estimated_calls')}, "
-              f"spent {walk.get('actual_calls')})")
+              f"({ours['wall_s'] / floor:.2f}x; " + ", ".join(f"{k} {v:.1f} s" for k, v in per_limit.items())
+              + f"); {walk.get('chosen')} (estimates {walk.get('estimated_calls')}, spent {walk.get('actual_calls')})")
+        if ours_stats["refused"]:
+            print(f"{'':<8} {'':<14} refused: {ours_stats['refused']}; retries: {ours['retries']}")
         rows = "-" if peer["rows"] is None else f"{len(peer['rows']):,}"
         note = f"failed: {peer['error'][0]}" if peer["rows"] is None else (
             "same assignments" if peer["rows"] == ours["rows"] else
