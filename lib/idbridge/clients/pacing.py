@@ -74,6 +74,11 @@ class SlidingWindow:
         self.acquired = 0
         self.waited_s = 0.0
 
+    def widen(self, step_s: float, most_s: float) -> None:
+        """Make the window `step_s` longer, up to `most_s` (the server counted closer than we sent)."""
+        with self._lock:
+            self.window_s = min(most_s, self.window_s + step_s)
+
     def try_acquire(self) -> float:
         """Let the call through now (returns 0.0) or say how long to wait before trying again."""
         with self._lock:
