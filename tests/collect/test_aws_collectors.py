@@ -14,6 +14,7 @@ import pytest
 from support.aws_harness import collect_all, floor_seconds, make_context, service_calls
 from support.sandbox import running_sandbox
 from idbridge.collect.aws import collectors as aws, trail as aws_trail
+from idbridge.collect.context import Partial
 from idbridge.collect.run import describe_error
 from idbridge.sandbox.aws.seed_org import default_email
 from idbridge.sandbox.aws.trail_events import idc_user_name
@@ -49,7 +50,8 @@ def collected(box):
 @pytest.fixture(scope="module")
 def tables(collected):
     _, results, _ = collected
-    return {table: frame for r in results.values() for table, frame in r.items()}
+    return {table: frame for r in results.values()
+            for table, frame in (r.tables if isinstance(r, Partial) else r).items()}
 
 
 @pytest.fixture(scope="module")

@@ -325,7 +325,7 @@ def plan_assignment_walk(ctx: CollectContext, instance: dict, pairs: list) -> tu
     return chosen, note
 
 
-def collect_account_assignments(ctx: CollectContext) -> Tables:
+def collect_account_assignments(ctx: CollectContext) -> Tables | Partial:
     # The cheaper of the pair-walk and the principal-walk (walks.py), chosen from the listings already read.
     instance = audited_instance(ctx)
     ctx.needs("aws.permission_sets")
@@ -363,6 +363,8 @@ def collect_account_assignments(ctx: CollectContext) -> Tables:
         try:
             found = walks.walk_principals(one_principal, groups, users, lambda f, jobs: fan_out(f, jobs, _workers(ctx)))
             rows = [_assignment_row(a) for a in found]
+            note["principal_walk_blind_spot"] = ("assignments of principals no longer in the identity store "
+                                                 "(orphans) are not read; aws.assignment_walk: pair-walk reads them")
         except Exception as exc:
             if error_code(exc) not in ("AccessDeniedException", "ValidationException"):
                 raise
@@ -375,7 +377,12 @@ def collect_account_assignments(ctx: CollectContext) -> Tables:
     note["actual_calls"] = spent["calls"]
     ctx.notes["aws.account_assignments"] = note
     rows = sorted({tuple(r.values()): r for r in rows}.values(), key=lambda r: tuple(str(v) for v in r.values()))
-    return {"idc_account_assignments": table("idc_account_assignments", rows)}
+    tables = {"idc_account_assignments": table("idc_account_assignments", rows)}
+    if note["chosen"] == walks.PRINCIPAL:
+        # Partial, not complete: what the principal-walk cannot see must not pass as checked
+        # (reconcile.orphaned_assignment would find nothing because nothing was read).
+        return Partial(tables, f"principal-walk: {note['principal_walk_blind_spot']}")
+    return tables
 
 
 # --------------------------------------------------------------------------------------------- organizations

@@ -13,6 +13,10 @@ Both cost one call per item at least (plus a page per 100 rows beyond the first)
 known after the cheap listings: the provisioned pairs (aws.provisioning_status) and the users and groups
 (aws.identity_store, P/100 + G/100 calls). A user's listing also returns the rows it holds through its groups
 (PrincipalType GROUP); those are read from the groups themselves, so a user contributes only its USER rows.
+
+Blind spot of the principal-walk: it asks about the principals the identity store lists now, so an assignment
+left behind by a deleted principal (an orphan: SCIM deleted and recreated a user) is not seen; only the pair-walk
+reads it. The manifest note says so (`principal_walk_blind_spot`) whenever the principal-walk is used.
 """
 
 from __future__ import annotations
