@@ -16,7 +16,8 @@ known after the cheap listings: the provisioned pairs (aws.provisioning_status) 
 
 Blind spot of the principal-walk: it asks about the principals the identity store lists now, so an assignment
 left behind by a deleted principal (an orphan: SCIM deleted and recreated a user) is not seen; only the pair-walk
-reads it. The manifest note says so (`principal_walk_blind_spot`) whenever the principal-walk is used.
+reads it (such rows stay in AWS, listed per account with no user behind them: github.com/61418/aws-sso-util
+issue 93). So a principal-walk result is Partial, and the manifest note says why (`principal_walk_blind_spot`).
 """
 
 from __future__ import annotations
