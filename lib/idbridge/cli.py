@@ -112,6 +112,8 @@ FAULTS (--faults NAME=VALUE,...; all off by default)
   expired_page_token=SHARE  share of Graph next-link follows answered Directory_ExpiredPageToken, 0 to 1
   retry_after_s=SECONDS  the Retry-After sent with a 429 (0-120, default 1)
   aws_throttle=on        sso-admin 20 requests/s in total, identitystore 20 requests/s per API
+  aws_limiter=SHAPE      shape of aws_throttle: bucket (20 refilled at 20/s, bursts allowed, default) or
+                         window (at most 20 requests in any one-second window)
   graph_reports_limit=on 5 requests per 10 s on Graph's reports endpoints
   deny=SOURCE+SOURCE     these sources answer AccessDenied / 403
   unlicensed=SOURCE+...  these sources answer a licence error

@@ -36,7 +36,8 @@ OPERATIONS = [
         "ListInstances", "ListRegions", "ListPermissionSets", "DescribePermissionSet",
         "ListManagedPoliciesInPermissionSet", "ListCustomerManagedPolicyReferencesInPermissionSet",
         "GetInlinePolicyForPermissionSet", "GetPermissionsBoundaryForPermissionSet",
-        "ListAccountsForProvisionedPermissionSet", "ListAccountAssignments", "CreatePermissionSet",
+        "ListAccountsForProvisionedPermissionSet", "ListAccountAssignments", "ListAccountAssignmentsForPrincipal",
+        "CreatePermissionSet",
         "ProvisionPermissionSet", "DescribePermissionSetProvisioningStatus", "CreateAccountAssignment",
         "DeleteAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentDeletionStatus",
         "ListAccountAssignmentsForPrincipal")

@@ -143,6 +143,8 @@ AWS: tuple[Entry, ...] = (
           (A + "ssoadmin_list_accounts_for_provisioned_permission_set",)),
     Entry("account assignments", "sso-admin:ListAccountAssignments", "collect, runbook 03",
           (A + "ssoadmin_list_account_assignments",)),
+    Entry("a principal's account assignments", "sso-admin:ListAccountAssignmentsForPrincipal",
+          "collect aws.account_assignments (principal-walk)", (A + "ssoadmin_list_account_assignments_for_principal",)),
     Entry("create permission set", "sso-admin:CreatePermissionSet", "runbook 03",
           (A + "ssoadmin_create_permission_set", A + "ssoadmin_error_conflict")),
     Entry("update permission set", "sso-admin:UpdatePermissionSet", "runbook 03", (A + "ssoadmin_empty_response",)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -61,7 +62,8 @@ def _install_graph_counter(adapter, calls: CallCounter) -> None:
     http.event_hooks = {**http.event_hooks, "request": [*http.event_hooks.get("request", []), count]}
 
 
-def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None):
+def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None, attempts: CallCounter | None = None):
+    from idbridge.clients.aws.calls import count_attempts
     from idbridge.clients.factory import aws_client, aws_session
 
     session = aws_session(params)
@@ -72,6 +74,8 @@ def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None):
     def factory(service: str, region: str | None = None):
         client = aws_client(session, service, params, region)
         client.meta.events.register("before-call.*.*", count)
+        if attempts is not None:
+            count_attempts(client, attempts)
         if recorder is not None:
             recorder.install_aws(client)
         return client
@@ -97,7 +101,7 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
             setup_errors["entra"] = f"cannot reach Microsoft Graph: {describe_error(exc)}"
     if any(SOURCES_BY_NAME[s].side == "aws" for s in selected):
         try:
-            ctx.aws_session, ctx.aws_client_factory = _make_aws_factory(params, ctx.calls, recorder)
+            ctx.aws_session, ctx.aws_client_factory = _make_aws_factory(params, ctx.calls, recorder, ctx.attempts)
         except Exception as exc:
             setup_errors["aws"] = f"cannot reach AWS: {describe_error(exc)}"
 
@@ -140,10 +144,12 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
             # Its seconds count from progress.start, after its dependencies: the source's own time.
             progress.finish(name, status, rows=sum(len(frame) for frame in tables.values()), error=error)
         done[name].set_result((status, error))
+        ctx.finished[name].set()
 
     if progress is not None:
         ctx.progress = progress.advance
         progress.begin(selected)
+    ctx.finished.update({name: threading.Event() for name in selected})
     await asyncio.gather(*(run_source(name) for name in selected))
 
 
@@ -205,10 +211,19 @@ def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "para
             "parameters": params.model_dump(mode="json"),
             "parameters_file": params_file,
             "api_calls": ctx.calls.snapshot(),
+            # AWS: every HTTP attempt and the retries among them, per operation (throttling shows here)
+            "api_attempts": ctx.attempts.snapshot(),
+            "api_retries": retries(ctx.calls.snapshot(), ctx.attempts.snapshot()),
+            "collection_notes": ctx.notes,
         })
     except BaseException:
         writer.abandon()
         raise
+
+
+def retries(calls: dict[str, int], attempts: dict[str, int]) -> dict[str, int]:
+    """Attempts beyond the one each logical call makes, per operation that had any."""
+    return {op: n - calls.get(op, 0) for op, n in attempts.items() if n > calls.get(op, 0)}
 
 
 def _instance_arn(ctx: CollectContext) -> str | None:

@@ -74,6 +74,13 @@ class AwsParams(Strict):
         "chain", description="chain: boto3's credential chain (profile); sandbox: the sandbox's fixed key")
     instance_arn: str | None = None
     management_account: str | None = None
+    assignment_walk: Literal["auto", "pair-walk", "principal-walk"] = Field(
+        "auto", description="how account assignments are read: auto picks the cheaper complete walk; "
+                            "principal-walk is used only where AWS allows it (the management account)")
+    account_tags: Literal["assigned", "all", "none"] = Field(
+        "assigned", description="whose Organizations tags to read (one call per account): assigned = accounts "
+                                "with a permission set provisioned (the only ones access can reach; production "
+                                "and owner tags matter there), all, or none")
 
     @field_validator("role_arn")
     @classmethod
