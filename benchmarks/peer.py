@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", default="bucket,window")
     parser.add_argument("--venv", help="where to install aws-sso-util (default: a temporary folder)")
     parser.add_argument("--timeout", type=float, default=3600.0)
+    parser.add_argument("--walk", default="principal-walk", choices=("auto", "pair-walk", "principal-walk"),
+                        help="idbridge's aws.assignment_walk (auto = the complete pair-walk; default: the "
+                             "principal-walk, the cheaper one on the default organisation)")
     args = parser.parse_args(argv)
     size = Size(args.users, args.groups, args.accounts, args.permission_sets)
 
@@ -194,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
             if not ready.get("ok"):
                 raise RuntimeError(ready.get("error"))
             document = ready["parameters"]
+            document["aws"] = {**document["aws"], "assignment_walk": args.walk}
             if urlparse(document["aws"]["endpoint_url"]).hostname not in ("127.0.0.1", "localhost", "::1"):
                 raise RuntimeError("refusing a non-loopback endpoint")
             results = []

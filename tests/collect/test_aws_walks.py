@@ -58,7 +58,8 @@ def test_both_walks_give_the_same_table_on_random_organisations(tmp_path, seed):
     assert "sso-admin:ListAccountAssignments" not in principal_calls
     estimates = auto_note["estimated_calls"]
     cheaper = min((walks.PAIR, walks.PRINCIPAL), key=lambda w: (estimates[w], w != walks.PAIR))
-    assert auto_note["chosen"] == cheaper and auto_note["principal_walk_allowed"]
+    assert auto_note["cheaper"] == cheaper and auto_note["principal_walk_allowed"]
+    assert auto_note["chosen"] == walks.PAIR, "auto reads the complete walk, whatever the saving"
 
 
 def test_principal_walk_is_refused_to_a_caller_that_does_not_own_the_instance():

@@ -75,8 +75,9 @@ class AwsParams(Strict):
     instance_arn: str | None = None
     management_account: str | None = None
     assignment_walk: Literal["auto", "pair-walk", "principal-walk"] = Field(
-        "auto", description="how account assignments are read: auto picks the cheaper complete walk; "
-                            "principal-walk is used only where AWS allows it (the management account)")
+        "auto", description="how account assignments are read: auto = the pair-walk, the complete one; "
+                            "principal-walk (often fewer calls, used only where AWS allows it: the management "
+                            "account) misses assignments of deleted principals, so its result is partial")
     account_tags: Literal["assigned", "all", "none"] = Field(
         "assigned", description="whose Organizations tags to read (one call per account): assigned = accounts "
                                 "with a permission set provisioned (the only ones access can reach; production "

@@ -302,7 +302,8 @@ def _assignment_row(a: dict, account: str | None = None, arn: str | None = None)
 
 
 def plan_assignment_walk(ctx: CollectContext, instance: dict, pairs: list) -> tuple[str, dict]:
-    """The cheaper complete walk for this instance and caller, and the record of why (for the manifest)."""
+    """The walk for this instance and caller (the pair-walk unless the principal-walk is asked for and allowed),
+    the cheaper one by estimate, and the record of why (for the manifest)."""
     store = ctx.wait_for("aws.identity_store")  # optional: without it only the pair-walk is possible
     users = groups = None
     if store is not None:
@@ -313,10 +314,14 @@ def plan_assignment_walk(ctx: CollectContext, instance: dict, pairs: list) -> tu
         allowed, why = False, "aws.identity_store was not collected (the principal-walk needs its users and groups)"
     estimates = walks.estimate(len(pairs), None if users is None else len(users),
                                None if groups is None else len(groups))
-    chosen = walks.choose(estimates, allowed)
-    if forced in (walks.PAIR, walks.PRINCIPAL) and (forced == walks.PAIR or allowed):
+    cheaper = walks.choose(estimates, allowed)
+    # auto reads the complete walk: the principal-walk misses orphaned assignments (walks.py), and a Partial
+    # source would leave reconcile.orphaned_assignment not checked on every scheduled run. It is there to be asked
+    # for (aws.assignment_walk: principal-walk) where its saving matters more than that check.
+    chosen = walks.PAIR
+    if forced == walks.PRINCIPAL and allowed:
         chosen = forced
-    note = {"chosen": chosen, "estimated_calls": estimates, "principal_walk_allowed": allowed,
+    note = {"chosen": chosen, "cheaper": cheaper, "estimated_calls": estimates, "principal_walk_allowed": allowed,
             "principal_walk_why": why, "pairs": len(pairs), "users": None if users is None else len(users),
             "groups": None if groups is None else len(groups)}
     if forced != "auto":
