@@ -71,6 +71,13 @@ class CollectContext:
     aws_client_factory: Callable[..., Any] | None = None  # (service, region=None) -> boto3 client, counted
     results: dict[str, Tables] = field(default_factory=dict)  # tables of sources already collected
     progress: Callable[[str, int], None] = lambda source, n: None  # advance a source's progress bar by n items
+    # Incremental runs (collection.incremental): the previous snapshot of the engagement (a snapshot.store.Snapshot,
+    # or None with `previous_why` saying why there is none), the delta links this run keeps for the next one, and
+    # per source how it was read ({"mode": "delta" | "full", "why": ..., "changes": n}).
+    previous: Any = None
+    previous_why: str | None = None
+    delta_links: dict[str, dict] = field(default_factory=dict)
+    incremental: dict[str, dict] = field(default_factory=dict)
 
     def needs(self, source: str) -> Tables:
         """The tables of a source this one depends on; raises DependencyMissing if it was not collected."""
