@@ -40,10 +40,10 @@ def expired(exc: BaseException) -> str | None:
 
 async def latest_link(adapter, path: str, select: str) -> str:
     """A deltaLink for the collection as it is now, without reading it (relative to the Graph version root)."""
-    page = await get_with_retries(adapter, f"{path}/delta", params={"$select": select, "$deltatoken": "latest"})
+    page = await get_with_retries(adapter, path, params={"$select": select, "$deltatoken": "latest"})
     link = (page or {}).get("@odata.deltaLink")
     if not link:
-        raise RuntimeError(f"GET {path}/delta?$deltatoken=latest answered no @odata.deltaLink")
+        raise RuntimeError(f"GET {path}?$deltatoken=latest answered no @odata.deltaLink")
     return relative_url(link)
 
 

@@ -113,7 +113,7 @@ async def collect_users(ctx: CollectContext):
         previous = delta.previous_rows(ctx.previous.table("entra_users"))
         return {"entra_users": users_frame(delta.apply_objects(previous, items, columns_of("entra_users")))}
 
-    return await delta.tracked(ctx, "entra.users", "/users", select, apply, full)
+    return await delta.tracked(ctx, "entra.users", "/users/delta", select, apply, full)
 
 
 async def collect_sign_in_activity(ctx: CollectContext):
@@ -152,7 +152,7 @@ async def collect_groups(ctx: CollectContext):
         previous = delta.previous_rows(ctx.previous.table("entra_groups"))
         return {"entra_groups": groups_frame(delta.apply_objects(previous, items, select.split(",")))}
 
-    return await delta.tracked(ctx, "entra.groups", "/groups", select, apply, full)
+    return await delta.tracked(ctx, "entra.groups", "/groups/delta", select, apply, full)
 
 
 # ------------------------------------------------------------------------------------------------ the app
@@ -273,7 +273,7 @@ async def collect_group_members(ctx: CollectContext):
                    f"{len(again)} of {len(groups)} assigned groups read again", events)
         return _members_result(merged, failed, listings)
 
-    return await delta.tracked(ctx, "entra.group_members", "/groups", "members", apply, full,
+    return await delta.tracked(ctx, "entra.group_members", "/groups/delta", "members", apply, full,
                                needs=("entra.app_assignments", "entra.app"))
 
 
