@@ -239,3 +239,25 @@ def _minimal() -> dict:
     import yaml
 
     return yaml.safe_load(box_params.read_text(encoding="utf-8"))
+
+
+def test_a_change_inside_a_nested_group_reaches_the_assigned_group_above_it(box, tmp_path):
+    """Only the nested group's own membership changes; the assigned group above it must still be read again."""
+    runs = Runs(box, tmp_path)
+    store = box.world.graph
+    with box.world.lock:
+        assigned = {a["principalId"] for a in store.app_role_assignments.values()
+                    if a["resourceId"] == store.aws_sp_id and a["principalType"] == "Group"}
+        parent = sorted(assigned)[0]
+        child = sorted(set(store.groups) - assigned)[0]
+        store.direct_members.setdefault(parent, []).append(child)
+    runs.collect(True)
+    with box.world.lock:
+        newcomer = sorted(set(store.users) - set(store.direct_members.get(child, [])))[0]
+        store.direct_members.setdefault(child, []).append(newcomer)
+    incremental, full = runs.collect(True), runs.collect(False)
+    assert incremental.manifest["incremental"]["sources"]["entra.group_members"]["mode"] == "delta"
+    members = incremental.table("entra_group_members")
+    assert ((members["groupId"] == parent) & (members["memberId"] == newcomer)
+            & (members["relation"] == "transitive")).any()
+    assert rows(incremental, "entra_group_members") == rows(full, "entra_group_members")

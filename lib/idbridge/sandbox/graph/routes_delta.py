@@ -130,9 +130,9 @@ def _present(props: dict) -> dict:
 
 
 def _member_entries(added: dict[str, str], removed: dict[str, str]) -> list[dict]:
-    entries = [{"@odata.type": t, "id": mid} for mid, t in added.items()]
-    entries += [{"@odata.type": t, "id": mid, "@removed": {"reason": "deleted"}} for mid, t in removed.items()]
-    return entries
+    # Removals first, as in the documented example (Graph promises no order).
+    entries = [{"@odata.type": t, "id": mid, "@removed": {"reason": "deleted"}} for mid, t in removed.items()]
+    return entries + [{"@odata.type": t, "id": mid} for mid, t in added.items()]
 
 
 def _occurrences(item: dict, entries: list[dict] | None) -> list[dict]:
