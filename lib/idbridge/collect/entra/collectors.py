@@ -267,7 +267,7 @@ async def collect_group_members(ctx: CollectContext):
         kept = rows[rows["groupId"].isin([g for g in groups if g in before and g not in again])]
         fresh, failed, listings = await _read_members(ctx, again) if again else \
             ({column: [] for column in columns_of("entra_group_members")}, {}, 0)
-        merged = {column: [*map(delta._plain, kept[column].tolist()), *fresh[column]] for column in fresh}
+        merged = {column: [*kept[column].tolist(), *fresh[column]] for column in fresh}
         delta.note(ctx, "entra.group_members", "delta",
                    f"{len(changed)} groups changed membership since {previous.manifest.get('collected_at')}: "
                    f"{len(again)} of {len(groups)} assigned groups read again", events)

@@ -36,23 +36,20 @@ class NotUnderstood(Exception):
     """A delta item this code does not know how to apply."""
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if value is pd.NaT:
-        return None
-    return value
-
-
 def previous_rows(frame: pd.DataFrame) -> dict[str, dict]:
-    """A previous table as Graph-shaped dicts by id (lists as lists, missing as None)."""
-    rows = {}
-    for record in frame.to_dict("records"):
-        row = {k: _plain(v) for k, v in record.items()}
-        rows[str(row["id"])] = row
-    return rows
+    """A previous table as Graph-shaped dicts by id (lists as lists, missing as None). Column by column: a
+    per-value conversion costs seconds at 100k users."""
+    columns: dict[str, list] = {}
+    for name in frame.columns:
+        series = frame[name]
+        values = series.tolist()
+        if series.dtype == object:
+            values = [v.tolist() if isinstance(v, np.ndarray) else v for v in values]
+        elif series.dtype.kind == "f":
+            values = [None if v != v else v for v in values]  # NaN: a missing value
+        columns[name] = values
+    names = list(columns)
+    return {str(oid): {n: columns[n][i] for n in names} for i, oid in enumerate(columns["id"])}
 
 
 def _check(item: dict) -> None:
