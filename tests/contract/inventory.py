@@ -32,6 +32,14 @@ GRAPH: tuple[Entry, ...] = (
           (G + "organization_list",), ("/organization",)),
     Entry("users", "GET /users?$select=…&$top=999", "collect entra.users; runbooks",
           (G + "users_list",), ("/users",)),
+    Entry("users, changes since a delta link", "GET /users/delta?$select=…&$deltatoken=latest | stored deltaLink "
+          "(nextLink pages)", "collect entra.users with collection.incremental",
+          (G + "users_delta_latest", G + "users_delta_changes", G + "error_delta_sync_state_not_found"),
+          ("/users/delta",)),
+    Entry("groups and memberships, changes since a delta link", "GET /groups/delta?$select=…|members"
+          "&$deltatoken=latest | stored deltaLink (nextLink pages)",
+          "collect entra.groups, entra.group_members with collection.incremental",
+          (G + "groups_delta_initial_page", G + "groups_delta_changes"), ("/groups/delta",)),
     Entry("users count", "GET /users?$count=true&$top=1 (ConsistencyLevel: eventual)", "preflight",
           (G + "users_list_count",)),
     Entry("users' signInActivity", "GET /users?$select=id,signInActivity&$top=120", "collect entra.sign_in_activity",

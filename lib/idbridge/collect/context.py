@@ -79,6 +79,13 @@ class CollectContext:
     notes: dict[str, Any] = field(default_factory=dict)
     # Every HTTP attempt to AWS (botocore's retries included) per operation; api_calls counts logical calls.
     attempts: CallCounter = field(default_factory=CallCounter)
+    # Incremental runs (collection.incremental): the previous snapshot of the engagement (a snapshot.store.Snapshot,
+    # or None with `previous_why` saying why there is none), the delta links this run keeps for the next one, and
+    # per source how it was read ({"mode": "delta" | "full", "why": ..., "changes": n}).
+    previous: Any = None
+    previous_why: str | None = None
+    delta_links: dict[str, dict] = field(default_factory=dict)
+    incremental: dict[str, dict] = field(default_factory=dict)
 
     def needs(self, source: str) -> Tables:
         """The tables of a source this one depends on; raises DependencyMissing if it was not collected."""

@@ -177,14 +177,19 @@ def _aws_identity(ctx: CollectContext) -> dict:
 
 
 def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "parameters",
-            progress: bool | SourceProgress = False, now: datetime | None = None, recorder=None) -> Path:
+            progress: bool | SourceProgress = False, now: datetime | None = None, recorder=None,
+            previous: str | Path | None = None) -> Path:
     """Collect every selected source into a new snapshot folder; returns its path. `progress`: True shows it on
     stderr (live on a terminal, one line per finished source otherwise: core.progress), or give a SourceProgress.
-    A `recorder` (clients.recording.Recorder) keeps every answer on the way; saving it is the caller's step."""
+    A `recorder` (clients.recording.Recorder) keeps every answer on the way; saving it is the caller's step.
+    With collection.incremental, sources that can are read as changes since `previous` (default: the newest
+    earlier snapshot of the engagement under run_root): collect.incremental."""
     now = now or datetime.now(timezone.utc)
     selected = params.collection.sources or [s.name for s in SOURCES]
     ctx = CollectContext(params=params, window_start=now - timedelta(days=params.collection.window_days),
                          window_end=now)
+    if params.collection.incremental:
+        _find_previous(ctx, params, now, out_dir, previous)
     writer = SnapshotWriter(out_dir)
     shown = SourceProgress() if progress is True else progress or None
     try:
@@ -215,6 +220,7 @@ def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "para
             "api_attempts": ctx.attempts.snapshot(),
             "api_retries": retries(ctx.calls.snapshot(), ctx.attempts.snapshot()),
             "collection_notes": ctx.notes,
+            **_incremental_manifest(params, ctx),
         })
     except BaseException:
         writer.abandon()
@@ -224,6 +230,31 @@ def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "para
 def retries(calls: dict[str, int], attempts: dict[str, int]) -> dict[str, int]:
     """Attempts beyond the one each logical call makes, per operation that had any."""
     return {op: n - calls.get(op, 0) for op, n in attempts.items() if n > calls.get(op, 0)}
+
+
+def _find_previous(ctx: CollectContext, params: Parameters, now: datetime, out_dir, previous) -> None:
+    from idbridge.collect.incremental import find_previous
+    from idbridge.snapshot.store import Snapshot
+
+    if previous is not None:
+        ctx.previous, ctx.previous_why = Snapshot(previous), f"builds on {previous} (given)"
+    else:
+        ctx.previous, ctx.previous_why = find_previous(params, now, exclude=Path(out_dir))
+
+
+def _incremental_manifest(params: Parameters, ctx: CollectContext) -> dict:
+    """How each source was read and the delta links kept for the next run (see collect.incremental for why the
+    links may be stored)."""
+    if not params.collection.incremental:
+        return {}
+    return {
+        "incremental": {
+            "previous": str(ctx.previous.directory) if ctx.previous is not None else None,
+            "previous_why": ctx.previous_why,
+            "sources": dict(sorted(ctx.incremental.items())),
+        },
+        "delta": dict(sorted(ctx.delta_links.items())),
+    }
 
 
 def _instance_arn(ctx: CollectContext) -> str | None:

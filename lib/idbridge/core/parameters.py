@@ -124,6 +124,10 @@ class CollectionParams(Strict):
     sources: list[Annotated[str, AfterValidator(_known_source)]] | None = Field(
         None, description="collect only these sources (default: all)")
     concurrency: int = Field(8, ge=1, le=64, description="AWS calls in flight at once (paced to the API limits)")
+    incremental: bool = Field(
+        False, description="scheduled runs: read Entra users, groups and group members as changes since the previous "
+                           "complete snapshot of the engagement (Graph delta queries), and everything in full where "
+                           "that cannot be proven complete (the manifest says why)")
 
 
 class ProductionParams(Strict):

@@ -28,6 +28,7 @@ from idbridge.clients.graph.pacer import reports_pacer
 from idbridge.clients.graph.paging import GraphSourceError, get_with_retries, read_all
 from idbridge.clients.graph.raw import odata_error_code
 from idbridge.collect.context import CollectContext, Partial
+from idbridge.collect.entra import delta
 from idbridge.collect.entra.app import app_tables, find_application, find_service_principal, read_key_credentials
 from idbridge.collect.entra.frames import columns_of, dig, frame
 from idbridge.collect.entra.sync import (jobs_frame, mapping_rows, mappings_frame, object_mapping_rows,
@@ -96,10 +97,23 @@ async def collect_tenant(ctx: CollectContext):
     })}
 
 
+def users_frame(items: list[dict]):
+    return frame("entra_users", items, times=("createdDateTime",))
+
+
 async def collect_users(ctx: CollectContext):
-    items = await read_all(ctx.graph_adapter, "/users", params={"$select": _select("entra_users"), "$top": PAGE},
-                           progress=_progress(ctx, "entra.users"))
-    return {"entra_users": frame("entra_users", items, times=("createdDateTime",))}
+    select = _select("entra_users")
+
+    async def full():
+        return {"entra_users": users_frame(await read_all(
+            ctx.graph_adapter, "/users", params={"$select": select, "$top": PAGE},
+            progress=_progress(ctx, "entra.users")))}
+
+    async def apply(items):
+        previous = delta.previous_rows(ctx.previous.table("entra_users"))
+        return {"entra_users": users_frame(delta.apply_objects(previous, items, columns_of("entra_users")))}
+
+    return await delta.tracked(ctx, "entra.users", "/users/delta", select, apply, full)
 
 
 async def collect_sign_in_activity(ctx: CollectContext):
@@ -120,13 +134,25 @@ def sign_in_activity_frame(items: list[dict]):
     })
 
 
-async def collect_groups(ctx: CollectContext):
-    items = await read_all(ctx.graph_adapter, "/groups",
-                           params={"$select": _select("entra_groups", drop=("isDynamic",)), "$top": PAGE},
-                           progress=_progress(ctx, "entra.groups"))
-    return {"entra_groups": frame("entra_groups", items, times=("createdDateTime",), derived={
+def groups_frame(items: list[dict]):
+    return frame("entra_groups", items, times=("createdDateTime",), derived={
         "isDynamic": lambda i: "DynamicMembership" in (i.get("groupTypes") or []),
-    })}
+    })
+
+
+async def collect_groups(ctx: CollectContext):
+    select = _select("entra_groups", drop=("isDynamic",))
+
+    async def full():
+        return {"entra_groups": groups_frame(await read_all(
+            ctx.graph_adapter, "/groups", params={"$select": select, "$top": PAGE},
+            progress=_progress(ctx, "entra.groups")))}
+
+    async def apply(items):
+        previous = delta.previous_rows(ctx.previous.table("entra_groups"))
+        return {"entra_groups": groups_frame(delta.apply_objects(previous, items, select.split(",")))}
+
+    return await delta.tracked(ctx, "entra.groups", "/groups/delta", select, apply, full)
 
 
 # ------------------------------------------------------------------------------------------------ the app
@@ -168,6 +194,9 @@ async def _read_claims(adapter, sp_id: str) -> dict:
 
 async def collect_app_assignments(ctx: CollectContext):
     sp = _sp(ctx)
+    if ctx.params.collection.incremental:
+        delta.note(ctx, "entra.app_assignments", "full", "Graph has no delta query for appRoleAssignedTo: the "
+                                                         "app's assignments are read whole")
     items = await read_all(ctx.graph_adapter, f"/servicePrincipals/{sp['id']}/appRoleAssignedTo",
                            params={"$select": _select("entra_app_role_assignments"), "$top": PAGE},
                            progress=_progress(ctx, "entra.app_assignments"))
@@ -179,11 +208,13 @@ def _member_type(item: dict) -> str | None:
     return odata_type.rsplit(".", 1)[-1] if odata_type else None
 
 
-async def collect_group_members(ctx: CollectContext):
-    """Direct and transitive members of every group assigned to the app, through $batch. A direct member is in
-    both relations, so "transitive minus direct" (who Entra will not provision) is a set difference."""
-    assignments = ctx.needs("entra.app_assignments")["entra_app_role_assignments"]
-    groups = list(dict.fromkeys(assignments.loc[assignments["principalType"] == "Group", "principalId"]))
+def _assigned_groups(assignments) -> list[str]:
+    return list(dict.fromkeys(assignments.loc[assignments["principalType"] == "Group", "principalId"]))
+
+
+async def _read_members(ctx: CollectContext, groups: list[str]) -> tuple[dict[str, list], dict, int]:
+    """Direct and transitive members of `groups` through $batch: table rows, failed listings (404s left out: a
+    group deleted since the assignments were read is simply gone) and the number of listings."""
     urls = {}
     for group in groups:
         urls[(group, "direct")] = f"/groups/{group}/members?$select=id&$top={MEMBER_PAGE}"
@@ -197,17 +228,53 @@ async def collect_group_members(ctx: CollectContext):
             rows["memberId"].append(item.get("id"))
             rows["memberType"].append(_member_type(item))
             rows["relation"].append(relation)
-    tables = {"entra_group_members": pd.DataFrame(rows, columns=list(columns_of("entra_group_members")))}
-    # A group deleted since the assignments were read is simply gone; anything else is a gap to report.
     failed = {key: error for key, error in result.errors.items() if error[0] != 404}
+    return rows, failed, len(urls)
+
+
+def _members_result(rows, failed: dict, listings: int):
+    tables = {"entra_group_members": pd.DataFrame(rows, columns=list(columns_of("entra_group_members")))}
     if not failed:
         return tables
     (group, relation), (status, code, message) = next(iter(failed.items()))
-    summary = f"{len(failed)} of {len(urls)} member listings failed, e.g. {relation} members of group {group}: " \
+    summary = f"{len(failed)} of {listings} member listings failed, e.g. {relation} members of group {group}: " \
               f"{status} {code}: {message}"
-    if len(failed) == len(urls):
+    if len(failed) == listings:
         raise GraphSourceError(summary, status, code)
     return Partial(tables, summary)
+
+
+async def collect_group_members(ctx: CollectContext):
+    """Direct and transitive members of every group assigned to the app, through $batch. A direct member is in
+    both relations, so "transitive minus direct" (who Entra will not provision) is a set difference."""
+    groups = _assigned_groups(ctx.needs("entra.app_assignments")["entra_app_role_assignments"])
+
+    async def full():
+        return _members_result(*await _read_members(ctx, groups))
+
+    async def apply(items):
+        changed, events = delta.changed_groups(items)
+        previous = ctx.previous
+        if str(previous.table("entra_service_principal")["id"].iloc[0]) != _sp(ctx)["id"]:
+            raise delta.NotUnderstood("the app's service principal is not the previous snapshot's")
+        before = set(_assigned_groups(previous.table("entra_app_role_assignments")))
+        rows = previous.table("entra_group_members")
+        nested = rows[(rows["relation"] == "transitive") & (rows["memberType"] == "group")]
+        closure = {group: {group} for group in before}
+        for group, member in zip(nested["groupId"], nested["memberId"]):
+            closure.setdefault(group, {group}).add(str(member))
+        again = [g for g in groups if g not in before or closure.get(g, {g}) & changed]
+        kept = rows[rows["groupId"].isin([g for g in groups if g in before and g not in again])]
+        fresh, failed, listings = await _read_members(ctx, again) if again else \
+            ({column: [] for column in columns_of("entra_group_members")}, {}, 0)
+        merged = {column: [*kept[column].tolist(), *fresh[column]] for column in fresh}
+        delta.note(ctx, "entra.group_members", "delta",
+                   f"{len(changed)} groups changed membership since {previous.manifest.get('collected_at')}: "
+                   f"{len(again)} of {len(groups)} assigned groups read again", events)
+        return _members_result(merged, failed, listings)
+
+    return await delta.tracked(ctx, "entra.group_members", "/groups/delta", "members", apply, full,
+                               needs=("entra.app_assignments", "entra.app"))
 
 
 # ------------------------------------------------------------------------------------------------ provisioning
