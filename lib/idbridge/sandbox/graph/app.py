@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 
 from werkzeug.wrappers import Request, Response
 
-from idbridge.sandbox.graph import routes_apps, routes_directory, routes_reports, routes_sync
+from idbridge.sandbox.graph import pim, routes_apps, routes_directory, routes_reports, routes_sync
 from idbridge.sandbox.graph.auth import TokenIssuer
 from idbridge.sandbox.graph.batch import run_batch
 from idbridge.sandbox.graph.core import Call, Result, Router
@@ -82,7 +82,7 @@ class GraphApp:
         self.faults = GraphFaults(world.faults, tenant.licence)
         self.stats = GraphStats()
         self.router = Router()
-        for module in (routes_directory, routes_apps, routes_sync, routes_reports):
+        for module in (routes_directory, routes_apps, routes_sync, routes_reports, pim):
             module.register(self.router)
         self._started = time.monotonic()
 
