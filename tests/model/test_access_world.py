@@ -125,6 +125,11 @@ def rows() -> dict[str, list[dict]]:
                          {"accountId": PROD, "name": "prod", "status": "ACTIVE", "ouPath": "Workloads/Prod",
                           "tags": ["environment=prod", "owner=platform"]}],
         "cloudtrail_events": [auth(n) for n in ("alice", "bob", "carol")],
+        # Identity Center run by a delegated administrator; nothing assigned in the management account
+        "org_organization": [{"organizationId": "o-1", "managementAccountId": "999999999999", "featureSet": "ALL"}],
+        "org_delegated_admins": [{"servicePrincipal": "sso.amazonaws.com", "accountId": "333333333333",
+                                  "name": "identity", "status": "ACTIVE"}],
+        "entra_pim_schedules": [], "entra_pim_instances": [],  # no group is PIM-managed
     })
 
 
@@ -158,7 +163,8 @@ def test_the_clean_world_raises_no_access_finding():
     from idbridge.checks.runner import run_checks
 
     load_all()
-    results = run_checks(tables(), settings(sod_conflicts=[("Developer", "Auditor")]), areas=["access"])
+    results = run_checks(tables(), settings(sod_conflicts=[("Developer", "Auditor")], revocation_prepared="scp"),
+                         areas=["access"])
     assert {o.check_id: o.status for o in results.outcomes if o.status != "pass"} == {}
     assert results.findings == []
 

@@ -155,6 +155,9 @@ class ChecksParams(Strict):
         None, description="when the SCIM access token was created in AWS (no API can read it): record it here")
     scim_token_horizons_days: list[int] = Field(default_factory=lambda: [90, 30, 7])
     provisioning_cycle_minutes: int = Field(40, ge=5, le=1440)
+    # PIM for Groups allows activations of up to 24 hours (the role setting's maximum activation duration).
+    max_pim_activation_hours: float = Field(
+        8, gt=0, le=24, description="PIM for Groups activations of an AWS group longer than this are reported")
     stale_after_days: int = Field(90, ge=1)
     max_session_hours: float = Field(8, gt=0, le=12)
     production: ProductionParams = Field(default_factory=ProductionParams)

@@ -23,6 +23,7 @@ DENIABLE_SOURCES = {
     "provisioningLogs": "GET /auditLogs/provisioning",
     "registrationDetails": "GET /reports/authenticationMethods/userRegistrationDetails",
     "conditionalAccess": "GET /identity/conditionalAccess/policies",
+    "pim": "GET /identityGovernance/privilegedAccess/group/* (PIM for Groups)",
     # AWS
     "sso-admin": "every sso-admin operation",
     "identitystore": "every identitystore operation",

@@ -302,12 +302,40 @@ class EntraSignIn(Strict):
     client_app: str = "Browser"
 
 
+class PimMembership(Strict):
+    """One person's eligibility for, or active membership of, a PIM-managed group (PIM for Groups)."""
+
+    user: str = Field(description="UPN")
+    start: TimeExpr = "now-30d"
+    end: TimeExpr | None = Field(None, description="absent: permanent (Graph's expiration type noExpiration)")
+    member_type: Literal["direct", "group"] = Field(
+        "direct", description="Graph's memberType: direct, or inherited through a group (\"group\")")
+
+
+class PimActive(PimMembership):
+    type: Literal["activated", "assigned"] = Field(
+        "activated", description="activated from an eligibility (just in time), or assigned as active by an admin")
+    still_in_idc: bool = Field(
+        False, description="an activation that has ended, whose membership the last provisioning cycle had copied "
+                           "to Identity Center before it ended: Identity Center still holds it")
+
+
+class PimGroup(Strict):
+    """A group whose membership PIM for Groups manages: who may activate it, and who holds it now. Active
+    entries whose window includes now are members of the Entra group (PIM adds them); ended ones are not."""
+
+    group: str = Field(description="display name of an entra.groups entry")
+    eligible: list[PimMembership] = Field(default_factory=list)
+    active: list[PimActive] = Field(default_factory=list)
+
+
 class Entra(Strict):
     users: list[EntraUser] = Field(default_factory=list)
     groups: list[EntraGroup] = Field(default_factory=list)
     aws_app: AwsApp | None = Field(None, description="absent: the bridge is not set up yet")
     conditional_access: list[CaPolicy] = Field(default_factory=list)
     sign_ins: list[EntraSignIn] = Field(default_factory=list)
+    pim_groups: list[PimGroup] = Field(default_factory=list, description="groups managed by PIM for Groups")
 
 
 # --------------------------------------------------------------------------------------------- AWS
@@ -580,6 +608,12 @@ def check_references(scenario: Scenario) -> list[tuple[PathKey, str]]:
 
     for index, sign_in in enumerate(entra.sign_ins):
         need_user(sign_in.user, ("entra", "sign_ins", index, "user"))
+
+    for p_index, pim in enumerate(entra.pim_groups):
+        need_group(pim.group, ("entra", "pim_groups", p_index, "group"))
+        for key in ("eligible", "active"):
+            for index, item in enumerate(getattr(pim, key)):
+                need_user(item.user, ("entra", "pim_groups", p_index, key, index, "user"))
 
     for g_index, group in enumerate(idc.groups):
         for m_index, member in enumerate(group.members):

@@ -15,6 +15,7 @@ from pathlib import Path
 from idbridge.sandbox.aws.seed import seed_account_assignments, seed_aws
 from idbridge.sandbox.faults import FaultConfig
 from idbridge.sandbox.graph.seed import build_store
+from idbridge.sandbox.pim_drift import seed_lingering_memberships
 from idbridge.sandbox.scenario import Scenario, SeedError, load_scenario, seed_input_error
 from idbridge.sandbox.scim.seed import seed as seed_provisioning
 from idbridge.sandbox.state import SandboxWorld
@@ -29,6 +30,7 @@ def build_world(scenario: Scenario, now: datetime, faults: FaultConfig | None = 
     world = SandboxWorld(scenario=scenario, now=now, faults=faults or FaultConfig(), graph=graph, aws=aws)
     with world.lock:
         seed_provisioning(world)
+        seed_lingering_memberships(world)
     seed_account_assignments(world)
     return world
 

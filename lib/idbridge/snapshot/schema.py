@@ -90,6 +90,17 @@ SOURCES: tuple[Source, ...] = (
         "entra_mfa_registration": ("id", "userPrincipalName", "userType", "isMfaRegistered", "isMfaCapable",
                                    "methodsRegistered", "defaultMfaMethod"),
     }),
+    # Privileged Identity Management for Groups: who is eligible for, and who holds, membership of the groups
+    # assigned to the app and of the groups nested in them. A source of its own: it needs Entra ID P2 (or ID
+    # Governance) and the two PrivilegedEligibilitySchedule / PrivilegedAssignmentSchedule read permissions.
+    # kind: eligibility | assignment. A schedule is the plan (start, expiration); an instance is the membership
+    # as it stands (an activation is an assignment instance with assignmentType "activated").
+    Source("entra.pim_groups", "entra", "PIM for Groups: eligible and active memberships", {
+        "entra_pim_schedules": ("groupId", "id", "kind", "principalId", "accessId", "memberType", "assignmentType",
+                                "status", "startDateTime", "endDateTime", "expirationType", "createdDateTime"),
+        "entra_pim_instances": ("groupId", "id", "kind", "principalId", "accessId", "memberType", "assignmentType",
+                                "startDateTime", "endDateTime", "scheduleId"),
+    }),
     # ------------------------------------------------------------------ AWS
     Source("aws.instances", "aws", "Identity Center instances", {
         "idc_instances": ("instanceArn", "identityStoreId", "ownerAccountId", "name", "status", "region", "regions"),

@@ -141,8 +141,8 @@ def target_actions_off(data, settings) -> Iterator[Hit]:
 
 _WHERE = ("Entra admin center › Enterprise apps › the AWS IAM Identity Center app › Provisioning › Settings "
           "(notification email, 'Prevent accidental deletion' and its threshold); SkipOutOfScopeDeletions only "
-          "through Graph, as an admin: GET …/servicePrincipals/{id}/synchronization/secrets (the answer also holds "
-          "the SCIM token: read it on screen, never save it)")
+          "through Graph, as an admin: GET https://graph.microsoft.com/v1.0/servicePrincipals/{id}/synchronization/"
+          "secrets (the answer also holds the SCIM token: read it on screen, never save it)")
 
 
 @check(id="provisioning.deprovisioning_settings", title="Deprovisioning can be skipped or fail unnoticed",
@@ -157,7 +157,7 @@ _WHERE = ("Entra admin center › Enterprise apps › the AWS IAM Identity Cente
                "everyone at once; without a notification email nobody is told the job went into quarantine.",
        fix="Provisioning › Settings: enter a monitored Notification Email and tick 'Send an email notification "
            "when a failure occurs', tick 'Prevent accidental deletion' with a threshold; set "
-           "SkipOutOfScopeDeletions back to False (PUT …/synchronization/secrets, as an Application "
+           "SkipOutOfScopeDeletions back to False (PUT /servicePrincipals/{id}/synchronization/secrets, as an Application "
            "Administrator). Record what you see in checks.provisioning_settings.",
        controls=nist("AC-2(1)", "AC-2(3)", "CM-6") + iso("5.18", "8.9"),
        references=(MS_SKIP, MS_ACCIDENTAL, MS_TUTORIAL, GRAPH_SECRETS), tables=("entra_sync_jobs",))

@@ -31,6 +31,7 @@ from idbridge.collect.context import CollectContext, Partial
 from idbridge.collect.entra import delta
 from idbridge.collect.entra.app import app_tables, find_application, find_service_principal, read_key_credentials
 from idbridge.collect.entra.frames import columns_of, dig, frame
+from idbridge.collect.entra.pim import collect_pim_groups
 from idbridge.collect.entra.sync import (jobs_frame, mapping_rows, mappings_frame, object_mapping_rows,
                                         object_mappings_frame)
 
@@ -412,4 +413,5 @@ ENTRA_COLLECTORS: dict[str, tuple[Callable, tuple[str, ...]]] = {
     "entra.sign_ins": (collect_sign_ins, ("entra.app",)),
     "entra.conditional_access": (collect_conditional_access, ()),
     "entra.mfa_registration": (collect_mfa_registration, ()),
+    "entra.pim_groups": (collect_pim_groups, ("entra.app_assignments", "entra.group_members")),
 }

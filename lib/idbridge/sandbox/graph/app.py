@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 
 from werkzeug.wrappers import Request, Response
 
-from idbridge.sandbox.graph import routes_apps, routes_delta, routes_directory, routes_reports, routes_sync
+from idbridge.sandbox.graph import pim, routes_apps, routes_delta, routes_directory, routes_reports, routes_sync
 from idbridge.sandbox.graph.auth import TokenIssuer
 from idbridge.sandbox.graph.batch import run_batch
 from idbridge.sandbox.graph.core import Call, Result, Router
@@ -84,7 +84,7 @@ class GraphApp:
         self.router = Router()
         self.delta = routes_delta.DeltaTracker()  # change-tracking state behind delta tokens
         # routes_delta first: /users/delta must not be read as the user whose id is "delta".
-        for module in (routes_delta, routes_directory, routes_apps, routes_sync, routes_reports):
+        for module in (routes_delta, routes_directory, routes_apps, routes_sync, routes_reports, pim):
             module.register(self.router)
         self._started = time.monotonic()
 

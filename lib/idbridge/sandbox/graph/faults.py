@@ -28,6 +28,7 @@ _SOURCES = [
     ("provisioningLogs", re.compile(r"^/auditLogs/provisioning(?:/|$)")),
     ("registrationDetails", re.compile(r"^/reports/authenticationMethods/userRegistrationDetails(?:/|$)")),
     ("conditionalAccess", re.compile(r"^/identity/conditionalAccess(?:/|$)")),
+    ("pim", re.compile(r"^/identityGovernance/privilegedAccess(?:/|$)")),
     ("users", re.compile(r"^/(?:users(?:[/(]|$)|directory/deletedItems)")),
     ("groups", re.compile(r"^/groups(?:[/(]|$)")),
     ("applications", re.compile(r"^/(?:applications|servicePrincipals|applicationTemplates)(?:[/(]|$)")),
@@ -69,6 +70,8 @@ class GraphFaults:
             raise errors.denied()
         # `unlicensed: users` only withdraws signInActivity (the one licensed part of /users): see the route.
         if source in c.unlicensed and source != "users":
+            raise errors.unlicensed()
+        if self.licence != "P2" and source == "pim":  # PIM for Groups needs Entra ID P2 (or ID Governance)
             raise errors.unlicensed()
         if self.licence == "free" and source in ("signIns", "registrationDetails"):
             raise errors.unlicensed()

@@ -13,6 +13,7 @@ from idbridge.sandbox import derived
 from idbridge.sandbox.graph import shapes
 from idbridge.sandbox.graph import sync_shapes as sync
 from idbridge.sandbox.graph.certs import make_signing_key
+from idbridge.sandbox.graph.pim import seed_pim
 from idbridge.sandbox.graph.store import GraphStore, Json
 from idbridge.sandbox.scenario import AwsApp, EntraGroup, EntraUser, Scenario, stable_id
 from idbridge.sandbox.timeexpr import graph_time, resolve_time
@@ -433,6 +434,7 @@ def build_store(scenario: Scenario, now: datetime) -> GraphStore:
         members = [m for m in members if m in store.users]  # deleted users leave their groups
         members += [seeder.group_ids[name] for name in g.member_groups]
         store.direct_members[seeder.group_id(g)] = list(dict.fromkeys(members))
+    seed_pim(store, scenario, now, seeder.user_ids, seeder.group_ids)
     for template in shapes.gallery_templates():
         store.application_templates[template["id"]] = template
     seeder.ca_policies(store)

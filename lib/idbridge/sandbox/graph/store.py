@@ -45,6 +45,9 @@ class GraphStore:
     sign_ins: list[Json] = field(default_factory=list)             # signIn
     registration_details: dict[str, Json] = field(default_factory=dict)  # user id -> userRegistrationDetails
     ca_policies: dict[str, Json] = field(default_factory=dict)     # id -> conditionalAccessPolicy
+    # PIM for Groups: list name (eligibilitySchedules, assignmentScheduleInstances, ...) -> objects (graph/pim.py)
+    pim: dict[str, list[Json]] = field(default_factory=lambda: {name: [] for name in (
+        "eligibilitySchedules", "assignmentSchedules", "eligibilityScheduleInstances", "assignmentScheduleInstances")})
     aws_sp_id: str | None = None                   # the AWS IAM Identity Center service principal, once it exists
 
     def user_by_upn(self, upn: str) -> Json | None:
