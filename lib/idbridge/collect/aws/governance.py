@@ -20,7 +20,7 @@ from idbridge.collect.context import CollectContext, Tables
 
 SCP = "SERVICE_CONTROL_POLICY"
 PAGE = 100  # MaxResults ceiling of the sso-admin status listings
-FAILED = {"StatusEquals": "FAILED"}
+FAILED = {"Status": "FAILED"}  # OperationStatusFilter
 
 
 def _client(ctx: CollectContext, service: str, region: str | None = None):
@@ -83,6 +83,7 @@ def collect_provisioning_failures(ctx: CollectContext) -> Tables:
                     InstanceArn=arn, Filter=FAILED, MaxResults=PAGE)
     creations = read_all(sso, "list_account_assignment_creation_status", "AccountAssignmentsCreationStatus",
                          InstanceArn=arn, Filter=FAILED, MaxResults=PAGE)
+    ctx.progress("aws.provisioning_failures", 2)  # the two listings read, whatever they hold
 
     def one(job: tuple[str, str]) -> dict:
         kind, request_id = job
