@@ -82,7 +82,8 @@ def denies_create_instance(content: str | None) -> list[dict]:
 
 def _targets(value) -> list[dict]:
     out = []
-    for item in value if isinstance(value, (list, tuple)) else []:
+    # A list in memory, an array once read back from the snapshot.
+    for item in [] if value is None or isinstance(value, str) else list(value):
         kind, _, rest = str(item).partition(":")
         target_id, _, name = rest.partition(":")
         out.append({"type": kind, "id": target_id, "name": name or None})
