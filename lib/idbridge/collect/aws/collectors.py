@@ -386,6 +386,6 @@ AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tu
     "aws.cloudtrail": (collect_cloudtrail, ()),
 }
 # Issue 17's governance sources (collect/aws/governance.py): their own module, registered here.
-from idbridge.collect.aws.governance import GOVERNANCE_COLLECTORS  # noqa: E402  (it imports audited_instance lazily)
+from idbridge.collect.aws.governance import GOVERNANCE_COLLECTORS  # noqa: E402
 
 AWS_COLLECTORS.update(GOVERNANCE_COLLECTORS)

@@ -74,9 +74,12 @@ def assignment_failure_row(status: dict) -> dict:
 
 
 def collect_provisioning_failures(ctx: CollectContext) -> Tables:
-    from idbridge.collect.aws.collectors import audited_instance  # the audited instance, as every sso source
-
-    instance = audited_instance(ctx)
+    # The audited instance is the first row of idc_instances (collectors.audited_instance, not imported: that
+    # module registers this one).
+    frame = ctx.needs("aws.instances")["idc_instances"]
+    if frame.empty:
+        raise LookupError("no IAM Identity Center instance to read provisioning failures from")
+    instance = frame.iloc[0].to_dict()
     sso = _client(ctx, "sso-admin", instance["region"])
     arn = instance["instanceArn"]
     sets = read_all(sso, "list_permission_set_provisioning_status", "PermissionSetsProvisioningStatus",
