@@ -59,3 +59,15 @@ def test_headline_reads_the_pass_text_only_for_a_pass():
 def test_docs_checks_md_is_generated_from_the_units():
     assert (ROOT / "docs" / "checks.md").read_text() == render_catalogue(), (
         "docs/checks.md is stale: run `idbridge checks doc --out docs/checks.md`")
+
+
+def test_the_catalogue_says_what_it_does_not_see():
+    from idbridge.checks.docs import NOT_SEEN, render_catalogue
+
+    text = render_catalogue()
+    section = text.split("## What this catalogue does not see", 1)[1].split("\n## ", 1)[0]
+    for words in ("clock skew", "aws sso login", "caching", "IdP-initiated", "DNS"):
+        assert words in section, words
+    assert section.count("\n| ") == len(NOT_SEEN) + 1  # header row and one row per failure mode
+    for _, why in NOT_SEEN:  # each says why it is out of reach, not only what it is
+        assert len(why) > 60

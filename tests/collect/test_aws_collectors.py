@@ -263,7 +263,7 @@ def test_delegation_names_the_management_account_and_identity_center_admins(box,
 def test_cloudtrail_events_of_the_window(box, tables, collected):
     ctx, _, _ = collected
     frame = tables["cloudtrail_events"]
-    names = set(aws_trail.SIGN_IN_EVENTS + aws_trail.BRIDGE_EVENTS)
+    names = set(aws_trail.SIGN_IN_EVENTS + aws_trail.BRIDGE_EVENTS + aws_trail.PROVISIONING_EVENTS)
     start = ctx.window_start.strftime("%Y-%m-%dT%H:%M:%SZ")
     scim_writes = set(aws_trail.SCIM_WRITE_EVENTS)
     truth = [r for r in box.world.aws.cloudtrail.events() if r["eventTime"] >= start
@@ -325,11 +325,13 @@ def test_call_counts_are_the_pair_walk_arithmetic(box, tables, collected):
     lookups = sum(max(1, math.ceil(per_lookup[a["AttributeValue"]] / 50)) for a in aws_trail.LOOKUPS)
     note = ctx.notes["aws.account_assignments"]
     assert note["estimated_calls"] == {"pair-walk": pairs, "principal-walk": users + groups}
-    chosen = min(note["estimated_calls"], key=lambda w: (note["estimated_calls"][w], w != "pair-walk"))
+    chosen = "pair-walk"  # auto reads the complete walk (collect/aws/walks.py)
     assert note["chosen"] == chosen and note["actual_calls"] >= note["estimated_calls"][chosen]
     walk = ({"sso-admin:ListAccountAssignments": note["actual_calls"]} if chosen == "pair-walk" else
             {"sso-admin:ListAccountAssignmentsForPrincipal": note["actual_calls"]})
     tagged = len(set(tables["idc_permission_set_provisioning"]["accountId"]) & set(tables["org_accounts"]["accountId"]))
+    scps = len(tables["org_scps"])
+    failed = Counter(tables["idc_provisioning_failures"]["kind"])
     assert counted == Counter({**walk,
         "sso-admin:ListInstances": 1, "sso-admin:ListRegions": 1, "sso-admin:ListPermissionSets": 2,
         "sso-admin:DescribePermissionSet": p, "sso-admin:ListManagedPoliciesInPermissionSet": p,
@@ -342,6 +344,15 @@ def test_call_counts_are_the_pair_walk_arithmetic(box, tables, collected):
         "organizations:ListOrganizationalUnitsForParent": parents, "organizations:ListTagsForResource": tagged,
         "organizations:DescribeOrganization": 1, "organizations:ListDelegatedAdministrators": 1,
         "cloudtrail:LookupEvents": lookups,
+        # aws.scps: one listing, then a Describe and a target listing per policy
+        "organizations:ListPolicies": 1, "organizations:DescribePolicy": scps,
+        "organizations:ListTargetsForPolicy": scps,
+        # aws.provisioning_failures: two listings filtered on FAILED, one Describe per failure only
+        "sso-admin:ListPermissionSetProvisioningStatus": 1, "sso-admin:ListAccountAssignmentCreationStatus": 1,
+        **({"sso-admin:DescribePermissionSetProvisioningStatus": failed["permission_set"]}
+           if failed["permission_set"] else {}),
+        **({"sso-admin:DescribeAccountAssignmentCreationStatus": failed["assignment"]}
+           if failed["assignment"] else {}),
     })
 
 

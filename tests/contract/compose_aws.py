@@ -40,11 +40,13 @@ OPERATIONS = [
         "CreatePermissionSet",
         "ProvisionPermissionSet", "DescribePermissionSetProvisioningStatus", "CreateAccountAssignment",
         "DeleteAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentDeletionStatus",
-        "ListAccountAssignmentsForPrincipal")
+        "ListAccountAssignmentsForPrincipal", "ListPermissionSetProvisioningStatus",
+        "ListAccountAssignmentCreationStatus")
 ] + [("identitystore", op) for op in ("ListGroups", "DescribeGroup", "ListGroupMemberships", "GetUserId",
                                       "GetGroupId", "DescribeGroupMembership", "DeleteGroupMembership")] + [
     ("organizations", op) for op in ("DescribeOrganization", "ListRoots", "ListAccountsForParent",
-                                     "ListOrganizationalUnitsForParent", "ListTagsForResource")
+                                     "ListOrganizationalUnitsForParent", "ListTagsForResource", "ListPolicies",
+                                     "DescribePolicy", "ListTargetsForPolicy")
 ] + [("sts", "GetCallerIdentity"), ("sts", "AssumeRole"), ("iam", "GetPolicy"), ("cloudtrail", "LookupEvents"),
      ("secretsmanager", "GetSecretValue")]
 

@@ -91,11 +91,17 @@ def test_an_interrupted_apply_is_finished_by_running_again(box, tmp_path, monkey
         raise_on_failure(outcomes)
     monkeypatch.setattr(aws_apply, "appliers", real)
 
+    created = [c.key for c in first.plan.changes if c.kind == "aws.permission_set" and c.action == "create"]
+    assert created and [w.split(" is created")[0] for w in first.warnings] == [f"Warning: {n}" for n in created]
+    assert all("AWSReservedSSO_" in w and w in first.notes for w in first.warnings)
     second = plan_of(rb)
+    # the sets made before the interruption no longer warn; those still to make do
+    still = [c.key for c in second.plan.changes if c.kind == "aws.permission_set" and c.action == "create"]
+    assert len(still) < len(created) and len(second.warnings) == len(still)
     assert len(second.plan.changes) == len(first.plan.changes) - 9
     outcomes = aws_apply.apply(rb, second)
     assert {o.status for o in outcomes} == {"applied"}
-    assert plan_of(rb).plan.is_empty
+    assert plan_of(rb).plan.is_empty and plan_of(rb).warnings == []
     logged = change_log(tmp_path)
     assert [e["status"] for e in logged].count("applied") == len(first.plan.changes)
     assert [e for e in logged if e["status"] == "failed"][0]["result"] == {"error": "network gone"}
@@ -131,6 +137,10 @@ def test_removals_happen_only_with_allow_removals(box, tmp_path):
     actions = [(c.action, c.kind) for c in plan.plan.changes]
     assert actions == [("delete", "aws.permissions_boundary"), ("update", "aws.provision_permission_set"),
                        ("delete", "aws.account_assignment")]
+    [warning] = plan.warnings  # the only assignment of that set in the management account goes
+    removed = plan.plan.changes[-1].payload
+    assert f"last assignment of {removed['set']} in " in warning and f"({removed['account']})" in warning
+    assert "referencingpermissionsets" in warning
     outcomes = aws_apply.apply(rb, plan)
     assert [o.status for o in outcomes] == ["blocked", "applied", "blocked"]
     rb = open_for(box, tmp_path / "b", apply=True, allow_removals=True, edit=edit)

@@ -112,6 +112,16 @@ def rows() -> dict[str, list[dict]]:
                                   "name": "identity", "status": "ACTIVE"}],
         "idc_instances": [{"instanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111",
                            "ownerAccountId": "999999999999"}],
+        # Issue 17 items 6, 7: an SCP on the root denies account instances; no provisioning failed.
+        "org_scps": [
+            {"policyId": "p-FullAWSAccess", "name": "FullAWSAccess", "awsManaged": True,
+             "content": '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
+             "targets": ["ROOT:r-ab12:Root"]},
+            {"policyId": "p-denyinstances", "name": "DenyAccountInstances", "awsManaged": False,
+             "content": '{"Version":"2012-10-17","Statement":[{"Sid":"DenyMemberAccountInstances","Effect":"Deny",'
+                        '"Action":"sso:CreateInstance","Resource":"*"}]}',
+             "targets": ["ROOT:r-ab12:Root"]}],
+        "idc_provisioning_failures": [],
     }
 
 

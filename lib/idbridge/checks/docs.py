@@ -61,6 +61,42 @@ def _framework_tables(registry) -> list[str]:
     return lines
 
 
+# Failure modes people report that no configuration audit can see: (what breaks, why it is out of reach).
+NOT_SEEN: tuple[tuple[str, str], ...] = (
+    ("Client clock skew breaking SAML (the assertion's NotBefore / NotOnOrAfter window)",
+     "the clocks involved are the user's device and the services', at the moment of sign-in; neither Entra's nor "
+     "AWS's configuration records them, and a refused assertion shows only as a failed sign-in "
+     "(`saml.sign_in_refused` lists those, not their cause)"),
+    ("CLI and SDK token caches outliving a removal (`aws sso login` keeps tokens and role credentials under "
+     "~/.aws/sso/cache and ~/.aws/cli/cache)",
+     "the caches are files on people's machines; the audit reads the tenants, so it sees that access was removed, "
+     "not who still holds credentials issued before (`access.revocation_not_prepared` asks whether the way to "
+     "revoke them is ready)"),
+    ("Browser and access-portal caching (a portal page or an account list shown from before a change, a session "
+     "cookie still valid)",
+     "what a browser shows is never stored in Entra or Identity Center; the portal session length is a guided "
+     "checkpoint (`aws.portal_session_long`), the rest happens on the user's side"),
+    ("IdP-initiated versus SP-initiated sign-in quirks (My Apps tile, start URL, relay state, deep links)",
+     "both paths use the same configuration the SAML checks read; which one a person takes and how their browser "
+     "carries the RelayState is only visible while they sign in"),
+    ("DNS, proxies and TLS inspection in the path (a blocked or rewritten awsapps.com, signin.aws or "
+     "login.microsoftonline.com request)",
+     "the network between users and the services belongs to neither tenant; the audit reaches both clouds from "
+     "where it runs, not from where people work"),
+)
+
+
+def _not_seen() -> list[str]:
+    lines = ["## What this catalogue does not see", "",
+             "These checks audit configuration and the logs the tenants keep. Some failures people report happen "
+             "outside both, at sign-in time or on their own machines and networks; no check here can report them, "
+             "and a clean report does not rule them out.", "",
+             "| failure mode | why it is out of reach |", "|---|---|"]
+    cell = lambda text: text.replace("|", "\\|")  # noqa: E731  (code spans must keep their underscores)
+    lines += [f"| {cell(what)} | {cell(why)} |" for what, why in NOT_SEEN]
+    return lines + [""]
+
+
 def render_catalogue() -> str:
     registry = load_all()
     lines = ["# Check catalogue", "",
@@ -79,5 +115,6 @@ def render_catalogue() -> str:
                       f"**A pass means:** {meta.passed}", "", _controls_line(meta), ""]
             if meta.references:
                 lines += ["References: " + " · ".join(meta.references), ""]
+    lines += _not_seen()
     lines += _framework_tables(registry)
     return "\n".join(lines).rstrip() + "\n"

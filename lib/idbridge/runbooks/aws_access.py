@@ -11,6 +11,9 @@ The desired state manages the permission sets it names (others are left alone). 
                                                  -> update aws.provision_permission_set (ALL_PROVISIONED_ACCOUNTS)
 - a (group, account) pair of the targets without an assignment -> create aws.account_assignment
 - an assignment of the set that the targets do not give       -> delete aws.account_assignment (allow_removals)
+Warnings (role_warnings) go with the plan, not as changes: a set created (again) and a set's last assignment in
+an account removed both give people a role AWSReservedSSO_<set>_<suffix> with a new suffix, so resource policies,
+KMS key policies and EKS access entries that name the old role ARN stop matching.
 Targets are account ids, OU paths (nested OUs included) and tags. Every name in the file is checked first
 (desired_state_checks): a wrong file stops before anything is planned.
 """
@@ -38,6 +41,7 @@ class AccessPlan:
     arns: dict[str, str]                      # permission set name -> ARN (new ones filled in when created)
     pending_groups: list[str] = field(default_factory=list)   # not in Identity Center yet
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)   # also in notes, each starting "Warning:"
 
     def frame(self):
         return self.plan.frame()
@@ -136,6 +140,32 @@ def _known_policy(rb: Runbook, arn: str) -> None:
         known.add(arn)
 
 
+AWS_RESERVED_ROLES = "https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html"
+
+
+def role_warnings(changes: list[Change], pairs_after: set[tuple[str, str]], account_names: dict[str, str]) -> list[str]:
+    """The plan's changes that replace AWSReservedSSO_ roles: each created permission set, and each (account,
+    set) whose assignments the plan deletes with none left after it (`pairs_after`: (account, set) pairs holding
+    an assignment once the plan is applied). Identity Center deletes the role with the set's last assignment in an
+    account and makes a new one, with a new unique suffix, at the next assignment (AWS_RESERVED_ROLES)."""
+    out = []
+    for change in changes:
+        if change.action == "create" and change.kind == "aws.permission_set":
+            out.append(f"Warning: {change.key} is created: its roles will be AWSReservedSSO_{change.key}_<new "
+                       "suffix>. If a set of this name existed before, resource policies, KMS key policies and EKS "
+                       "access entries naming its old role ARNs no longer match: update them after applying "
+                       f"({AWS_RESERVED_ROLES}).")
+    emptied = sorted({(c.payload["account"], c.payload["set"]) for c in changes
+                      if c.action == "delete" and c.kind == "aws.account_assignment"} - pairs_after)
+    for account, ps_name in emptied:
+        label = f"{account_names.get(account, account)} ({account})"
+        out.append(f"Warning: this removes the last assignment of {ps_name} in {label}: Identity Center deletes "
+                   f"its role AWSReservedSSO_{ps_name}_<suffix> there, and a later assignment makes one with a new "
+                   "suffix. Resource policies, KMS key policies and EKS access entries naming the current role ARN "
+                   f"will lock people out: look for them first ({AWS_RESERVED_ROLES}).")
+    return out
+
+
 async def _entra_groups(rb: Runbook, names: set[str]) -> set[str]:
     found = set()
     for name in sorted(names):
@@ -196,5 +226,7 @@ async def plan(rb: Runbook) -> AccessPlan:
              "permission sets exist"]
     if pending:
         notes.append(f"not in Identity Center yet (02_setup_provisioning provisions them): {', '.join(pending)}")
-    return AccessPlan(Plan(STEP, changes), arns, pending, notes)
+    warnings = role_warnings(changes, {(account, ps_name) for account, ps_name, _ in wanted},
+                             {account_id: a.name for account_id, a in accounts.items()})
+    return AccessPlan(Plan(STEP, changes), arns, pending, notes + warnings, warnings)
 

@@ -32,7 +32,8 @@ import yaml
 from idbridge.core.paths import SCENARIOS_DIR
 from idbridge.saml.urls import regional_acs_url
 from idbridge.sandbox.demo_scenario import (APP_ID, APP_NAME, DEFAULT_DOMAIN, DOMAIN, EXTRA_REGION, FAILURES,
-                                            MANAGEMENT_ACCOUNT, OFFICE_IPS, REGION, SEED, TENANT_ID, People,
+                                            MANAGEMENT_ACCOUNT, OFFICE_IPS, REGION, SEED, SERVICE_CONTROL_POLICIES,
+                                            TENANT_ID, People, render_scps,
                                             accounts, assign_employee_ids, base_person, build_people,
                                             expected_data, flow, newest_sign_in_fix, permission_sets, scalar,
                                             upn_of, user_line, wrapped_list, ALL, PROD, WORKLOADS)
@@ -345,6 +346,7 @@ def build() -> tuple[dict, People]:
     ]
     aws = {
         "management_account": MANAGEMENT_ACCOUNT,
+        "service_control_policies": SERVICE_CONTROL_POLICIES,
         "identity_center": {"region": REGION, "extra_regions": [EXTRA_REGION, SECOND_EXTRA_REGION],
                             "instance_name": "northwind", "identity_source": "external_idp"},
         "accounts": accounts(),
@@ -450,6 +452,7 @@ def render(doc: dict, people: People) -> str:
     aws = doc["aws"]
     w("aws:")
     w(f"  management_account: {scalar(aws['management_account'])}")
+    render_scps(w, aws)
     w("  identity_center:")
     for key, value in aws["identity_center"].items():
         w(f"    {key}: {flow(value)}")

@@ -566,6 +566,21 @@ def accounts() -> list[dict]:
     return out
 
 
+# Clean counterpart of aws.account_instances_allowed: AWS's SCP against account instances, on the root.
+SERVICE_CONTROL_POLICIES = [
+    {"name": "DenyAccountInstances", "description": "No account instances of IAM Identity Center",
+     "statements": [{"Sid": "DenyMemberAccountInstances", "Effect": "Deny", "Action": "sso:CreateInstance",
+                     "Resource": "*"}], "targets": ["root"]},
+]
+
+
+def render_scps(w, aws: dict) -> None:
+    w("  # AWS's SCP against account instances of Identity Center, attached to the root.")
+    w("  service_control_policies:")
+    for policy in aws["service_control_policies"]:
+        w(f"    - {flow(policy)}")
+
+
 def permission_sets() -> list[dict]:
     data_inline = {
         "Version": "2012-10-17",
@@ -962,6 +977,7 @@ def build() -> tuple[dict, People, list[dict], dict]:
     ]
     aws = {
         "management_account": MANAGEMENT_ACCOUNT,
+        "service_control_policies": SERVICE_CONTROL_POLICIES,
         "identity_center": {
             "region": REGION, "extra_regions": [EXTRA_REGION], "instance_name": "northwind",
             "identity_source": "external_idp",
@@ -1213,6 +1229,7 @@ def render(doc: dict, people: People) -> str:
     aws = doc["aws"]
     w("aws:")
     w(f"  management_account: {scalar(aws['management_account'])}")
+    render_scps(w, aws)
     w("  identity_center:")
     ic = aws["identity_center"]
     for key in ("region", "extra_regions", "instance_name", "identity_source"):

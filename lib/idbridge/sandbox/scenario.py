@@ -379,6 +379,9 @@ class PermissionSet(Strict):
     not_reprovisioned_in: list[str] = Field(
         default_factory=list, description="accounts (name or id) where a change has not been provisioned"
     )
+    provisioning_failed_in: list[str] = Field(
+        default_factory=list, description="accounts (name or id) where the last provisioning of the set FAILED: "
+        "its customer-managed policy or boundary does not exist there (the account must hold no assignment of it)")
 
     @field_validator("session_duration")
     @classmethod
@@ -459,8 +462,19 @@ class IdentityCenter(Strict):
     groups: list[IdcGroup] = Field(default_factory=list)
 
 
+class ServiceControlPolicy(Strict):
+    """A service control policy of the organisation (besides AWS's FullAWSAccess, always there)."""
+
+    name: str
+    description: str = ""
+    statements: list[dict[str, Any]] = Field(min_length=1, description="the policy's Statement list")
+    targets: list[str] = Field(default_factory=lambda: ["root"],
+                               description="where it is attached: 'root', an OU path, or an account name or id")
+
+
 class Aws(Strict):
     management_account: AccountId
+    service_control_policies: list[ServiceControlPolicy] = Field(default_factory=list)
     identity_center: IdentityCenter = Field(default_factory=IdentityCenter)
     accounts: list[Account] = Field(default_factory=list)
     permission_sets: list[PermissionSet] = Field(default_factory=list)
@@ -624,6 +638,19 @@ def check_references(scenario: Scenario) -> list[tuple[PathKey, str]]:
     for p_index, ps in enumerate(scenario.aws.permission_sets):
         for index, ref in enumerate(ps.not_reprovisioned_in):
             need_account(ref, ("aws", "permission_sets", p_index, "not_reprovisioned_in", index))
+        for index, ref in enumerate(ps.provisioning_failed_in):
+            need_account(ref, ("aws", "permission_sets", p_index, "provisioning_failed_in", index))
+        if ps.provisioning_failed_in and not ps.customer_managed_policies and not (
+                ps.boundary and ps.boundary.customer_managed):
+            problems.append((("aws", "permission_sets", p_index, "provisioning_failed_in"),
+                             "only a set with a customer-managed policy or boundary fails this way"))
+
+    ou_paths = {a.ou.strip("/") for a in scenario.aws.accounts}
+    ou_paths |= {"/".join(p.split("/")[:i]) for p in list(ou_paths) for i in range(1, p.count("/") + 1)}
+    for s_index, policy in enumerate(scenario.aws.service_control_policies):
+        for index, ref in enumerate(policy.targets):
+            if ref != "root" and ref.strip("/") not in ou_paths:
+                need_account(ref, ("aws", "service_control_policies", s_index, "targets", index))
 
     for a_index, assignment in enumerate(scenario.aws.account_assignments):
         base = ("aws", "account_assignments", a_index)

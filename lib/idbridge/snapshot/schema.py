@@ -133,6 +133,18 @@ SOURCES: tuple[Source, ...] = (
         "org_organization": ("organizationId", "managementAccountId", "featureSet"),
         "org_delegated_admins": ("servicePrincipal", "accountId", "name", "status", "delegationEnabledDate"),
     }),
+    # The organisation's service control policies (ListPolicies SERVICE_CONTROL_POLICY, DescribePolicy,
+    # ListTargetsForPolicy): whether one denies sso:CreateInstance, i.e. account instances of Identity Center.
+    # One row per policy; targets are "TYPE:id:name" strings (ROOT, ORGANIZATIONAL_UNIT, ACCOUNT).
+    Source("aws.scps", "aws", "Service control policies and where they are attached", {
+        "org_scps": ("policyId", "name", "awsManaged", "content", "targets"),
+    }),
+    # Provisioning that AWS reports as failed: permission-set provisioning requests and account-assignment
+    # creations with Status FAILED and their FailureReason. kind: permission_set | assignment.
+    Source("aws.provisioning_failures", "aws", "Failed permission-set provisioning and assignment creations", {
+        "idc_provisioning_failures": ("kind", "requestId", "permissionSetArn", "accountId", "principalType",
+                                      "principalId", "failureReason", "createdDate"),
+    }),
     Source("aws.cloudtrail", "aws", "CloudTrail events (window)", {
         "cloudtrail_events": ("eventId", "eventTime", "eventName", "eventSource", "userName", "userId",
                               "sourceIPAddress", "errorCode", "errorMessage", "awsRegion", "event_json"),

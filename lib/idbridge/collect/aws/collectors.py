@@ -486,3 +486,7 @@ AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tu
     "aws.delegation": (collect_delegation, ()),
     "aws.cloudtrail": (collect_cloudtrail, ()),
 }
+# Issue 17's governance sources (collect/aws/governance.py): their own module, registered here.
+from idbridge.collect.aws.governance import GOVERNANCE_COLLECTORS  # noqa: E402
+
+AWS_COLLECTORS.update(GOVERNANCE_COLLECTORS)

@@ -35,13 +35,16 @@ BRIDGE_EVENTS = (
 # Identity-source changes the console makes (sso.amazonaws.com): to or from an AWS Managed Microsoft AD directory
 # (AWS "IAM Identity Center information in CloudTrail", console operations).
 IDENTITY_SOURCE_EVENTS = ("AssociateDirectory", "DisassociateDirectory")
+# Provisioning writes of Identity Center's admin API (sso.amazonaws.com): kept for the refused ones (errorCode set),
+# which never reach the provisioning status APIs (aws.provisioning_failed).
+PROVISIONING_EVENTS = ("CreateAccountAssignment", "ProvisionPermissionSet")
 SCIM_EVENT_SOURCE = "identitystore-scim.amazonaws.com"
 # The SCIM writes (AWS's SCIM API: Entra sends POST, PATCH and DELETE; PUT is AWS's other way to update a user).
 SCIM_WRITE_EVENTS = ("CreateUser", "PutUser", "PatchUser", "DeleteUser", "CreateGroup", "PatchGroup", "DeleteGroup")
 
 LOOKUPS: tuple[dict[str, str], ...] = tuple(
     {"AttributeKey": "EventName", "AttributeValue": name}
-    for name in SIGN_IN_EVENTS + BRIDGE_EVENTS + IDENTITY_SOURCE_EVENTS + SCIM_WRITE_EVENTS)
+    for name in SIGN_IN_EVENTS + BRIDGE_EVENTS + IDENTITY_SOURCE_EVENTS + PROVISIONING_EVENTS + SCIM_WRITE_EVENTS)
 
 
 # Creations by hand: the Identity Store API and the console (evidence of who made a principal, model/origin.py).

@@ -168,9 +168,22 @@ def _seed_account_assignments(world: "SandboxWorld") -> None:
             st.record_ps_request(state, ps_arn, None, at=created)
         stale = [accounts[ref] for ref in spec.not_reprovisioned_in]
         st.mark_outdated(state, ps_arn, stale)
+        for ref in spec.provisioning_failed_in:  # an attempt to provision where its policy does not exist
+            st.record_ps_request(state, ps_arn, accounts[ref], at=created + 86400,
+                                 failure=_missing_policy_reason(spec, accounts[ref]))
     fill_user_ids(aws.cloudtrail, aws.pending_sign_ins, aws.identity_store.find_user)
     aws.pending_sign_ins = []
     recreate_principals(world, at=now - timedelta(days=1))
+
+
+def _missing_policy_reason(spec, account_id: str) -> str:
+    """FailureReason for a set whose customer-managed policy (or boundary) is missing in the account. AWS
+    documents the field, not its wording for this case: the text says what happened in our own words."""
+    refs = [*spec.customer_managed_policies, *([spec.boundary.customer_managed] if spec.boundary and
+                                              spec.boundary.customer_managed else [])]
+    ref = refs[0]
+    return (f"Received a 400 status error: customer managed policy {ref.path}{ref.name} does not exist in "
+            f"account {account_id}.")
 
 
 def recreate_principals(world: "SandboxWorld", at: datetime) -> None:

@@ -136,6 +136,7 @@ def seed_organization(scenario: Scenario, now: datetime) -> dict[str, str]:
         if spec.id != mgmt:
             organizations_backends.master_accounts[spec.id] = (mgmt, "aws")
 
+    seed_service_control_policies(scenario, backend, org, root, ou_ids)
     backend.services.append({"ServicePrincipal": "sso.amazonaws.com", "DateEnabled": unix_time(first)})
     instance_account = scenario.instance_account
     if instance_account != mgmt:
@@ -145,3 +146,22 @@ def seed_organization(scenario: Scenario, now: datetime) -> dict[str, str]:
                                                "DelegationEnabledDate": unix_time(first + timedelta(days=1))}
         backend.admins.append(admin)
     return ou_ids
+
+
+def seed_service_control_policies(scenario: Scenario, backend: OrganizationsBackend, org: FakeOrganization,
+                                  root: FakeRoot, ou_ids: dict[str, str]) -> None:
+    """The scenario's SCPs, with ids derived from their names, attached where `targets` says."""
+    for spec in scenario.aws.service_control_policies:
+        policy = FakePolicy(org, Name=spec.name, Description=spec.description, Type="SERVICE_CONTROL_POLICY",
+                            Content=json.dumps({"Version": "2012-10-17", "Statement": spec.statements}))
+        policy.id = "p-" + _alnum(org.id, "scp", spec.name, length=8)
+        backend.policies.append(policy)
+        for ref in spec.targets:
+            if ref == "root":
+                target = root
+            elif ref.strip("/") in ou_ids:
+                target = next(ou for ou in backend.ou if ou.id == ou_ids[ref.strip("/")])
+            else:
+                account = scenario.account_by_ref(ref)
+                target = next(a for a in backend.accounts if a.id == account.id)
+            _attach([policy], target)
