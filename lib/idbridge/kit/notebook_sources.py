@@ -89,15 +89,16 @@ VALIDATE = notebook([
                   "from idbridge.checks.settings import settings_for\n"
                   "from idbridge.checks.artifact import evaluation_for\n"
                   "from idbridge.checks.evaluate import VALIDATION_AREAS\n"
-                  "from idbridge.report.page import findings, header\n\n"
+                  "from idbridge.report.page import controls_summary, findings, header\n\n"
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
                   "evaluation = evaluation_for(snapshot, params, run_dir)\n"
                   "results = evaluation.for_areas(VALIDATION_AREAS)\n"
                   "header(params, snapshot, run_dir, evaluation=evaluation)"),
-    new_markdown_cell("## Summary\n\nPer area: checks that passed, failed, could not be checked or did not apply, "
-                      "and their findings by severity."),
+    new_markdown_cell("## Summary\n\nPer area, first **checks** (each check counted once: passed, failed, could "
+                      "not be checked, did not apply), then **findings** (what the failed checks found, one per "
+                      "subject: a check that fails for 12 users makes 12 findings), by severity."),
     new_code_cell("report.summary(results)"),
     new_markdown_cell("### What to do first"),
     new_code_cell("report.first_actions(results)"),
@@ -112,6 +113,7 @@ VALIDATE = notebook([
     new_markdown_cell("## Provisioning health\n\nThe SCIM provisioning job and its recent cycles."),
     new_code_cell("report.area_table(results, 'provisioning')"),
     new_code_cell("report.provisioning_errors_figure(snapshot)"),
+    new_code_cell("report.provisioning_errors(snapshot)"),
     new_markdown_cell("## Reconciliation: Entra ↔ Identity Center\n\nWho should be in Identity Center and is "
                       "not, who is there and should not be, and what differs."),
     new_code_cell("report.area_table(results, 'reconcile')"),
@@ -120,6 +122,12 @@ VALIDATE = notebook([
     new_code_cell("report.area_table(results, 'scim')"),
     new_markdown_cell("## AWS configuration"),
     new_code_cell("report.area_table(results, 'aws')"),
+    new_markdown_cell("## Controls\n\nThe controls auditors work from (NIST SP 800-53, ISO/IEC 27001 Annex A, CIS "
+                      "Benchmarks) and what the run's checks — validation and access alike — say about each: a "
+                      "control *fails* when a check mapped to it found something, is *not checked* when one "
+                      "could not run, and *passes* only when every mapped check ran and passed. Each finding above "
+                      "lists its own controls."),
+    new_code_cell("controls_summary(evaluation)"),
     new_markdown_cell("## What was collected\n\nEvery source of the snapshot; a source not collected makes "
                       "the checks that need it *not checked*."),
     new_code_cell("sources_table(snapshot)"),

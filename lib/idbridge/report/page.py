@@ -208,10 +208,46 @@ def _links(references: Iterable[str]) -> str:
 
 
 def _controls(controls: Any) -> str:
-    """The controls a check maps to (NIST, CIS, ISO); nothing at all while checks carry no such field."""
+    """The controls a check maps to (NIST, CIS, ISO), one per line with its framework and published title;
+    nothing at all for a finding that carries none (a findings.json older than control mapping)."""
     if not controls:
         return ""
-    return f"<h4>Controls</h4><p class='controls'>{html_text(_plain(controls))}</p>"
+    from idbridge.checks.controls import Control, ordered
+
+    mapped = [c for c in controls if isinstance(c, Control)]
+    if not mapped:  # anything else (text from an older artifact) is shown as it is
+        return f"<h4>Controls</h4><p class='controls'>{html_text(_plain(controls))}</p>"
+    items = "".join(f"<li><b>{html_text(c.label)}</b> {html_text(c.title)}</li>" for c in ordered(mapped))
+    return ("<h4>Controls this check gives evidence for</h4>"
+            f"<ul class='controls'>{items}</ul>")
+
+
+def framework_summary_html(evaluation_or_results) -> str:
+    """Per framework, one table of the controls the checks map to: which passed, failed, were not checked.
+    A control's status is that of its checks only (report/controls.py), never an assessment of the control."""
+    from idbridge.checks.controls import BY_NAME
+    from idbridge.report.controls import framework_summary
+    from idbridge.report.safe import table_html
+
+    frame = framework_summary(evaluation_or_results)
+    if frame.empty:
+        return "<p class='idbridge-empty'>No check of this report maps to a control.</p>"
+    words = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "not_applicable": "not applicable"}
+    out = []
+    for name, part in frame.groupby("framework", sort=False):
+        counts = part["status"].value_counts()
+        said = ", ".join(f"{int(counts.get(k, 0))} {w}" for k, w in words.items() if counts.get(k, 0))
+        shown = part.assign(status=part["status"].map(words), checks=part["check_ids"])[
+            ["control", "title", "status", "checks_run", "passed", "failed", "not_checked", "findings", "checks"]]
+        shown = shown.rename(columns={"checks_run": "checks run", "not_checked": "not checked",
+                                      "checks": "mapped checks"})
+        framework = BY_NAME.get(name)
+        link = (f" <a href='{html_text(framework.url)}' rel='noreferrer'>source</a>"
+                if framework and framework.url.startswith("https://") else "")
+        out.append(f"<h3>{html_text(name)}{link}</h3><p>{len(part)} controls: {html_text(said)}.</p>"
+                   + table_html(shown))
+    return ("<div class='idbridge-controls'>" + "".join(out) + "<p class='muted'>A control passes here when every "
+            "check mapped to it ran and passed: evidence for the control, not an assessment of it.</p></div>")
 
 
 def findings_html(results, *, empty: str = "No findings.") -> str:
@@ -274,3 +310,7 @@ def header(params=None, snapshot=None, run_dir=None, *, filters: dict[str, str] 
 
 def findings(results, empty: str = "No findings.") -> _Html:
     return _Html(findings_html(results, empty=empty))
+
+
+def controls_summary(evaluation_or_results) -> _Html:
+    return _Html(framework_summary_html(evaluation_or_results))
