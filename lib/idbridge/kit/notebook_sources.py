@@ -233,6 +233,9 @@ SIGNIN_ACTIVITY = notebook([
                   "scoped = report.scope(access, filter_account, filter_group, filter_user)"),
     new_code_cell("activity = signins.activity(snapshot, settings)\n"
                   "people = report.people(snapshot, settings, access, activity)"),
+    new_markdown_cell("## Verdict of this report\n\nWhat the sign-ins say, in a few lines: refusals on either "
+                      "side, and people holding access who do not sign in. (The banner above is the whole run's.)"),
+    new_code_cell("report.verdict(activity, people, params.checks.stale_after_days, scoped)"),
     new_markdown_cell("## Overview\n\nSign-ins in the collection window on each side, and how they matched. "
                       "Without a filter this includes people with no AWS access: their failures matter too."),
     new_code_cell("report.overview(activity, scoped)"),
