@@ -170,9 +170,11 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
     new_markdown_cell("## Executive summary\n\n\"Access\" is an *effective* path: AWS grants it today, whatever "
                       "Entra says. Admin means a permission set that can do anything in the account or give itself "
                       "that power."),
+    new_code_cell("report.headline(access)"),
     new_code_cell("report.executive_summary(access, results)"),
-    new_markdown_cell("### Top risks"),
-    new_code_cell("report.top_risks(results)"),
+    new_markdown_cell("### Other risks\n\nEvery other access check that found something, worst first — after the "
+                      "top three things to do in the banner above, which are not repeated here."),
+    new_code_cell("report.top_risks(results, evaluation)"),
     new_markdown_cell("## Who can reach what\n\nThe highest privilege held on each account, through effective "
                       "paths: first per Identity Center group, then per person (the most privileged people first; "
                       "the title says when some are left out)."),
@@ -186,8 +188,8 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                       "permissions boundary and session length, and how many people and accounts hold it."),
     new_code_cell("report.permission_set_risk(snapshot, access, params.checks.max_session_hours)"),
     new_markdown_cell("## Access\n\nThe filtered access, riskiest first, including paths that do not work in AWS "
-                      "(the first 200 rows; the whole table is `review/access.csv`). `path_id` is the key the "
-                      "reviewers' decisions refer to."),
+                      "(every row: page, sort and search them here; the same table is `review/access.csv`). *Path ID* is the "
+                      "key the reviewers' decisions refer to."),
     new_code_cell("report.access_table(access, filter_account, filter_group, filter_user)"),
     new_markdown_cell("## Access findings\n\nEvery access check with its findings (with a filter: those about the "
                       "filtered people, groups and permission sets). A check that could not run says why."),
@@ -203,8 +205,10 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                       "in, a recommendation with its reason, and every other access the same removal would end. "
                       "Each pack is signed with the key `review.signing_key` names, so a decision counts only in "
                       "the pack it was sent in. The access table and the findings are there as CSV and JSON too."),
-    new_code_cell("review_packs.write_review_outputs(access, results, snapshot, run_dir, review_scope, params=params,\n"
-                  "                                  params_file=params_file, settings=settings)"),
+    new_code_cell("written = review_packs.write_review_outputs(access, results, snapshot, run_dir, review_scope,\n"
+                  "                                            params=params, params_file=params_file,\n"
+                  "                                            settings=settings)\n"
+                  "review_packs.linked(written)"),
 ])
 
 
