@@ -341,28 +341,10 @@ history_dir = ""  # the folder of the engagement's runs; empty: <run_root>/<enga
                   "before = report.previous(run_dir, history_dir, previous_snapshot_dir)\n"
                   "changes = report.compare(before, current, params)\n"
                   "report.headline(changes, before)"),
-    new_markdown_cell("## Summary"),
-    new_code_cell("report.summary(changes)"),
-    new_markdown_cell("## Access gained\n\nPerson × account × permission set that Identity Center grants now and "
-                      "did not before, with the principals it comes through."),
-    new_code_cell("report.section(changes, 'access_gained')"),
-    new_markdown_cell("## Access lost"),
-    new_code_cell("report.section(changes, 'access_lost')"),
-    new_markdown_cell("## New administrators\n\nPeople who now hold a permission set at the *admin* level "
-                      "(as the access review classifies it) and held none before."),
-    new_code_cell("report.section(changes, 'new_admins')"),
-    new_markdown_cell("### No longer administrators"),
-    new_code_cell("report.section(changes, 'admins_gone')"),
-    new_markdown_cell("## Account assignments added"),
-    new_code_cell("report.section(changes, 'assignments_added')"),
-    new_markdown_cell("## Account assignments removed"),
-    new_code_cell("report.section(changes, 'assignments_removed')"),
-    new_markdown_cell("## Findings new"),
-    new_code_cell("report.section(changes, 'findings_new')"),
-    new_markdown_cell("## Findings resolved"),
-    new_code_cell("report.section(changes, 'findings_resolved')"),
-    new_markdown_cell("## Findings over time\n\nEvery run of the engagement that recorded its findings."),
-    new_code_cell("report.findings_over_time_figure(history_dir, run_dir)"),
+    # One output for every section: on a first run there is nothing to compare, and the report is the header and
+    # the one sentence above, not nine headings each repeating it.
+    new_code_cell("report.changes(changes)"),
+    new_code_cell("report.findings_over_time_figure(history_dir, run_dir, changes)"),
 ])
 
 
@@ -386,7 +368,7 @@ SETUP_SAML = notebook([
     new_code_cell(RUNBOOK_SETUP.format(imports="from idbridge.runbooks import checkpoints, saml")),
     new_markdown_cell(PLAN_TEXT),
     new_code_cell("plan = await saml.plan(rb)\nresults.notes(plan)"),
-    new_code_cell("plan.frame()"),
+    new_code_cell("results.plan_table(plan)"),
     *apply_cells("await saml.apply(rb, plan)"),
     new_markdown_cell("## Federation metadata for AWS\n\nDownloaded from Entra and checked against the active "
                       "certificate."),
@@ -414,7 +396,7 @@ SETUP_PROVISIONING = notebook([
     new_code_cell("checkpoints.automatic_provisioning(rb)"),
     new_markdown_cell(PLAN_TEXT + " The SCIM credentials are tested first (Test Connection writes nothing)."),
     new_code_cell("plan = await provisioning.plan(rb)\nresults.notes(plan)"),
-    new_code_cell("plan.frame()"),
+    new_code_cell("results.plan_table(plan)"),
     *apply_cells("await provisioning.apply(rb, plan)"),
     new_markdown_cell("## The first cycle\n\nOn a real tenant the initial cycle takes from 20 minutes to hours: "
                       "the wait ends after `provisioning.wait_minutes` and says so."),
@@ -436,7 +418,7 @@ SETUP_AWS_ACCESS = notebook([
     new_markdown_cell(PLAN_TEXT + " Every group, account, OU, tag and managed policy the file names is checked "
                                   "first."),
     new_code_cell("plan = await aws_access.plan(rb)\nresults.notes(plan)"),
-    new_code_cell("plan.frame()"),
+    new_code_cell("results.plan_table(plan)"),
     *apply_cells("aws_apply.apply(rb, plan)"),
 ])
 
