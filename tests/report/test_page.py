@@ -130,3 +130,29 @@ def test_a_failure_is_one_panel_not_a_traceback_and_nothing_after_it():
                  "notebooks/20_access_review.ipynb"):
         assert part in panel
     assert "Traceback" in nbformat.writes(nb), "the audit record keeps it"
+
+
+def test_each_finding_shows_its_controls_and_the_report_sums_them_up_per_framework():
+    from dataclasses import replace
+
+    from idbridge.checks.controls import cis_aws, iso, nist
+
+    mapped = nist("AC-6(5)", "AC-2") + iso("8.2") + cis_aws("1.16")
+    found = replace(finding("c.high", "high", "a"), controls=mapped)
+    html = page.findings_html(CheckResults([], [found]))
+    slot = html[html.index("controls-slot"):]
+    # Ordered as the frameworks number them, each with its published title.
+    assert slot.index("NIST 800-53 AC-2</b> Account Management") < slot.index("NIST 800-53 AC-6(5)</b>")
+    assert "ISO 27001 A.8.2</b> Privileged access rights" in slot and "CIS AWS 3.0.0 1.16" in slot
+
+    outcomes = [replace(outcome("c.high", "high", "fail"), controls=mapped),
+                replace(outcome("c.ok", "low", "pass"), controls=nist("AC-2") + iso("5.18")),
+                replace(outcome("c.nc", "low", "not_checked"), controls=nist("AU-6") + iso("8.16"))]
+    summary = page.framework_summary_html(CheckResults(outcomes, [found]))
+    frameworks = [h.split("<")[0].strip() for h in summary.split("<h3>")[1:]]
+    assert frameworks == ["NIST SP 800-53 Rev. 5", "ISO/IEC 27001:2022 Annex A",
+                          "CIS AWS Foundations Benchmark v3.0.0"]
+    nist_part = summary.split("<h3>")[1]
+    # AC-2 fails (one of its two checks failed), AC-6(5) fails, AU-6 was not checked; ISO A.5.18 passes.
+    assert "3 controls: 2 fail, 1 not checked." in nist_part and "1 pass, 1 fail, 1 not checked" in summary
+    assert page.framework_summary_html(CheckResults([], [])).startswith("<p class='idbridge-empty'>")
