@@ -39,3 +39,16 @@ def test_the_html_is_key_value_rows_without_json_or_none():
         assert raw not in html, raw
     frame = plan_table(_plan()).frame()
     assert list(frame["field"])[:2] == ["preferredSingleSignOnMode", "loginUrl"]
+
+
+def test_json_text_is_read_as_what_it_holds():
+    change = Change("update", "entra.job", "job", "settings",
+                    before={"notifications": '{"Enabled":false,"Recipients":""}', "policy": None},
+                    after={"notifications": '{"Enabled":true,"Recipients":"cloud@example.com"}',
+                           "policy": '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*"}]}'})
+    fields = {f: (b, a) for f, b, a in change_fields(change)}
+    assert fields["notifications.Enabled"] == ("no", "yes")
+    assert fields["notifications.Recipients"] == ("not set", "cloud@example.com")
+    assert fields["policy"][1].startswith('{\n  "Version": "2012-10-17"')
+    html = plan_table(Plan("x", [change]))._repr_html_()
+    assert "<pre>{\n" in html and '{"Enabled"' not in html

@@ -56,8 +56,29 @@ def raise_on_failure(outcomes: list[Outcome]) -> None:
 # ----------------------------------------------------------------------------------------------- plan diffs
 
 
+class _Policy(str):
+    """An IAM policy document: shown as indented JSON, the way AWS shows policies, not flattened."""
+
+
+def _parsed(value):
+    """A value that is JSON text (settings Graph keeps as a string, a policy document) as what it holds."""
+    if isinstance(value, str) and value[:1] in "{[":
+        import json
+
+        try:
+            document = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(document, dict) and "Statement" in document:
+            return _Policy(json.dumps(document, indent=2))
+        return document
+    return value
+
+
 def _flat(value, prefix: str = "") -> dict[str, object]:
-    """A before/after document as field → value, nested fields dotted ("boundary.name"); lists stay whole."""
+    """A before/after document as field → value, nested fields dotted ("boundary.name"); lists stay whole;
+    JSON text is read as what it holds (a policy stays one indented document)."""
+    value = _parsed(value)
     if isinstance(value, dict):
         out: dict[str, object] = {}
         for key, inner in value.items():
@@ -68,7 +89,7 @@ def _flat(value, prefix: str = "") -> dict[str, object]:
 
 def _shown(value) -> str:
     """A value as a reader reads it: "not set" for missing, "none" for an empty list, lists one per line."""
-    if value is None or value == {}:
+    if value is None or value == {} or value == "":
         return "not set"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -119,6 +140,8 @@ class PlanTable:
             return "<p>No change.</p>"
 
         def cell(text: str) -> str:
+            if text.startswith("{\n"):  # an indented policy document
+                return f"<pre>{html_text(text)}</pre>"
             return html_text(text).replace("\n", "<br>")
 
         blocks = []
