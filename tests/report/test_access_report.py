@@ -58,11 +58,13 @@ def test_sankey_follows_every_hop(demo):
     _, _, access, _ = demo
     riskiest = report.sankey_figure(access)
     assert "sanne.devries@northwind-analytics.com" in riskiest.layout.title.text
-    labels = set(riskiest.data[0].node.label)
+    labels = set(riskiest.data[0].node.customdata)  # the full labels; the node shows them without the kind
+    assert "insights-prod" in riskiest.data[0].node.label and "AdministratorAccess (admin)" in \
+        riskiest.data[0].node.label
     assert {"IdC user sanne.devries@northwind-analytics.com", "account insights-prod",
             "set AdministratorAccess (admin)", "Entra group AWS-Developers"} <= labels
     nested = report.sankey_figure(access, group="AWS-Data-ReadOnly")
-    assert any(label.endswith("(nested)") for label in nested.data[0].node.label)
+    assert any(label.endswith("(nested)") for label in nested.data[0].node.customdata)
     assert "rgba(134,142,150,0.45)" in nested.data[0].link.color, "paths that do not work in AWS are grey"
     capped = report.sankey_figure(access, account="data-prod", max_people=10)
     assert "the 10 most privileged of" in capped.layout.title.text

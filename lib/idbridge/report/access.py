@@ -117,7 +117,7 @@ class _Headline(str):
 
 def top_risks(results: CheckResults, evaluation=None) -> pd.DataFrame | str:
     """The one list of risks below the banner: one row per failed access check, worst first, with how many
-    subjects, examples and the fix, leaving out the checks the banner's "top three things to do" already name
+    subjects and examples, leaving out the checks the banner's "top three things to do" already name
     (those of `evaluation`, the run's, when given)."""
     findings = results.findings_frame()
     if findings.empty:
@@ -139,12 +139,12 @@ def top_risks(results: CheckResults, evaluation=None) -> pd.DataFrame | str:
     grouped = (rest.groupby("check_id", sort=False)
                .agg(severity=("severity", "first"), risk=("title", "first"), subjects=("subject", "count"),
                     examples=("subject", lambda s: ", ".join(sorted(map(str, s))[:3])
-                              + (f" and {len(s) - 3} more" if len(s) > 3 else "")),
-                    fix=("fix", "first"))
+                              + (f" and {len(s) - 3} more" if len(s) > 3 else "")))
                .reset_index())
     grouped["_rank"] = grouped["severity"].map(SEVERITY_ORDER)
     grouped = grouped.sort_values(["_rank", "subjects", "check_id"], ascending=[False, False, True])
-    return grouped[["severity", "risk", "subjects", "examples", "fix"]].reset_index(drop=True)
+    # The fix of each is in "Findings in detail" below, whole: this list stays one line a risk.
+    return grouped[["severity", "risk", "subjects", "examples"]].reset_index(drop=True)
 
 
 def first_actions(results: CheckResults) -> pd.DataFrame:
@@ -225,6 +225,24 @@ def _hops(row: dict) -> list[tuple[str, str]]:
     return hops + [idc, account, ps]
 
 
+NODE_WORDS = {"person": "person", "entra": "Entra group", "idc": "Identity Center group or user",
+              "account": "AWS account", "set": "permission set (privilege)", "gone": "deleted principal"}
+NODE_COLOUR_WORDS = {"person": "dark grey", "entra": "blue", "idc": "orange", "account": "green", "set": "red",
+                     "gone": "light grey"}
+_KINDS = ("Entra group ", "IdC group ", "IdC user ", "account ", "set ")
+
+
+def _short(label: str, kind: str = "") -> str:
+    """A node's label without its kind, which the node's colour shows; a person by the part of the UPN before
+    the @ (the first column's labels run over the second's nodes; hovering shows the whole name)."""
+    if kind == "person" and "@" in label:
+        return label.split("@", 1)[0]
+    for prefix in _KINDS:
+        if label.startswith(prefix):
+            return label[len(prefix):]
+    return label
+
+
 NODE_COLOURS = {"person": "#495057", "entra": "#1971c2", "idc": "#f08c00", "account": "#2f9e44", "set": "#c92a2a",
                 "gone": "#adb5bd"}
 
@@ -262,9 +280,14 @@ def sankey_figure(access: pd.DataFrame, account: str = "", group: str = "", user
             key = (nodes[a], nodes[b], bool(row["effective"]))
             links[key] = links.get(key, 0) + 1
     source, target, works = zip(*links) if links else ((), (), ())
+    # Shown without the kind ("account ", "IdC group "): the colour says it (legend below the chart), and
+    # shorter labels of neighbouring columns do not run into each other.
     figure = go.Figure(go.Sankey(
         arrangement="snap",
-        node=dict(label=plotly_labels(nodes), color=[NODE_COLOURS[k] for k in kinds], pad=26, thickness=14),
+        node=dict(label=plotly_labels(_short(label, kind) for label, kind in zip(nodes, kinds)),
+                  color=[NODE_COLOURS[k] for k in kinds],
+                  customdata=plotly_labels(nodes), hovertemplate="%{customdata}<extra></extra>", pad=22,
+                  thickness=14),
         textfont=dict(size=12),
         link=dict(source=list(source), target=list(target), value=list(links.values()),
                   color=["rgba(25,113,194,0.35)" if w else "rgba(134,142,150,0.45)" for w in works])))
@@ -272,9 +295,12 @@ def sankey_figure(access: pd.DataFrame, account: str = "", group: str = "", user
     subject = ", ".join(f"{k} {v}" for k, v in chosen.items() if v)
     riskiest = " (the riskiest path's person)" if not any((account, group, user)) else ""
     title = f"Access paths of {subject}{riskiest}{capped}; grey: does not work in AWS"
+    legend = "Colours: " + " · ".join(f"{NODE_COLOUR_WORDS[k]} {w}" for k, w in NODE_WORDS.items() if k in kinds)
+    figure.add_annotation(text=legend, x=0, y=-0.02, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                          showarrow=False, font=dict(size=12))
     figure.update_layout(title=plotly_text(title),
                          # room for each label: a node and its gap at least two text lines high
-                         height=max(380, 46 * tallest + 140), margin=dict(t=60, b=20, l=10, r=10))
+                         height=max(380, 40 * tallest + 150), margin=dict(t=60, b=50, l=10, r=10))
     return figure
 
 

@@ -222,9 +222,20 @@ def _controls(controls: Any) -> str:
             f"<ul class='controls'>{items}</ul>")
 
 
+def _check_counts(row: dict) -> str:
+    """"3 of 4 ran: 1 passed, 2 failed; 1 not checked": a control row's checks in words."""
+    ran = f"{row['checks_run']} of {row['checks']} ran"
+    said = [f"{row[k]} {w}" for k, w in (("passed", "passed"), ("failed", "failed")) if row[k]]
+    rest = [f"{row[k]} {w}" for k, w in (("not_checked", "not checked"), ("not_applicable", "not applicable"))
+            if row[k]]
+    return ran + (": " + ", ".join(said) if said else "") + ("; " + ", ".join(rest) if rest else "")
+
+
 def framework_summary_html(evaluation_or_results) -> str:
     """Per framework, one table of the controls the checks map to: which passed, failed, were not checked.
     A control's status is that of its checks only (report/controls.py), never an assessment of the control."""
+    import pandas as pd
+
     from idbridge.checks.controls import BY_NAME
     from idbridge.report.controls import framework_summary
     from idbridge.report.safe import table_html
@@ -237,10 +248,11 @@ def framework_summary_html(evaluation_or_results) -> str:
     for name, part in frame.groupby("framework", sort=False):
         counts = part["status"].value_counts()
         said = ", ".join(f"{int(counts.get(k, 0))} {w}" for k, w in words.items() if counts.get(k, 0))
-        shown = part.assign(status=part["status"].map(words), checks=part["check_ids"])[
-            ["control", "title", "status", "checks_run", "passed", "failed", "not_checked", "findings", "checks"]]
-        shown = shown.rename(columns={"checks_run": "checks run", "not_checked": "not checked",
-                                      "checks": "mapped checks"})
+        # Few columns, so that the table prints on the page width: the counts of checks said in one cell.
+        shown = pd.DataFrame({
+            "control": part["control"] + " " + part["title"], "status": part["status"].map(words),
+            "checks": [_check_counts(r) for r in part.to_dict("records")], "findings": part["findings"],
+            "mapped checks": part["check_ids"].str.replace("; ", ", ")})
         framework = BY_NAME.get(name)
         link = (f" <a href='{html_text(framework.url)}' rel='noreferrer'>source</a>"
                 if framework and framework.url.startswith("https://") else "")
