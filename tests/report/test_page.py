@@ -156,3 +156,6 @@ def test_each_finding_shows_its_controls_and_the_report_sums_them_up_per_framewo
     # AC-2 fails (one of its two checks failed), AC-6(5) fails, AU-6 was not checked; ISO A.5.18 passes.
     assert "3 controls: 2 fail, 1 not checked." in nist_part and "1 pass, 1 fail, 1 not checked" in summary
     assert page.framework_summary_html(CheckResults([], [])).startswith("<p class='idbridge-empty'>")
+    none_ran = page.framework_summary_html(CheckResults(outcomes[2:], []))
+    assert none_ran.startswith("<p class='idbridge-empty'>Not checked: no check mapped to a control ran") and \
+        "NIST SP 800-53 Rev. 5: 1 control;" in none_ran and "<table" not in none_ran

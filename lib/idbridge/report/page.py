@@ -243,6 +243,12 @@ def framework_summary_html(evaluation_or_results) -> str:
     frame = framework_summary(evaluation_or_results)
     if frame.empty:
         return "<p class='idbridge-empty'>No check of this report maps to a control.</p>"
+    if not frame["checks_run"].any():
+        # No mapped check ran (a collection that failed): one sentence, not a table of rows that all say so.
+        counts = frame.groupby("framework", sort=False).size()
+        named = "; ".join(f"{name}: {n} control{'s' if n != 1 else ''}" for name, n in counts.items())
+        return (f"<p class='idbridge-empty'>Not checked: no check mapped to a control ran (the reasons are "
+                f"above), so no control has evidence from this run — {html_text(named)}.</p>")
     words = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "not_applicable": "not applicable"}
     out = []
     for name, part in frame.groupby("framework", sort=False):
