@@ -263,7 +263,7 @@ def minimum_calls(t: dict) -> dict[str, tuple[int, str]]:
         m[key] = (int(value), formula)
 
     # ----------------------------------------------------------------- AWS
-    put("sts:GetCallerIdentity", 1, "1 (the manifest's caller identity)")
+    put("sts:GetCallerIdentity", 2, "2 (may the caller use the principal-walk; the manifest's caller identity)")
     # One ListInstances per Region searched, one ListRegions per instance.
     put("sso-admin:ListInstances", t["regions"], "Regions searched")
     put("sso-admin:ListRegions", 1, "1 per instance")
@@ -281,7 +281,8 @@ def minimum_calls(t: dict) -> dict[str, tuple[int, str]]:
     put("sso-admin:ListAccountsForProvisionedPermissionSet",
         sum(pages(ok, AWS_PAGE) + pages(stale, AWS_PAGE) for ok, stale in t["status_counts"]),
         "sum over P and 2 statuses of pages(accounts)")
-    # Pair-walk: one listing per (account, permission set) pair that has an assignment.
+    # Pair-walk: one listing per (account, permission set) pair that has an assignment. (Where the collector
+    # chooses the principal-walk instead, the manifest's collection_notes give its estimate and actual calls.)
     put("sso-admin:ListAccountAssignments", sum(pages(n, AWS_PAGE) for n in t["pairs"].values()),
         "pairs with an assignment (pages of 100)")
     put("identitystore:ListUsers", pages(t["idc_users"], AWS_PAGE), "ceil(IdC users/100)")

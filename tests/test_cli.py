@@ -1,7 +1,9 @@
 """The command line as a user meets it: exit codes and messages."""
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from support.sandbox import ROOT
 
@@ -15,7 +17,8 @@ def run(*args, **kwargs):
 def test_every_command_has_help():
     for command in ([], ["sandbox"], ["sandbox", "up"], ["sandbox", "check"], ["sandbox", "generate"],
                     ["sandbox", "lint"], ["collect"], ["validate"], ["run"], ["diff"], ["plan"], ["checks"],
-                    ["checks", "doc"], ["demo"], ["dev"], ["dev", "make-demo"], ["dev", "make-notebooks"]):
+                    ["checks", "doc"], ["fleet"], ["fleet", "index"], ["demo"], ["dev"], ["dev", "make-demo"],
+                    ["dev", "make-notebooks"], ["export"], ["export", "ocsf"], ["export", "securityhub"]):
         result = run(*command, "--help")
         assert result.returncode == 0, (command, result.stderr)
         assert "Usage:" in result.stdout
@@ -33,7 +36,8 @@ def test_every_command_is_in_the_help_test():
 
     assert sorted(" ".join(c) for c in walk(cli, [])) == sorted([
         "sandbox", "sandbox up", "sandbox check", "sandbox generate", "sandbox lint", "collect", "validate", "run",
-        "diff", "plan", "checks", "checks doc", "demo", "dev", "dev make-demo", "dev make-notebooks"])
+        "diff", "plan", "checks", "checks doc", "fleet", "fleet index", "demo", "dev", "dev make-demo",
+        "dev make-notebooks", "export", "export ocsf", "export securityhub"])
 
 
 def test_dev_generators_match_the_committed_files():
@@ -96,3 +100,116 @@ def test_sandbox_commands_without_the_extra_say_what_to_install(tmp_path):
         assert result.returncode == 1, (command, result.stdout, result.stderr)
         assert "pip install 'idbridge[sandbox]'" in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert run("checks", "doc", env=env).returncode == 0  # the rest of the CLI works without the extra
+
+
+def test_collect_into_a_file_writes_plain_progress_lines(tmp_path):
+    """CI and Airflow logs: `idbridge collect` with its output in a file prints one plain line per source (source,
+    rows, seconds; or why not collected) and no terminal escape."""
+    import re
+
+    from support.sandbox import forget_sandbox, running_sandbox
+
+    from idbridge.sandbox.faults import parse_fault_spec
+    from idbridge.snapshot.schema import SOURCES
+
+    box = running_sandbox("demo", faults=parse_fault_spec("deny=cloudtrail"))
+    try:
+        params = box.write_parameters(tmp_path / "parameters.yaml")
+        log = tmp_path / "collect.log"
+        with log.open("w") as out:
+            result = subprocess.run([*IDBRIDGE, "collect", "-p", str(params), "--out", str(tmp_path / "snapshot")],
+                                    stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path, timeout=600)
+    finally:
+        box.stop()
+        forget_sandbox()
+    text = log.read_text()
+    assert result.returncode == 3, text  # CloudTrail denied: not completely collected
+    assert "\x1b" not in text and "\r" not in text, text
+    lines = text.splitlines()
+    assert re.search(r"^collected entra\.users: [\d,]+ rows? in \d+\.\d s$", text, re.M), text
+    assert [line for line in lines if line.startswith("not collected aws.cloudtrail: ")], text
+    assert "AccessDenied" in next(line for line in lines if line.startswith("not collected aws.cloudtrail"))
+    for source in SOURCES:  # every source said once, whatever order they finished in
+        said = [line for line in lines if re.match(rf"(collected|partially collected|not collected) "
+                                                   rf"{re.escape(source.name)}: ", line)]
+        assert len(said) == 1, (source.name, text)
+
+
+def _options():
+    import click
+
+    from idbridge.cli import cli
+
+    def walk(group, prefix):
+        for name, command in group.commands.items():
+            yield " ".join([*prefix, name]), command
+            if hasattr(command, "commands"):
+                yield from walk(command, [*prefix, name])
+
+    for name, command in walk(cli, []):
+        for param in command.params:
+            if isinstance(param, click.Option):  # arguments are named in the usage line
+                yield name, param
+
+
+def test_every_option_says_what_it_is():
+    """No option in any --help is a bare name and type: each has a sentence (or one computed when shown)."""
+    bare = [f"{name} {param.opts[0]}" for name, param in _options()
+            if not (param.help or getattr(param, "help_from", None))]
+    assert not bare, bare
+
+
+def test_demo_help_shows_the_folder_the_demo_would_write_to(tmp_path):
+    import re
+
+    result = subprocess.run([*IDBRIDGE, "demo", "--help"], capture_output=True, text=True, cwd=tmp_path,
+                            timeout=120, env={**os.environ, "COLUMNS": "60"})
+    assert result.returncode == 0, result.stderr
+    # Computed from the working directory and the clock, on a line of its own even in a narrow terminal.
+    assert re.search(rf"^\s+{re.escape(str(tmp_path / 'runs' / 'sandbox-demo'))}/\d{{8}}T\d{{6}}Z$",
+                     result.stdout, re.M), result.stdout
+    assert "<timestamp>" not in result.stdout and "demo-<" not in result.stdout
+
+
+def test_demo_out_default_is_where_the_demo_writes(tmp_path, monkeypatch):
+    """The folder `demo --help` shows is the one sandbox/demo.py picks: its run folder is asked for here and
+    compared, without running the demo."""
+    from idbridge.cli import demo_out_default
+    from idbridge.sandbox import demo as sandbox_demo
+
+    asked = []
+
+    class Stop(Exception):
+        pass
+
+    def new_run_dir(params, now=None):
+        asked.append(params)
+        raise Stop
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sandbox_demo, "new_run_dir", new_run_dir)
+    for scenario in ("demo", "demo-real-shapes"):
+        try:
+            sandbox_demo.demo_run(scenario)
+        except Stop:
+            pass
+        probe = asked.pop()
+        assert (Path.cwd() / probe.run_root / probe.engagement) == demo_out_default(scenario).parent
+
+
+def test_faults_help_names_every_fault_with_its_unit():
+    from idbridge.cli import FAULTS_EPILOG
+    from idbridge.sandbox.faults import DENIABLE_SOURCES, FaultConfig, parse_fault_spec
+
+    assert "latency=MS" in FAULTS_EPILOG and "milliseconds" in FAULTS_EPILOG
+    assert "0 to 1" in FAULTS_EPILOG and "requests/s" in FAULTS_EPILOG
+    named = {line.split()[0].split("=")[0] for line in FAULTS_EPILOG.splitlines()
+             if line.startswith("  ") and "=" in line.split()[0]}
+    # Every fault is listed, under its own name or the parser's short one (latency for latency_ms).
+    aliases = {"latency_ms": "latency"}
+    assert {aliases.get(field, field) for field in FaultConfig.model_fields} == named
+    assert all(source in FAULTS_EPILOG for source in DENIABLE_SOURCES)
+    example = FAULTS_EPILOG.split("Example: --faults ")[1].strip()
+    assert parse_fault_spec(example).any_on
+    result = run("sandbox", "up", "--help")
+    assert "FAULTS" in result.stdout and "milliseconds added to every request" in result.stdout

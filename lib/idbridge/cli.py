@@ -53,12 +53,74 @@ class FaultSpec(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-SCENARIO_OPTION = click.option("--scenario", "-s", default="demo", show_default=True,
-                               help="Scenario name in scenarios/ or path to a scenario YAML file.")
-FAULTS_OPTION = click.option(
-    "--faults", type=FaultSpec(), default="",
-    help="Faults to switch on, e.g. 'latency=20,graph_429=0.1,expired_page_token=0.1,aws_throttle=on,"
-         "deny=signIns+cloudtrail'. Off by default.")
+class ComputedHelp(click.Option):
+    """An option whose help is computed when --help is shown (a default that depends on the working directory, the
+    clock or the files present), so that it is the real one, not a placeholder."""
+
+    def __init__(self, *args, help_from, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.help_from = help_from
+
+    def get_help_record(self, ctx):
+        self.help = self.help_from()
+        return super().get_help_record(ctx)
+
+
+def _scenario_help() -> str:
+    from idbridge.core.paths import SCENARIOS_DIR
+
+    names = sorted(p.stem for p in SCENARIOS_DIR.glob("*.yaml"))
+    return (f"A scenario of {SCENARIOS_DIR}" + (f" ({', '.join(names)})" if names else "")
+            + ", or the path of a scenario file (.yaml or .json).")
+
+
+def demo_out_default(scenario: str = "demo", now=None) -> Path:
+    """Where `idbridge demo` writes when not told: <run_root>/sandbox-<scenario>/<UTC time>, from the working
+    directory (sandbox/demo.py names the engagement sandbox-<scenario file's stem>; run_root's default is runs)."""
+    from datetime import datetime, timezone
+
+    from idbridge.core.parameters import Parameters
+
+    now = now or datetime.now(timezone.utc)
+    return (Path.cwd() / Parameters.model_fields["run_root"].default / f"sandbox-{Path(scenario).stem}"
+            / now.strftime("%Y%m%dT%H%M%SZ"))
+
+
+class DemoCommand(click.Command):
+    """`demo --help` ends with the folder it would write to now, unwrapped (a wrapped path cannot be copied)."""
+
+    def format_epilog(self, ctx, formatter) -> None:
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        with formatter.indentation():
+            formatter.write_text("Default output folder (the last part is the UTC time the demo starts; "
+                                 "--scenario NAME writes to sandbox-NAME):")
+            formatter.write(f"{' ' * (formatter.current_indent + 2)}{demo_out_default()}\n")
+
+
+SCENARIO_OPTION = click.option("--scenario", "-s", default="demo", show_default=True, cls=ComputedHelp,
+                               help_from=_scenario_help)
+FAULTS_OPTION = click.option("--faults", type=FaultSpec(), default="", metavar="NAME=VALUE,...",
+                             help="Faults to switch on, comma-separated; all off by default. Names, units and "
+                                  "ranges: FAULTS below.")
+# Units and ranges of sandbox/faults.py's FaultConfig (tests/test_cli.py checks that every field is here).
+FAULTS_EPILOG = """\b
+FAULTS (--faults NAME=VALUE,...; all off by default)
+  latency=MS             milliseconds added to every request, both services (0-10000)
+  graph_429=SHARE        share of Graph requests answered 429 with Retry-After, 0 to 1 (0.1 = one in ten)
+  graph_503=SHARE        share of Graph requests answered 503, 0 to 1
+  expired_page_token=SHARE  share of Graph next-link follows answered Directory_ExpiredPageToken, 0 to 1
+  retry_after_s=SECONDS  the Retry-After sent with a 429 (0-120, default 1)
+  aws_throttle=on        sso-admin 20 requests/s in total, identitystore 20 requests/s per API
+  aws_limiter=SHAPE      shape of aws_throttle: bucket (20 refilled at 20/s, bursts allowed, default) or
+                         window (at most 20 requests in any one-second window)
+  graph_reports_limit=on 5 requests per 10 s on Graph's reports endpoints
+  deny=SOURCE+SOURCE     these sources answer AccessDenied / 403
+  unlicensed=SOURCE+...  these sources answer a licence error
+                         SOURCE: users groups applications synchronization signIns provisioningLogs
+                         registrationDetails conditionalAccess sso-admin identitystore organizations cloudtrail
+  seed=N                 random seed, to repeat a faulty run (default 7)
+Example: --faults latency=20,graph_429=0.1,aws_throttle=on,deny=signIns+cloudtrail"""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,11 +134,13 @@ def sandbox() -> None:
     """The offline sandbox: an emulated Entra tenant (Microsoft Graph) and AWS (moto) on 127.0.0.1."""
 
 
-@sandbox.command("up")
+@sandbox.command("up", epilog=FAULTS_EPILOG)
 @SCENARIO_OPTION
 @FAULTS_OPTION
-@click.option("--graph-port", type=int, default=47801, show_default=True, help="Port of the Graph emulator.")
-@click.option("--aws-port", type=int, default=47802, show_default=True, help="Port of moto's server.")
+@click.option("--graph-port", type=int, default=47801, show_default=True,
+              help="Port of the Graph emulator on 127.0.0.1 (0: any free port).")
+@click.option("--aws-port", type=int, default=47802, show_default=True,
+              help="Port of moto's server on 127.0.0.1 (0: any free port).")
 @click.option("--params-out", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("runs/sandbox/parameters.yaml"), show_default=True,
               help="Where to write the parameters file that points the notebooks at the sandbox.")
@@ -115,7 +179,7 @@ def sandbox_up(scenario: str, faults, graph_port: int, aws_port: int, params_out
         box.stop()
 
 
-@sandbox.command("check")
+@sandbox.command("check", epilog=FAULTS_EPILOG)
 @SCENARIO_OPTION
 @FAULTS_OPTION
 def sandbox_check(scenario: str, faults) -> None:
@@ -136,16 +200,20 @@ def sandbox_check(scenario: str, faults) -> None:
 
 
 @sandbox.command("generate")
-@click.option("--users", type=click.IntRange(1), default=1000, show_default=True)
-@click.option("--groups", type=click.IntRange(1), default=100, show_default=True)
-@click.option("--accounts", type=click.IntRange(1), default=50, show_default=True)
-@click.option("--permission-sets", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--users", type=click.IntRange(1), default=1000, show_default=True, help="Entra users.")
+@click.option("--groups", type=click.IntRange(1), default=100, show_default=True, help="Entra groups.")
+@click.option("--accounts", type=click.IntRange(1), default=50, show_default=True,
+              help="AWS accounts in the organisation.")
+@click.option("--permission-sets", type=click.IntRange(1), default=20, show_default=True,
+              help="Identity Center permission sets.")
 @click.option("--assignments", type=click.IntRange(1), default=None,
               help="Target number of (principal, account, permission set) assignments [default: 12 per account].")
 @click.option("--sign-ins", type=click.IntRange(0), default=None,
               help="Users who get an Entra and an AWS sign-in [default: users/10, at least 1000].")
-@click.option("--faults-per-kind", type=click.IntRange(0), default=3, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--faults-per-kind", type=click.IntRange(0), default=3, show_default=True,
+              help="Planted faults of each kind (e.g. 3 disabled users still assigned), listed in the file.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Random seed: the same seed and sizes give the same file.")
 @click.option("--writer", type=click.Choice(["flow", "pyyaml"]), default="flow", show_default=True,
               help="flow: one JSON-style flow mapping per item (fast); pyyaml: yaml.dump with the C dumper "
                    "(slower, wraps long lines). A .json file is always written as JSON.")
@@ -194,7 +262,8 @@ def sandbox_lint(scenario_file: Path) -> None:
 @click.option("-p", "--params", "params_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Engagement parameters file (YAML).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Snapshot folder to create (default runs/<engagement>/snapshots/<UTC time>).")
+              help="Snapshot folder to create (default <run_root>/<engagement>/snapshots/<UTC time>, from the "
+                   "parameters file).")
 @click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
               help="Also keep every answer of the clouds in this new folder, secrets removed and personal data "
                    "pseudonymised, to hand back or replay (idbridge sandbox up --replay; docs/recording.md).")
@@ -222,7 +291,7 @@ def collect_command(params_file: Path, out: Path | None, record_dir: Path | None
         if out is not None and out.exists():
             raise InputError(out, "already exists; snapshots are never overwritten (give a new folder)")
         path = collect(params, out or default_snapshot_dir(params), params_file=str(params_file),
-                       progress=sys.stderr.isatty(), recorder=recorder)
+                       progress=True, recorder=recorder)
     snapshot = Snapshot(path)
     incomplete = 0
     for name, record in snapshot.sources.items():
@@ -335,6 +404,86 @@ def plan_command(params_file: Path, desired_state: Path, steps: tuple[str, ...],
     plan_setup(params_file, desired_state, out, steps, on_step=say)
 
 
+@cli.group("export")
+def export_group() -> None:
+    """A run's findings where security teams look: OCSF events for a SIEM, AWS Security Hub."""
+
+
+RUN_OPTION = click.option("--run", "run_dir", required=True, type=click.Path(file_okay=False, exists=True,
+                                                                            path_type=Path),
+                          help="Run folder of `idbridge run` (its findings.json is read, nothing in it changed).")
+
+
+@export_group.command("ocsf")
+@RUN_OPTION
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="JSON file to write: one array of OCSF Detection Finding events.")
+def export_ocsf(run_dir: Path, out: Path) -> None:
+    """The run's findings as OCSF Detection Finding events (class 2004), with ids that stay the same from run to
+    run; findings of the previous run that are gone are included with status Resolved. Reads only."""
+    from idbridge.exports.ocsf import write_ocsf
+
+    path, counts = write_ocsf(run_dir, out)
+    say(f"wrote {path}: {counts['new']} new, {counts['still open']} still open, {counts['resolved']} resolved")
+
+
+@export_group.command("securityhub")
+@click.option("-p", "--params", "params_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Engagement parameters file (YAML): the AWS identity that imports, as for collection.")
+@RUN_OPTION
+@click.option("--region", default=None, help="Security Hub Region (default: aws.region of the parameters).")
+@click.option("--apply", "apply", is_flag=True,
+              help="Send the findings (default: a dry run that shows what would be sent).")
+def export_securityhub(params_file: Path, run_dir: Path, region: str | None, apply: bool) -> None:
+    """Import the run's findings into AWS Security Hub (ASFF, BatchImportFindings) under the audit identity's own
+    product ARN: new findings imported, earlier ones updated, those resolved since archived. A dry run unless
+    --apply; applied batches are appended to the run folder's change log. Exits 1 when a batch was refused."""
+    import json
+
+    from idbridge.core.parameters import load_parameters
+    from idbridge.exports.securityhub import apply_securityhub, plan_securityhub
+
+    params = load_parameters(params_file)
+    export = plan_securityhub(params, run_dir, region)
+    counts = export.counts
+    say(f"Security Hub {export.target.region}, product {export.target.product_arn}")
+    say(f"{counts['new']} new, {counts['updated']} updated, {counts['archived']} archived, "
+        f"{counts['unchanged']} unchanged (engagement {export.run.engagement})")
+    outcomes = apply_securityhub(export, apply=apply)
+    for outcome in outcomes:
+        say(f"{outcome.status:<8} {outcome.change.summary}" + (f"  {outcome.detail}" if outcome.status == "failed"
+                                                              else ""))
+    if not apply and export.sample is not None:
+        say("A finding as it would be sent:")
+        say(json.dumps(export.sample, indent=1))
+    if not apply:
+        say("Dry run: nothing was sent; --apply sends.")
+    elif outcomes:
+        say(f"Change log: {export.change_log}")
+    sys.exit(1 if any(o.status == "failed" for o in outcomes) else 0)
+
+
+@cli.group()
+def fleet() -> None:
+    """Many engagements at once."""
+
+
+@fleet.command("index")
+@click.argument("runs_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The page to write (default RUNS_DIR/fleet.html).")
+def fleet_index(runs_dir: Path, out: Path | None) -> None:
+    """One self-contained HTML page over every engagement's latest run in RUNS_DIR (a run_root: <engagement>/<run>/):
+    verdict, score, findings by severity, change since the previous run, link to the run. Exits 0 once written,
+    whatever the verdicts (each run's own exit code is the one to act on), 2 when RUNS_DIR is not such a folder."""
+    from idbridge.history.fleet import WORDS, write_fleet_index
+
+    page, rows = write_fleet_index(runs_dir, out)
+    for row in rows:
+        say(f"{WORDS[row.latest.status]:<12} {row.engagement:<30} {row.latest.folder.name}")
+    say(f"Fleet: {page}")
+
+
 @cli.group()
 def checks() -> None:
     """The check catalogue."""
@@ -355,10 +504,11 @@ def checks_doc(out: Path | None) -> None:
         say(text, nl=False)
 
 
-@cli.command("demo")
+@cli.command("demo", cls=DemoCommand)
 @SCENARIO_OPTION
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run folder (default runs/demo-<timestamp>).")
+              help="Run folder (default: runs/sandbox-<scenario>/<UTC time> under the working directory, "
+                   "shown in full below).")
 def demo(scenario: str, out: Path | None) -> None:
     """The whole kit on the sandbox: start it, run the notebooks headless, render the reports."""
     with sandbox_extra():

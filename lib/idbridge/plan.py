@@ -56,8 +56,20 @@ class Plan:
 @dataclass
 class Outcome:
     change: Change
-    status: Literal["planned", "applied", "failed", "blocked"]
+    # done: the change was found already made (nothing written; counted as done); refused: the state changed
+    # since the plan in a way the plan did not foresee, so this change is not made (the others go on)
+    status: Literal["planned", "applied", "failed", "blocked", "done", "refused"]
     detail: str = ""
+
+
+class AlreadyDone(Exception):
+    """Raised by a check or an applier that finds its change already made (e.g. someone removed the member
+    already): the change counts as done, nothing is written. The message says what was found."""
+
+
+class Refused(Exception):
+    """Raised by a check or an applier when the state changed since the plan was made in a way the plan did not
+    account for: this change is not made, the step goes on with the next. The message says what changed."""
 
 
 Applier = Callable[[Change], dict | None]
@@ -116,21 +128,56 @@ def outcomes_frame(outcomes: list[Outcome]) -> pd.DataFrame:
                         columns=["action", "kind", "key", "summary", "status", "detail"])
 
 
+async def _call(function: Callable[[Change], Any], change: Change) -> Any:
+    result = function(change)
+    return await result if inspect.isawaitable(result) else result
+
+
+def _settled(plan: Plan, change: Change, exc: AlreadyDone | Refused, apply: bool,
+             change_log: str | Path | None) -> Outcome:
+    """A change found already made, or refused: logged when applying (next to the writes), shown either way."""
+    status = "done" if isinstance(exc, AlreadyDone) else "refused"
+    if apply:
+        _log(change_log, plan.step, change, "already done" if status == "done" else "refused", {"why": str(exc)})
+    return Outcome(change, status, str(exc))
+
+
 async def apply_plan_async(plan: Plan, appliers: dict[str, Callable[[Change], Any]], *, apply: bool,
-                           allow_removals: bool, change_log: str | Path | None) -> list[Outcome]:
+                           allow_removals: bool, change_log: str | Path | None,
+                           checks: dict[str, Callable[[Change], Any]] | None = None) -> list[Outcome]:
     """apply_plan for appliers that are coroutines (Graph writes through msgraph-sdk's async adapter); plain
     appliers work too. Same rules: dry run by default, removals gated, a failure stops the step, every write
-    logged. The one apply loop: apply_plan runs it too."""
+    logged. The one apply loop: apply_plan runs it too.
+
+    checks (by kind, optional): a read of the current state made before each change, in a dry run too, for a
+    plan made from an older snapshot (review removals): raising AlreadyDone or Refused settles the change
+    without a write, and the loop goes on; an applier may raise them as well (the state changed between the
+    check and the write)."""
     outcomes: list[Outcome] = []
+    checks = checks or {}
     for change in plan.changes:
+        try:
+            if change.kind in checks:
+                await _call(checks[change.kind], change)
+        except (AlreadyDone, Refused) as exc:
+            outcomes.append(_settled(plan, change, exc, apply, change_log))
+            continue
+        except Exception as exc:
+            if not apply:  # a dry run reports what it could not read, and writes nothing
+                outcomes.append(Outcome(change, "failed", f"could not read the current state: "
+                                                          f"{type(exc).__name__}: {exc}"))
+                continue
+            outcomes.append(_failed(plan, change, exc, change_log))
+            break
         held = _held_back(change, apply, allow_removals)
         if held:
             outcomes.append(held)
             continue
         try:
-            result = appliers[change.kind](change)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await _call(appliers[change.kind], change)
+        except (AlreadyDone, Refused) as exc:
+            outcomes.append(_settled(plan, change, exc, apply, change_log))
+            continue
         except Exception as exc:
             outcomes.append(_failed(plan, change, exc, change_log))
             break

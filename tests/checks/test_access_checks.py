@@ -375,10 +375,11 @@ def test_every_access_check_has_full_metadata():
     from idbridge.checks.base import REGISTRY
 
     ids = {cid for cid in REGISTRY if cid.startswith("access.")}
-    assert len(ids) == 11
+    assert len(ids) == 14
     for cid in ids:
         meta = REGISTRY[cid].meta
         assert meta.area == "access" and meta.title and meta.meaning and meta.fix and meta.tables
         assert meta.references and all(r.startswith("https://") for r in meta.references)
     frame = pd.DataFrame([REGISTRY[c].meta.__dict__ for c in ids])
-    assert set(frame["subject_kind"]) == {"permission_set", "group / user", "user", "app"}
+    assert set(frame["subject_kind"]) == {"permission_set", "group / user", "user", "app", "account",
+                                          "permission_set / app"}

@@ -46,7 +46,7 @@ def test_demo_findings_are_the_planted_access_faults(demo_snapshot):
     assert {o.status for o in results.outcomes} <= {"pass", "fail"}
     assert sorted(found - planted) == [], "false positives"
     assert sorted(planted - found) == [], "planted faults not found"
-    assert precision_recall(found, planted) == (1.0, 1.0) and len(planted) == 15
+    assert precision_recall(found, planted) == (1.0, 1.0) and len(planted) == 16
 
 
 def test_demo_without_the_pair_declared_cannot_find_the_sod_fault(demo_snapshot):
@@ -61,7 +61,10 @@ def test_broken_provisioning_findings_are_the_planted_access_faults(broken_snaps
     found, planted, results = evaluate(broken_snapshot, [DEMO_PAIR])
     assert {o.status for o in results.outcomes} <= {"pass", "fail"}
     assert found == planted == {("access.no_ca_mfa", "app:AWS IAM Identity Center"),
-                                ("access.privileged_permission_set", "permission_set:AdministratorAccess")}
+                                ("access.privileged_permission_set", "permission_set:AdministratorAccess"),
+                                ("access.assignment_not_required", "app:AWS IAM Identity Center"),
+                                ("access.management_account_assignment", "account:611493027845"),
+                                ("access.revocation_not_prepared", "app:AWS IAM Identity Center")}
     assert precision_recall(found, planted) == (1.0, 1.0)
 
 

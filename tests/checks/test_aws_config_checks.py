@@ -30,7 +30,7 @@ def test_account_names_are_optional():
     data = bt.rows()
     data["idc_permission_set_provisioning"][1]["status"] = a.NOT_PROVISIONED
     tables = bt.tables(data, not_collected={"org_accounts": "AccessDenied"})
-    results = run_checks(tables, bt.settings(), areas=["aws"])
+    results = run_checks(tables, bt.settings(), ids=["aws.permission_set_not_reprovisioned"])
     assert [(f.subject, f.evidence["account_names"]) for f in results.findings] == [("permission_set:ReadOnly", {})]
 
 

@@ -1,4 +1,4 @@
-"""findings.json format 3 (severities and controls per finding) round-trips; a format 2 artifact of an earlier run
+"""findings.json format 4 (severities and controls per finding) round-trips; a format 2 artifact of an earlier run
 is still read, its controls taken from the catalogue; the CSVs carry the same columns, in words."""
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ def _evaluation() -> Evaluation:
     return Evaluation(CheckResults([outcome], findings), {}, "high", Verdict("fail", 1, "FAIL"))
 
 
-def test_format_3_round_trips_severities_and_controls(tmp_path):
+def test_format_4_round_trips_severities_and_controls(tmp_path):
     evaluation = _evaluation()
     paths = write_evaluation(evaluation, tmp_path)
     document = json.loads(paths["json"].read_text())
-    assert document["format"] == FORMAT == 3
+    assert document["format"] == FORMAT == 4
     root = document["findings"][0]
     assert (root["severity"], root["check_severity"]) == ("high", "medium")
     assert root["severity_reason"] == "an assignment gives the user an admin-equivalent permission set"
@@ -77,10 +77,10 @@ def test_a_format_2_artifact_is_still_read_with_controls_from_the_catalogue(tmp_
     assert old.results.outcomes[0].controls == controls
 
 
-@pytest.mark.parametrize("format_", [1, 4, None])
+@pytest.mark.parametrize("format_", [1, 5, None])
 def test_another_format_is_refused_saying_which_are_read(tmp_path, format_):
     document = json.loads(write_evaluation(_evaluation(), tmp_path)["json"].read_text())
     document["format"] = format_
     (tmp_path / "other.json").write_text(json.dumps(document))
-    with pytest.raises(ValueError, match=r"format 2 or 3"):
+    with pytest.raises(ValueError, match=r"format 2 or 3 or 4"):
         read_evaluation(tmp_path / "other.json")

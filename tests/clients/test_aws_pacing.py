@@ -13,7 +13,7 @@ from botocore.awsrequest import AWSResponse
 
 from idbridge.clients.aws import pacing as aws_pacing
 from idbridge.clients.aws.pacing import AwsPacer, limit_family, limit_key
-from idbridge.clients.pacing import RateLimiter
+from idbridge.clients.pacing import RateLimiter, SlidingWindow
 
 INSTANCE = "arn:aws:sso:::instance/ssoins-1234567890abcdef"
 
@@ -87,6 +87,68 @@ def test_rate_holds_across_threads():
     assert _max_in_window(released, 0.2) <= burst + rate * 0.2 + 1
 
 
+def _bucket_server_refusals(times: list[float], rate: float, burst: float) -> int:
+    """How many of these arrivals a token-bucket server (AWS's shape) would throttle."""
+    tokens, last, refused = burst, times[0], 0
+    for t in sorted(times):
+        tokens = min(burst, tokens + (t - last) * rate)
+        last = t
+        if tokens < 1:
+            refused += 1
+        else:
+            tokens -= 1
+    return refused
+
+
+def test_sso_admin_pacing_passes_both_limiter_shapes_with_jitter_in_transit():
+    """The process pacer's sso-admin settings against both servers at 20 TPS: a token bucket (burst 20) and a
+    strict window (at most 20 in any one second), with every request arriving up to 90 ms later than it left."""
+    import random
+
+    clock = FakeClock()
+    rate, burst = aws_pacing.RATES["sso-admin"], aws_pacing.BURSTS["sso-admin"]
+    limit, window = aws_pacing.WINDOWS["sso-admin"]
+    both = aws_pacing._Both(RateLimiter(rate, burst, clock=clock, sleep=clock.sleep),
+                            SlidingWindow(limit, window, clock=clock, sleep=clock.sleep))
+    rng = random.Random(5)
+    sent = []
+    for i in range(400):
+        if i % 97 == 0:
+            clock.now += 3.0  # idle spells refill the bucket: the burst after them is the risky part
+        both.acquire()
+        sent.append(clock.now)
+    arrived = [t + rng.uniform(0, 0.09) for t in sent]
+    assert _max_in_window(arrived, 1.0) <= 20
+    assert _bucket_server_refusals(arrived, 20.0, 20.0) == 0
+    # ... and no slower than the margin makes it: 19 per 1.1 s is 1.16x the 20 TPS floor over a busy stretch.
+    assert sent[96] - sent[0] <= 1.17 * 96 / 20.0
+
+
+def test_a_bucket_alone_bursts_past_a_strict_window():
+    """Why the window is there: the bucket alone sends its burst plus a second's refill inside one second."""
+    clock = FakeClock()
+    bucket = RateLimiter(aws_pacing.RATES["sso-admin"], aws_pacing.BURSTS["sso-admin"], clock=clock,
+                         sleep=clock.sleep)
+    sent = []
+    for _ in range(60):
+        bucket.acquire()
+        sent.append(clock.now)
+    assert _max_in_window(sent, 1.0) > 20
+
+
+def test_sliding_window_counts_send_times():
+    clock = FakeClock()
+    window = SlidingWindow(3, 1.0, clock=clock, sleep=clock.sleep)
+    assert [window.try_acquire() for _ in range(3)] == [0.0] * 3
+    assert window.try_acquire() == pytest.approx(1.0)  # asking does not record anything
+    clock.now = 1.5                                    # a late waker goes out at 1.5, and is counted there
+    assert window.try_acquire() == 0.0
+    clock.now = 2.0
+    assert [window.try_acquire() for _ in range(2)] == [0.0, 0.0]
+    assert window.try_acquire() == pytest.approx(0.5)  # three sent in (1.0, 2.0]: the next waits for 2.5
+    assert window.acquire() == pytest.approx(0.5) and clock.now == pytest.approx(2.5)
+
+
 def test_limit_keys_follow_the_aws_quotas():
     assert limit_key("sso-admin", "ListAccountAssignments", "eu-west-1") == \
         limit_key("sso-admin", "DescribePermissionSet", "eu-west-1")          # one collective limit
@@ -143,3 +205,24 @@ def test_pacer_hook_paces_each_request_in_its_bucket():
     assert elapsed >= 20 / 20.0 - 0.02                           # 21 calls, burst 1, 20 per second
     assert limiters["identitystore:ListUsers@eu-west-1"].acquired == 1
     assert limiters["identitystore:ListGroups@eu-west-1"].acquired == 1
+
+
+def test_a_throttle_answer_widens_the_window_of_its_limit_only():
+    pacer = AwsPacer({"sso-admin": 1000.0}, {"sso-admin": 5}, windows={"sso-admin": (19, 1.1)})
+    sso, _ = _offline_client("sso-admin", {})
+    pacer.install(sso)
+    answers = iter([400, 200])
+
+    def answer(request, **_kwargs):
+        status = next(answers)
+        body = {"__type": "ThrottlingException", "Message": "Rate exceeded"} if status == 400 else {"Instances": []}
+        return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1"},
+                           _Raw(json.dumps(body).encode()))
+
+    sso.meta.events.register_last("before-send", answer)
+    sso.list_instances()  # throttled once, retried by botocore, then answered
+    window = pacer.limiter(limit_key("sso-admin", "ListInstances", "eu-west-1")).window
+    assert window.window_s == pytest.approx(1.1 + aws_pacing.WINDOW_MARGIN_STEP_S)
+    for _ in range(50):
+        window.widen(aws_pacing.WINDOW_MARGIN_STEP_S, 1.0 + aws_pacing.WINDOW_MARGIN_MAX_S)
+    assert window.window_s == pytest.approx(1.0 + aws_pacing.WINDOW_MARGIN_MAX_S)  # never beyond the cap

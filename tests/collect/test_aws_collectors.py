@@ -14,6 +14,7 @@ import pytest
 from support.aws_harness import collect_all, floor_seconds, make_context, service_calls
 from support.sandbox import running_sandbox
 from idbridge.collect.aws import collectors as aws, trail as aws_trail
+from idbridge.collect.context import Partial
 from idbridge.collect.run import describe_error
 from idbridge.sandbox.aws.seed_org import default_email
 from idbridge.sandbox.aws.trail_events import idc_user_name
@@ -49,7 +50,8 @@ def collected(box):
 @pytest.fixture(scope="module")
 def tables(collected):
     _, results, _ = collected
-    return {table: frame for r in results.values() for table, frame in r.items()}
+    return {table: frame for r in results.values()
+            for table, frame in (r.tables if isinstance(r, Partial) else r).items()}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +88,8 @@ def test_tables_survive_the_snapshot(tables, tmp_path):
         back = snapshot.table(name)
         assert back.shape == frame.shape, name
         for column in frame.columns:
-            if column in ("externalIds", "tags"):
-                assert [list(v) for v in back[column]] == list(frame[column]), (name, column)
+            if column in ("externalIds", "tags"):  # None: tags not read (aws.account_tags)
+                assert [None if v is None else list(v) for v in back[column]] == list(frame[column]), (name, column)
     users = snapshot.table("idc_users")
     assert any(len(v) == 0 for v in users["externalIds"]) and any(len(v) == 1 for v in users["externalIds"])
 
@@ -224,9 +226,14 @@ def test_account_assignments_resolve_to_principals_except_planted_orphans(box, t
     assert "USER" in set(frame["principalType"])   # direct user assignments are included
 
 
-def test_organization_accounts_paths_and_tags(box, tables):
+def test_organization_accounts_paths_and_tags(box, tables, collected):
     scenario = box.scenario
     frame = tables["org_accounts"].set_index("accountId")
+    assigned = set(tables["idc_permission_set_provisioning"]["accountId"])
+    assert assigned  # the unassigned branch: test_aws_walks.py test_tags_are_read_only_where_access_can_reach
+    ctx = collected[0]
+    assert ctx.notes["aws.organizations"]["tags_read_for"] == len(assigned & set(frame.index))
+    assert collected[2]["organizations:ListTagsForResource"] == len(assigned & set(frame.index))
     specs = {a.id: a for a in scenario.aws.accounts}
     assert set(frame.index) == set(specs) | {scenario.aws.management_account}
     for account_id, spec in specs.items():
@@ -235,9 +242,22 @@ def test_organization_accounts_paths_and_tags(box, tables):
         assert row["email"] == (spec.email or default_email(scenario, spec.name))
         assert row["status"] == spec.status
         assert row["ouPath"] == spec.ou.strip("/")
-        assert sorted(row["tags"]) == sorted(f"{k}={v}" for k, v in spec.tags.items())
+        if account_id in assigned:
+            assert sorted(row["tags"]) == sorted(f"{k}={v}" for k, v in spec.tags.items())
+        else:  # access cannot reach it: its tags are not read, and say so (None, not "no tags")
+            assert row["tags"] is None
     ou_ids = box.world.aws.ou_ids
     assert all(frame.loc[a, "ouId"] == ou_ids[frame.loc[a, "ouPath"]] for a in frame.index)
+
+
+def test_delegation_names_the_management_account_and_identity_center_admins(box, tables):
+    scenario = box.scenario
+    [organization] = tables["org_organization"].to_dict("records")
+    assert organization["managementAccountId"] == scenario.aws.management_account
+    assert organization["featureSet"] == "ALL"
+    # The demo runs Identity Center from the management account: nothing is delegated.
+    assert scenario.instance_account == scenario.aws.management_account
+    assert tables["org_delegated_admins"].empty
 
 
 def test_cloudtrail_events_of_the_window(box, tables, collected):
@@ -292,7 +312,9 @@ def _at(box, expression: str):
 def test_call_counts_are_the_pair_walk_arithmetic(box, tables, collected):
     ctx, _, server = collected
     counted = Counter(ctx.calls.snapshot())
+    assert counted.pop("sts:GetCallerIdentity") == 1  # may the caller use the principal-walk (walks.py)
     assert counted == server  # the client-side count is what the server saw: nothing retried, nothing missed
+    assert Counter(ctx.attempts.snapshot()) - Counter({"sts:GetCallerIdentity": 1}) == server
     p = len(tables["idc_permission_sets"])
     pairs = len(aws.assignment_pairs(tables["idc_permission_set_provisioning"]))
     groups, users, accounts = len(tables["idc_groups"]), len(tables["idc_users"]), len(tables["org_accounts"])
@@ -301,16 +323,24 @@ def test_call_counts_are_the_pair_walk_arithmetic(box, tables, collected):
     for row in tables["cloudtrail_events"].itertuples():
         per_lookup[row.eventName] += 1
     lookups = sum(max(1, math.ceil(per_lookup[a["AttributeValue"]] / 50)) for a in aws_trail.LOOKUPS)
-    assert counted == Counter({
+    note = ctx.notes["aws.account_assignments"]
+    assert note["estimated_calls"] == {"pair-walk": pairs, "principal-walk": users + groups}
+    chosen = min(note["estimated_calls"], key=lambda w: (note["estimated_calls"][w], w != "pair-walk"))
+    assert note["chosen"] == chosen and note["actual_calls"] >= note["estimated_calls"][chosen]
+    walk = ({"sso-admin:ListAccountAssignments": note["actual_calls"]} if chosen == "pair-walk" else
+            {"sso-admin:ListAccountAssignmentsForPrincipal": note["actual_calls"]})
+    tagged = len(set(tables["idc_permission_set_provisioning"]["accountId"]) & set(tables["org_accounts"]["accountId"]))
+    assert counted == Counter({**walk,
         "sso-admin:ListInstances": 1, "sso-admin:ListRegions": 1, "sso-admin:ListPermissionSets": 2,
         "sso-admin:DescribePermissionSet": p, "sso-admin:ListManagedPoliciesInPermissionSet": p,
         "sso-admin:ListCustomerManagedPolicyReferencesInPermissionSet": p,
         "sso-admin:GetInlinePolicyForPermissionSet": p, "sso-admin:GetPermissionsBoundaryForPermissionSet": p,
-        "sso-admin:ListAccountsForProvisionedPermissionSet": 2 * p, "sso-admin:ListAccountAssignments": pairs,
+        "sso-admin:ListAccountsForProvisionedPermissionSet": 2 * p,
         "identitystore:ListUsers": math.ceil(users / 100), "identitystore:ListGroups": math.ceil(groups / 100),
         "identitystore:ListGroupMemberships": groups,
         "organizations:ListRoots": 1, "organizations:ListAccountsForParent": parents,
-        "organizations:ListOrganizationalUnitsForParent": parents, "organizations:ListTagsForResource": accounts,
+        "organizations:ListOrganizationalUnitsForParent": parents, "organizations:ListTagsForResource": tagged,
+        "organizations:DescribeOrganization": 1, "organizations:ListDelegatedAdministrators": 1,
         "cloudtrail:LookupEvents": lookups,
     })
 
@@ -355,7 +385,8 @@ def test_paced_collection_meets_no_throttling_under_enforced_limits(box, faults,
     refused = box._aws_server.refused
     assert not [k for k in refused if k.endswith("ThrottlingException")], refused
     calls = service_calls(box)
-    assert calls == Counter(ctx.calls.snapshot())  # botocore never had to retry
+    assert calls + Counter({"sts:GetCallerIdentity": 1}) == Counter(ctx.calls.snapshot())
+    assert Counter(ctx.attempts.snapshot()) == Counter(ctx.calls.snapshot())  # botocore never had to retry
     sso = sum(n for k, n in calls.items() if k.startswith("sso-admin:"))
     assert elapsed >= sso / 20.0
     floor, per_bucket = floor_seconds(calls, box.scenario.aws.identity_center.region)

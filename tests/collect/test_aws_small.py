@@ -13,6 +13,7 @@ import yaml
 from support.aws_harness import collect_all, make_context
 from support.sandbox import running_sandbox
 from idbridge.collect.aws import collectors as aws
+from idbridge.collect.context import Partial
 from idbridge.collect.run import describe_error
 from idbridge.sandbox.aws.testkit import SMALL_SCENARIO
 
@@ -37,7 +38,8 @@ def tables(box):
     results = collect_all(make_context(box, window_days=90))
     failed = {name: describe_error(r) for name, r in results.items() if isinstance(r, Exception)}
     assert not failed
-    return {table: frame for r in results.values() for table, frame in r.items()}
+    return {table: frame for r in results.values()
+            for table, frame in (r.tables if isinstance(r, Partial) else r).items()}
 
 
 def _policies(tables, name: str) -> list[tuple]:

@@ -37,11 +37,22 @@ def test_pacer_allows_five_per_window_then_spaces_requests():
     pacer = Pacer(limit=5, window_s=10.0, clock=lambda: now[0])
     assert [pacer.reserve() for _ in range(5)] == [0, 0, 0, 0, 0]
     assert pacer.reserve() == pytest.approx(10.0)   # the 6th waits for the 1st to leave the window
-    assert pacer.reserve() == pytest.approx(10.0)
+    assert pacer.reserve() == pytest.approx(10.0)   # asking is not sending: nothing was recorded
     now[0] = 112.0
-    # In (102, 112] only the two slots at 110 are taken: three more fit now, the next waits for 120.
-    assert [pacer.reserve() for _ in range(3)] == [0, 0, 0]
-    assert pacer.reserve() == pytest.approx(8.0)
+    # In (102, 112] nothing went out: five fit now, the next waits for the first of them.
+    assert [pacer.reserve() for _ in range(5)] == [0, 0, 0, 0, 0]
+    assert pacer.reserve() == pytest.approx(10.0)
+
+
+def test_pacer_counts_requests_when_they_went_out_not_when_they_were_due():
+    now = [100.0]
+    pacer = Pacer(limit=5, window_s=10.0, clock=lambda: now[0])
+    assert [pacer.reserve() for _ in range(5)] == [0] * 5
+    assert pacer.reserve() == pytest.approx(10.0)   # due at 110...
+    now[0] = 115.0                                  # ...but the loop was busy: it goes out at 115
+    assert [pacer.reserve() for _ in range(5)] == [0] * 5
+    # Counted by schedule, the next would be due at 120 and make six in (110, 120]; by send time it waits to 125.
+    assert pacer.reserve() == pytest.approx(10.0)
 
 
 def test_one_pacer_per_adapter():

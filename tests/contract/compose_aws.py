@@ -36,11 +36,13 @@ OPERATIONS = [
         "ListInstances", "ListRegions", "ListPermissionSets", "DescribePermissionSet",
         "ListManagedPoliciesInPermissionSet", "ListCustomerManagedPolicyReferencesInPermissionSet",
         "GetInlinePolicyForPermissionSet", "GetPermissionsBoundaryForPermissionSet",
-        "ListAccountsForProvisionedPermissionSet", "ListAccountAssignments", "CreatePermissionSet",
+        "ListAccountsForProvisionedPermissionSet", "ListAccountAssignments", "ListAccountAssignmentsForPrincipal",
+        "CreatePermissionSet",
         "ProvisionPermissionSet", "DescribePermissionSetProvisioningStatus", "CreateAccountAssignment",
-        "DeleteAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentDeletionStatus")
+        "DeleteAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentDeletionStatus",
+        "ListAccountAssignmentsForPrincipal")
 ] + [("identitystore", op) for op in ("ListGroups", "DescribeGroup", "ListGroupMemberships", "GetUserId",
-                                      "GetGroupId")] + [
+                                      "GetGroupId", "DescribeGroupMembership", "DeleteGroupMembership")] + [
     ("organizations", op) for op in ("DescribeOrganization", "ListRoots", "ListAccountsForParent",
                                      "ListOrganizationalUnitsForParent", "ListTagsForResource")
 ] + [("sts", "GetCallerIdentity"), ("sts", "AssumeRole"), ("iam", "GetPolicy"), ("cloudtrail", "LookupEvents"),

@@ -22,7 +22,8 @@ GRAPH_CODE = ("clients/graph", "collect/entra", "runbooks", "kit/preflight.py")
 NOT_GRAPH_PATHS = {"/v1.0", "/beta", "/v1.0/", "/beta/"}
 # Where the anonymous downloads from Entra's sign-in host are addressed: f-strings "{root}/<path>".
 LOGIN_CODE = ("saml/urls.py",)
-AWS_SERVICES = ("sso-admin", "identitystore", "organizations", "cloudtrail", "sts", "iam", "secretsmanager")
+AWS_SERVICES = ("sso-admin", "identitystore", "organizations", "cloudtrail", "sts", "iam", "secretsmanager",
+                "securityhub")
 
 
 def _render(node: ast.AST) -> str | None:

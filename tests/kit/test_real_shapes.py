@@ -19,6 +19,7 @@ from idbridge.collect.run import collect
 from idbridge.model.access.ca import app_id, assess_policies
 from idbridge.model.signins import REFUSED, activity
 from idbridge.snapshot.store import Snapshot
+from idbridge.sandbox.demo_scenario import MANAGEMENT_ACCOUNT
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +43,9 @@ EXPECTED = {
     ("access.stale_user", f"user:{DORMANT}"),
     ("access.privileged_permission_set", "permission_set:AdministratorAccess"),
     ("access.privileged_prod_access", "group:AWS-Prod-Admins"),
+    # by position: the organisation instance is run from the management account, where AWS-Billing is assigned
+    ("aws.no_delegated_admin", f"account:{MANAGEMENT_ACCOUNT}"),
+    ("access.management_account_assignment", f"account:{MANAGEMENT_ACCOUNT}"),
 }
 SCIM_READS = ("GetUser", "ListUsers", "GetGroup", "ListGroups")
 

@@ -146,3 +146,19 @@ def test_packs_of_no_run_of_the_engagement(tmp_path, given):
     assert run(params_file, out) == EXIT_BAD_INPUT
     reasons = json.loads((out / "run.json").read_text())["reasons"]
     assert any("(collected 2026-04-01T00:00:00+00:00), which is none of the engagement's" in r for r in reasons)
+
+
+def test_22_gets_the_desired_state_beside_the_parameters(tmp_path, given):
+    """The runbooks' switches (apply, allow_removals) reach 22 from desired-state.<engagement>.yaml, as they
+    reach the setup runbooks; without the file 22 plans only."""
+    out = tmp_path / "runs" / ENGAGEMENT / "20260601T000000Z"
+    snapshot = stand_in_snapshot(out / "snapshot", "2026-06-01T00:00:00+00:00", ENGAGEMENT)
+    params_file = parameters(tmp_path, tmp_path / "returned")
+    returned_packs(tmp_path / "returned", snapshot, params_file)
+    run(params_file, out)
+    assert "desired_state_file" not in given["22_review_decisions"]
+    desired = tmp_path / f"desired-state.{ENGAGEMENT}.yaml"
+    desired.write_text("apply: true\nallow_removals: true\n")
+    given.clear()
+    run(params_file, tmp_path / "runs" / ENGAGEMENT / "20260602T000000Z")
+    assert given["22_review_decisions"]["desired_state_file"] == str(desired.resolve())

@@ -65,7 +65,7 @@ def test_output_notebooks_carry_only_paths_as_parameters(kit):
         nb = nbformat.read(path, as_version=4)
         given = nb.metadata.papermill.parameters
         assert set(given) <= {"params_file", "run_dir", "snapshot_dir", "previous_snapshot_dir", "history_dir",
-                              "desired_state_file"}, path.name
+                              "desired_state_file", "decisions_dir"}, path.name
         injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
         assert len(injected) == 1
         for value in given.values():

@@ -143,7 +143,7 @@ def test_an_empty_plan_says_so():
 
     plan = Plan("review-removals")
     assert decisions.plan_table(plan).startswith("**No removals**")
-    assert decisions.apply_removals(plan, True, True) == "Nothing to apply."
+    assert decisions.apply_summary(plan, None) == "Nothing to apply."
 
 
 def test_the_risk_list_leaves_out_what_the_banner_already_says(demo):

@@ -209,7 +209,10 @@ def test_plan_sentences():
 
     plan = Plan("review-removals", [Change("delete", "entra.group_member", f"{SCRIPT} / member x", PLOTLY_LINK)])
     assert_inert(decisions_report.plan_table(plan), holds=(SCRIPT, PLOTLY_LINK))
-    assert_inert(decisions_report.apply_removals(plan, True, False))
+    assert_inert(decisions_report.apply_summary(plan, None))
+    from idbridge.plan import Outcome
+    refused = [Outcome(plan.changes[0], "refused", f"the group now also grants {SCRIPT}")]
+    assert_inert(decisions_report.apply_summary(plan, refused), holds=(SCRIPT,))
 
 
 # --------------------------------------------------------------------------------------------- changes

@@ -21,7 +21,10 @@ def test_group_path_removes_the_membership_and_shows_every_access_it_ends(access
     (change,) = plan_of(access, tables, **{prod: "Remove"}).changes
     assert (change.action, change.kind, change.key) == (
         "delete", "entra.group_member", "AWS-Devs / member bob@contoso.com")
-    assert change.payload == {"group_id": "g-AWS-Devs", "member_id": "u-bob"}
+    # what the group granted as the reviewers saw it: the applier refuses when it grants more by then
+    assert change.payload == {"group_id": "g-AWS-Devs", "member_id": "u-bob", "idc_principal_type": "GROUP",
+                              "idc_principal_id": "ig-AWS-Devs", "instance_arn": INSTANCE,
+                              "grants_seen": (f"111111111111 {PS['ReadOnly'][0]}", f"222222222222 {PS['ReadOnly'][0]}")}
     assert change.summary == (
         "Remove bob@contoso.com from Entra group AWS-Devs: ends 1 access reviewed Remove; ALSO ends 1 more: "
         "bob@contoso.com: ReadOnly on data-dev (222222222222) via group AWS-Devs; AWS follows at the next "
@@ -54,7 +57,9 @@ def test_direct_user_removes_the_account_assignment_and_the_app_assignment_when_
     assert [c.kind for c in plan.changes] == ["aws.account_assignment", "aws.account_assignment",
                                               "entra.app_role_assignment"]
     app = plan.changes[-1]
-    assert app.payload == {"service_principal_id": "sp-aws", "assignment_id": "ara-alice", "principal_id": "u-alice"}
+    assert app.payload == {"service_principal_id": "sp-aws", "assignment_id": "ara-alice", "principal_id": "u-alice",
+                           "idc_principal_type": "USER", "idc_principal_id": "i-alice", "instance_arn": INSTANCE,
+                           "grants_seen": (f"111111111111 {PS['Admin'][0]}", f"333333333333 {PS['ReadOnly'][0]}")}
     assert app.summary.startswith("Remove the direct assignment of alice@contoso.com to the app AWS IAM Identity "
                                   "Center; every direct account assignment")
     assert app.before["decided_in"] == ["w.xlsx Access!O2", "w.xlsx Access!O3"]
@@ -78,7 +83,9 @@ def test_nested_idc_only_and_orphaned(access, tables):
     olivia = by_key["AWS-Devs / member olivia@contoso.com"]
     assert olivia.kind == "aws.group_membership" and olivia.payload == {
         "identity_store_id": "d-1234567890", "membership_id": "m-olivia", "group_id": "ig-AWS-Devs",
-        "user_id": "i-olivia"}
+        "user_id": "i-olivia", "idc_principal_type": "GROUP", "idc_principal_id": "ig-AWS-Devs",
+        "instance_arn": INSTANCE, "grants_seen": (f"111111111111 {PS['ReadOnly'][0]}",
+                                                  f"222222222222 {PS['ReadOnly'][0]}")}
     orphan = by_key["GROUP ig-gone -> 333333333333 / Admin"]
     assert orphan.payload["principal_id"] == "ig-gone" and orphan.summary.endswith("the principal no longer exists")
 

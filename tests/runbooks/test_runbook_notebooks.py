@@ -75,8 +75,18 @@ def test_with_apply_they_build_a_bridge_the_validation_passes(applied):
     evaluation = json.loads((applied.out_dir / "findings.json").read_text())
     validation = {"saml", "provisioning", "reconcile", "scim", "aws"}
     findings = [f for f in evaluation["findings"] if f["area"] in validation]
-    assert findings == [], [(f["check_id"], f["subject"], f["detail"]) for f in findings]
-    outcomes = [o for o in evaluation["outcomes"] if o["area"] in validation]
+    # The setup itself changed the identity source (the console checkpoint that gives Identity Center Entra's
+    # metadata): the audit rightly asks someone to confirm that change, and it is the only finding.
+    [changed] = [f for f in findings if f["check_id"] == "aws.identity_source_changed"]
+    assert changed["evidence"]["count"] == 1 and "ExternalIdPConfigurationForDirectory" in \
+        changed["evidence"]["changes"][0]["event"]
+    # The sandbox's organisation instance is run from its management account with no delegated administrator:
+    # a finding by position, not something the runbooks set up (they do not register delegated administrators).
+    [position] = [f for f in findings if f["check_id"] == "aws.no_delegated_admin"]
+    others = [f for f in findings if f is not changed and f is not position]
+    assert others == [], [(f["check_id"], f["subject"], f["detail"]) for f in others]
+    outcomes = [o for o in evaluation["outcomes"] if o["area"] in validation
+                and o["check_id"] not in ("aws.identity_source_changed", "aws.no_delegated_admin")]
     assert outcomes and all(o["status"] in ("pass", "not_applicable") for o in outcomes), outcomes
     checkpoints = "\n".join(text_outputs(applied.runs[1].output))
     assert checkpoints.count("Verification: done") == 3   # identity source, SCIM token, users by SCIM

@@ -10,10 +10,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from idbridge.sandbox.aws.middleware import TokenBuckets, throttle_key
+from idbridge.sandbox.aws.middleware import SlidingWindows, TokenBuckets, throttle_key
 from idbridge.sandbox.aws.server import start_moto_server
 from idbridge.sandbox.aws.testkit import NO_RETRIES, build_aws_world, client, small_scenario
-from idbridge.sandbox.faults import FaultConfig
+from idbridge.sandbox.faults import FaultConfig, parse_fault_spec
 
 
 @pytest.fixture
@@ -142,3 +142,23 @@ def test_a_fault_config_alone_and_werkzeug_kept_quiet():
             "111111111111"
         with pytest.raises(ClientError, match="AccessDeniedException"):
             client(handle, "organizations", "us-east-1", NO_RETRIES).list_accounts()
+
+
+def test_strict_window_limiter_counts_any_one_second(world, handle):
+    world.faults = parse_fault_spec("aws_throttle=on,limiter=window")
+    assert world.faults.aws_limiter == "window"
+    sso = client(handle, "sso-admin", "eu-west-1", NO_RETRIES)
+    errors = [e for e in _burst(sso.list_instances, 40, threads=4) if e is not None]
+    assert errors and errors[0].response["Error"]["Code"] == "ThrottlingException"
+    assert handle.refused["sso-admin:ListInstances:ThrottlingException"] == len(errors)
+
+
+def test_window_is_stricter_than_the_bucket_after_an_idle_spell():
+    window, bucket = SlidingWindows(limit=4, window_s=0.4), TokenBuckets(rate=10, burst=4)
+    # A full burst, then the bucket's refill: the bucket lets more through inside the same 0.4 s, the window not.
+    assert all(window.allow("k") for _ in range(4)) and all(bucket.allow("k") for _ in range(4))
+    assert not window.allow("k") and not bucket.allow("k")  # refused requests do not count
+    time.sleep(0.25)
+    assert bucket.allow("k") and not window.allow("k")
+    time.sleep(0.2)  # the first four have left the window
+    assert all(window.allow("k") for _ in range(4)) and not window.allow("k")

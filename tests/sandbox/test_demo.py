@@ -19,7 +19,7 @@ def test_demo_runs_preflight_against_the_sandbox(demo_run):
     output = nbformat.read(run / "notebooks" / "00_preflight.ipynb", as_version=4)
     html_table = "".join(o.get("data", {}).get("text/html", "") for c in output.cells if c.cell_type == "code"
                          for o in c.get("outputs", []))
-    assert html_table.count("<td>ok</td>") == 8 and "FAILED" not in html_table
+    assert html_table.count("outcome-ok'>ok</span>") == 8 and "FAILED" not in html_table
     report = (run / "reports" / "00_preflight.html").read_text()
     assert "Northwind Analytics" in report
     assert "params_file" not in report, "reports carry no code"

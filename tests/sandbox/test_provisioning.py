@@ -518,3 +518,40 @@ def test_hard_deleted_user_is_deleted(world):
     entry = [e for e in world.graph.provisioning_logs if e["sourceIdentity"]["id"] == bob][-1]
     assert entry["provisioningAction"] == "delete" and entry["targetIdentity"]["id"] == idc_bob
     assert any(e["eventName"] == "DeleteUser" for e in scim_events(world, NOW))
+
+
+# --------------------------------------------------------------------------------------------- issue 17
+
+
+@pytest.mark.parametrize("settings", [{"flow_types": {"User": "Add, Update"}}, {"removed_mappings": ["active"]}])
+def test_without_delete_or_active_leavers_stay_enabled(settings):
+    """Delete unticked in the User mapping's target actions, or `active` no longer mapped: the cycle disables
+    nobody (the disabled user and the one who leaves the group both stay enabled), as in Entra."""
+    world = world_of(**settings)
+    assert idc_user(world, "ivan")["UserStatus"] == "ENABLED"
+    assert not [e for e in logs_for(world, "ivan") if e["provisioningAction"] == "disable"]
+    sp, job = sp_and_job(world)
+    engineers = next(i for i, g in world.graph.groups.items() if g["displayName"] == "AWS-Engineers")
+    world.graph.direct_members[engineers].remove(entra_id(world, "bob"))
+    run_cycle(world, sp, job, at=NOW)
+    assert idc_user(world, "bob")["UserStatus"] == "ENABLED"
+    schema = world.graph.sync_schemas[job]["synchronizationRules"][0]["objectMappings"][0]
+    targets = [m["targetAttributeName"] for m in schema["attributeMappings"]]
+    assert schema["flowTypes"] == settings.get("flow_types", {}).get("User", "Add, Update, Delete")
+    assert ("active" in targets) == ("removed_mappings" not in settings)
+
+
+def test_without_update_changes_stop_reaching_identity_center():
+    world = world_of(flow_types={"User": "Add, Delete"})
+    assert idc_user(world, "mia")["DisplayName"] == "Mia Old"  # the rename is not sent
+    assert idc_user(world, "alice") is not None                # creating still works
+
+
+def test_deletion_settings_are_kept_with_the_credentials():
+    world = world_of(accidental_deletion_threshold=None, skip_out_of_scope_deletions=True)
+    secrets = {s["key"]: s["value"] for s in world.graph.sync_secrets[world.graph.aws_sp_id]}
+    notify = json.loads(secrets["SyncNotificationSettings"])
+    assert notify["DeleteThresholdEnabled"] is False and secrets["SkipOutOfScopeDeletions"] == "True"
+    default = {s["key"]: s["value"] for s in world_of().graph.sync_secrets[world_of().graph.aws_sp_id]}
+    assert json.loads(default["SyncNotificationSettings"])["DeleteThresholdValue"] == 500
+    assert "SkipOutOfScopeDeletions" not in default

@@ -323,6 +323,10 @@ def predicted_findings(s: Scenario) -> set[tuple[str, str]]:
     provisioned_groups = set(groups) if prov.scope == "all" else set(app.assignments.groups)
     for name in sorted(provisioned_groups):
         g = groups[name]
+        if FORBIDDEN & set(name):  # refused by SCIM (scim_rules): never in Identity Center
+            for check in ("scim.forbidden_characters", "provisioning.errors", "reconcile.missing_in_idc"):
+                found.add((check, "group:" + name))
+            continue
         if g.idc and not g.idc.present:
             found.add(("reconcile.missing_in_idc", "group:" + name))
             continue
@@ -431,7 +435,10 @@ def test_seeded_identity_center_is_what_the_faults_say(name):
     store = world.aws.identity_store
     app, users = s.entra.aws_app, {u.upn.lower(): u for u in s.entra.users}
     groups = {g.display_name: g for g in s.entra.groups}
-    refused = {f.subject[5:].lower() for f in s.faults if f.check == "provisioning.errors"}
+    refused = {f.subject[5:].lower() for f in s.faults
+               if f.check == "provisioning.errors" and f.subject.startswith("user:")}
+    refused_groups = {f.subject[6:] for f in s.faults
+                      if f.check == "provisioning.errors" and f.subject.startswith("group:")}
     if app.provisioning.scope == "all":
         scope = set(users)
     else:
@@ -456,7 +463,7 @@ def test_seeded_identity_center_is_what_the_faults_say(name):
     assert {entra_ids[u] for u in refused} <= failed
     by_id = {u["UserId"]: u["UserName"].lower() for u in store.users()}
     provisioned = set(groups) if app.provisioning.scope == "all" else set(app.assignments.groups)
-    present = {g for g in provisioned if not (groups[g].idc and not groups[g].idc.present)}
+    present = {g for g in provisioned if not (groups[g].idc and not groups[g].idc.present)} - refused_groups
     got_groups = {g["DisplayName"]: g["GroupId"] for g in store.groups()}
     idc_group = {g: (groups[g].idc and groups[g].idc.display_name) or g for g in present}  # renamed: old name
     assert set(got_groups) == set(idc_group.values()) | {g.display_name for g in s.aws.identity_center.groups}

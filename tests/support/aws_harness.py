@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from support.sandbox import sandbox_parameters
 from idbridge.clients.aws.pacing import LIMITS_TPS, limit_family, limit_key
+from idbridge.clients.aws.calls import count_attempts
 from idbridge.clients.factory import aws_client, aws_session
 from idbridge.collect.aws import collectors as aws
 from idbridge.collect.context import CallCounter, CollectContext, Partial
@@ -17,17 +18,20 @@ from idbridge.sandbox.timeexpr import utc_now
 AWS_SOURCES = list(aws.AWS_COLLECTORS)
 
 
-def make_context(box, window_days: int = 30) -> CollectContext:
-    """A context as the runner builds it; `ctx.progress_seen` adds up what each source reported as progress."""
+def make_context(box, window_days: int = 30, **overrides) -> CollectContext:
+    """A context as the runner builds it; `ctx.progress_seen` adds up what each source reported as progress.
+    `overrides`: parameter sections to merge, e.g. aws={"assignment_walk": "pair-walk"}."""
     # The sandbox names its engagement after the scenario's display name, which may hold spaces.
-    params = sandbox_parameters(box, engagement="sandbox-test")
+    params = sandbox_parameters(box, engagement="sandbox-test", **overrides)
     session = aws_session(params)
     calls = CallCounter()
+    attempts = CallCounter()
 
     def factory(service: str, region: str | None = None):
         client = aws_client(session, service, params, region)
         client.meta.events.register(
             "before-call.*.*", lambda model, **_: calls.add(f"{model.service_model.service_name}:{model.name}"))
+        count_attempts(client, attempts)
         return client
 
     now = utc_now()
@@ -39,7 +43,8 @@ def make_context(box, window_days: int = 30) -> CollectContext:
             progress[source] += n
 
     ctx = CollectContext(params=params, window_start=now - timedelta(days=window_days), window_end=now,
-                         calls=calls, aws_session=session, aws_client_factory=factory, progress=advance)
+                         calls=calls, aws_session=session, aws_client_factory=factory, progress=advance,
+                         attempts=attempts)
     ctx.progress_seen = progress  # type: ignore[attr-defined]
     return ctx
 
@@ -48,6 +53,7 @@ def collect_all(ctx: CollectContext, sources=AWS_SOURCES) -> dict:
     """Each source on its own thread once its dependencies are done, as the runner does; source -> tables or
     the exception it raised."""
     done = {name: threading.Event() for name in sources}
+    ctx.finished.update(done)  # wait_for: optional inputs, as the runner provides them
     out: dict = {}
 
     def run(name: str) -> None:

@@ -100,6 +100,18 @@ def rows() -> dict[str, list[dict]]:
         "org_accounts": [{"accountId": "111111111111", "name": "dev", "status": "ACTIVE"},
                          {"accountId": "222222222222", "name": "prod", "status": "ACTIVE"}],
         "cloudtrail_events": [],
+        # Issue 17: target actions on, assignment required, Identity Center delegated to a member account.
+        "entra_sync_object_mappings": [
+            {"jobId": JOB, "objectMapping": f"Provision Microsoft Entra ID {kind}s", "sourceObjectName": kind,
+             "targetObjectName": kind, "enabled": True, "flowTypes": "Add, Update, Delete"}
+            for kind in ("User", "Group")],
+        "entra_service_principal": [{"id": "sp-aws", "appId": "app-aws", "displayName": "AWS IAM Identity Center",
+                                     "appRoleAssignmentRequired": True}],
+        "org_organization": [{"organizationId": "o-1", "managementAccountId": "999999999999", "featureSet": "ALL"}],
+        "org_delegated_admins": [{"servicePrincipal": "sso.amazonaws.com", "accountId": "333333333333",
+                                  "name": "identity", "status": "ACTIVE"}],
+        "idc_instances": [{"instanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111",
+                           "ownerAccountId": "999999999999"}],
     }
 
 

@@ -5,6 +5,7 @@ subpackage other than the framework ones is loaded as units).
     runner.py    run the registered checks on a snapshot's tables: one outcome per check
     evaluate.py  evaluate a snapshot once; decide(): the one verdict and exit code of every command and report
     artifact.py  findings.json / findings.csv / checks.csv of a run, written once and read by everything after
+    accepted.py  accepted exceptions (the engagement's exceptions file): findings accepted until a date
     controls.py  the control frameworks (NIST SP 800-53, ISO/IEC 27001, CIS) and the controls checks map to
     common.py    small helpers the units share (dates, text)
     docs.py      docs/checks.md from the units' metadata
@@ -19,7 +20,7 @@ import pkgutil
 
 from idbridge.checks.base import REGISTRY, Check
 
-_FRAMEWORK = {"base", "runner", "docs", "common", "settings", "evaluate", "artifact", "controls"}
+_FRAMEWORK = {"base", "runner", "docs", "common", "settings", "evaluate", "artifact", "controls", "accepted"}
 
 
 def load_all() -> dict[str, Check]:

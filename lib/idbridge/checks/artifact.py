@@ -11,7 +11,14 @@ Severity, the same everywhere: `severity` of a finding is its own (what fail_on 
 says, in the catalogue's words, why a finding differs from it. `controls` are the controls the check maps to
 (checks/controls.py): in JSON objects {framework, id, title}, in CSV "NIST 800-53 AC-2; ISO 27001 A.5.18".
 
-Format 3 added check_severity, severity_reason and controls to findings, and other_severities and controls to
+Accepted exceptions (checks/accepted.py): a finding one covers has `accepted` {exception, reason, accepted_by,
+expires} in JSON, and the columns accepted ("accepted: <reason>, until <date>"), exception, accepted_by and
+accepted_until in findings.csv; checks.csv has `accepted` (how many of the check's findings are), and its status
+is `accepted` when all are. findings.json's `exceptions` lists every exception of the run and how it fared
+(applied, expired, unmatched).
+
+Format 4 added accepted to findings and outcomes and the exceptions section; a format 2 or 3 artifact is read
+with none. Format 3 added check_severity, severity_reason and controls to findings, and other_severities and controls to
 outcomes. A format 2 artifact (an earlier run) is still read: its findings take the severity their check's
 outcome recorded as check_severity, and controls come from the current catalogue by check id.
 
@@ -26,6 +33,7 @@ import logging
 from dataclasses import asdict
 from pathlib import Path
 
+from idbridge.checks.accepted import ExceptionStatus, as_records
 from idbridge.checks.base import REGISTRY, Finding
 from idbridge.checks.controls import from_record, labels
 from idbridge.checks.evaluate import Evaluation, Verdict, checks_fingerprint, evaluate_snapshot
@@ -35,8 +43,9 @@ from idbridge.core.files import write_text_atomic
 
 log = logging.getLogger(__name__)
 
-FORMAT = 3
-READABLE = (2, 3)  # formats read_evaluation accepts (2: before severities and controls were recorded per finding)
+FORMAT = 4
+READABLE = (2, 3, 4)  # formats read_evaluation accepts (2: before severities and controls were recorded per finding;
+#                       3: before accepted exceptions)
 FINDINGS_JSON = "findings.json"
 
 
@@ -48,7 +57,8 @@ def to_document(evaluation: Evaluation) -> dict:
             "fail_on": evaluation.fail_on,
             "verdict": evaluation.verdict.as_dict(), "sources": evaluation.sources,
             "outcomes": [asdict(o) for o in evaluation.results.outcomes],
-            "findings": [asdict(f) for f in evaluation.results.findings]}
+            "findings": [asdict(f) for f in evaluation.results.findings],
+            "exceptions": as_records(evaluation.exceptions)}
 
 
 def from_document(document: dict) -> Evaluation:
@@ -61,7 +71,8 @@ def from_document(document: dict) -> Evaluation:
                 for f in document["findings"]]
     return Evaluation(CheckResults(outcomes, findings), document.get("sources", {}), document["fail_on"],
                       Verdict.from_dict(document["verdict"]), document.get("collected_at", ""),
-                      document.get("checks_fingerprint", ""), document.get("evaluated_at", ""))
+                      document.get("checks_fingerprint", ""), document.get("evaluated_at", ""),
+                      [ExceptionStatus.from_dict(e) for e in document.get("exceptions") or ()])
 
 
 def _from_format_2(document: dict) -> dict:

@@ -78,6 +78,9 @@ class Finding:
     check_severity: str = ""       # the check's catalogue severity; `severity` is this finding's
     severity_reason: str = ""      # why `severity` differs from check_severity (the catalogue's words), else ""
     controls: tuple[Control, ...] = ()
+    # Set when an accepted exception covers it (checks/accepted.py): {exception, reason, accepted_by, expires}.
+    # Still a finding, shown everywhere; it just does not count toward the verdict and exit code.
+    accepted: dict[str, str] | None = None
 
 
 class NotApplicable(Exception):

@@ -3,6 +3,8 @@
 Every check ends in exactly one outcome:
     pass            it ran on complete data and found nothing
     fail            it ran and found at least one subject at fault
+    accepted        it ran and found subjects at fault, every one covered by an accepted exception that has not
+                    expired (checks/accepted.py): not a pass, and not counted as a failure by the verdict
     not_checked     a table it reads was not collected (the reason says which source and why)
     not_applicable  nothing is configured for it to check (a parameter left unset, no pairs declared)
     error           the check itself raised (a bug): reported with the exception, the others still run
@@ -42,7 +44,7 @@ class MemoryTables:
         return self.tables[name]
 
 
-OUTCOMES = ("pass", "fail", "not_checked", "not_applicable", "error")
+OUTCOMES = ("pass", "fail", "accepted", "not_checked", "not_applicable", "error")
 
 
 @dataclass
@@ -57,6 +59,7 @@ class CheckOutcome:
     passed: str = ""       # what a pass means (CheckMeta.passed): what tables show on a passing row
     other_severities: str = ""  # severities a finding may take besides `severity`, and when (CheckMeta.graded)
     controls: tuple[Control, ...] = ()
+    accepted: int = 0      # of `findings`, how many an accepted exception covers
 
 
 def outcome_fields(meta: CheckMeta) -> dict:
@@ -66,8 +69,8 @@ def outcome_fields(meta: CheckMeta) -> dict:
                 controls=meta.controls)
 
 
-OUTCOME_COLUMNS = ["check_id", "title", "area", "severity", "other_severities", "status", "findings", "reason",
-                   "passed", "controls"]
+OUTCOME_COLUMNS = ["check_id", "title", "area", "severity", "other_severities", "status", "findings", "accepted",
+                   "reason", "passed", "controls"]
 FINDING_COLUMNS = ["check_id", "severity", "check_severity", "severity_reason", "area", "subject", "title", "detail",
                    "evidence", "meaning", "fix", "references", "controls"]
 
@@ -83,15 +86,30 @@ class CheckResults:
                             columns=OUTCOME_COLUMNS)
 
     def findings_frame(self) -> pd.DataFrame:
-        """One row per finding, worst first: `severity` is the finding's (what fail_on and the order use),
-        `check_severity` the check's catalogue severity and `severity_reason` why they differ."""
-        frame = pd.DataFrame([{c: getattr(f, c) for c in FINDING_COLUMNS} for f in self.findings],
-                             columns=FINDING_COLUMNS)
+        """One row per finding, worst first and accepted ones after the rest: `severity` is the finding's (what
+        fail_on and the order use), `check_severity` the check's catalogue severity and `severity_reason` why
+        they differ; `accepted` is "accepted: <reason>, until <date>" for a finding an accepted exception covers
+        (else ""), with `exception`, `accepted_by` and `accepted_until` beside it."""
+        frame = pd.DataFrame([{c: getattr(f, c) for c in FINDING_COLUMNS} | _acceptance(f) for f in self.findings],
+                             columns=FINDING_COLUMNS + ACCEPTANCE_COLUMNS)
         if not frame.empty:
             frame["rank"] = frame["severity"].map(SEVERITY_ORDER)
-            frame = frame.sort_values(["rank", "check_id", "subject"], ascending=[False, True, True])
-            frame = frame.drop(columns="rank").reset_index(drop=True)
+            frame["open"] = frame["accepted"].eq("")
+            frame = frame.sort_values(["open", "rank", "check_id", "subject"], ascending=[False, False, True, True])
+            frame = frame.drop(columns=["rank", "open"]).reset_index(drop=True)
         return frame
+
+
+ACCEPTANCE_COLUMNS = ["accepted", "exception", "accepted_by", "accepted_until"]
+
+
+def _acceptance(finding: Finding) -> dict[str, str]:
+    """A finding's acceptance as frame columns: all empty when no exception covers it."""
+    from idbridge.checks.accepted import label
+
+    accepted = finding.accepted or {}
+    return {"accepted": label(accepted), "exception": accepted.get("exception", ""),
+            "accepted_by": accepted.get("accepted_by", ""), "accepted_until": accepted.get("expires", "")}
 
 
 def run_checks(data: TableSource, settings: Any, *, ids: list[str] | None = None,

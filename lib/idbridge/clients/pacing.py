@@ -1,7 +1,11 @@
-"""A thread-safe token bucket that makes callers wait their turn instead of being throttled by the server.
+"""Thread-safe limiters that make callers wait their turn instead of being throttled by the server.
 
-    limiter = RateLimiter(19.0, burst=10)
-    limiter.acquire()      # blocks until this call may go out
+    limiter = RateLimiter(19.0, burst=10)      # a token bucket
+    window = SlidingWindow(19, 1.04)           # at most 19 sends in any 1.04 s, by the time each went out
+    limiter.acquire(); window.acquire()        # block until this call may go out
+
+A server may limit either way: a token bucket (bursts up to its size, then a steady rate) or a strict window (at
+most N requests in any one-second span). A sender that holds both shapes' limits passes either server.
 
 Each caller reserves the next free slot under a lock and then sleeps outside it, so N threads waiting on one
 limiter are released one every 1/rate seconds, in the order they asked — no polling, no thundering herd.
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 
@@ -49,3 +54,47 @@ class RateLimiter:
         if wait > 0:
             self._sleep(wait)
         return wait
+
+
+class SlidingWindow:
+    """At most `limit` calls in any `window_s` seconds, counted by when each call was let through (its send time),
+    not by when it was scheduled: a caller that wakes late (a busy process, a slow thread) is counted where it
+    really went, so the calls after it keep their distance from it."""
+
+    def __init__(self, limit: int, window_s: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
+        if limit < 1 or window_s <= 0:
+            raise ValueError("limit must be >= 1 and window_s positive")
+        self.limit = int(limit)
+        self.window_s = float(window_s)
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque(maxlen=self.limit)
+        self._lock = threading.Lock()
+        self.acquired = 0
+        self.waited_s = 0.0
+
+    def widen(self, step_s: float, most_s: float) -> None:
+        """Make the window `step_s` longer, up to `most_s` (the server counted closer than we sent)."""
+        with self._lock:
+            self.window_s = min(most_s, self.window_s + step_s)
+
+    def try_acquire(self) -> float:
+        """Let the call through now (returns 0.0) or say how long to wait before trying again."""
+        with self._lock:
+            now = self._clock()
+            if len(self._sent) == self.limit and now < self._sent[0] + self.window_s:
+                return self._sent[0] + self.window_s - now
+            self._sent.append(now)  # the oldest falls out (maxlen)
+            self.acquired += 1
+            return 0.0
+
+    def acquire(self) -> float:
+        """Block until the call may proceed; returns the seconds waited."""
+        waited = 0.0
+        while (wait := self.try_acquire()) > 0:
+            self._sleep(wait)
+            waited += wait
+        with self._lock:
+            self.waited_s += waited
+        return waited

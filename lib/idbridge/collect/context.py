@@ -71,12 +71,28 @@ class CollectContext:
     aws_client_factory: Callable[..., Any] | None = None  # (service, region=None) -> boto3 client, counted
     results: dict[str, Tables] = field(default_factory=dict)  # tables of sources already collected
     progress: Callable[[str, int], None] = lambda source, n: None  # advance a source's progress bar by n items
+    # Set when a source has finished (collected or not), for collectors that use another source if it is there
+    # but can do without it (wait_for); the runner creates one per selected source.
+    finished: dict[str, threading.Event] = field(default_factory=dict)
+    # What a collector decided and why (the assignment walk chosen, its estimated and actual cost): the runner
+    # writes it into the manifest under "collection_notes".
+    notes: dict[str, Any] = field(default_factory=dict)
+    # Every HTTP attempt to AWS (botocore's retries included) per operation; api_calls counts logical calls.
+    attempts: CallCounter = field(default_factory=CallCounter)
 
     def needs(self, source: str) -> Tables:
         """The tables of a source this one depends on; raises DependencyMissing if it was not collected."""
         if source not in self.results:
             raise DependencyMissing(f"needs {source}, which was not collected")
         return self.results[source]
+
+    def wait_for(self, source: str, timeout_s: float = 3600.0) -> Tables | None:
+        """The tables of `source` once it has finished, or None if it was not selected or not collected (an
+        optional input: the caller then does without it)."""
+        event = self.finished.get(source)
+        if event is not None:
+            event.wait(timeout_s)
+        return self.results.get(source)
 
     def aws(self, service: str, region: str | None = None):
         assert self.aws_client_factory is not None

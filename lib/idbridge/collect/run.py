@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from idbridge.collect.context import CallCounter, CollectContext, DependencyMissing, Partial
 from idbridge.core.parameters import Parameters
+from idbridge.core.progress import SourceProgress
 from idbridge.snapshot.schema import SOURCES, SOURCES_BY_NAME
 from idbridge.snapshot.store import SnapshotWriter
 
@@ -60,7 +62,8 @@ def _install_graph_counter(adapter, calls: CallCounter) -> None:
     http.event_hooks = {**http.event_hooks, "request": [*http.event_hooks.get("request", []), count]}
 
 
-def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None):
+def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None, attempts: CallCounter | None = None):
+    from idbridge.clients.aws.calls import count_attempts
     from idbridge.clients.factory import aws_client, aws_session
 
     session = aws_session(params)
@@ -71,6 +74,8 @@ def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None):
     def factory(service: str, region: str | None = None):
         client = aws_client(session, service, params, region)
         client.meta.events.register("before-call.*.*", count)
+        if attempts is not None:
+            count_attempts(client, attempts)
         if recorder is not None:
             recorder.install_aws(client)
         return client
@@ -78,31 +83,8 @@ def _make_aws_factory(params: Parameters, calls: CallCounter, recorder=None):
     return session, factory
 
 
-class _Progress:
-    """One tqdm bar per source, shown on a terminal only."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.bars: dict = {}
-
-    def start(self, source: str) -> None:
-        if self.enabled:
-            from tqdm import tqdm
-
-            self.bars[source] = tqdm(desc=source.ljust(24), unit=" items", position=len(self.bars), leave=True)
-
-    def advance(self, source: str, n: int) -> None:
-        if source in self.bars:
-            self.bars[source].update(n)
-
-    def finish(self, source: str, status: str) -> None:
-        if source in self.bars:
-            self.bars[source].set_postfix_str(status)
-            self.bars[source].close()
-
-
 async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectContext, selected: list[str],
-                   progress: _Progress, recorder=None) -> None:
+                   progress: SourceProgress | None, recorder=None) -> None:
     registry = _registry()
     done: dict[str, asyncio.Future] = {name: asyncio.get_running_loop().create_future() for name in selected}
     setup_errors: dict[str, str] = {}
@@ -119,7 +101,7 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
             setup_errors["entra"] = f"cannot reach Microsoft Graph: {describe_error(exc)}"
     if any(SOURCES_BY_NAME[s].side == "aws" for s in selected):
         try:
-            ctx.aws_session, ctx.aws_client_factory = _make_aws_factory(params, ctx.calls, recorder)
+            ctx.aws_session, ctx.aws_client_factory = _make_aws_factory(params, ctx.calls, recorder, ctx.attempts)
         except Exception as exc:
             setup_errors["aws"] = f"cannot reach AWS: {describe_error(exc)}"
 
@@ -137,7 +119,8 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
                 dep_status, dep_error = await done[dependency]
                 if dep_status == "not_collected":
                     raise DependencyMissing(f"needs {dependency}, which was not collected: {dep_error}")
-            progress.start(name)
+            if progress is not None:
+                progress.start(name)
             if inspect.iscoroutinefunction(function):
                 result = await function(ctx)
             else:  # AWS collectors are blocking boto3 code: keep them off the event loop
@@ -157,10 +140,16 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
         if status != "not_collected":
             ctx.results[name] = tables
         writer.mark(name, status, error, seconds=round(time.monotonic() - started, 3), tables=list(source.tables))
-        progress.finish(name, status if not error else f"{status}: {error[:60]}")
+        if progress is not None:
+            # Its seconds count from progress.start, after its dependencies: the source's own time.
+            progress.finish(name, status, rows=sum(len(frame) for frame in tables.values()), error=error)
         done[name].set_result((status, error))
+        ctx.finished[name].set()
 
-    ctx.progress = progress.advance
+    if progress is not None:
+        ctx.progress = progress.advance
+        progress.begin(selected)
+    ctx.finished.update({name: threading.Event() for name in selected})
     await asyncio.gather(*(run_source(name) for name in selected))
 
 
@@ -188,16 +177,22 @@ def _aws_identity(ctx: CollectContext) -> dict:
 
 
 def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "parameters",
-            progress: bool = False, now: datetime | None = None, recorder=None) -> Path:
-    """Collect every selected source into a new snapshot folder; returns its path. A `recorder`
-    (clients.recording.Recorder) keeps every answer on the way; saving it is the caller's step."""
+            progress: bool | SourceProgress = False, now: datetime | None = None, recorder=None) -> Path:
+    """Collect every selected source into a new snapshot folder; returns its path. `progress`: True shows it on
+    stderr (live on a terminal, one line per finished source otherwise: core.progress), or give a SourceProgress.
+    A `recorder` (clients.recording.Recorder) keeps every answer on the way; saving it is the caller's step."""
     now = now or datetime.now(timezone.utc)
     selected = params.collection.sources or [s.name for s in SOURCES]
     ctx = CollectContext(params=params, window_start=now - timedelta(days=params.collection.window_days),
                          window_end=now)
     writer = SnapshotWriter(out_dir)
+    shown = SourceProgress() if progress is True else progress or None
     try:
-        run_coroutine(_collect(params, writer, ctx, selected, _Progress(progress), recorder))
+        try:
+            run_coroutine(_collect(params, writer, ctx, selected, shown, recorder))
+        finally:
+            if shown is not None:
+                shown.close()
         identity = {
             "graph": {"tenant_id": params.graph.tenant_id, "client_id": params.graph.client_id,
                       "auth": params.graph.auth},
@@ -216,10 +211,19 @@ def collect(params: Parameters, out_dir: str | Path, *, params_file: str = "para
             "parameters": params.model_dump(mode="json"),
             "parameters_file": params_file,
             "api_calls": ctx.calls.snapshot(),
+            # AWS: every HTTP attempt and the retries among them, per operation (throttling shows here)
+            "api_attempts": ctx.attempts.snapshot(),
+            "api_retries": retries(ctx.calls.snapshot(), ctx.attempts.snapshot()),
+            "collection_notes": ctx.notes,
         })
     except BaseException:
         writer.abandon()
         raise
+
+
+def retries(calls: dict[str, int], attempts: dict[str, int]) -> dict[str, int]:
+    """Attempts beyond the one each logical call makes, per operation that had any."""
+    return {op: n - calls.get(op, 0) for op, n in attempts.items() if n > calls.get(op, 0)}
 
 
 def _instance_arn(ctx: CollectContext) -> str | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, PrivateAttr, ValidationInfo, field_validator
 
 from idbridge.core import secrets
 from idbridge.core.vocabulary import FailOn, StrictModel as Strict
@@ -74,6 +74,13 @@ class AwsParams(Strict):
         "chain", description="chain: boto3's credential chain (profile); sandbox: the sandbox's fixed key")
     instance_arn: str | None = None
     management_account: str | None = None
+    assignment_walk: Literal["auto", "pair-walk", "principal-walk"] = Field(
+        "auto", description="how account assignments are read: auto picks the cheaper complete walk; "
+                            "principal-walk is used only where AWS allows it (the management account)")
+    account_tags: Literal["assigned", "all", "none"] = Field(
+        "assigned", description="whose Organizations tags to read (one call per account): assigned = accounts "
+                                "with a permission set provisioned (the only ones access can reach; production "
+                                "and owner tags matter there), all, or none")
 
     @field_validator("role_arn")
     @classmethod
@@ -124,6 +131,19 @@ class ProductionParams(Strict):
     ous: list[str] = Field(default_factory=list, description="or if its OU path starts with one of these")
 
 
+class ProvisioningSettingsRecord(Strict):
+    """The provisioning settings a consultant read in the Entra admin center (the app › Provisioning › Settings):
+    Graph keeps them with the job's credentials (synchronization/secrets), which no read-only permission returns."""
+
+    checked_on: date = Field(description="when they were read")
+    notification_email: str | None = Field(
+        None, description="'Send an email notification when a failure occurs' recipient; null: none set")
+    accidental_deletion_threshold: int | None = Field(
+        None, ge=1, description="'Prevent accidental deletion' threshold; null: the box is not ticked")
+    skip_out_of_scope_deletions: bool = Field(
+        False, description="SkipOutOfScopeDeletions (set through Graph only; the portal does not show it)")
+
+
 class ChecksParams(Strict):
     certificate_horizons_days: list[int] = Field(default_factory=lambda: [60, 30, 7])
     scim_token_created: date | None = Field(
@@ -135,6 +155,17 @@ class ChecksParams(Strict):
     production: ProductionParams = Field(default_factory=ProductionParams)
     sod_conflicts: list[tuple[str, str]] = Field(
         default_factory=list, description="pairs of permission sets no one may hold both of")
+    # Guided checkpoints: settings no read-only API returns, recorded by the consultant after looking.
+    provisioning_settings: ProvisioningSettingsRecord | None = Field(
+        None, description="the app's provisioning settings as read in the Entra admin center")
+    portal_session_hours: float | None = Field(
+        None, gt=0, le=2160, description="IAM Identity Center › Settings › Authentication › session duration, as "
+                                         "read in the console (15 minutes to 90 days), in hours")
+    max_portal_session_hours: float = Field(
+        8, gt=0, le=2160, description="the engagement's maximum access portal session (AWS's default is 8 hours)")
+    revocation_prepared: Literal["scp", "permission_set_inline", "none"] | None = Field(
+        None, description="where the deny policy AWS's 'revoke active sessions' guidance prepares in advance "
+                          "lives: an SCP, each permission set's inline policy, or none")
 
     @field_validator("certificate_horizons_days", "scim_token_horizons_days")
     @classmethod
@@ -202,6 +233,34 @@ class Parameters(Strict):
     review: ReviewParams = Field(default_factory=ReviewParams)
     run_root: str = "runs"
     fail_on: FailOn = "high"
+    exceptions: str | None = Field(
+        None, description="a file of accepted exceptions (docs/exceptions.md): findings it matches are shown as "
+                          "accepted and do not fail the run until the exception expires; a path relative to "
+                          "this parameters file's folder (and inside it), or absolute")
+    # The folder of the file these parameters were read from: what a relative `exceptions` path means.
+    _folder: Path | None = PrivateAttr(None)
+
+    @field_validator("exceptions")
+    @classmethod
+    def _exceptions_path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("is empty: leave the key out instead")
+        # Inside the parameters' folder: `idbridge run` keeps a copy at the same place under the run folder (its
+        # notebooks read the kept parameters there), which a path climbing out with '..' would leave.
+        if not Path(value).is_absolute() and ".." in Path(value).parts:
+            raise ValueError("a relative path may not climb out of the parameters file's folder with '..': "
+                             "give an absolute path instead")
+        return value
+
+    def exceptions_path(self) -> Path | None:
+        """The accepted-exceptions file: `exceptions` as given when absolute, else under the parameters file's
+        folder (the working directory when the parameters were not read from a file)."""
+        if self.exceptions is None:
+            return None
+        path = Path(self.exceptions).expanduser()
+        return path if path.is_absolute() else (self._folder or Path.cwd()) / path
 
     @field_validator("graph", "review")
     @classmethod
@@ -253,5 +312,7 @@ class Parameters(Strict):
 
 def load_parameters(path: str | Path) -> Parameters:
     """Read and validate a parameters file; raises InputError naming the file, line and key."""
-    return load_model(path, Parameters)
+    params = load_model(path, Parameters)
+    params._folder = Path(path).resolve().parent
+    return params
 

@@ -67,15 +67,20 @@ def verdict_words(record: dict, evaluation=None) -> str:
     parts = []
     if evaluation is not None:
         ranked = [s for s in SEVERITIES if fail_on in SEVERITIES and SEVERITIES.index(s) <= SEVERITIES.index(fail_on)]
-        urgent = {s: sum(1 for f in evaluation.results.findings if f.severity == s) for s in ranked}
+        # Findings an accepted exception covers do not count toward the verdict: not "need action" either.
+        open_findings = [f for f in evaluation.results.findings if not getattr(f, "accepted", None)]
+        urgent = {s: sum(1 for f in open_findings if f.severity == s) for s in ranked}
         named = [f"{n} {s}-severity finding{'s' if n != 1 else ''}" for s, n in urgent.items() if n]
         total = sum(urgent.values())
         if named:
             parts.append(f"{' and '.join(named) if len(named) <= 2 else ', '.join(named)} "
                          f"need{'s' if total == 1 else ''} action.")
-        others = len(evaluation.results.findings) - total
+        others = len(open_findings) - total
         if others:
             parts.append(f"{others} lower-severity finding{'s' if others != 1 else ''} to review.")
+        accepted = len(evaluation.results.findings) - len(open_findings)
+        if accepted:
+            parts.append(f"{accepted} finding{'s' if accepted != 1 else ''} accepted as exceptions (listed below).")
     not_run = counts.get("not_checked", 0) + counts.get("error", 0)
     if not_run:
         parts.append(f"{not_run} of {counts.get('checks', 0)} checks could not run, so this result is incomplete.")
@@ -113,21 +118,24 @@ def _findings_section(evaluation, reports: dict[str, str] | None = None) -> str:
     if evaluation is None:
         return "<p class='muted'>No checks were evaluated in this run.</p>"
     counts = evaluation.verdict.counts
-    outcomes = _table(["checks", "passed", "failed", "not checked", "not applicable", "check errors"],
-                      [[str(counts.get(k, 0)) for k in ("checks", "pass", "fail", "not_checked", "not_applicable",
-                                                         "error")]])
+    outcomes = _table(["checks", "passed", "failed", "only accepted findings", "not checked", "not applicable",
+                       "check errors"],
+                      [[str(counts.get(k, 0)) for k in ("checks", "pass", "fail", "accepted", "not_checked",
+                                                         "not_applicable", "error")]])
     findings = evaluation.results.findings
     by_severity = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
     summary = _table([*SEVERITIES, "total"], [[str(by_severity[s]) for s in SEVERITIES] + [str(len(findings))]])
     by_check: dict[str, dict] = {}
     for f in findings:
-        entry = by_check.setdefault(f.check_id, {"severity": f.severity, "title": f.title, "n": 0})
+        entry = by_check.setdefault(f.check_id, {"severity": f.severity, "title": f.title, "n": 0, "accepted": 0})
         entry["n"] += 1
+        entry["accepted"] += bool(f.accepted)
     rows = sorted(by_check.items(), key=lambda kv: (SEVERITIES.index(kv[1]["severity"]), -kv[1]["n"], kv[0]))
     areas = {o.check_id: o.area for o in evaluation.results.outcomes}
-    detail = _table(["severity", "check", "subjects"],
+    detail = _table(["severity", "check", "subjects", "of them accepted"],
                     [[f"<span class='sev sev-{html_text(e['severity'])}'>{html_text(e['severity'])}</span>",
-                      _check_link(reports, cid, areas.get(cid, ""), f"{cid} — {e['title']}"), str(e["n"])]
+                      _check_link(reports, cid, areas.get(cid, ""), f"{cid} — {e['title']}"), str(e["n"]),
+                      str(e["accepted"] or "")]
                      for cid, e in rows])
     not_run = [o for o in evaluation.results.outcomes if o.status in ("not_checked", "error")]
     # One reason said once, with the checks it stopped (a DNS error once stopped 22 checks, one row each).
@@ -149,7 +157,29 @@ def _findings_section(evaluation, reports: dict[str, str] | None = None) -> str:
             + f"<details><summary>Every check and its outcome ({len(evaluation.results.outcomes)})</summary>"
             + every + "</details>"
             + "<p class='muted'>The same for a spreadsheet or a script: " + _link("findings.csv", "findings.csv")
-            + " · " + _link("checks.csv", "checks.csv") + " · " + _link("findings.json", "findings.json") + "</p>")
+            + " · " + _link("checks.csv", "checks.csv") + " · " + _link("findings.json", "findings.json") + "</p>" + _exceptions_section(evaluation))
+
+
+def _exceptions_section(evaluation) -> str:
+    """Every accepted exception of the run and how it fared, then each accepted finding as "accepted: <reason>,
+    until <date>": accepted findings are shown, never hidden (checks/accepted.py)."""
+    if not evaluation.exceptions:
+        return ""
+    fate = {"applied": "applied", "expired": "<b>expired</b>: no longer applied", "unmatched": "<b>matched no "
+            "finding</b>"}
+    table = _table(["exception", "check", "subject", "accepted by", "until", "status", "findings accepted"],
+                   [[html_text(e.id), html_text(e.check), html_text(e.subject), html_text(e.accepted_by),
+                     html_text(e.expires), fate.get(e.status, html_text(e.status)), str(e.accepted)]
+                    for e in evaluation.exceptions])
+    accepted = [f for f in evaluation.results.findings if f.accepted]
+    from idbridge.checks.accepted import label
+
+    listed = _table(["check", "subject", "severity", "accepted"],
+                    [[html_text(f.check_id), html_text(f.subject), html_text(f.severity), html_text(label(f.accepted))]
+                     for f in accepted]) if accepted else ""
+    return ("<h3>Accepted exceptions</h3><p class='muted'>Findings an exception covers do not count toward the "
+            "verdict or the exit code until it expires; they are listed here and in every report.</p>"
+            + table + listed)
 
 
 def _sources_section(run_dir: Path) -> str:

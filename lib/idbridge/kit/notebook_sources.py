@@ -282,8 +282,8 @@ REVIEW_DECISIONS = notebook([
     parameters_cell(SNAPSHOT_PARAMETERS + '''
 decisions_dir = ""  # the returned workbooks (.xlsx); empty: run_dir/review, where 20_access_review wrote them
 # (`idbridge run` sets it from review.returned_dir, and snapshot_dir to the snapshot the packs were written from)
-apply = False  # apply the removal plan (see "Apply" below)
-allow_removals = False  # removals need this as well'''),
+desired_state_file = ""  # apply / allow_removals are read from this file, as the runbooks do; empty: plan only
+# (`idbridge run` sets it to desired-state.<engagement>.yaml beside the parameters, when there is one)'''),
     new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge.report import decisions as report\n"
                   "from idbridge.report.sources import open_access, open_snapshot\n"
@@ -312,9 +312,16 @@ allow_removals = False  # removals need this as well'''),
                       "`review-removals.csv` and `.json` in the run folder."),
     new_code_cell("plan = report.removal_plan(decisions, access, snapshot, run_dir)\n"
                   "report.plan_table(plan)"),
-    new_markdown_cell("## Apply\n\nidbridge has no appliers for review removals yet: this notebook plans only, and "
-                      "says so even when `apply` is true."),
-    new_code_cell("report.apply_removals(plan, apply, allow_removals)"),
+    new_markdown_cell("## Apply\n\nThrough the runbooks' one plan/apply path: writes only when the desired-state "
+                      "file says `apply: true`, and removals only with `allow_removals: true`. Each removal first "
+                      "reads the tenant again: an access already gone counts as done; one whose group now grants "
+                      "something the reviewers never saw is refused, naming what is new. Every write is appended to "
+                      "`changes.jsonl` in the run folder with who decided it. A failed write stops the notebook: "
+                      "run it again — what was removed is then already gone, the rest is applied."),
+    new_code_cell("outcomes = await report.apply_decisions(plan, params, desired_state_file, run_dir)\n"
+                  "report.apply_summary(plan, outcomes)"),
+    new_code_cell("report.outcomes_table(outcomes)"),
+    new_code_cell("report.raise_on_failure(outcomes)"),
 ])
 
 

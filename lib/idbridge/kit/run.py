@@ -100,6 +100,35 @@ def secret_values(params: Parameters, params_file: str, input_files: list[str] =
     return secrets.values_to_scrub(params.model_dump(mode="json"), file=params_file, input_files=input_files)
 
 
+# What a run folder holds of its own: an exceptions file kept there (keep_exceptions) may not take their place.
+RUN_FOLDER_NAMES = {"parameters.yaml", "snapshot", "notebooks", "reports", "findings.json", "findings.csv",
+                    "checks.csv", "access.parquet", "index.html", "run.json", "run.log"}
+
+
+def accepted_exceptions(params: Parameters, params_file: Path) -> list:
+    """The engagement's accepted exceptions, validated (InputError naming file, line and key)."""
+    from idbridge.checks.accepted import exceptions_for
+
+    given = params.exceptions
+    if given is not None and not Path(given).expanduser().is_absolute() and (
+            Path(given).parts[0] in RUN_FOLDER_NAMES or Path(given).parts[0].startswith("snapshot")):
+        raise InputError(params_file, f"exceptions: {given!r} names a file the run folder holds of its own (it "
+                                      "keeps a copy of the exceptions file at the same relative place): rename it, "
+                                      "e.g. exceptions.yaml")
+    return exceptions_for(params)
+
+
+def keep_exceptions(params: Parameters, run_dir: Path) -> Path | None:
+    """A copy of the exceptions file in the run folder, where the kept parameters.yaml's relative `exceptions`
+    path finds it: the notebooks read the kept parameters (and it records what was accepted in this run)."""
+    if params.exceptions is None or Path(params.exceptions).expanduser().is_absolute():
+        return None
+    target = run_dir / params.exceptions
+    target.parent.mkdir(parents=True, exist_ok=True)
+    copy_atomic(params.exceptions_path(), target)
+    return target
+
+
 def new_run_dir(params: Parameters, now: datetime | None = None) -> Path:
     """Create the run's folder, <run_root>/<engagement>/<UTC time>, and return it; two runs started in the same
     second get <time> and <time>-2 (created exclusively: never one folder for both)."""
@@ -130,6 +159,7 @@ def run_kit(params_file: str | Path, *, only: str | list[str] | None = None, out
     collects anew."""
     params_file = Path(params_file).resolve()
     params = load_parameters(params_file)
+    accepted_exceptions(params, params_file)  # a bad exceptions file is bad input (exit 2) before anything runs
     selected, skipped = select(only, notebooks_dir)
     selected, found, missing = find_inputs(selected, inputs or {}, params, params_file, explicit=bool(only))
     secrets = secret_values(params, str(params_file), [v for k, v in found.items() if k in INPUT_FILES])
@@ -176,6 +206,7 @@ class KitRun:
         self.kept_params = run_dir / "parameters.yaml"
         if params_file != self.kept_params:
             copy_atomic(params_file, self.kept_params)
+            keep_exceptions(params, run_dir)
         self.queue = [s for s in selected if s.step.stage == "before_collection"] + \
                      [s for s in selected if s.step.stage == "on_snapshot"]
         self.runbooks = {s.name for s in selected if s.step.needs}
@@ -312,7 +343,7 @@ class KitRun:
                 with engagement_lock(history.engagement_dir(self.params, self.run_dir), self.params.engagement,
                                      f"run {self.run_dir}"):
                     log.info("collecting into %s ...", target)
-                    collect(self.params, target, params_file=str(self.kept_params))
+                    collect(self.params, target, params_file=str(self.kept_params), progress=True)
                 if self.snapshot_origin == "recollected":
                     log.info("%s", self.snapshot_note)
         except Exception as exc:  # nothing at all could be collected: the reports cannot run either

@@ -5,16 +5,17 @@ is wrong), shown first as a list a reviewer can act on: papermill marks the run 
 InputError into exit code 2 (bad input), so a scheduler never mistakes a broken review round for "nothing to
 remove". Nothing is planned while any workbook has a problem.
 
-Applying: idbridge's runbooks hold appliers only for their own steps (runbooks/aws_apply.py: the AWS access step's
-kinds); none for the review-removal kinds (aws.account_assignment deletes by path, aws.group_membership,
-entra.group_member, entra.app_role_assignment — review/removals.py documents their payloads). Until such a registry
-exists this notebook plans only, and says so even when `apply` is true.
+Applying goes through the one plan/apply path with the runbooks' switches: the desired-state file's `apply` and
+`allow_removals` (runbooks/review_apply.py holds the appliers; each removal re-reads the tenant first, counts an
+access already gone as done and refuses one whose group now grants what the reviewers never saw). Without a
+desired-state file the notebook plans only and reads nothing from the tenant.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +23,7 @@ import pandas as pd
 from idbridge.core.csvsafe import write_csv
 from idbridge.core.files import write_text_atomic
 from idbridge.errors import InputError
-from idbridge.plan import Plan
+from idbridge.plan import Outcome, Plan
 from idbridge.report.safe import Text, items, show
 from idbridge.review import contradictions, plan_removals, read_decisions, review_status
 from idbridge.review.signing import from_parameters
@@ -93,17 +94,63 @@ def plan_table(plan: Plan) -> pd.DataFrame | Text:
                           "decided in": "; ".join((c.before or {}).get("decided_in", []))} for c in plan.changes])
 
 
-def apply_removals(plan: Plan, apply: bool, allow_removals: bool) -> Text:
-    """Plan only: there is no applier registry for the review-removal kinds (see the module docstring)."""
+async def apply_decisions(plan: Plan, params, desired_state_file: str, run_dir) -> list[Outcome] | None:
+    """Apply the removal plan through the one plan/apply path (runbooks/review_apply.py), as the desired-state
+    file's `apply` and `allow_removals` say; each change re-reads the tenant first. None without a desired-state
+    file: plan only, the tenant neither read nor written (analysis needs no credentials)."""
+    if not desired_state_file or plan.is_empty:
+        return None
+    from idbridge.runbooks import review_apply
+    from idbridge.runbooks.context import open_runbook
+
+    rb = open_runbook(params, desired_state_file, run_dir)
+    return await review_apply.apply(rb, plan)
+
+
+_SAID = {"applied": "removed", "done": "already gone (counted as done)", "refused": "refused: the state changed",
+         "blocked": "held back: a removal needs `allow_removals: true`", "planned": "would be removed (dry run)",
+         "failed": "failed"}
+
+
+def apply_summary(plan: Plan, outcomes: list[Outcome] | None) -> Text:
+    """One line per outcome kind, then what each refusal found (the reviewers never saw it) and what to do."""
     if plan.is_empty:
         return Text("Nothing to apply.")
-    kinds = ", ".join(sorted({c.kind for c in plan.changes}))
-    head = ("**Plan only — nothing was changed, although `apply` is true.**" if apply else
-            "**Plan only** (`apply` is false).")
-    if apply:
-        log.warning("22_review_decisions: apply is true but no applier exists for %s: plan only", kinds)
-    gate = "" if allow_removals else " (removals would also need `allow_removals: true`)"
-    return Text(head + " idbridge has no appliers for these changes yet ({kinds})" + gate + ": make them in the "
-                "Entra admin centre and the IAM Identity Center console as the plan says, or with the runbooks once "
-                "they support them. The plan is in `{stem}.csv` / `.json` in the run folder; after the next "
-                "collection, notebook 30 shows the access that ended.", kinds=kinds, stem=PLAN_STEM)
+    if outcomes is None:
+        return Text("**Plan only**: no desired-state file (`desired_state_file`; `idbridge run` uses "
+                    "`desired-state.<engagement>.yaml` beside the parameters), so the tenant was neither read nor "
+                    "written. To apply: set `apply: true` and `allow_removals: true` there and run again. The plan "
+                    "is in `{stem}.csv` / `.json` in the run folder.", stem=PLAN_STEM)
+    counts = Counter(o.status for o in outcomes)
+    lines, fields = items("count", [f"{counts[s]} {_SAID[s]}" for s in _SAID if counts.get(s)])
+    text = "**{total} removal(s)** read against the tenant now:\n" + lines
+    refused = [f"{o.change.key}: {o.detail}" for o in outcomes if o.status == "refused"]
+    if refused:
+        more, named = items("refused", refused)
+        text += "\n\n**Not removed, the access changed since the review:**\n" + more
+        fields.update(named)
+    if not (set(counts) - {"done"}):
+        text += "\n\nNothing left to do: every removal is made."
+    elif counts.get("planned"):
+        text += "\n\nDry run: set `apply: true` in the desired-state file to write."
+    if counts.get("applied") or counts.get("done"):
+        text += ("\n\nEvery write is in `changes.jsonl` in the run folder, with who decided it; the next collection "
+                 "shows the access gone, and notebook 30 lists it as lost.")
+    return Text(text, total=len(outcomes), **fields)
+
+
+def outcomes_table(outcomes: list[Outcome] | None) -> pd.DataFrame | Text:
+    """Per change: what happened, why, and who decided it (the packs' reviewers and cells)."""
+    if not outcomes:
+        return Text("No outcome: nothing was read or applied.")
+    return pd.DataFrame([{"kind": o.change.kind, "change": o.change.key, "status": o.status, "detail": o.detail,
+                          "decided by": "; ".join((o.change.before or {}).get("decided_by", [])),
+                          "decided in": "; ".join((o.change.before or {}).get("decided_in", []))} for o in outcomes])
+
+
+def raise_on_failure(outcomes: list[Outcome] | None) -> None:
+    """A write that failed stops the notebook (a headless run: exit 3); running again finishes the rest."""
+    if outcomes:
+        from idbridge.runbooks.results import raise_on_failure as stop
+
+        stop(outcomes)

@@ -225,7 +225,8 @@ def _controls(controls: Any) -> str:
 def _check_counts(row: dict) -> str:
     """"3 of 4 ran: 1 passed, 2 failed; 1 not checked": a control row's checks in words."""
     ran = f"{row['checks_run']} of {row['checks']} ran"
-    said = [f"{row[k]} {w}" for k, w in (("passed", "passed"), ("failed", "failed")) if row[k]]
+    said = [f"{row[k]} {w}" for k, w in (("passed", "passed"), ("failed", "failed"), ("accepted", "accepted"))
+            if row.get(k)]
     rest = [f"{row[k]} {w}" for k, w in (("not_checked", "not checked"), ("not_applicable", "not applicable"))
             if row[k]]
     return ran + (": " + ", ".join(said) if said else "") + ("; " + ", ".join(rest) if rest else "")
@@ -249,7 +250,8 @@ def framework_summary_html(evaluation_or_results) -> str:
         named = "; ".join(f"{name}: {n} control{'s' if n != 1 else ''}" for name, n in counts.items())
         return (f"<p class='idbridge-empty'>Not checked: no check mapped to a control ran (the reasons are "
                 f"above), so no control has evidence from this run — {html_text(named)}.</p>")
-    words = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "not_applicable": "not applicable"}
+    words = {"pass": "pass", "fail": "fail", "accepted": "accepted", "not_checked": "not checked",
+             "not_applicable": "not applicable"}
     out = []
     for name, part in frame.groupby("framework", sort=False):
         counts = part["status"].value_counts()

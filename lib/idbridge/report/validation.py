@@ -15,7 +15,7 @@ from idbridge.report.safe import Text, plotly_labels, plotly_text
 from idbridge.snapshot.store import NotCollected, Snapshot
 
 STATUS_WORDS = {"pass": "pass", "fail": "fail", "not_checked": "not checked", "not_applicable": "not applicable",
-                "error": "check failed"}
+                "error": "check failed", "accepted": "accepted"}
 
 
 def verdict_banner(evaluation: Evaluation):
@@ -38,6 +38,7 @@ def summary(results: CheckResults) -> pd.DataFrame:
         found = findings[findings["area"] == area] if not findings.empty else findings
         row = {"area": title, "checks": len(part), "checks passed": int((part["status"] == "pass").sum()),
                "checks failed": int((part["status"] == "fail").sum()),
+               "checks accepted": int((part["status"] == "accepted").sum()),  # found only accepted findings
                "checks not checked": int(part["status"].isin(["not_checked", "error"]).sum()),
                "checks not applicable": int((part["status"] == "not_applicable").sum()),
                "findings": len(found)}
@@ -50,6 +51,7 @@ def summary(results: CheckResults) -> pd.DataFrame:
 def first_actions(results: CheckResults, limit: int = 8) -> pd.DataFrame:
     """What to do first: one line per check that failed, worst first, with how many subjects and the fix."""
     findings = results.findings_frame()
+    findings = findings[findings["accepted"].eq("")]  # accepted findings wait for their exception to expire
     if findings.empty:
         return pd.DataFrame(columns=["severity", "check", "subjects", "example", "fix"])
     grouped = (findings.groupby("check_id", sort=False)
@@ -79,7 +81,8 @@ def area_table(results: CheckResults, area: str) -> pd.DataFrame:
             rows.append({"check": outcome.check_id, "status": status, "severity": "", "subject": "",
                          "detail": outcome.passed or outcome.title})
         for hit in hits.itertuples():
-            rows.append({"check": outcome.check_id, "status": status, "severity": hit.severity,
+            # An accepted finding's status is its acceptance: "accepted: <reason>, until <date>" (findings frame).
+            rows.append({"check": outcome.check_id, "status": hit.accepted or status, "severity": hit.severity,
                          "subject": hit.subject, "detail": hit.detail or hit.title})
     return pd.DataFrame(rows, columns=["check", "status", "severity", "subject", "detail"])
 

@@ -20,11 +20,16 @@ interrupted apply is finished by running again):
     aws.account_assignment   instance_arn, account_id, permission_set_arn, principal_type, principal_id
                              -> sso-admin DeleteAccountAssignment (TargetType AWS_ACCOUNT), then wait on
                              DescribeAccountAssignmentDeletionStatus
-    aws.group_membership     identity_store_id, membership_id (+ group_id, user_id to check)
+    aws.group_membership     identity_store_id, membership_id (+ group_id, user_id, idc_principal_type/_id,
+                             instance_arn, grants_seen to check)
                              -> identitystore DeleteGroupMembership
     entra.group_member       group_id, member_id -> DELETE /groups/{group_id}/members/{member_id}/$ref
-    entra.app_role_assignment service_principal_id, assignment_id (+ principal_id to check)
+                             (+ for an assigned group: idc_principal_type/_id, instance_arn, grants_seen)
+    entra.app_role_assignment service_principal_id, assignment_id (+ principal_id; idc_principal_*, instance_arn,
+                             grants_seen of the user's direct assignments, to check)
                              -> DELETE /servicePrincipals/{service_principal_id}/appRoleAssignedTo/{assignment_id}
+grants_seen: the "account_id permission_set_arn" pairs the principal was assigned as the reviewers saw it; the
+appliers (runbooks/review_apply.py) re-read them and refuse a removal whose group now grants more.
 The access table holds none of the ids not in its columns: snapshot_ids.SnapshotIds reads them (instance ARN from
 the manifest or idc_instances, identityStoreId from idc_instances, membership ids from idc_group_memberships, the
 service principal id from entra_service_principal, assignment ids from entra_app_role_assignments where
@@ -77,6 +82,7 @@ def plan_removals(decisions: pd.DataFrame, access: pd.DataFrame, snapshot_tables
         raise ValueError(f"decisions name path_ids not in the access table: {unknown[:5]}")
     kept = set(decisions.loc[decisions["decision"].eq("Keep"), "path_id"])
     where = {r["path_id"]: _where(r) for r in removes.to_dict("records")}
+    by = {r["path_id"]: clean(r.get("reviewer")) or "an unnamed reviewer" for r in removes.to_dict("records")}
     drafts: dict[tuple, _Draft] = {}
     for path_id in where:
         draft = _draft(index.row(path_id), index, ids)
@@ -85,7 +91,7 @@ def plan_removals(decisions: pd.DataFrame, access: pd.DataFrame, snapshot_tables
         drafts.setdefault(draft.identity, draft)
     ordered = sorted(drafts.values(), key=lambda d: (_ORDER[d.kind], d.key))
     ended = {p for d in ordered for p in d.ends}
-    return Plan(STEP, [_change(d, index, kept, where, ended) for d in ordered])
+    return Plan(STEP, [_change(d, index, kept, where, by, ended) for d in ordered])
 
 
 def _where(decision: dict) -> str:
@@ -123,7 +129,7 @@ def _draft(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft:
     if kind in ("group", "nested_group"):
         group = row["nested_group_id"] if kind == "nested_group" else row["entra_group_id"]
         if group and row["entra_user_id"]:
-            return _entra_membership(row, index)
+            return _entra_membership(row, index, ids)
         if not idc_group_member:
             raise ValueError(f"path {row['path_id']} ({index.describe(row['path_id'])}): neither its Entra group "
                              "membership nor its Identity Center one is known")
@@ -133,17 +139,34 @@ def _draft(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft:
     return _account_assignment(row, index, ids)
 
 
-def _entra_membership(row: dict, index: PathIndex) -> _Draft:
+def _entra_membership(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft:
     nested = row["path_kind"] == "nested_group"
     group_id = row["nested_group_id"] if nested else row["entra_group_id"]
     group = (row["nested_group_name"] if nested else row["entra_group_name"]) or group_id
     user_id, user = row["entra_user_id"], who(row)
     note = (f"; the path never worked in AWS, and {group} may grant access to other apps than AWS"
             if nested else "; AWS follows at the next provisioning cycle")
+    payload = {"group_id": group_id, "member_id": user_id}
+    if not nested and row["idc_principal_type"] == "GROUP" and row["idc_principal_id"]:
+        # what the group granted as reviewed: the applier refuses when it grants more now
+        payload.update(_granted(row["idc_principal_type"], row["idc_principal_id"], index, ids))
     return _Draft("entra.group_member", f"{group} / member {user}", f"Remove {user} from Entra group {group}",
                   {"group": group, "group_id": group_id, "member": user, "member_id": user_id},
-                  {"group_id": group_id, "member_id": user_id},
-                  removal_scope(row, index), note=note)
+                  payload, removal_scope(row, index), note=note)
+
+
+def _granted(principal_type: str, principal_id: str, index: PathIndex, ids: SnapshotIds) -> dict:
+    """Payload keys for the applier's re-read: the Identity Center principal and the account / permission set
+    pairs it was assigned in the access table the reviewers saw ("account_id permission_set_arn" strings)."""
+    c = index.columns
+    hit = (c["idc_principal_type"] == principal_type) & (c["idc_principal_id"] == principal_id)
+    seen = tuple(sorted({f"{a} {p}" for a, p in zip(c["account_id"][hit], c["permission_set_arn"][hit]) if a}))
+    try:
+        instance = ids.instance_arn()
+    except LookupError:  # no instance in the snapshot: the applier cannot compare, and says so
+        instance = ""
+    return {"idc_principal_type": principal_type, "idc_principal_id": principal_id, "instance_arn": instance,
+            "grants_seen": seen}
 
 
 def _account_assignment(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft:
@@ -169,7 +192,7 @@ def _idc_membership(row: dict, index: PathIndex, ids: SnapshotIds) -> _Draft:
                   f"Remove {user} from Identity Center group {group}",
                   {"group": group, "group_id": group_id, "member": user, "user_id": user_id},
                   {"identity_store_id": ids.identity_store_id(), "membership_id": ids.membership(group_id, user_id),
-                   "group_id": group_id, "user_id": user_id},
+                   "group_id": group_id, "user_id": user_id, **_granted("GROUP", group_id, index, ids)},
                   removal_scope(row, index),
                   note=("; Entra does not list this membership, so SCIM will not add it back"
                         if row["path_kind"] == "idc_only" else
@@ -197,10 +220,18 @@ def _app_assignments(removed: dict, index: PathIndex, ids: SnapshotIds) -> list[
                 {"app": ids.app_name, "principal": user, "principal_id": user_id, "assignment_id": assignment["id"],
                  "app_role_id": assignment.get("appRoleId", "")},
                 {"service_principal_id": ids.service_principal_id, "assignment_id": assignment["id"],
-                 "principal_id": user_id}, [], because=direct,
+                 "principal_id": user_id, **_idc_user(direct, index, ids)}, [], because=direct,
                 note=("; every direct account assignment of the user is removed above; SCIM deprovisions them at "
                       "the next cycle unless an assigned group still brings them in")))
     return drafts
+
+
+def _idc_user(direct: list[str], index: PathIndex, ids: SnapshotIds) -> dict:
+    """The Identity Center user of a person's direct paths, with their direct assignments as reviewed: the
+    app assignment goes only while the user has no direct access the reviewers never saw."""
+    principal = next((index.row(p)["idc_principal_id"] for p in direct
+                      if index.row(p)["idc_principal_type"] == "USER" and index.row(p)["idc_principal_id"]), "")
+    return _granted("USER", principal, index, ids) if principal else {}
 
 
 # ----------------------------------------------------------------------------------------------- changes
@@ -215,7 +246,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "es" if word.endswith("s") else "s")
 
 
-def _change(draft: _Draft, index: PathIndex, kept: set[str], where: dict, ended: set[str]) -> Change:
+def _change(draft: _Draft, index: PathIndex, kept: set[str], where: dict, by: dict, ended: set[str]) -> Change:
     ends = list(dict.fromkeys(draft.ends))
     also = [p for p in ends if p not in draft.decided]
     conflicts = [p for p in also if p in kept]
@@ -233,5 +264,7 @@ def _change(draft: _Draft, index: PathIndex, kept: set[str], where: dict, ended:
               "also_ends": [index.describe(p) for p in also],
               "marked_keep": [index.describe(p) for p in conflicts],
               "still_reached_by": [index.describe(p) for p in remaining],
-              "decided_in": [where[p] for p in (draft.decided or draft.because)]}
+              "decided_in": [where[p] for p in (draft.decided or draft.because)],
+              # who decided (the packs' reviewers): the change log keeps it next to the write
+              "decided_by": list(dict.fromkeys(by[p] for p in (draft.decided or draft.because)))}
     return Change("delete", draft.kind, draft.key, summary, before=before, after=None, payload=draft.payload)

@@ -293,6 +293,10 @@ def faults(people: People) -> list[dict]:
         f("access.privileged_permission_set", "permission_set:AdministratorAccess", "AdministratorAccess policy"),
         f("access.privileged_prod_access", "group:AWS-Prod-Admins",
           "AdministratorAccess on every production account (expected, to be reviewed)"),
+        f("aws.no_delegated_admin", f"account:{MANAGEMENT_ACCOUNT}",
+          "Identity Center is administered from the management account; no delegated administrator"),
+        f("access.management_account_assignment", f"account:{MANAGEMENT_ACCOUNT}",
+          "Billing (AWS-Billing) in northwind-management"),
     ]
 
 

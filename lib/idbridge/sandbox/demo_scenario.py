@@ -875,6 +875,34 @@ def faults(people: People) -> list[dict]:
     ]
 
 
+# ----------------------------------------------------------------------------------------------- issue 17
+
+
+def checkpoint_records() -> dict:
+    """Guided checkpoints the consultant recorded after looking in the AWS console: both within the engagement's
+    limits here (the broken-provisioning scenario plants the faulty values)."""
+    return {"portal_session_hours": 8, "revocation_prepared": "scp"}
+
+
+def render_checkpoint_records(w, engagement: dict) -> None:
+    w("  # Guided checkpoints, read in the AWS console: access portal session length; where the deny policy for")
+    w("  # revoking active sessions is prepared (an SCP, which the audit does not read).")
+    for key in checkpoint_records():
+        w(f"  {key}: {scalar(engagement[key])}")
+
+
+def exposure_faults() -> list[dict]:
+    """Exposure by position: the organisation instance is run from the management account (the demo registers no
+    delegated administrator) and two groups hold permission sets there."""
+    account = f"account:{MANAGEMENT_ACCOUNT}"
+    return [
+        {"check": "aws.no_delegated_admin", "subject": account,
+         "note": "Identity Center is administered from the management account; no delegated administrator"},
+        {"check": "access.management_account_assignment", "subject": account,
+         "note": "Billing (AWS-Billing) and ReadOnly (AWS-External-Auditors) in northwind-management"},
+    ]
+
+
 # ----------------------------------------------------------------------------------------------- assembly
 
 
@@ -959,8 +987,8 @@ def build() -> tuple[dict, People, list[dict], dict]:
         "aws": aws,
         # What the engagement's consultant records about this organisation: no API tells which permission sets
         # must not be held together.
-        "engagement": {"sod_conflicts": [["AdministratorAccess", "SecurityAudit"]]},
-        "faults": faults(people),
+        "engagement": {"sod_conflicts": [["AdministratorAccess", "SecurityAudit"]], **checkpoint_records()},
+        "faults": faults(people) + exposure_faults(),
     }
     return doc, people, groups, aws_groups
 
@@ -1244,6 +1272,7 @@ def render(doc: dict, people: People) -> str:
     w("# What the consultant records for this engagement (written into the sandbox's parameters file).")
     w("engagement:")
     w(f"  sod_conflicts: {flow(doc['engagement']['sod_conflicts'])}")
+    render_checkpoint_records(w, doc["engagement"])
     w("")
     w("# Each planted fault: the check that should report it and its subject (see docs/scenarios.md).")
     w("faults:")

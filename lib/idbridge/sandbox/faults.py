@@ -40,6 +40,9 @@ class FaultConfig(StrictModel):
     )
     retry_after_s: int = Field(1, ge=0, le=120, description="Retry-After sent with a 429")
     aws_throttle: bool = Field(False, description="enforce sso-admin 20 TPS total, identitystore 20 TPS per API")
+    aws_limiter: Literal["bucket", "window"] = Field(
+        "bucket", description="shape of the aws_throttle limit: bucket = a token bucket of 20 refilled at 20/s "
+                              "(bursts allowed); window = at most 20 requests in any one-second window")
     graph_reports_limit: bool = Field(False, description="enforce 5 requests / 10 s on the reports endpoints")
     deny: list[str] = Field(default_factory=list, description="sources answered with AccessDenied / 403")
     unlicensed: list[str] = Field(default_factory=list, description="sources answered with a licence error")
@@ -56,7 +59,8 @@ class FaultConfig(StrictModel):
 
 
 _ALIASES = {"latency": "latency_ms", "429": "graph_429", "503": "graph_503", "expired": "expired_page_token",
-            "throttle": "aws_throttle", "reports_limit": "graph_reports_limit"}
+            "throttle": "aws_throttle", "reports_limit": "graph_reports_limit",
+            "limiter": "aws_limiter"}
 _TRUE = {"1", "on", "true", "yes"}
 _FALSE = {"0", "off", "false", "no"}
 

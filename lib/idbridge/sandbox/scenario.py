@@ -197,6 +197,14 @@ class Provisioning(Strict):
     )
     notification_email: str | None = None
     initial_sync: bool = Field(True, description="run the emulated SCIM cycle at seed time to fill Identity Center")
+    # Deprovisioning settings (issue 17): the schema's object mappings and what the job's secrets hold.
+    removed_mappings: list[str] = Field(
+        default_factory=list, description="User target attributes removed from the default schema, e.g. active")
+    flow_types: dict[Literal["User", "Group"], str] = Field(
+        default_factory=dict, description="target object actions of an object mapping, e.g. {User: 'Add, Update'}")
+    accidental_deletion_threshold: int | None = Field(
+        500, ge=1, description="'Prevent accidental deletion' threshold; null: off")
+    skip_out_of_scope_deletions: bool = False
     restarts: list[TimeExpr] = Field(
         default_factory=list, description="when someone chose Restart provisioning: the cycle then re-reads every "
                                           "object in scope over SCIM (reads logged in CloudTrail)")
@@ -226,6 +234,7 @@ class AwsApp(Strict):
     signing_certificates: list[SigningCertificate] = Field(default_factory=list)
     claims: ClaimsConfig = Field(default_factory=ClaimsConfig)
     assignments: AppAssignments = Field(default_factory=AppAssignments)
+    assignment_required: bool = Field(True, description="the service principal's appRoleAssignmentRequired")
     provisioning: Provisioning | None = None
 
 
@@ -446,6 +455,10 @@ class EngagementFacts(Strict):
 
     sod_conflicts: list[tuple[str, str]] = Field(
         default_factory=list, description="pairs of permission sets no one may hold both of")
+    portal_session_hours: float | None = Field(
+        None, gt=0, le=2160, description="the access portal session duration read in the console")
+    revocation_prepared: Literal["scp", "permission_set_inline", "none"] | None = Field(
+        None, description="where the deny policy for revoking active sessions is prepared")
 
 
 class Scenario(Strict):

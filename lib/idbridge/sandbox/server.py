@@ -152,7 +152,25 @@ class Sandbox:
             checks["scim_token_created"] = created.date().isoformat()
         if self.scenario.engagement.sod_conflicts:
             checks["sod_conflicts"] = [list(pair) for pair in self.scenario.engagement.sod_conflicts]
+        checks.update(self._checkpoint_records())
         return checks
+
+    def _checkpoint_records(self) -> dict:
+        """Guided checkpoints (issue 17): what a consultant reads in the Entra admin center and the AWS console
+        and records, taken from the scenario."""
+        app, facts = self.scenario.entra.aws_app, self.scenario.engagement
+        records: dict = {}
+        if app and app.provisioning:
+            prov = app.provisioning
+            records["provisioning_settings"] = {
+                "checked_on": self.now.date().isoformat(), "notification_email": prov.notification_email,
+                "accidental_deletion_threshold": prov.accidental_deletion_threshold,
+                "skip_out_of_scope_deletions": prov.skip_out_of_scope_deletions}
+        if facts.portal_session_hours is not None:
+            records["portal_session_hours"] = facts.portal_session_hours
+        if facts.revocation_prepared is not None:
+            records["revocation_prepared"] = facts.revocation_prepared
+        return records
 
     def write_parameters(self, path: str | Path, engagement: str | None = None) -> Path:
         path = Path(path)

@@ -65,6 +65,9 @@ SOURCES: tuple[Source, ...] = (
         "entra_sync_mappings": ("jobId", "objectMapping", "sourceObjectName", "targetObjectName",
                                 "targetAttributeName", "sourceExpression", "mappingType", "flowBehavior",
                                 "matchingPriority"),
+        # One row per object mapping (User, Group): whether it runs and which target actions it may take.
+        "entra_sync_object_mappings": ("jobId", "objectMapping", "sourceObjectName", "targetObjectName", "enabled",
+                                       "flowTypes"),
     }),
     Source("entra.provisioning_logs", "entra", "Provisioning log (window)", {
         "entra_provisioning_logs": ("id", "activityDateTime", "jobId", "cycleId", "changeId", "action",
@@ -111,6 +114,13 @@ SOURCES: tuple[Source, ...] = (
     }),
     Source("aws.organizations", "aws", "Accounts, OUs and tags", {
         "org_accounts": ("accountId", "name", "email", "status", "ouPath", "ouId", "tags"),
+    }),
+    # Who administers Identity Center: the organisation's management account and the delegated administrators
+    # registered for sso.amazonaws.com. A source of its own: both calls answer only in the management account or
+    # a delegated administrator of Organizations, and the rest must be collected without them.
+    Source("aws.delegation", "aws", "Management account and Identity Center delegated administrators", {
+        "org_organization": ("organizationId", "managementAccountId", "featureSet"),
+        "org_delegated_admins": ("servicePrincipal", "accountId", "name", "status", "delegationEnabledDate"),
     }),
     Source("aws.cloudtrail", "aws", "CloudTrail events (window)", {
         "cloudtrail_events": ("eventId", "eventTime", "eventName", "eventSource", "userName", "userId",

@@ -47,6 +47,28 @@ def _subject(users: pd.DataFrame, entra_id: str) -> str:
     return f"user:{users.at[entra_id, 'userPrincipalName']}"
 
 
+def _groups(model: Bridge) -> pd.DataFrame:
+    """The Entra groups SCIM would send (assigned, or every group under "sync all"), indexed by id."""
+    groups = model.groups.set_index(text(model.groups["id"]).to_numpy())
+    return groups.loc[among(groups.index, model.scope.groups)]
+
+
+def _group_mappings(data) -> pd.DataFrame:
+    return mapping.group_mappings(data.table("entra_sync_mappings"))
+
+
+def _group_text_sources(data, groups: pd.DataFrame) -> dict[str, list[str]]:
+    """Entra group attribute -> the text SCIM attributes it feeds (collected attributes only)."""
+    sources: dict[str, list[str]] = {}
+    for target, expression in _group_mappings(data)[["target", "expression"]].itertuples(index=False):
+        if target in mapping.NOT_TEXT_TARGETS:
+            continue
+        for source in mapping.references(expression):
+            if source in groups.columns:
+                sources.setdefault(source, []).append(target)
+    return sources
+
+
 # --------------------------------------------------------------------------------------------- scope traps
 
 
@@ -201,14 +223,17 @@ def _value(users: pd.DataFrame, entra_id: str, expression: str) -> Any:
 
 @check(id="scim.forbidden_characters", title="Mapped attribute holds a character Identity Center refuses",
        passed="No collected Entra attribute that the job maps to a text SCIM attribute holds a tab, line break or \" "
-              "< > | ; : % for a user SCIM would send (mapped attributes that were not collected were not read).",
+              "< > | ; : % for a user or group SCIM would send (mapped attributes that were not collected were not "
+              "read).",
        severity="medium", area="scim", subject_kind="user",
        controls=nist("AC-2(1)") + iso("5.16"),
        meaning="Identity Center refuses tab, line breaks and the characters \" < > | ; : % in the attributes SCIM "
                "sends (\"failed to satisfy constraint: Member must satisfy regular expression pattern\"): this user "
-               "is not provisioned, or no longer updated.",
+               "is not provisioned, or no longer updated; such a group silently never appears in AWS, and neither "
+               "does any account assignment meant for it.",
        fix="Remove the character from the attribute in Entra (e.g. quotes around a nickname in the display name, "
-           "a colon in an address), or stop mapping that attribute; then provision the user on demand.",
+           "a colon in an address or a group name), or stop mapping that attribute; then provision the user or "
+           "group on demand.",
        references=(MS_TUTORIAL, AWS_CREATE_USER), tables=ENTRA_TABLES)
 def forbidden_characters(data, settings) -> Iterator[Hit]:
     model = bridge(data, need_idc=False)
@@ -237,6 +262,25 @@ def forbidden_characters(data, settings) -> Iterator[Hit]:
         yield Hit(_subject(users, entra_id), {"attributes": found[entra_id]},
                   detail="; ".join(f"{a['attribute']} contains {character_words(a['characters'])}"
                                  for a in found[entra_id]))
+    yield from _group_forbidden_characters(data, model)
+
+
+def _group_forbidden_characters(data, model: Bridge) -> Iterator[Hit]:
+    """The same rule for the groups SCIM sends: Identity Center refuses the group, which then never appears in
+    AWS with any of its account assignments."""
+    groups = _groups(model)
+    found: dict[str, list[dict]] = {}
+    for source, written_to in _group_text_sources(data, groups).items():
+        values = groups[source].astype("string")
+        for entra_id in groups.index[values.str.contains(_FORBIDDEN, regex=True).fillna(False).to_numpy()]:
+            value = str(values[entra_id])
+            found.setdefault(entra_id, []).append({
+                "attribute": source, "scimTargets": sorted(set(written_to)), "value": value,
+                "characters": sorted({_SHOWN.get(c, c) for c in _FORBIDDEN.findall(value)})})
+    for entra_id in sorted(found, key=lambda i: (str(groups.at[i, "displayName"]), i)):
+        yield Hit(f"group:{groups.at[entra_id, 'displayName']}", {"groupId": entra_id, "attributes": found[entra_id]},
+                  detail="; ".join(f"{a['attribute']} contains {character_words(a['characters'])}"
+                                   for a in found[entra_id]))
 
 
 # --------------------------------------------------------------------------------------------- uniqueness
@@ -275,18 +319,22 @@ def _idc_values(model: Bridge) -> pd.DataFrame:
     return frame.dropna(subset=["value"])
 
 
-@check(id="scim.duplicate_value", title="userName, email or externalId shared with another user",
-       passed="No two users SCIM would send share a userName, email or externalId (ignoring case), and no other "
-              "Identity Center user already holds one of their values (values mapped from a single collected "
-              "attribute; Identity Center compared only when collected).",
+@check(id="scim.duplicate_value", title="userName, email, externalId or group name shared with another",
+       passed="No two users SCIM would send share a userName, email or externalId (ignoring case), no other "
+              "Identity Center user already holds one of their values, and no two groups SCIM would send share a "
+              "displayName (values mapped from a single collected attribute; Identity Center compared only when "
+              "collected).",
        severity="medium", area="scim", subject_kind="user",
        controls=nist("AC-2(1)", "IA-4") + iso("5.16"),
        meaning="Identity Center keeps userName, primary email and externalId unique. Of two users SCIM sends with "
                "the same value, the second is refused (\"Refused to create a new, duplicate resource\", CloudTrail "
                "\"Duplicate Email\"); the same happens when an Identity Center user that is not this person (made by "
-               "hand, or left behind by a deleted user) already holds the value. Every user involved is listed.",
+               "hand, or left behind by a deleted user) already holds the value. Every user involved is listed. Entra "
+               "also allows two groups with one displayName; Identity Center refuses the second (\"Duplicate "
+               "GroupDisplayName\"), which silently never appears in AWS with the assignments it should carry.",
        fix="Give each user their own value in Entra (an admin account needs its own mailbox address or no mail), "
-           "or remove the stale Identity Center user; then provision on demand.",
+           "or remove the stale Identity Center user; rename one of two groups that share a name; then provision "
+           "on demand.",
        references=(AWS_CONSIDER, AWS_TROUBLESHOOT), tables=ENTRA_TABLES)
 def duplicate_value(data, settings) -> Iterator[Hit]:
     model = bridge(data, need_idc=False)
@@ -329,3 +377,20 @@ def duplicate_value(data, settings) -> Iterator[Hit]:
         yield Hit(subject, {"shared": items},
                   detail="; ".join(f"{i['attribute']} {i['value']} also on {', '.join(i['sharedWith'])}"
                                    for i in items))
+    yield from _duplicate_group_names(data, model)
+
+
+def _duplicate_group_names(data, model: Bridge) -> Iterator[Hit]:
+    """Groups SCIM sends with the same displayName (Entra allows it; Identity Center keeps group names unique and
+    refuses the second, "Duplicate GroupDisplayName"). Compared exactly: AWS documents no case folding for group
+    names. One finding per name, listing every Entra group that carries it."""
+    groups = _groups(model)
+    source = mapping.single_source(_group_mappings(data), "displayName")
+    if source is None or source not in groups.columns:
+        return
+    names = groups[source].astype("string").str.strip()
+    shared = names[names.duplicated(keep=False).fillna(False) & names.notna()]
+    for name, ids in sorted(shared.groupby(shared).groups.items(), key=lambda kv: str(kv[0])):
+        yield Hit(f"group:{name}", {"attribute": "displayName", "value": str(name),
+                                    "groupIds": sorted(str(i) for i in ids), "where": "Entra"},
+                  detail=f"{len(ids)} assigned Entra groups are named {name}")

@@ -48,6 +48,18 @@ def fan_out(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:
         return [future.result() for future in futures]
 
 
+def count_attempts(client, counter) -> None:
+    """Count every HTTP attempt `client` sends ("service:Operation"), botocore's retries included: the
+    difference from the logical calls is what throttling and transient errors cost."""
+    service = client.meta.service_model.service_name
+
+    def before_send(event_name: str, **_kwargs) -> None:
+        counter.add(f"{service}:{event_name.rsplit('.', 1)[-1]}")
+        return None  # a non-None value would short-circuit the request
+
+    client.meta.events.register("before-send", before_send, unique_id="idbridge-aws-attempts")
+
+
 def error_code(exc: BaseException) -> str | None:
     return exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
 

@@ -9,6 +9,7 @@ report, so sign-ins and provisioning logs collected at the same time still stay 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import weakref
 from collections import deque
@@ -20,30 +21,32 @@ MARGIN_S = 0.5
 
 
 class Pacer:
-    """A sliding-window limiter: request k starts no sooner than `window` after request k-`limit`.
+    """A sliding-window limiter: request k goes out no sooner than `window` after request k-`limit` went out.
 
-    Slots are reserved synchronously (no await between reading and writing the schedule), so it needs no lock
-    and works from any event loop."""
+    The window counts when each request was let through, not when it was scheduled: a coroutine that wakes late
+    (the event loop busy parsing a large page) is recorded where it really went, so the requests after it keep
+    their distance. The check and the record happen without an await between them, under a lock, so it works
+    from any event loop and thread."""
 
     def __init__(self, limit: int = REPORTS_LIMIT, window_s: float = REPORTS_WINDOW_S + MARGIN_S,
                  clock=time.monotonic):
         self.limit = limit
         self.window_s = window_s
         self.clock = clock
-        self._slots: deque[float] = deque(maxlen=limit)
+        self._sent: deque[float] = deque(maxlen=limit)
+        self._lock = threading.Lock()
 
     def reserve(self) -> float:
-        """Book the next slot; returns how many seconds to wait for it."""
-        now = self.clock()
-        slot = now
-        if len(self._slots) == self.limit:
-            slot = max(now, self._slots[0] + self.window_s)
-        self._slots.append(slot)
-        return slot - now
+        """Let a request through now (0.0, recorded as sent) or say how long to wait before asking again."""
+        with self._lock:
+            now = self.clock()
+            if len(self._sent) == self.limit and now < self._sent[0] + self.window_s:
+                return self._sent[0] + self.window_s - now
+            self._sent.append(now)
+            return 0.0
 
     async def wait(self) -> None:
-        delay = self.reserve()
-        if delay > 0:
+        while (delay := self.reserve()) > 0:
             await asyncio.sleep(delay)
 
 

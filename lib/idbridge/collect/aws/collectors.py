@@ -17,19 +17,22 @@ lists are Python lists of strings; missing values are None. Specific to these ta
   AWS-managed policy is read from its ARN ("/job-function/");
 - org_accounts: status is the account State (Status where State is absent); ouPath is the OU names below the
   root joined by "/" ("" for an account directly under the root); ouId is the parent's id (an OU or the root);
-  tags are "key=value" strings.
+  tags are "key=value" strings, None where they were not read (aws.account_tags: by default only accounts with
+  a permission set provisioned are read).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pandas as pd
 
 from idbridge.clients.aws import organizations as aws_org
-from idbridge.clients.aws.calls import error_code, fan_out, lookup_events, read_all
+from idbridge.clients.aws.calls import error_code, fan_out, lookup_events, pages, read_all
 from idbridge.clients.aws.pacing import PACER
 from idbridge.collect.aws import trail as aws_trail
+from idbridge.collect.aws import walks
 from idbridge.collect.aws.tables import table, utc_iso
 from idbridge.collect.context import CollectContext, Partial, Tables
 
@@ -286,39 +289,164 @@ def assignment_pairs(provisioning: pd.DataFrame) -> list[tuple[str, str]]:
     return sorted(pairs.itertuples(index=False, name=None))
 
 
-def collect_account_assignments(ctx: CollectContext) -> Tables:
-    # The pair-walk: one ListAccountAssignments per provisioned pair (rate-limits.md). It works for account
-    # instances and delegated administrators too, where the principal-walk is not available.
+def _caller_account(ctx: CollectContext) -> str | None:
+    try:
+        return _client(ctx, "sts").get_caller_identity()["Account"]
+    except Exception:  # an unknown caller only rules the principal-walk out
+        return None
+
+
+def _assignment_row(a: dict, account: str | None = None, arn: str | None = None) -> dict:
+    return {"accountId": a.get("AccountId", account), "permissionSetArn": a.get("PermissionSetArn", arn),
+            "principalType": a.get("PrincipalType"), "principalId": a.get("PrincipalId")}
+
+
+def plan_assignment_walk(ctx: CollectContext, instance: dict, pairs: list) -> tuple[str, dict]:
+    """The cheaper complete walk for this instance and caller, and the record of why (for the manifest)."""
+    store = ctx.wait_for("aws.identity_store")  # optional: without it only the pair-walk is possible
+    users = groups = None
+    if store is not None:
+        users, groups = list(store["idc_users"]["userId"]), list(store["idc_groups"]["groupId"])
+    forced = ctx.params.aws.assignment_walk
+    allowed, why = walks.principal_walk_allowed(instance, _caller_account(ctx), ctx.params.aws.management_account)
+    if store is None:
+        allowed, why = False, "aws.identity_store was not collected (the principal-walk needs its users and groups)"
+    estimates = walks.estimate(len(pairs), None if users is None else len(users),
+                               None if groups is None else len(groups))
+    chosen = walks.choose(estimates, allowed)
+    if forced in (walks.PAIR, walks.PRINCIPAL) and (forced == walks.PAIR or allowed):
+        chosen = forced
+    note = {"chosen": chosen, "estimated_calls": estimates, "principal_walk_allowed": allowed,
+            "principal_walk_why": why, "pairs": len(pairs), "users": None if users is None else len(users),
+            "groups": None if groups is None else len(groups)}
+    if forced != "auto":
+        note["requested"] = forced
+    note["_principals"] = (groups or [], users or [])
+    return chosen, note
+
+
+def collect_account_assignments(ctx: CollectContext) -> Tables | Partial:
+    # The cheaper of the pair-walk and the principal-walk (walks.py), chosen from the listings already read.
     instance = audited_instance(ctx)
     ctx.needs("aws.permission_sets")
     pairs = assignment_pairs(ctx.needs("aws.provisioning_status")["idc_permission_set_provisioning"])
     sso = _client(ctx, "sso-admin", instance["region"])
+    chosen, note = plan_assignment_walk(ctx, instance, pairs)
+    groups, users = note.pop("_principals")
+    spent = {"calls": 0}
+    lock = threading.Lock()
 
-    def one(pair: tuple[str, str]) -> list[dict]:
+    def listing(operation: str, **params) -> list[dict]:
+        found = []
+        for page in pages(sso, operation, "AccountAssignments", InstanceArn=instance["instanceArn"],
+                          MaxResults=PAGE, **params):
+            with lock:
+                spent["calls"] += 1
+            found += page
+        return found
+
+    def one_pair(pair: tuple[str, str]) -> list[dict]:
         account, arn = pair
-        found = _unless_gone(lambda: read_all(sso, "list_account_assignments", "AccountAssignments",
-                                              InstanceArn=instance["instanceArn"], AccountId=account,
-                                              PermissionSetArn=arn, MaxResults=PAGE))
+        found = _unless_gone(lambda: listing("list_account_assignments", AccountId=account, PermissionSetArn=arn))
         ctx.progress("aws.account_assignments", len(found))
-        return [{"accountId": a.get("AccountId", account), "permissionSetArn": a.get("PermissionSetArn", arn),
-                 "principalType": a.get("PrincipalType"), "principalId": a.get("PrincipalId")} for a in found]
+        return [_assignment_row(a, account, arn) for a in found]
 
-    results = fan_out(one, pairs, _workers(ctx))
-    return {"idc_account_assignments": table("idc_account_assignments", [row for rows in results for row in rows])}
+    def one_principal(job: tuple[str, str]) -> list[dict]:
+        kind, principal = job
+        found = _unless_gone(lambda: listing("list_account_assignments_for_principal", PrincipalType=kind,
+                                             PrincipalId=principal))
+        ctx.progress("aws.account_assignments", len(found))
+        return found
+
+    rows: list[dict] | None = None
+    if chosen == walks.PRINCIPAL:
+        try:
+            found = walks.walk_principals(one_principal, groups, users, lambda f, jobs: fan_out(f, jobs, _workers(ctx)))
+            rows = [_assignment_row(a) for a in found]
+            note["principal_walk_blind_spot"] = ("assignments of principals no longer in the identity store "
+                                                 "(orphans) are not read; aws.assignment_walk: pair-walk reads them")
+        except Exception as exc:
+            if error_code(exc) not in ("AccessDeniedException", "ValidationException"):
+                raise
+            # Refused although the caller owns the instance (an account instance, or a policy without the action):
+            # the pair-walk is always valid.
+            note["fallback"] = f"principal-walk refused ({error_code(exc)}): pair-walk instead"
+            note["chosen"] = walks.PAIR
+    if rows is None:
+        rows = [row for rs in fan_out(one_pair, pairs, _workers(ctx)) for row in rs]
+    note["actual_calls"] = spent["calls"]
+    ctx.notes["aws.account_assignments"] = note
+    rows = sorted({tuple(r.values()): r for r in rows}.values(), key=lambda r: tuple(str(v) for v in r.values()))
+    tables = {"idc_account_assignments": table("idc_account_assignments", rows)}
+    if note["chosen"] == walks.PRINCIPAL:
+        # Partial, not complete: what the principal-walk cannot see must not pass as checked
+        # (reconcile.orphaned_assignment would find nothing because nothing was read).
+        return Partial(tables, f"principal-walk: {note['principal_walk_blind_spot']}")
+    return tables
 
 
 # --------------------------------------------------------------------------------------------- organizations
 
 
+def _tagged_accounts(ctx: CollectContext, account_ids: list[str]) -> tuple[list[str], str]:
+    """Whose tags to read (aws.account_tags), and why. Tags feed the production test (checks.production.tags)
+    and the reviews' owner tag, which only matter where access can reach: accounts with a permission set
+    provisioned. An account whose tags were not read has tags None (not read), never [] (no tags)."""
+    mode = ctx.params.aws.account_tags
+    if mode == "none":
+        return [], "aws.account_tags is none"
+    if mode == "all":
+        return account_ids, "aws.account_tags is all"
+    provisioning = ctx.wait_for("aws.provisioning_status")  # optional: without it every account is read
+    if provisioning is None:
+        return account_ids, "every account: aws.provisioning_status was not collected"
+    assigned = set(provisioning["idc_permission_set_provisioning"]["accountId"])
+    return [a for a in account_ids if a in assigned], "accounts with a permission set provisioned"
+
+
 def collect_organizations(ctx: CollectContext) -> Tables:
     org = _client(ctx, "organizations")
     accounts = aws_org.walk(org, _workers(ctx), on_accounts=lambda n: ctx.progress("aws.organizations", n))
-    tags = aws_org.tags(org, [a["Id"] for a in accounts], _workers(ctx))
+    wanted, why = _tagged_accounts(ctx, [a["Id"] for a in accounts])
+    tags = aws_org.tags(org, wanted, _workers(ctx))
+    ctx.notes["aws.organizations"] = {"accounts": len(accounts), "tags_read_for": len(wanted), "tags_why": why}
     rows = [{"accountId": a["Id"], "name": a.get("Name"), "email": a.get("Email"),
              "status": a.get("State") or a.get("Status"), "ouPath": a["ouPath"], "ouId": a["ouId"],
-             "tags": tags[a["Id"]]} for a in accounts]
+             "tags": tags.get(a["Id"])} for a in accounts]
     rows.sort(key=lambda r: r["accountId"])
     return {"org_accounts": table("org_accounts", rows)}
+
+
+# --------------------------------------------------------------------------------------------- delegation
+
+IDENTITY_CENTER_PRINCIPAL = "sso.amazonaws.com"
+
+
+def collect_delegation(ctx: CollectContext) -> Tables:
+    """The management account (DescribeOrganization) and the accounts registered as delegated administrator of
+    Identity Center (ListDelegatedAdministrators, filtered on its service principal)."""
+    org = _client(ctx, "organizations")
+    organization = org.describe_organization()["Organization"]
+    admins = read_all(org, "list_delegated_administrators", "DelegatedAdministrators",
+                      ServicePrincipal=IDENTITY_CENTER_PRINCIPAL, MaxResults=aws_org.PAGE)
+    ctx.progress("aws.delegation", 1 + len(admins))
+    return delegation_tables(organization, admins)
+
+
+def delegation_tables(organization: dict, admins: list[dict]) -> Tables:
+    """org_organization and org_delegated_admins from DescribeOrganization's Organization and the
+    DelegatedAdministrators of ListDelegatedAdministrators (ServicePrincipal sso.amazonaws.com)."""
+    # Status is deprecated in favour of State (AWS Organizations, 2025); either one, State first.
+    rows = [{"servicePrincipal": IDENTITY_CENTER_PRINCIPAL, "accountId": a.get("Id"), "name": a.get("Name"),
+             "status": a.get("State") or a.get("Status"),
+             "delegationEnabledDate": utc_iso(a.get("DelegationEnabledDate"))} for a in admins]
+    # MasterAccountId, else the last part of MasterAccountArn (AWS's own example answer leaves the id out).
+    management = organization.get("MasterAccountId") or \
+        (organization.get("MasterAccountArn") or "").rsplit("/", 1)[-1] or None
+    return {"org_organization": table("org_organization", [{
+                "organizationId": organization.get("Id"), "managementAccountId": management,
+                "featureSet": organization.get("FeatureSet")}]),
+            "org_delegated_admins": table("org_delegated_admins", sorted(rows, key=lambda r: r["accountId"] or ""))}
 
 
 # --------------------------------------------------------------------------------------------- cloudtrail
@@ -350,5 +478,6 @@ AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tu
     "aws.account_assignments": (collect_account_assignments,
                                 ("aws.instances", "aws.permission_sets", "aws.provisioning_status")),
     "aws.organizations": (collect_organizations, ()),
+    "aws.delegation": (collect_delegation, ()),
     "aws.cloudtrail": (collect_cloudtrail, ()),
 }

@@ -30,7 +30,8 @@ from idbridge.clients.graph.raw import odata_error_code
 from idbridge.collect.context import CollectContext, Partial
 from idbridge.collect.entra.app import app_tables, find_application, find_service_principal, read_key_credentials
 from idbridge.collect.entra.frames import columns_of, dig, frame
-from idbridge.collect.entra.sync import jobs_frame, mapping_rows, mappings_frame
+from idbridge.collect.entra.sync import (jobs_frame, mapping_rows, mappings_frame, object_mapping_rows,
+                                        object_mappings_frame)
 
 PAGE = "999"                   # directory objects: Graph's largest page
 MEMBER_PAGE = "999"            # group members and transitive members (a constant of its own for tests)
@@ -219,7 +220,9 @@ async def collect_provisioning(ctx: CollectContext):
     ctx.progress("entra.provisioning", len(jobs))
     schemas = await asyncio.gather(*(get_with_retries(adapter, f"{base}/{job['id']}/schema") for job in jobs))
     rows = [row for job, schema in zip(jobs, schemas) for row in mapping_rows(job["id"], schema or {})]
-    return {"entra_sync_jobs": jobs_frame(jobs), "entra_sync_mappings": mappings_frame(rows)}
+    objects = [row for job, schema in zip(jobs, schemas) for row in object_mapping_rows(job["id"], schema or {})]
+    return {"entra_sync_jobs": jobs_frame(jobs), "entra_sync_mappings": mappings_frame(rows),
+            "entra_sync_object_mappings": object_mappings_frame(objects)}
 
 
 def provisioning_action(item: dict) -> str | None:

@@ -1,8 +1,9 @@
-"""Provisioning (synchronization) jobs of the app: job status flattened to one row per job, and the attribute
-mappings of every object mapping in the job's schema, one row per mapping.
+"""Provisioning (synchronization) jobs of the app: job status flattened to one row per job, the object mappings
+of the job's schema (enabled, target actions) and their attribute mappings, one row per mapping.
 
 Nothing here reads /synchronization/secrets (the SCIM endpoint and its bearer token): an audit needs the job's
-behaviour, not its credentials.
+behaviour, not its credentials. The settings that live only there (notification email, accidental-deletion
+threshold, SkipOutOfScopeDeletions, SyncAll) are therefore guided checkpoints, not collected.
 """
 
 from __future__ import annotations
@@ -54,3 +55,16 @@ def mapping_rows(job_id: str, schema: dict) -> list[dict]:
 
 def mappings_frame(rows: list[dict]) -> pd.DataFrame:
     return frame("entra_sync_mappings", rows)
+
+
+def object_mapping_rows(job_id: str, schema: dict) -> list[dict]:
+    """One row per objectMapping: `enabled` and `flowTypes` (objectFlowTypes, a flags enum Graph writes as
+    "Add, Update, Delete"; Graph's default when absent is all three)."""
+    return [{"jobId": job_id, "objectMapping": mapping.get("name"),
+             "sourceObjectName": mapping.get("sourceObjectName"), "targetObjectName": mapping.get("targetObjectName"),
+             "enabled": mapping.get("enabled"), "flowTypes": mapping.get("flowTypes")}
+            for rule in schema.get("synchronizationRules") or [] for mapping in rule.get("objectMappings") or []]
+
+
+def object_mappings_frame(rows: list[dict]) -> pd.DataFrame:
+    return frame("entra_sync_object_mappings", rows)

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -69,6 +69,27 @@ class TokenBuckets:
             return True
 
 
+class SlidingWindows:
+    """At most RATE requests in any one-second window per key, however long the key was idle before: a stricter
+    limiter than the bucket, which lets a full burst and the refill land inside the same second."""
+
+    def __init__(self, limit: int = int(RATE), window_s: float = 1.0):
+        self.limit, self.window_s = limit, window_s
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            seen = self._seen.setdefault(key, deque())
+            while seen and seen[0] <= now - self.window_s:
+                seen.popleft()
+            if len(seen) >= self.limit:
+                return False  # a refused request does not count: AWS did not serve it
+            seen.append(now)
+            return True
+
+
 def throttle_key(service: str, operation: str) -> str | None:
     if service == "sso-admin":
         return "sso-admin"  # one collective limit for every Identity Center admin API
@@ -92,6 +113,7 @@ class FaultMiddleware:
         self.accounts = accounts    # service -> account id the request acts in (None: moto's default)
         self.lock = lock            # world.lock: provisioning writes and requests do not interleave
         self.buckets = TokenBuckets()
+        self.windows = SlidingWindows()
         self.calls: Counter[str] = Counter()
         self.refused: Counter[str] = Counter()  # "service:Operation:ThrottlingException" -> count
         self._count_lock = threading.Lock()
@@ -123,6 +145,7 @@ class FaultMiddleware:
                     f"User: {caller_arn(account or '123456789012')} is not authorized to perform: {action} on "
                     f"resource: * because no identity-based policy allows the {action} action")
         key = throttle_key(service, operation)
-        if faults.aws_throttle and key and not self.buckets.allow(key):
+        limiter = self.windows if faults.aws_limiter == "window" else self.buckets
+        if faults.aws_throttle and key and not limiter.allow(key):
             return ("ThrottlingException", "Rate exceeded")
         return None

@@ -6,7 +6,8 @@ moto 5.2.5 is pinned; every patch names the gap it closes in its module:
 - patch_identitystore.py: users / groups / memberships with ExternalIds, UserStatus, Created*/Updated*, O(1)
   lookups, update_user / update_group, ExternalId alternate identifiers, unknown stores refused.
 - patch_cloudtrail.py: lookup_events from the sandbox's event store.
-- patch_organizations.py: sso.amazonaws.com as a delegated-administrator service.
+- patch_organizations.py: sso.amazonaws.com as a delegated-administrator service; State on delegated administrators.
+- patch_securityhub.py: GetFindings applies its string filters (ProductArn, GeneratorId, RecordState, ...).
 Each is exercised through boto3 over HTTP in tests/sandbox/test_aws_*.py.
 """
 
@@ -23,7 +24,8 @@ def apply_patches() -> list[str]:
     with _lock:
         if not _applied:
             from idbridge.sandbox.aws import (patch_cloudtrail, patch_identitystore, patch_organizations,
-                                              patch_ssoadmin)
-            for module in (patch_ssoadmin, patch_identitystore, patch_cloudtrail, patch_organizations):
+                                              patch_securityhub, patch_ssoadmin)
+            for module in (patch_ssoadmin, patch_identitystore, patch_cloudtrail, patch_organizations,
+                           patch_securityhub):
                 _applied.extend(module.install())
         return list(_applied)

@@ -1,5 +1,5 @@
 """Directory reads: /users, /groups (members, transitive members, casts, $count), /directory/deletedItems,
-/organization, and the appRoleAssignments / memberOf of a user or group."""
+/organization, and the appRoleAssignments / memberOf of a user or group; one write: removing a group member."""
 
 from __future__ import annotations
 
@@ -151,6 +151,16 @@ def group_members_count(call: Call, oid: str, cast: str | None = None, kind: str
     return _count_text(call, len(_filtered(call, items, resource)))
 
 
+def remove_member(call: Call, oid: str, mid: str) -> Result:
+    """DELETE /groups/{id}/members/{id}/$ref: 204 No Content; a group or member not there is 404 (the reference
+    is what is deleted, never the member object)."""
+    members = call.store.direct_members.get(oid.lower())
+    if oid.lower() not in call.store.groups or members is None or mid.lower() not in members:
+        raise errors.not_found(mid if oid.lower() in call.store.groups else oid)
+    members.remove(mid.lower())
+    return Result(204)
+
+
 def group_assignments(call: Call, oid: str) -> Json:
     if oid.lower() not in call.store.groups:
         raise errors.not_found(oid)
@@ -194,6 +204,7 @@ def register(router: Router) -> None:
     router.add(rf"/groups/{_ID}/(?P<kind>members|transitiveMembers){_CAST}", GET=group_members)
     router.add(rf"/groups/{_ID}/(?P<kind>members|transitiveMembers){_CAST}/\$count", GET=group_members_count)
     router.add(rf"/groups/{_ID}/appRoleAssignments", GET=group_assignments)
+    router.add(rf"/groups/{_ID}/members/(?P<mid>[^/()]+)/\$ref", DELETE=remove_member)
     router.add(r"/directory/deletedItems/(?P<cast>(?:microsoft\.)?graph\.user)", GET=deleted_users)
     router.add(rf"/directory/deletedItems/(?P<cast>(?:microsoft\.)?graph\.user)/{_ID}", GET=deleted_user)
     router.add(rf"/directory/deletedItems/{_ID}", GET=deleted_user)

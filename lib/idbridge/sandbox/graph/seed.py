@@ -173,7 +173,7 @@ class _Seeder:
         sp = shapes.service_principal(
             self.aws_sp_id, application, self.tid, sso_mode=app.sso_mode,
             login_url=app.login_url or derived.portal_login_url(s), notification_emails=notify,
-            role_assignment_required=True)
+            role_assignment_required=app.assignment_required)
         store.applications[application["id"]] = application
         store.service_principals[sp["id"]] = sp
         store.aws_sp_id = sp["id"]
@@ -296,10 +296,13 @@ class _Seeder:
         store.sync_jobs.setdefault(sp["id"], {})[job_id] = sync.job(
             job_id, status, "Paused" if prov.status == "Paused" else "Active")
         store.sync_schemas[job_id] = sync.schema(job_id, prov.external_id_source,
-                                                 [(m.source, m.target) for m in prov.extra_mappings])
+                                                 [(m.source, m.target) for m in prov.extra_mappings],
+                                                 removed=prov.removed_mappings, flow_types=prov.flow_types)
         token = derived.scim_token(s) if prov.token_valid else "sbx-scim-revoked-" + stable_id(self.tid, "old")[:18]
         store.sync_secrets[sp["id"]] = sync.secrets(derived.scim_endpoint(s), token, prov.notification_email,
-                                                    prov.scope == "all")
+                                                    prov.scope == "all",
+                                                    deletion_threshold=prov.accidental_deletion_threshold,
+                                                    skip_out_of_scope=prov.skip_out_of_scope_deletions)
 
     # ------------------------------------------------------------------ audit and policy
 

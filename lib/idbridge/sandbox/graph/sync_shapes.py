@@ -90,9 +90,12 @@ def group_mappings() -> list[Json]:
             _mapping("members", "members")]
 
 
-def schema(job_id: str, external_id_source: str = "objectId", extra: list[tuple[str, str]] = ()) -> Json:
+def schema(job_id: str, external_id_source: str = "objectId", extra: list[tuple[str, str]] = (), *,
+           removed: list[str] = (), flow_types: dict[str, str] | None = None) -> Json:
+    """The gallery schema; `removed` drops User target attributes (e.g. active), `flow_types` sets an object
+    mapping's target object actions (objectFlowTypes, "Add, Update, Delete" by default)."""
     def object_mapping(kind: str, mappings: list[Json]) -> Json:
-        return {"enabled": True, "flowTypes": "Add, Update, Delete", "metadata": [],
+        return {"enabled": True, "flowTypes": (flow_types or {}).get(kind, "Add, Update, Delete"), "metadata": [],
                 "name": f"Provision Microsoft Entra ID {kind}s", "scope": None,
                 "sourceObjectName": kind, "targetObjectName": kind, "attributeMappings": mappings}
 
@@ -105,7 +108,8 @@ def schema(job_id: str, external_id_source: str = "objectId", extra: list[tuple[
             "priority": 1, "sourceDirectoryName": SOURCE_DIRECTORY, "targetDirectoryName": TARGET_DIRECTORY,
             "containerFilter": {"includedContainers": []}, "groupFilter": {"includedGroups": []},
             "metadata": [{"key": "defaultSourceObjectMappings", "value": "User,Group"}],
-            "objectMappings": [object_mapping("User", user_mappings(external_id_source, list(extra))),
+            "objectMappings": [object_mapping("User", [m for m in user_mappings(external_id_source, list(extra))
+                                                       if m["targetAttributeName"] not in set(removed)]),
                                object_mapping("Group", group_mappings())],
         }],
     }
@@ -134,10 +138,13 @@ def job(job_id: str, status: Json, schedule_state: str) -> Json:
             "synchronizationJobSettings": [{"name": "QuarantineTooManyDeletesThreshold", "value": "500"}]}
 
 
-def secrets(base_address: str, token: str, notification_email: str | None, sync_all: bool) -> list[Json]:
+def secrets(base_address: str, token: str, notification_email: str | None, sync_all: bool, *,
+            deletion_threshold: int | None = 500, skip_out_of_scope: bool = False) -> list[Json]:
     notify = {"Enabled": bool(notification_email), "Recipients": notification_email or "",
-              "DeleteThresholdEnabled": True, "DeleteThresholdValue": 500,
+              "DeleteThresholdEnabled": deletion_threshold is not None,
+              "DeleteThresholdValue": deletion_threshold or 0,
               "HumanResourcesLookaheadQueryEnabled": False}
     return [{"key": "BaseAddress", "value": base_address}, {"key": "SecretToken", "value": token},
             {"key": "SyncNotificationSettings", "value": json.dumps(notify, separators=(",", ":"))},
-            {"key": "SyncAll", "value": "true" if sync_all else "false"}]
+            {"key": "SyncAll", "value": "true" if sync_all else "false"}] + (
+               [{"key": "SkipOutOfScopeDeletions", "value": "True"}] if skip_out_of_scope else [])

@@ -154,9 +154,10 @@ class Cycle:
         self.memory.user_anchors[entra_id] = target["id"]
         steps.append(logs.matched_step(self.info, rid))
         if soft:  # a deprovisioned user is only disabled, its attributes are left alone
-            ops = [{"op": "Replace", "path": "active", "value": "False"}] if target.get("active", True) else []
-        else:
-            ops = diff_operations(desired, target)
+            ops = [{"op": "Replace", "path": "active", "value": "False"}] \
+                if target.get("active", True) and self.maps.deprovisions else []
+        else:  # Update off in the mapping's target actions: nothing changes in Identity Center
+            ops = diff_operations(desired, target) if self.maps.updates else []
         if not ops:
             self.memory.exported[entra_id] = fingerprint
             if force:
@@ -213,6 +214,8 @@ class Cycle:
 
     def _delete_user(self, entra_id: str, force: bool) -> dict | None:
         """A user gone from Entra for good (hard-deleted): Entra deletes the target user."""
+        if not self.maps.deletes:
+            return None  # Delete off in the mapping's target actions: the target user stays
         anchor = self.memory.user_anchors.get(entra_id)
         if anchor is None or (self.memory.exported.get(entra_id) == "deleted" and not force):
             return None

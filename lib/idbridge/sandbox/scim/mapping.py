@@ -340,6 +340,9 @@ class Mappings:
     count_keys: tuple[str, str]   # synchronizedEntryCountByType keys
     key: int = 0                  # changes when the schema does (then every object is looked at again)
     user_sources: tuple = ()      # readers of the Entra attributes the user mappings read (source_readers)
+    updates: bool = True          # the User mapping's target actions include Update
+    deprovisions: bool = True     # ... include Delete, and `active` is mapped: leavers are disabled
+    deletes: bool = True          # ... include Delete: users gone from Entra for good are deleted
 
 
 def job_mappings(schema: dict | None, external_id_source: str = "objectId",
@@ -355,4 +358,14 @@ def job_mappings(schema: dict | None, external_id_source: str = "objectId",
                  for m in (user_json, group_json))
     return Mappings(user_list, group_list, matching_target(user_list, "userName"),
                     matching_target(group_list, "displayName"), maps_members(group_list), keys,  # type: ignore
-                    hash(repr(schema)), source_readers(source_names(user_json)))
+                    hash(repr(schema)), source_readers(source_names(user_json)),
+                    *_user_flows(user_json, user_list))
+
+
+def _user_flows(user_json: dict, user_list: list[Mapping]) -> tuple[bool, bool, bool]:
+    """(updates, deprovisions, deletes) of the User object mapping: its flowTypes (all three when absent, Graph's
+    default) and whether `active` is mapped at all (without it nothing tells Identity Center a user left)."""
+    flows = user_json.get("flowTypes")
+    names = {f.strip().lower() for f in str(flows).split(",")} if flows else {"add", "update", "delete"}
+    deletes = "delete" in names
+    return "update" in names, deletes and any(m.target == "active" for m in user_list), deletes
