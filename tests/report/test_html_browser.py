@@ -117,7 +117,7 @@ READER = """<script>window.addEventListener("load", () => { const t0 = Date.now(
   out.own = {report_verdict: q(".idbridge-report-verdict") ? q(".idbridge-report-verdict").dataset.status : null,
              headline: q(".idbridge-headline") ? q(".idbridge-headline").textContent.trim() : null,
              finding_controls: document.querySelectorAll(".finding ul.controls li").length,
-             frameworks: [...document.querySelectorAll(".idbridge-controls h3")].map(h => h.textContent.trim()),
+             frameworks: [...document.querySelectorAll(".idbridge-controls li[data-framework]")].map(l => l.dataset.framework),
              sections: [...document.querySelectorAll("h2")].map(h => h.textContent.replace("\u00b6", "").trim()),
              raw_json: [...document.querySelectorAll("td")].filter(td => /^[\[{]"/.test(td.textContent.trim())).length};
   const body = document.body.innerText;

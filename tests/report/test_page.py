@@ -149,12 +149,18 @@ def test_each_finding_shows_its_controls_and_the_report_sums_them_up_per_framewo
                 replace(outcome("c.ok", "low", "pass"), controls=nist("AC-2") + iso("5.18")),
                 replace(outcome("c.nc", "low", "not_checked"), controls=nist("AU-6") + iso("8.16"))]
     summary = page.framework_summary_html(CheckResults(outcomes, [found]))
-    frameworks = [h.split("<")[0].strip() for h in summary.split("<h3>")[1:]]
+    import re
+
+    frameworks = re.findall(r"<li data-framework='([^']+)'>", summary)
     assert frameworks == ["NIST SP 800-53 Rev. 5", "ISO/IEC 27001:2022 Annex A",
                           "CIS AWS Foundations Benchmark v3.0.0"]
-    nist_part = summary.split("<h3>")[1]
     # AC-2 fails (one of its two checks failed), AC-6(5) fails, AU-6 was not checked; ISO A.5.18 passes.
-    assert "3 controls: 2 fail, 1 not checked." in nist_part and "1 pass, 1 fail, 1 not checked" in summary
+    assert "3 controls — 2 fail, 1 not checked</li>" in summary and "3 controls — 1 pass, 1 fail, 1 not checked" \
+        in summary
+    table = summary[summary.index("<table"):]
+    assert table.count("<tr>") == 1 + 7  # one table: every control of every framework, a column says which
+    assert "<td>NIST 800-53</td><td>AC-2 Account Management</td>" in table and "2 of 2 ran: 1 passed, 1 failed" \
+        in table
     assert page.framework_summary_html(CheckResults([], [])).startswith("<p class='idbridge-empty'>")
     none_ran = page.framework_summary_html(CheckResults(outcomes[2:], []))
     assert none_ran.startswith("<p class='idbridge-empty'>Not checked: no check mapped to a control ran") and \

@@ -252,22 +252,24 @@ def framework_summary_html(evaluation_or_results) -> str:
                 f"above), so no control has evidence from this run — {html_text(named)}.</p>")
     words = {"pass": "pass", "fail": "fail", "accepted": "accepted", "not_checked": "not checked",
              "not_applicable": "not applicable"}
-    out = []
+    lines = []
     for name, part in frame.groupby("framework", sort=False):
         counts = part["status"].value_counts()
         said = ", ".join(f"{int(counts.get(k, 0))} {w}" for k, w in words.items() if counts.get(k, 0))
-        # Few columns, so that the table prints on the page width: the counts of checks said in one cell.
-        shown = pd.DataFrame({
-            "control": part["control"] + " " + part["title"], "status": part["status"].map(words),
-            "checks": [_check_counts(r) for r in part.to_dict("records")], "findings": part["findings"],
-            "mapped checks": part["check_ids"].str.replace("; ", ", ")})
         framework = BY_NAME.get(name)
-        link = (f" <a href='{html_text(framework.url)}' rel='noreferrer'>source</a>"
+        link = (f" (<a href='{html_text(framework.url)}' rel='noreferrer'>source</a>)"
                 if framework and framework.url.startswith("https://") else "")
-        out.append(f"<h3>{html_text(name)}{link}</h3><p>{len(part)} controls: {html_text(said)}.</p>"
-                   + table_html(shown))
-    return ("<div class='idbridge-controls'>" + "".join(out) + "<p class='muted'>A control passes here when every "
-            "check mapped to it ran and passed: evidence for the control, not an assessment of it.</p></div>")
+        lines.append(f"<li data-framework='{html_text(name)}'><b>{html_text(name)}</b>{link}: {len(part)} "
+                     f"control{'s' if len(part) != 1 else ''} — {html_text(said)}</li>")
+    # One table for every framework (a column says which), so that it sorts, filters and prints as one.
+    shown = pd.DataFrame({
+        "framework": [BY_NAME[n].short if n in BY_NAME else n for n in frame["framework"]],
+        "control": frame["control"] + " " + frame["title"], "status": frame["status"].map(words),
+        "checks": [_check_counts(r) for r in frame.to_dict("records")], "findings": frame["findings"],
+        "mapped checks": frame["check_ids"].str.replace("; ", ", ")})
+    return ("<div class='idbridge-controls'><ul class='frameworks'>" + "".join(lines) + "</ul>"
+            + table_html(shown) + "<p class='muted'>A control passes here when every check mapped to it ran and "
+            "passed: evidence for the control, not an assessment of it.</p></div>")
 
 
 def findings_html(results, *, empty: str = "No findings.") -> str:
