@@ -127,6 +127,10 @@ def test_forbidden_characters(field, value, shown):
     bt.find(data, "entra_users", id="u-bob")[field] = value
     hit = bt.run(s.forbidden_characters, data)["user:bob@contoso.com"]
     assert hit.evidence["attributes"][0]["characters"] == [shown]
+    # The detail names the character in words and shows it: "jobTitle contains a semicolon (;)".
+    named = {'"': 'a double quote (")', ";": "a semicolon (;)", ":": "a colon (:)", "tab": "a tab",
+             "%": "a percent sign (%)"}[shown]
+    assert hit.detail == f"{hit.evidence['attributes'][0]['attribute']} contains {named}"
 
 
 def test_forbidden_characters_only_in_mapped_attributes_of_users_in_scope():

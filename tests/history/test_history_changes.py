@@ -56,14 +56,17 @@ def two_runs(tmp_path_factory):
 
 
 def _table(nb, heading: str) -> str:
-    """The HTML (or text) output of the first code cell after the markdown cell starting with `heading`."""
-    cells = nb.cells
-    for i, cell in enumerate(cells):
-        if cell.cell_type == "markdown" and cell.source.startswith(heading):
-            for after in cells[i + 1:]:
-                if after.cell_type == "code":
-                    data = after.outputs[0].get("data", {})
-                    return data.get("text/html") or data.get("text/markdown") or data.get("text/plain", "")
+    """The part of 30's changes output under the heading `heading` ("## Access gained"): up to the next one."""
+    title = heading.lstrip("#").strip()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html", "")
+            match = re.search(r"<h2 id=\"[^\"]*\">" + re.escape(title) + "<", html)
+            if match:
+                rest = html[match.end():]
+                return rest[:rest.index("<h2 ")] if "<h2 " in rest else rest
     raise AssertionError(f"no section {heading!r}")
 
 

@@ -32,7 +32,10 @@ def test_executive_summary_counts(demo):
     assert summary["Disabled or deleted in Entra, still holding access"] == 2
     assert summary["Findings: high"] == int((results.findings_frame()["severity"] == "high").sum())
     top = report.top_risks(results)
-    assert top["severity"].iloc[0] == "high" and len(top) <= 12
+    assert top["severity"].iloc[0] == "high" and top["risk"].is_unique
+    headline = report.headline(access)
+    assert headline == (f"{summary['Admins']} of {summary['People with AWS access']} people with AWS access are "
+                        f"admins somewhere; {summary['Production admins']} in production.")
     assert len(report.first_actions(results))
 
 
@@ -55,11 +58,13 @@ def test_sankey_follows_every_hop(demo):
     _, _, access, _ = demo
     riskiest = report.sankey_figure(access)
     assert "sanne.devries@northwind-analytics.com" in riskiest.layout.title.text
-    labels = set(riskiest.data[0].node.label)
+    labels = set(riskiest.data[0].node.customdata)  # the full labels; the node shows them without the kind
+    assert "insights-prod" in riskiest.data[0].node.label and "AdministratorAccess (admin)" in \
+        riskiest.data[0].node.label
     assert {"IdC user sanne.devries@northwind-analytics.com", "account insights-prod",
             "set AdministratorAccess (admin)", "Entra group AWS-Developers"} <= labels
     nested = report.sankey_figure(access, group="AWS-Data-ReadOnly")
-    assert any(label.endswith("(nested)") for label in nested.data[0].node.label)
+    assert any(label.endswith("(nested)") for label in nested.data[0].node.customdata)
     assert "rgba(134,142,150,0.45)" in nested.data[0].link.color, "paths that do not work in AWS are grey"
     capped = report.sankey_figure(access, account="data-prod", max_people=10)
     assert "the 10 most privileged of" in capped.layout.title.text
@@ -73,7 +78,8 @@ def test_permission_sets_access_table_and_findings(demo):
     assert sets.index[0] in ("AdministratorAccess", "DeveloperSandbox")
     table = report.access_table(access, group="AWS-Data-ReadOnly")
     assert set(table["works in AWS"]) == {"yes", "no"} and table["path_id"].is_unique
-    assert len(report.access_table(access)) == report.TABLE_ROWS
+    # Every path is a row: nothing cut (the report's table pages through them).
+    assert len(report.access_table(access)) == len(access) > 200
     findings = report.access_findings(results, access, user="sanne.devries@northwind-analytics.com")
     subjects = set(findings["subject"]) - {""}
     assert "user:sanne.devries@northwind-analytics.com" in subjects
@@ -100,8 +106,13 @@ def test_signin_figures_and_tables(demo):
     assert {bar.name for bar in timeline.data} >= {signins.BOTH, signins.ENTRA_FAILED, signins.REFUSED}
     assert sum(sum(bar.y) for bar in timeline.data) == len(act.correlation)
     results = signin_report.results_figure(act)
-    assert sum(sum(bar.y) for bar in results.data) == len(act.entra) + len(act.aws)
+    counts = dict(zip(results.data[0].y, map(int, results.data[0].text)))
+    assert sum(counts.values()) == len(act.entra) + len(act.aws)
+    # AWS's few refusals are a bar of their own on a log axis, their count written on it: visible beside 500+.
+    assert counts["AWS: refused"] == int((~act.aws["ok"]).sum()) > 0 and results.layout.xaxis.type == "log"
     table = signin_report.correlation_table(act)
+    assert len(table) == len(act.correlation), "every sign-in is a row: none hidden"
+    assert "." not in "".join(map(str, table["seconds apart"])), "whole seconds"
     assert table["what happened"].iloc[0] != signins.BOTH, "problems first"
     mateus = table[table["user"] == "mateus.ferreira@northwind-analytics.com"]
     assert (mateus["what happened"] == signins.REFUSED).any()
@@ -118,6 +129,12 @@ def test_signin_figures_and_tables(demo):
     assert len(signin_report.correlation_table(act, scoped)) < len(table)
     stale = signin_report.stale_table(people, settings.checks.stale_after_days)
     assert "charlotte.pemberton-hale@northwind-analytics.com" in set(stale["person"])
+    everyone = signin_report.people_table(people)
+    assert all(isinstance(d, int) or d == "no sign-in seen" for d in everyone["days since last sign-in"])
+    assert not everyone["last failure"].eq("none").any()
+    verdict = signin_report.verdict(act, people, settings.checks.stale_after_days)
+    assert verdict.status == "fail" and any("AWS refused" in line for line in verdict.lines)
+    assert "data-status='fail'" in verdict._repr_html_()
     assert set(signin_report.sources(snapshot)["status"]) == {"complete"}
 
 
@@ -127,3 +144,17 @@ def test_an_empty_plan_says_so():
     plan = Plan("review-removals")
     assert decisions.plan_table(plan).startswith("**No removals**")
     assert decisions.apply_summary(plan, None) == "Nothing to apply."
+
+
+def test_the_risk_list_leaves_out_what_the_banner_already_says(demo):
+    """One list of risks: the checks of the banner's "top three things to do" are not repeated below it."""
+    from types import SimpleNamespace
+
+    from idbridge.report.page import top_actions
+
+    _, _, _, results = demo
+    banner = {a["title"] for a in top_actions(results)}
+    everything = report.top_risks(results)
+    rest = report.top_risks(results, SimpleNamespace(results=results))
+    assert banner <= set(everything["risk"]), "without the run's evaluation nothing is left out"
+    assert not banner & set(rest["risk"]) and len(rest) == len(everything) - len(banner)

@@ -10,6 +10,7 @@ where that is not permitted, Chromium is pointed at a proxy that does not exist 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -111,6 +112,14 @@ READER = """<script>window.addEventListener("load", () => { const t0 = Date.now(
   document.querySelectorAll("td, dd").forEach(cell => { const text = cell.textContent.trim();
     if (text.includes("\u2026") || text.endsWith("...")) out.problems.push("truncated: " + text.slice(0, 80));
     if (["NaN", "nan", "None", "NaT", "<NA>"].includes(text)) out.problems.push("missing shown as " + text); });
+  // What each report promises a reader besides the shared parts (checked per report below).
+  const q = sel => document.querySelector(sel);
+  out.own = {report_verdict: q(".idbridge-report-verdict") ? q(".idbridge-report-verdict").dataset.status : null,
+             headline: q(".idbridge-headline") ? q(".idbridge-headline").textContent.trim() : null,
+             finding_controls: document.querySelectorAll(".finding ul.controls li").length,
+             frameworks: [...document.querySelectorAll(".idbridge-controls li[data-framework]")].map(l => l.dataset.framework),
+             sections: [...document.querySelectorAll("h2")].map(h => h.textContent.replace("\u00b6", "").trim()),
+             raw_json: [...document.querySelectorAll("td")].filter(td => /^[\[{]"/.test(td.textContent.trim())).length};
   const body = document.body.innerText;
   for (const bad of ["Traceback", "most recent call last", "An Exception was encountered"])
     if (body.includes(bad)) out.problems.push("shows " + bad);
@@ -206,6 +215,11 @@ def test_every_report_reads_well_in_a_browser_and_in_print(which, kit, failed_ru
             if seen["banner"]["status"] != verdict["status"] or seen["banner"]["word"] != verdict["word"] \
                     or shown != expected:
                 wrong.append(f"banner {seen['banner']} is not run.json's {verdict['status']} {expected}")
+        own = seen["own"]
+        if own["raw_json"]:
+            wrong.append(f"{own['raw_json']} cells of raw JSON")
+        if which == "demo":
+            wrong += _own_promises(name, r["report"].parent.parent.name == "setup", own)
         if "search" in seen:
             s = seen["search"]
             if not (s["all_match"] and 1 <= s["after"] <= s["before"]):
@@ -219,3 +233,24 @@ def test_every_report_reads_well_in_a_browser_and_in_print(which, kit, failed_ru
     assert any("search" in r["seen"] for r in read), "some table was searched"
     assert all((OUTPUT / which / f"{r['name'] if r['report'].parent.parent.name != 'setup' else 'setup-' + r['name']}"
                 ".print-page-1.png").stat().st_size > 5000 for r in read)
+
+
+def _own_promises(name: str, setup: bool, own: dict) -> list[str]:
+    """What a demo report promises beyond the shared parts: 10 maps findings to controls and sums them up per
+    framework, 20 opens with its headline, 21 with its own verdict, 30 shows the changes since the demo's
+    earlier run."""
+    wrong = []
+    if name == "10_validate_integration":
+        if not own["finding_controls"]:
+            wrong.append("no finding lists its controls")
+        if not any(f.startswith("NIST SP 800-53") for f in own["frameworks"]) or len(own["frameworks"]) < 2:
+            wrong.append(f"no per-framework control summary: {own['frameworks']}")
+    if name == "20_access_review" and not re.fullmatch(
+            r"\d+ of \d+ people with AWS access are admins somewhere; \d+ in production\.", own["headline"] or ""):
+        wrong.append(f"no headline: {own['headline']!r}")
+    if name == "21_signin_activity" and own["report_verdict"] not in ("pass", "fail", "not_checked"):
+        wrong.append("no verdict of its own")
+    if name == "30_changes" and not setup and not {"Access gained", "Account assignments removed"} <= set(
+            own["sections"]):
+        wrong.append(f"shows no changes: {own['sections']}")
+    return wrong

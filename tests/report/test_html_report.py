@@ -76,7 +76,9 @@ def test_the_index_links_every_report_notebook_and_findings_file(kit):
     assert {"findings.csv", "findings.json", "run.log"} <= set(links)
     for link in links:
         assert (run / link.split("#")[0]).exists(), link
-    assert "<h2>FAIL</h2>" in index and "Exit code 1" in index
+    assert "<h2>FAIL</h2>" in index and "exit code 1" in index
+    # The verdict in words for a person, before any code: how many findings at which severity need action.
+    assert re.search(r"<p class=.words.><b>\d+ (critical|high)-severity findings? (and [^<]*)?needs? action", index)
     notebooks = [p for p in (run / "notebooks").glob("*.ipynb")]
     assert len(notebooks) == len(list((run / "reports").glob("*.html")))
     for path in notebooks:  # each output notebook is the audit record: executed, with its parameters

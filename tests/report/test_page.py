@@ -130,3 +130,38 @@ def test_a_failure_is_one_panel_not_a_traceback_and_nothing_after_it():
                  "notebooks/20_access_review.ipynb"):
         assert part in panel
     assert "Traceback" in nbformat.writes(nb), "the audit record keeps it"
+
+
+def test_each_finding_shows_its_controls_and_the_report_sums_them_up_per_framework():
+    from dataclasses import replace
+
+    from idbridge.checks.controls import cis_aws, iso, nist
+
+    mapped = nist("AC-6(5)", "AC-2") + iso("8.2") + cis_aws("1.16")
+    found = replace(finding("c.high", "high", "a"), controls=mapped)
+    html = page.findings_html(CheckResults([], [found]))
+    slot = html[html.index("controls-slot"):]
+    # Ordered as the frameworks number them, each with its published title.
+    assert slot.index("NIST 800-53 AC-2</b> Account Management") < slot.index("NIST 800-53 AC-6(5)</b>")
+    assert "ISO 27001 A.8.2</b> Privileged access rights" in slot and "CIS AWS 3.0.0 1.16" in slot
+
+    outcomes = [replace(outcome("c.high", "high", "fail"), controls=mapped),
+                replace(outcome("c.ok", "low", "pass"), controls=nist("AC-2") + iso("5.18")),
+                replace(outcome("c.nc", "low", "not_checked"), controls=nist("AU-6") + iso("8.16"))]
+    summary = page.framework_summary_html(CheckResults(outcomes, [found]))
+    import re
+
+    frameworks = re.findall(r"<li data-framework='([^']+)'>", summary)
+    assert frameworks == ["NIST SP 800-53 Rev. 5", "ISO/IEC 27001:2022 Annex A",
+                          "CIS AWS Foundations Benchmark v3.0.0"]
+    # AC-2 fails (one of its two checks failed), AC-6(5) fails, AU-6 was not checked; ISO A.5.18 passes.
+    assert "3 controls — 2 fail, 1 not checked</li>" in summary and "3 controls — 1 pass, 1 fail, 1 not checked" \
+        in summary
+    table = summary[summary.index("<table"):]
+    assert table.count("<tr>") == 1 + 7  # one table: every control of every framework, a column says which
+    assert "<td>NIST 800-53</td><td>AC-2 Account Management</td>" in table and "2 of 2 ran: 1 passed, 1 failed" \
+        in table
+    assert page.framework_summary_html(CheckResults([], [])).startswith("<p class='idbridge-empty'>")
+    none_ran = page.framework_summary_html(CheckResults(outcomes[2:], []))
+    assert none_ran.startswith("<p class='idbridge-empty'>Not checked: no check mapped to a control ran") and \
+        "NIST SP 800-53 Rev. 5: 1 control;" in none_ran and "<table" not in none_ran

@@ -14,7 +14,7 @@ from idbridge.core.vocabulary import SEVERITY_COLOURS
 from idbridge.history.diff import SnapshotDiff, diff_snapshots
 from idbridge.errors import InputError
 from idbridge.history.runs import findings_over_time, previous_snapshot, snapshot_of, unreadable
-from idbridge.report.safe import Text, plotly_labels, table
+from idbridge.report.safe import Text, html_text, plotly_labels, table, table_html
 from idbridge.snapshot.store import Snapshot
 
 FIRST_RUN = "This is the first run of the engagement with a snapshot: there is nothing to compare with yet."
@@ -93,7 +93,55 @@ def summary(diff: SnapshotDiff | NotCompared | None):
     return _table(diff.summary()) if diff is not None else Text(FIRST_RUN)
 
 
-def findings_over_time_figure(history_dir: str | Path, run_dir: str | Path | None = None):
+# What each section holds, said once under its heading.
+SECTION_NOTES = {
+    "access_gained": "Person × account × permission set that Identity Center grants now and did not before, with "
+                     "the principals it comes through.",
+    "new_admins": "People who now hold a permission set at the admin level (as the access review classifies it) "
+                  "and held none before.",
+}
+
+
+class _Html:
+    def __init__(self, html: str):
+        self.html = html
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _heading(title: str, level: int = 2) -> str:
+    """A heading as the report's own are written, so the table of contents lists it."""
+    anchor = "".join(c if c.isalnum() else "-" for c in title)
+    return (f"<h{level} id=\"{anchor}\">{html_text(title)}<a class=\"anchor-link\" href=\"#{anchor}\">¶</a>"
+            f"</h{level}>")
+
+
+def changes(diff: SnapshotDiff | NotCompared | None):
+    """Every section of the comparison under its own heading, each a table or "None."; nothing at all on a
+    first run or when nothing could be compared: the headline above said so in one sentence."""
+    if diff is None or isinstance(diff, NotCompared):
+        return None
+    parts = [_heading("Summary"), table_html(diff.summary())]
+    for name, title in diff.SECTIONS:
+        parts.append(_heading(title))
+        if name in SECTION_NOTES:
+            parts.append(f"<p>{html_text(SECTION_NOTES[name])}</p>")
+        if name in diff.not_compared:
+            parts.append(f"<p>Not compared: {html_text(diff.not_compared[name])}.</p>")
+            continue
+        frame = getattr(diff, name)
+        parts.append(table_html(frame) if not frame.empty else "<p>None.</p>")
+    parts.append(_heading("Findings over time"))
+    parts.append("<p>Every run of the engagement that recorded its findings.</p>")
+    return _Html("".join(parts))
+
+
+def findings_over_time_figure(history_dir: str | Path, run_dir: str | Path | None = None, diff=False):
+    """Findings per run and severity; nothing on a first run (`diff` None: there is one run, and the headline
+    said so)."""
+    if diff is None or isinstance(diff, NotCompared):
+        return None
     frame = findings_over_time(history_dir, run_dir)
     if frame.empty:
         return Text("No run of this engagement has findings recorded yet.")

@@ -55,15 +55,54 @@ def _evaluation(run_dir: Path):
         return None
 
 
-def _verdict_section(record: dict) -> str:
+def verdict_words(record: dict, evaluation=None) -> str:
+    """The verdict as a sentence for a person: what needs action, at which severity, and what was not checked;
+    never more than was checked. `evaluation`: the run's findings.json (counts by severity come from it)."""
+    code = record.get("exit_code")
+    verdict = record.get("verdict") or {}
+    counts = verdict.get("counts") or {}
+    fail_on = str(record.get("fail_on", ""))
+    if code == 2:
+        return "The run stopped on bad input: the parameters or a file given to it must be fixed (see below)."
+    parts = []
+    if evaluation is not None:
+        ranked = [s for s in SEVERITIES if fail_on in SEVERITIES and SEVERITIES.index(s) <= SEVERITIES.index(fail_on)]
+        # Findings an accepted exception covers do not count toward the verdict: not "need action" either.
+        open_findings = [f for f in evaluation.results.findings if not getattr(f, "accepted", None)]
+        urgent = {s: sum(1 for f in open_findings if f.severity == s) for s in ranked}
+        named = [f"{n} {s}-severity finding{'s' if n != 1 else ''}" for s, n in urgent.items() if n]
+        total = sum(urgent.values())
+        if named:
+            parts.append(f"{' and '.join(named) if len(named) <= 2 else ', '.join(named)} "
+                         f"need{'s' if total == 1 else ''} action.")
+        others = len(open_findings) - total
+        if others:
+            parts.append(f"{others} lower-severity finding{'s' if others != 1 else ''} to review.")
+        accepted = len(evaluation.results.findings) - len(open_findings)
+        if accepted:
+            parts.append(f"{accepted} finding{'s' if accepted != 1 else ''} accepted as exceptions (listed below).")
+    not_run = counts.get("not_checked", 0) + counts.get("error", 0)
+    if not_run:
+        parts.append(f"{not_run} of {counts.get('checks', 0)} checks could not run, so this result is incomplete.")
+    if code == 3 and not not_run:
+        parts.append("Something could not be checked: the result is incomplete (see why below).")
+    if not parts:
+        if code == 0 and counts.get("checks"):
+            return (f"All {counts.get('pass', 0)} checks that apply ran and passed: nothing needs action.")
+        return "No check was evaluated in this run."
+    return " ".join(parts)
+
+
+def _verdict_section(record: dict, evaluation=None) -> str:
     verdict = record.get("verdict") or {}
     status = verdict.get("status", "not_checked")
     word = verdict.get("word", "NOT CHECKED")
     reasons = "".join(f"<li>{html_text(r)}</li>" for r in record["reasons"])
     return (f"<div class='verdict {STATUS_CLASS.get(status, 'notchecked')}'><h2>{html_text(word)}</h2>"
+            f"<p class='words'><b>{html_text(verdict_words(record, evaluation))}</b></p>"
             f"<p>{html_text(record.get('headline', ''))}</p>"
-            f"<p class='muted'>Exit code {record['exit_code']}: {html_text(record['exit_meaning'])}</p>"
-            + (f"<ul>{reasons}</ul>" if reasons else "") + "</div>")
+            + (f"<ul>{reasons}</ul>" if reasons else "")
+            + f"<p class='muted'>For automation: exit code {html_text(record['exit_code'])}.</p></div>")
 
 
 def _check_link(reports: dict[str, str], check_id: str, area: str, text: str) -> str:
@@ -106,9 +145,19 @@ def _findings_section(evaluation, reports: dict[str, str] | None = None) -> str:
     missing = ("<h3>Not checked</h3>" + _table(["why", "checks"], [
         [html_text(why), f"{len(ids)}: " + html_text(", ".join(ids))] for why, ids in by_reason.items()])
                ) if not_run else ""
-    return (outcomes + summary + "<p>" + _link("findings.csv", "findings.csv") + " · "
-            + _link("findings.json", "findings.json") + " · " + _link("checks.csv", "every check and its outcome")
-            + "</p>" + detail + missing + _exceptions_section(evaluation))
+    every = _table(["check", "area", "severity", "outcome", "findings", "why not run"],
+                   [[_check_link(reports, o.check_id, o.area, f"{o.check_id} — {o.title}") if o.findings
+                     else html_text(f"{o.check_id} — {o.title}"), html_text(o.area),
+                     f"<span class='sev sev-{html_text(o.severity)}'>{html_text(o.severity)}</span>",
+                     f"<span class='outcome outcome-{html_text(o.status)}'>"
+                     f"{html_text(o.status.replace('_', ' '))}</span>", str(o.findings),
+                     html_text(o.reason if o.status in ('not_checked', 'error', 'not_applicable') else "")]
+                    for o in sorted(evaluation.results.outcomes, key=lambda o: (o.area, o.check_id))])
+    return (outcomes + summary + detail + missing
+            + f"<details><summary>Every check and its outcome ({len(evaluation.results.outcomes)})</summary>"
+            + every + "</details>"
+            + "<p class='muted'>The same for a spreadsheet or a script: " + _link("findings.csv", "findings.csv")
+            + " · " + _link("checks.csv", "checks.csv") + " · " + _link("findings.json", "findings.json") + "</p>" + _exceptions_section(evaluation))
 
 
 def _exceptions_section(evaluation) -> str:
@@ -165,8 +214,9 @@ def write_index(run_dir: Path, record: dict) -> Path:
             said.add(n["error"])
             status = f"<span class='outcome outcome-failed'>failed</span>: {html_text(n['error'] or '')}"
         reports.append([_link(n["report"], n["title"]), status, f"{n['seconds']:.1f} s",
-                        _link(n["notebook"], "notebook")])
+                        _link(n["notebook"], "output notebook (.ipynb, for Jupyter)")])
     hrefs = {Path(n["report"]).stem: n["report"] for n in record["notebooks"] if n.get("report")}
+    evaluation = _evaluation(run_dir)
     skipped = "".join(f"<li>{html_text(s)}</li>" for s in record.get("skipped", []))
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -175,13 +225,13 @@ def write_index(run_dir: Path, record: dict) -> Path:
         f"<h1>idbridge run — {html_text(record['engagement'])}{' (sandbox)' if record.get('sandbox') else ''}</h1>"
         f"<p>{html_text(record['started'])} → {html_text(record['finished'])} · run "
         f"<code>{html_text(Path(record['run_dir']).name)}</code></p>"
-        + _verdict_section(record)
-        + "<h2>Reports</h2>" + (_table(["report", "status", "time", "audit record"], reports) if reports
+        + _verdict_section(record, evaluation)
+        + "<h2>Reports</h2>" + (_table(["report (opens in the browser)", "status", "time", "audit record"], reports) if reports
                                 else "<p class='muted'>No report was produced.</p>")
         + (f"<p class='muted'>Not run:</p><ul class='muted'>{skipped}</ul>" if skipped else "")
         + "".join(f"<p>{_link(href, text)}</p>" for href, text in record.get("links", []))
         + f"<h2>Findings</h2><p class='muted'>fail_on = {html_text(record['fail_on'])}</p>"
-        + _findings_section(_evaluation(run_dir), hrefs)
+        + _findings_section(evaluation, hrefs)
         + "<h2>What was collected</h2>" + _sources_section(run_dir)
         + "<p class='muted'>" + _link("run.json", "run.json") + " · " + _link("run.log", "run.log") + " · "
         + _link("parameters.yaml", "parameters.yaml") + "</p></body></html>")

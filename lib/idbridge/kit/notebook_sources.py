@@ -89,15 +89,16 @@ VALIDATE = notebook([
                   "from idbridge.checks.settings import settings_for\n"
                   "from idbridge.checks.artifact import evaluation_for\n"
                   "from idbridge.checks.evaluate import VALIDATION_AREAS\n"
-                  "from idbridge.report.page import findings, header\n\n"
+                  "from idbridge.report.page import controls_summary, findings, header\n\n"
                   "params = setup(params_file)"),
     new_code_cell("snapshot = open_snapshot(params, snapshot_dir, run_dir)\n"
                   "settings = settings_for(params, snapshot.manifest['collected_at'])\n"
                   "evaluation = evaluation_for(snapshot, params, run_dir)\n"
                   "results = evaluation.for_areas(VALIDATION_AREAS)\n"
                   "header(params, snapshot, run_dir, evaluation=evaluation)"),
-    new_markdown_cell("## Summary\n\nPer area: checks that passed, failed, could not be checked or did not apply, "
-                      "and their findings by severity."),
+    new_markdown_cell("## Summary\n\nPer area, first **checks** (each check counted once: passed, failed, could "
+                      "not be checked, did not apply), then **findings** (what the failed checks found, one per "
+                      "subject: a check that fails for 12 users makes 12 findings), by severity."),
     new_code_cell("report.summary(results)"),
     new_markdown_cell("### What to do first"),
     new_code_cell("report.first_actions(results)"),
@@ -112,6 +113,7 @@ VALIDATE = notebook([
     new_markdown_cell("## Provisioning health\n\nThe SCIM provisioning job and its recent cycles."),
     new_code_cell("report.area_table(results, 'provisioning')"),
     new_code_cell("report.provisioning_errors_figure(snapshot)"),
+    new_code_cell("report.provisioning_errors(snapshot)"),
     new_markdown_cell("## Reconciliation: Entra ↔ Identity Center\n\nWho should be in Identity Center and is "
                       "not, who is there and should not be, and what differs."),
     new_code_cell("report.area_table(results, 'reconcile')"),
@@ -120,6 +122,12 @@ VALIDATE = notebook([
     new_code_cell("report.area_table(results, 'scim')"),
     new_markdown_cell("## AWS configuration"),
     new_code_cell("report.area_table(results, 'aws')"),
+    new_markdown_cell("## Controls\n\nThe controls auditors work from (NIST SP 800-53, ISO/IEC 27001 Annex A, CIS "
+                      "Benchmarks) and what the run's checks — validation and access alike — say about each: a "
+                      "control *fails* when a check mapped to it found something, is *not checked* when one "
+                      "could not run, and *passes* only when every mapped check ran and passed. Each finding above "
+                      "lists its own controls."),
+    new_code_cell("controls_summary(evaluation)"),
     new_markdown_cell("## What was collected\n\nEvery source of the snapshot; a source not collected makes "
                       "the checks that need it *not checked*."),
     new_code_cell("sources_table(snapshot)"),
@@ -162,9 +170,11 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
     new_markdown_cell("## Executive summary\n\n\"Access\" is an *effective* path: AWS grants it today, whatever "
                       "Entra says. Admin means a permission set that can do anything in the account or give itself "
                       "that power."),
+    new_code_cell("report.headline(access)"),
     new_code_cell("report.executive_summary(access, results)"),
-    new_markdown_cell("### Top risks"),
-    new_code_cell("report.top_risks(results)"),
+    new_markdown_cell("### Other risks\n\nEvery other access check that found something, worst first — after the "
+                      "top three things to do in the banner above, which are not repeated here."),
+    new_code_cell("report.top_risks(results, evaluation)"),
     new_markdown_cell("## Who can reach what\n\nThe highest privilege held on each account, through effective "
                       "paths: first per Identity Center group, then per person (the most privileged people first; "
                       "the title says when some are left out)."),
@@ -178,8 +188,8 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                       "permissions boundary and session length, and how many people and accounts hold it."),
     new_code_cell("report.permission_set_risk(snapshot, access, params.checks.max_session_hours)"),
     new_markdown_cell("## Access\n\nThe filtered access, riskiest first, including paths that do not work in AWS "
-                      "(the first 200 rows; the whole table is `review/access.csv`). `path_id` is the key the "
-                      "reviewers' decisions refer to."),
+                      "(every row: page, sort and search them here; the same table is `review/access.csv`). *Path ID* is the "
+                      "key the reviewers' decisions refer to."),
     new_code_cell("report.access_table(access, filter_account, filter_group, filter_user)"),
     new_markdown_cell("## Access findings\n\nEvery access check with its findings (with a filter: those about the "
                       "filtered people, groups and permission sets). A check that could not run says why."),
@@ -195,8 +205,10 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                       "in, a recommendation with its reason, and every other access the same removal would end. "
                       "Each pack is signed with the key `review.signing_key` names, so a decision counts only in "
                       "the pack it was sent in. The access table and the findings are there as CSV and JSON too."),
-    new_code_cell("review_packs.write_review_outputs(access, results, snapshot, run_dir, review_scope, params=params,\n"
-                  "                                  params_file=params_file, settings=settings)"),
+    new_code_cell("written = review_packs.write_review_outputs(access, results, snapshot, run_dir, review_scope,\n"
+                  "                                            params=params, params_file=params_file,\n"
+                  "                                            settings=settings)\n"
+                  "review_packs.linked(written)"),
 ])
 
 
@@ -225,6 +237,9 @@ SIGNIN_ACTIVITY = notebook([
                   "scoped = report.scope(access, filter_account, filter_group, filter_user)"),
     new_code_cell("activity = signins.activity(snapshot, settings)\n"
                   "people = report.people(snapshot, settings, access, activity)"),
+    new_markdown_cell("## Verdict of this report\n\nWhat the sign-ins say, in a few lines: refusals on either "
+                      "side, and people holding access who do not sign in. (The banner above is the whole run's.)"),
+    new_code_cell("report.verdict(activity, people, params.checks.stale_after_days, scoped)"),
     new_markdown_cell("## Overview\n\nSign-ins in the collection window on each side, and how they matched. "
                       "Without a filter this includes people with no AWS access: their failures matter too."),
     new_code_cell("report.overview(activity, scoped)"),
@@ -333,28 +348,10 @@ history_dir = ""  # the folder of the engagement's runs; empty: <run_root>/<enga
                   "before = report.previous(run_dir, history_dir, previous_snapshot_dir)\n"
                   "changes = report.compare(before, current, params)\n"
                   "report.headline(changes, before)"),
-    new_markdown_cell("## Summary"),
-    new_code_cell("report.summary(changes)"),
-    new_markdown_cell("## Access gained\n\nPerson × account × permission set that Identity Center grants now and "
-                      "did not before, with the principals it comes through."),
-    new_code_cell("report.section(changes, 'access_gained')"),
-    new_markdown_cell("## Access lost"),
-    new_code_cell("report.section(changes, 'access_lost')"),
-    new_markdown_cell("## New administrators\n\nPeople who now hold a permission set at the *admin* level "
-                      "(as the access review classifies it) and held none before."),
-    new_code_cell("report.section(changes, 'new_admins')"),
-    new_markdown_cell("### No longer administrators"),
-    new_code_cell("report.section(changes, 'admins_gone')"),
-    new_markdown_cell("## Account assignments added"),
-    new_code_cell("report.section(changes, 'assignments_added')"),
-    new_markdown_cell("## Account assignments removed"),
-    new_code_cell("report.section(changes, 'assignments_removed')"),
-    new_markdown_cell("## Findings new"),
-    new_code_cell("report.section(changes, 'findings_new')"),
-    new_markdown_cell("## Findings resolved"),
-    new_code_cell("report.section(changes, 'findings_resolved')"),
-    new_markdown_cell("## Findings over time\n\nEvery run of the engagement that recorded its findings."),
-    new_code_cell("report.findings_over_time_figure(history_dir, run_dir)"),
+    # One output for every section: on a first run there is nothing to compare, and the report is the header and
+    # the one sentence above, not nine headings each repeating it.
+    new_code_cell("report.changes(changes)"),
+    new_code_cell("report.findings_over_time_figure(history_dir, run_dir, changes)"),
 ])
 
 
@@ -378,7 +375,7 @@ SETUP_SAML = notebook([
     new_code_cell(RUNBOOK_SETUP.format(imports="from idbridge.runbooks import checkpoints, saml")),
     new_markdown_cell(PLAN_TEXT),
     new_code_cell("plan = await saml.plan(rb)\nresults.notes(plan)"),
-    new_code_cell("plan.frame()"),
+    new_code_cell("results.plan_table(plan)"),
     *apply_cells("await saml.apply(rb, plan)"),
     new_markdown_cell("## Federation metadata for AWS\n\nDownloaded from Entra and checked against the active "
                       "certificate."),
@@ -406,7 +403,7 @@ SETUP_PROVISIONING = notebook([
     new_code_cell("checkpoints.automatic_provisioning(rb)"),
     new_markdown_cell(PLAN_TEXT + " The SCIM credentials are tested first (Test Connection writes nothing)."),
     new_code_cell("plan = await provisioning.plan(rb)\nresults.notes(plan)"),
-    new_code_cell("plan.frame()"),
+    new_code_cell("results.plan_table(plan)"),
     *apply_cells("await provisioning.apply(rb, plan)"),
     new_markdown_cell("## The first cycle\n\nOn a real tenant the initial cycle takes from 20 minutes to hours: "
                       "the wait ends after `provisioning.wait_minutes` and says so."),
@@ -428,7 +425,7 @@ SETUP_AWS_ACCESS = notebook([
     new_markdown_cell(PLAN_TEXT + " Every group, account, OU, tag and managed policy the file names is checked "
                                   "first."),
     new_code_cell("plan = await aws_access.plan(rb)\nresults.notes(plan)"),
-    new_code_cell("plan.frame()"),
+    new_code_cell("results.plan_table(plan)"),
     *apply_cells("aws_apply.apply(rb, plan)"),
 ])
 

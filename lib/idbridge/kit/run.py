@@ -371,7 +371,9 @@ class KitRun:
             self.write_access(snapshot)
         # Computed here, where run_root means what the user meant (kernels run in the notebooks' folder).
         history_dir = history.engagement_dir(self.params, self.run_dir)
-        previous = history.previous_snapshot(self.run_dir, history_dir)
+        # A snapshot given to compare with (the demo's earlier run) wins over the engagement's newest earlier run.
+        given = self.inputs.get("previous_snapshot_dir")
+        previous = Path(given) if given else history.previous_snapshot(self.run_dir, history_dir)
         log.info("previous run of %s: %s", self.params.engagement, previous.parent if previous else "none")
         return {**base, "snapshot_dir": str(target), "previous_snapshot_dir": str(previous or ""),
                 "history_dir": str(history_dir)}

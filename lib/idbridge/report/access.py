@@ -21,7 +21,6 @@ from idbridge.report.safe import Text, plotly_labels, plotly_text
 
 HEATMAP_ROWS = 60
 SANKEY_PEOPLE = 40
-TABLE_ROWS = 200
 # privilege_rank -> (label, colour): the heatmap's discrete scale
 RANKS = {0: ("no access", "#f1f3f5"), 1: ("read / billing", "#a5d8ff"), 2: ("write", "#ffd43b"),
          3: ("power", "#ff922b"), 4: ("admin", "#e03131")}
@@ -85,8 +84,41 @@ def executive_summary(access: pd.DataFrame, results: CheckResults) -> pd.DataFra
     return pd.DataFrame(rows, columns=["what", "count", "note"])
 
 
-def top_risks(results: CheckResults, limit: int = 12) -> pd.DataFrame | str:
-    """The worst findings one by one (subject and detail), worst first."""
+def headline(access: pd.DataFrame):
+    """The one sentence a sponsor reads first, from the access model: how many of the people holding AWS access
+    are admins somewhere, and how many of those in production."""
+    from idbridge.report.safe import html_text
+
+    held = _effective(access)
+    who = person(held)
+    people = int(who.nunique())
+    admin = (held["privilege"] == "admin").to_numpy()
+    prod = held["is_production"].to_numpy(dtype=bool)
+    admins, prod_admins = int(who[admin].nunique()), int(who[admin & prod].nunique())
+    if not people:
+        sentence = "Nobody holds AWS access through Identity Center in this snapshot."
+    else:
+        sentence = (f"{admins} of {people} {'person' if people == 1 else 'people'} with AWS access "
+                    f"{'is an admin' if admins == 1 else 'are admins'} somewhere; {prod_admins} in production.")
+    return _Headline(html_text(sentence), sentence)
+
+
+class _Headline(str):
+    """The headline as text (tests, plain output) and as a large line in a report."""
+
+    def __new__(cls, html: str, text: str):
+        made = super().__new__(cls, text)
+        made.html = html
+        return made
+
+    def _repr_html_(self) -> str:
+        return f"<p class='idbridge-headline'>{self.html}</p>"
+
+
+def top_risks(results: CheckResults, evaluation=None) -> pd.DataFrame | str:
+    """The one list of risks below the banner: one row per failed access check, worst first, with how many
+    subjects and examples, leaving out the checks the banner's "top three things to do" already name
+    (those of `evaluation`, the run's, when given)."""
     findings = results.findings_frame()
     if findings.empty:
         outcomes = results.outcomes_frame()
@@ -96,9 +128,23 @@ def top_risks(results: CheckResults, limit: int = 12) -> pd.DataFrame | str:
                         "verdict above says why): this is not a clean result.", ran=len(outcomes) - not_run,
                         not_run=not_run)
         return Text("No access findings: every access check ran and passed.")
-    findings = findings.assign(rank=findings["severity"].map(SEVERITY_ORDER))
-    top = findings.sort_values(["rank", "check_id", "subject"], ascending=[False, True, True]).head(limit)
-    return top[["severity", "title", "subject", "detail"]].reset_index(drop=True)
+    said: set[str] = set()
+    if evaluation is not None:
+        from idbridge.report.page import top_actions
+
+        said = {a["check_id"] for a in top_actions(evaluation.results)}
+    rest = findings[~findings["check_id"].isin(said)]
+    if rest.empty:
+        return Text("Every access risk found is among the top three things to do above.")
+    grouped = (rest.groupby("check_id", sort=False)
+               .agg(severity=("severity", "first"), risk=("title", "first"), subjects=("subject", "count"),
+                    examples=("subject", lambda s: ", ".join(sorted(map(str, s))[:3])
+                              + (f" and {len(s) - 3} more" if len(s) > 3 else "")))
+               .reset_index())
+    grouped["_rank"] = grouped["severity"].map(SEVERITY_ORDER)
+    grouped = grouped.sort_values(["_rank", "subjects", "check_id"], ascending=[False, False, True])
+    # The fix of each is in "Findings in detail" below, whole: this list stays one line a risk.
+    return grouped[["severity", "risk", "subjects", "examples"]].reset_index(drop=True)
 
 
 def first_actions(results: CheckResults) -> pd.DataFrame:
@@ -179,6 +225,24 @@ def _hops(row: dict) -> list[tuple[str, str]]:
     return hops + [idc, account, ps]
 
 
+NODE_WORDS = {"person": "person", "entra": "Entra group", "idc": "Identity Center group or user",
+              "account": "AWS account", "set": "permission set (privilege)", "gone": "deleted principal"}
+NODE_COLOUR_WORDS = {"person": "dark grey", "entra": "blue", "idc": "orange", "account": "green", "set": "red",
+                     "gone": "light grey"}
+_KINDS = ("Entra group ", "IdC group ", "IdC user ", "account ", "set ")
+
+
+def _short(label: str, kind: str = "") -> str:
+    """A node's label without its kind, which the node's colour shows; a person by the part of the UPN before
+    the @ (the first column's labels run over the second's nodes; hovering shows the whole name)."""
+    if kind == "person" and "@" in label:
+        return label.split("@", 1)[0]
+    for prefix in _KINDS:
+        if label.startswith(prefix):
+            return label[len(prefix):]
+    return label
+
+
 NODE_COLOURS = {"person": "#495057", "entra": "#1971c2", "idc": "#f08c00", "account": "#2f9e44", "set": "#c92a2a",
                 "gone": "#adb5bd"}
 
@@ -216,17 +280,27 @@ def sankey_figure(access: pd.DataFrame, account: str = "", group: str = "", user
             key = (nodes[a], nodes[b], bool(row["effective"]))
             links[key] = links.get(key, 0) + 1
     source, target, works = zip(*links) if links else ((), (), ())
+    # Shown without the kind ("account ", "IdC group "): the colour says it (legend below the chart), and
+    # shorter labels of neighbouring columns do not run into each other.
     figure = go.Figure(go.Sankey(
         arrangement="snap",
-        node=dict(label=plotly_labels(nodes), color=[NODE_COLOURS[k] for k in kinds], pad=10, thickness=14),
+        node=dict(label=plotly_labels(_short(label, kind) for label, kind in zip(nodes, kinds)),
+                  color=[NODE_COLOURS[k] for k in kinds],
+                  customdata=plotly_labels(nodes), hovertemplate="%{customdata}<extra></extra>", pad=22,
+                  thickness=14),
+        textfont=dict(size=12),
         link=dict(source=list(source), target=list(target), value=list(links.values()),
                   color=["rgba(25,113,194,0.35)" if w else "rgba(134,142,150,0.45)" for w in works])))
     tallest = max(kinds.count(k) for k in set(kinds))  # the column with most nodes sets the height
     subject = ", ".join(f"{k} {v}" for k, v in chosen.items() if v)
     riskiest = " (the riskiest path's person)" if not any((account, group, user)) else ""
     title = f"Access paths of {subject}{riskiest}{capped}; grey: does not work in AWS"
+    legend = "Colours: " + " · ".join(f"{NODE_COLOUR_WORDS[k]} {w}" for k, w in NODE_WORDS.items() if k in kinds)
+    figure.add_annotation(text=legend, x=0, y=-0.02, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                          showarrow=False, font=dict(size=12))
     figure.update_layout(title=plotly_text(title),
-                         height=max(360, 24 * tallest + 120), margin=dict(t=60, b=20))
+                         # room for each label: a node and its gap at least two text lines high
+                         height=max(380, 40 * tallest + 150), margin=dict(t=60, b=50, l=10, r=10))
     return figure
 
 
@@ -270,16 +344,15 @@ def _via(row: dict) -> str:
     return f"orphaned: principal {row['idc_principal_id']} no longer exists"
 
 
-def access_table(access: pd.DataFrame, account: str = "", group: str = "", user: str = "",
-                 limit: int = TABLE_ROWS) -> pd.DataFrame | str:
-    """The filtered access, riskiest first (production, privilege), including paths that do not work in AWS;
-    at most `limit` rows (the whole table is written to review/access.csv)."""
+def access_table(access: pd.DataFrame, account: str = "", group: str = "", user: str = "") -> pd.DataFrame | str:
+    """The filtered access, riskiest first (production, privilege), including paths that do not work in AWS:
+    every row (the report's table pages, sorts and searches them; nothing is cut)."""
     rows = who_can_reach(access, **_filters(account, group, user), effective=False)
     if rows.empty:
         return Text("No access{said}.", said=_said(account, group, user))
     rows = rows.assign(_who=person(rows)).sort_values(["is_production", "privilege_rank", "_who", "account_name"],
                                                       ascending=[False, False, True, True], kind="stable")
-    records = rows.head(limit).astype(object).where(rows.head(limit).notna(), None).to_dict("records")
+    records = rows.astype(object).where(rows.notna(), None).to_dict("records")
     return pd.DataFrame([{
         "person": r["_who"], "name": r["user_display_name"], "Entra state": r["entra_state"],
         "type": r["user_type"], "via": _via(r), "account": r["account_name"] or r["account_id"],

@@ -208,10 +208,68 @@ def _links(references: Iterable[str]) -> str:
 
 
 def _controls(controls: Any) -> str:
-    """The controls a check maps to (NIST, CIS, ISO); nothing at all while checks carry no such field."""
+    """The controls a check maps to (NIST, CIS, ISO), one per line with its framework and published title;
+    nothing at all for a finding that carries none (a findings.json older than control mapping)."""
     if not controls:
         return ""
-    return f"<h4>Controls</h4><p class='controls'>{html_text(_plain(controls))}</p>"
+    from idbridge.checks.controls import Control, ordered
+
+    mapped = [c for c in controls if isinstance(c, Control)]
+    if not mapped:  # anything else (text from an older artifact) is shown as it is
+        return f"<h4>Controls</h4><p class='controls'>{html_text(_plain(controls))}</p>"
+    items = "".join(f"<li><b>{html_text(c.label)}</b> {html_text(c.title)}</li>" for c in ordered(mapped))
+    return ("<h4>Controls this check gives evidence for</h4>"
+            f"<ul class='controls'>{items}</ul>")
+
+
+def _check_counts(row: dict) -> str:
+    """"3 of 4 ran: 1 passed, 2 failed; 1 not checked": a control row's checks in words."""
+    ran = f"{row['checks_run']} of {row['checks']} ran"
+    said = [f"{row[k]} {w}" for k, w in (("passed", "passed"), ("failed", "failed"), ("accepted", "accepted"))
+            if row.get(k)]
+    rest = [f"{row[k]} {w}" for k, w in (("not_checked", "not checked"), ("not_applicable", "not applicable"))
+            if row[k]]
+    return ran + (": " + ", ".join(said) if said else "") + ("; " + ", ".join(rest) if rest else "")
+
+
+def framework_summary_html(evaluation_or_results) -> str:
+    """Per framework, one table of the controls the checks map to: which passed, failed, were not checked.
+    A control's status is that of its checks only (report/controls.py), never an assessment of the control."""
+    import pandas as pd
+
+    from idbridge.checks.controls import BY_NAME
+    from idbridge.report.controls import framework_summary
+    from idbridge.report.safe import table_html
+
+    frame = framework_summary(evaluation_or_results)
+    if frame.empty:
+        return "<p class='idbridge-empty'>No check of this report maps to a control.</p>"
+    if not frame["checks_run"].any():
+        # No mapped check ran (a collection that failed): one sentence, not a table of rows that all say so.
+        counts = frame.groupby("framework", sort=False).size()
+        named = "; ".join(f"{name}: {n} control{'s' if n != 1 else ''}" for name, n in counts.items())
+        return (f"<p class='idbridge-empty'>Not checked: no check mapped to a control ran (the reasons are "
+                f"above), so no control has evidence from this run — {html_text(named)}.</p>")
+    words = {"pass": "pass", "fail": "fail", "accepted": "accepted", "not_checked": "not checked",
+             "not_applicable": "not applicable"}
+    lines = []
+    for name, part in frame.groupby("framework", sort=False):
+        counts = part["status"].value_counts()
+        said = ", ".join(f"{int(counts.get(k, 0))} {w}" for k, w in words.items() if counts.get(k, 0))
+        framework = BY_NAME.get(name)
+        link = (f" (<a href='{html_text(framework.url)}' rel='noreferrer'>source</a>)"
+                if framework and framework.url.startswith("https://") else "")
+        lines.append(f"<li data-framework='{html_text(name)}'><b>{html_text(name)}</b>{link}: {len(part)} "
+                     f"control{'s' if len(part) != 1 else ''} — {html_text(said)}</li>")
+    # One table for every framework (a column says which), so that it sorts, filters and prints as one.
+    shown = pd.DataFrame({
+        "framework": [BY_NAME[n].short if n in BY_NAME else n for n in frame["framework"]],
+        "control": frame["control"] + " " + frame["title"], "status": frame["status"].map(words),
+        "checks": [_check_counts(r) for r in frame.to_dict("records")], "findings": frame["findings"],
+        "mapped checks": frame["check_ids"].str.replace("; ", ", ")})
+    return ("<div class='idbridge-controls'><ul class='frameworks'>" + "".join(lines) + "</ul>"
+            + table_html(shown) + "<p class='muted'>A control passes here when every check mapped to it ran and "
+            "passed: evidence for the control, not an assessment of it.</p></div>")
 
 
 def findings_html(results, *, empty: str = "No findings.") -> str:
@@ -274,3 +332,7 @@ def header(params=None, snapshot=None, run_dir=None, *, filters: dict[str, str] 
 
 def findings(results, empty: str = "No findings.") -> _Html:
     return _Html(findings_html(results, empty=empty))
+
+
+def controls_summary(evaluation_or_results) -> _Html:
+    return _Html(framework_summary_html(evaluation_or_results))

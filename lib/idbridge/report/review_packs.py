@@ -47,3 +47,27 @@ def write_review_outputs(access: pd.DataFrame, results: CheckResults, snapshot, 
                 (run_dir / "findings.csv", run_dir / "findings.json") if path.exists()]
     return pd.DataFrame([{"file": str(p.relative_to(run_dir)) if p.is_relative_to(run_dir) else str(p), "what": w}
                          for p, w in written])
+
+
+class _Linked:
+    def __init__(self, html: str):
+        self.html = html
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def linked(files: pd.DataFrame, reports_dir: str = "reports"):
+    """The table of files written, each name a link that opens it from the report (the report sits in
+    run_dir/reports, the files in the run folder: the links are relative, so they hold when the folder moves)."""
+    from idbridge.report.safe import html_text, local_href, readable
+
+    depth = "../" * len(Path(reports_dir).parts)
+    rows = []
+    for file, what in zip(files["file"], files["what"]):
+        href = local_href(depth + Path(str(file)).as_posix()) if not Path(str(file)).is_absolute() else None
+        name = f"<a href='{href}'>{html_text(file)}</a>" if href else html_text(file)
+        rows.append(f"<tr><td>{name}</td><td>{html_text(what)}</td></tr>")
+    head = "".join(f"<th>{html_text(readable(c))}</th>" for c in ("file", "what"))
+    return _Linked(f"<table class='idbridge-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+                   "</table>")

@@ -162,13 +162,18 @@ def show(text: Text) -> None:
 
 
 _WORDS = {"id": "ID", "ids": "IDs", "upn": "UPN", "idc": "Identity Center", "aws": "AWS", "mfa": "MFA", "ip": "IP",
-          "ou": "OU", "ous": "OUs", "scim": "SCIM", "saml": "SAML", "arn": "ARN", "url": "URL", "ca": "CA"}
+          "ou": "OU", "ous": "OUs", "scim": "SCIM", "saml": "SAML", "arn": "ARN", "url": "URL", "ca": "CA",
+          "entra": "Entra", "cloudtrail": "CloudTrail", "(cloudtrail)": "(CloudTrail)", "cloudtrail)": "CloudTrail)"}
+_NAMES = {"CloudTrail": "Cloudtrail"}  # product names the camelCase split would cut in two
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def readable(column: Any) -> str:
     """A column name as a reader's header: "check_id" and "accountId" become "Check ID" and "Account ID"."""
-    words = _CAMEL.sub(" ", str(column)).replace("_", " ").split()
+    text = str(column)
+    for name, kept in _NAMES.items():
+        text = text.replace(name, kept)
+    words = _CAMEL.sub(" ", text).replace("_", " ").split()
     if not words:
         return str(column)
     shown = [_WORDS.get(w.lower(), w if i or not w[:1].islower() else w[:1].upper() + w[1:])

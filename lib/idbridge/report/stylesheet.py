@@ -37,6 +37,14 @@ body{color:#212529}
 .idbridge-verdict .tiles{display:flex;flex-wrap:wrap;gap:8px}
 .idbridge-verdict .tile{background:#fff;border:1px solid #dee2e6;border-radius:4px;padding:4px 12px;min-width:6.5em}
 .idbridge-verdict .tile b{display:block;font-size:1.4em}.idbridge-verdict .tile span{color:#495057;font-size:12px}
+.idbridge-report-verdict{padding:8px 14px;margin:6px 0 12px;border-radius:4px;border-left:8px solid}
+.idbridge-report-verdict.verdict-pass{background:#ebfbee;border-color:#2b8a3e}
+.idbridge-report-verdict.verdict-fail{background:#fff5f5;border-color:#c92a2a}
+.idbridge-report-verdict.verdict-notchecked{background:#fff9db;border-color:#e67700}
+.idbridge-report-verdict .word{font-size:1.25em;font-weight:800}.idbridge-report-verdict ul{margin:4px 0}
+.idbridge-headline{font-size:1.3em;font-weight:700;margin:6px 0 10px}
+ul.controls{margin:2px 0 6px;padding-left:1.2em}
+.idbridge-diff td.before{color:#c92a2a}.idbridge-diff td.after{color:#2b8a3e}
 .idbridge-verdict .todo h3{margin:10px 0 2px;font-size:1em}.idbridge-verdict ol{margin:2px 0}
 .idbridge-verdict .score-note{color:#6c757d;font-size:12px;margin:6px 0 0}
 .muted{color:#6c757d}

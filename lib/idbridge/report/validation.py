@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from idbridge.checks.evaluate import Evaluation
 from idbridge.checks.runner import CheckResults
+from idbridge.model.provisioning_errors import error_words
 from idbridge.core.vocabulary import AREAS, SEVERITY_COLOURS, SEVERITY_ORDER
 from idbridge.report.safe import Text, plotly_labels, plotly_text
 from idbridge.snapshot.store import NotCollected, Snapshot
@@ -25,7 +26,8 @@ def verdict_banner(evaluation: Evaluation):
 
 
 def summary(results: CheckResults) -> pd.DataFrame:
-    """Per area: how many checks passed, failed, were not checked or not applicable, and findings by severity."""
+    """Per area: how many checks passed, failed, were not checked or not applicable (counts of checks), then how
+    many findings the failed checks raised, by severity (counts of findings: one check finds many subjects)."""
     outcomes = results.outcomes_frame()
     findings = results.findings_frame()
     rows = []
@@ -34,14 +36,14 @@ def summary(results: CheckResults) -> pd.DataFrame:
         if part.empty:
             continue
         found = findings[findings["area"] == area] if not findings.empty else findings
-        row = {"area": title, "checks": len(part), "passed": int((part["status"] == "pass").sum()),
-               "failed": int((part["status"] == "fail").sum()),
-               "accepted": int((part["status"] == "accepted").sum()),  # found only accepted findings
-               "not checked": int(part["status"].isin(["not_checked", "error"]).sum()),
-               "not applicable": int((part["status"] == "not_applicable").sum()),
+        row = {"area": title, "checks": len(part), "checks passed": int((part["status"] == "pass").sum()),
+               "checks failed": int((part["status"] == "fail").sum()),
+               "checks accepted": int((part["status"] == "accepted").sum()),  # found only accepted findings
+               "checks not checked": int(part["status"].isin(["not_checked", "error"]).sum()),
+               "checks not applicable": int((part["status"] == "not_applicable").sum()),
                "findings": len(found)}
         for severity in SEVERITY_ORDER:
-            row[severity] = int((found["severity"] == severity).sum()) if not found.empty else 0
+            row[f"{severity} findings"] = int((found["severity"] == severity).sum()) if not found.empty else 0
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -103,32 +105,54 @@ def findings_by_area_figure(results: CheckResults) -> go.Figure:
 
 
 def certificate_figure(snapshot: Snapshot, now: datetime, horizons: list[int]) -> go.Figure | str:
-    """Validity of each signing certificate of the app against today and the expiry horizons."""
+    """Validity of each signing certificate of the app, one labelled bar each (active or not, thumbprint's end,
+    valid until, days left), against today and the expiry horizons, each line named on the chart."""
     try:
         keys = snapshot.table("entra_app_key_credentials")
         sp = snapshot.table("entra_service_principal")
     except NotCollected as exc:
         return Text("Not checked: {why}", why=exc)
     keys = keys[keys["usage"] == "Verify"] if "Verify" in set(keys["usage"]) else keys
+    if keys.empty:
+        return Text("The app has no signing certificate.")
     active = str(sp["preferredTokenSigningKeyThumbprint"].iloc[0]).upper() if len(sp) else ""
     figure = go.Figure()
+    today = pd.Timestamp(now).tz_convert("UTC") if pd.Timestamp(now).tzinfo else pd.Timestamp(now, tz="UTC")
     for row in keys.itertuples():
         is_active = str(row.thumbprint).upper() == active
-        label = plotly_text(f"{row.displayName} …{str(row.thumbprint)[-6:]}")
+        start = pd.to_datetime(row.startDateTime, utc=True, errors="coerce")
+        end = pd.to_datetime(row.endDateTime, utc=True, errors="coerce")
+        days = int((end - today).days) if pd.notna(end) else None
+        left = ("expired" if days is not None and days < 0 else
+                f"{days} days left" if days is not None else "no end date")
+        name = f"{'ACTIVE' if is_active else 'not active'}: {row.displayName or 'certificate'} " \
+               f"(thumbprint ending {str(row.thumbprint)[-6:]})"
+        until = end.date().isoformat() if pd.notna(end) else "?"
         figure.add_trace(go.Scatter(
-            x=[row.startDateTime, row.endDateTime], y=[label] * 2,
-            mode="lines+markers", line=dict(width=10, color="#1971c2" if is_active else "#adb5bd"),
-            name="active" if is_active else "not active", showlegend=False))
-    now_text = now.isoformat()
-    figure.add_vline(x=now_text, line_dash="dash", line_color="black")
+            x=[start, end], y=[plotly_text(name)] * 2, mode="lines+markers+text",
+            text=["", plotly_text(f"  until {until} ({left})")], textposition="middle right",
+            line=dict(width=14, color="#1971c2" if is_active else "#adb5bd"),
+            hovertemplate="%{x|%Y-%m-%d}<extra></extra>", showlegend=False))
+    figure.add_vline(x=today.isoformat(), line_dash="dash", line_color="black")
+    figure.add_annotation(x=today.isoformat(), y=1.0, yref="paper", text="today", showarrow=False,
+                          yanchor="bottom", font=dict(size=11))
     for days in horizons:
-        figure.add_vline(x=(now + pd.Timedelta(days=days)).isoformat(), line_dash="dot", line_color="#f59f00")
-    figure.update_layout(title="Signing certificates (blue: active; dashed: now; dotted: expiry horizons)",
-                         height=120 + 60 * max(1, len(keys)), margin=dict(t=50, b=40))
+        at = (today + pd.Timedelta(days=days)).isoformat()
+        figure.add_vline(x=at, line_dash="dot", line_color="#f59f00")
+        figure.add_annotation(x=at, y=1.0, yref="paper", text=f"{days} d", showarrow=False, yanchor="bottom",
+                              font=dict(size=11, color="#e67700"))
+    figure.update_layout(title="Signing certificates: validity against today (dashed) and the expiry warning "
+                               "horizons (dotted)",
+                         height=160 + 50 * len(keys), margin=dict(t=80, b=40, l=20, r=160),
+                         yaxis=dict(automargin=True), xaxis=dict(type="date"))
     return figure
 
 
-def provisioning_errors_figure(snapshot: Snapshot) -> go.Figure | str:
+def provisioning_errors(snapshot: Snapshot) -> pd.DataFrame | str:
+    """Provisioning failures of the window, in words: what went wrong, how often, for how many objects, and the
+    error code Entra logged (for a search in Microsoft's documentation)."""
+    from idbridge.checks.rules.provisioning import error_detail
+
     try:
         logs = snapshot.table("entra_provisioning_logs")
     except NotCollected as exc:
@@ -136,9 +160,38 @@ def provisioning_errors_figure(snapshot: Snapshot) -> go.Figure | str:
     failures = logs[logs["status"] == "failure"]
     if failures.empty:
         return Text("No provisioning failures in the window.")
-    counts = failures.groupby("errorCode").size().sort_values()
-    figure = go.Figure(go.Bar(x=counts.values, y=plotly_labels(counts.index), orientation="h",
-                              marker_color="#d9480f"))
-    figure.update_layout(title="Provisioning failures by error code (window)", xaxis_title="log entries",
-                         height=150 + 40 * len(counts), margin=dict(t=50, b=40, l=320))
+    codes = failures["errorCode"].astype(object).where(failures["errorCode"].notna(), "")
+    details = failures["errorReason"].map(error_detail) if "errorReason" in failures else pd.Series("", failures.index)
+    words = [error_words(c, d) for c, d in zip(codes, details)]
+    frame = pd.DataFrame({"what went wrong": words, "error code": codes.astype(str),
+                          "object": failures["sourceDisplayName"].astype(object).fillna("").astype(str)})
+    grouped = (frame.groupby(["what went wrong", "error code"], sort=False)
+               .agg(failures=("object", "size"), objects=("object", "nunique"),
+                    examples=("object", lambda s: ", ".join(sorted({v for v in s if v})[:5])))
+               .reset_index().sort_values("failures", ascending=False))
+    return grouped.reset_index(drop=True)
+
+
+def provisioning_errors_figure(snapshot: Snapshot) -> go.Figure | str:
+    table = provisioning_errors(snapshot)
+    if isinstance(table, str):
+        return table
+    counts = table.groupby("what went wrong", sort=False)["failures"].sum().sort_values()
+    labels = ["<br>".join(plotly_labels(_wrap(w).split("\n"))) for w in counts.index]
+    figure = go.Figure(go.Bar(x=counts.values, y=labels, orientation="h", marker_color="#d9480f"))
+    figure.update_layout(title="Provisioning failures in the window, by what went wrong", xaxis_title="log entries",
+                         height=170 + 60 * len(counts), margin=dict(t=50, b=40), yaxis=dict(automargin=True))
     return figure
+
+
+def _wrap(text: str, width: int = 48) -> str:
+    """A long label on several lines (plotly breaks lines at <br>, added after escaping)."""
+    lines, line = [], ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "\n".join(lines)

@@ -47,7 +47,8 @@ class CheckpointResult:
         """The checkpoint as a notebook shows it. The instructions are this module's words with the run's own
         values inlined (region, paths, references): markup of the template, escaped all the same; the evidence
         quotes what AWS and Entra returned, as text."""
-        mark = {"done": "✅ done", "waiting": "⏳ waiting", "not verifiable": "❔ not verifiable"}[self.status]
+        # Words, not emoji: a report must read the same where no emoji font is installed (servers, print).
+        mark = {"done": "done", "waiting": "waiting", "not verifiable": "not verifiable"}[self.status]
         steps = "\n".join(f"{i}. {s}" for i, s in enumerate(self.instructions, start=1))
         steps = steps.replace("{", "{{").replace("}", "}}")
         return Text("### Checkpoint: {title}\n\n" + steps + "\n\n**Verification: {mark}** — {evidence}\n",

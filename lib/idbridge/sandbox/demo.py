@@ -6,7 +6,9 @@ Two organisations, because setting up and reviewing need different starting poin
    shows the bridge they built;
 2. review (the run folder itself): the `demo` scenario (Northwind Analytics, a working bridge with planted
    faults); preflight, collection, validation, access review, sign-in activity, review decisions, changes since
-   the previous demo.
+   an earlier run: before the review run, the demo collects the same organisation set back a little
+   (sandbox/demo_changes.py: an admin not yet in AWS-Prod-Admins, an assignment not yet removed) into
+   <run>/previous-run/snapshot, and 30 compares with it.
 Notebooks of the kit that are not present (yet) are skipped, saying so.
 
 Review decisions: nobody reviews the demo's packs, so after 20_access_review the demo fills one of them itself —
@@ -166,8 +168,16 @@ def review_run(scenario: str, out: Path, parameters: dict, only: str | None = No
         reviewer = _demo_reviewer(out)  # its decisions say DEMO in their Comment, which 22's plan quotes
     with Sandbox.from_file(scenario) as box:
         params_file = write_demo_parameters(box, out, **parameters)
+        inputs = {}
+        if not only and any(n.startswith("30") for n in names):
+            # An earlier run of the same organisation, a little different, so that 30 shows what it is for.
+            from idbridge.sandbox.demo_changes import earlier_run
+
+            previous = earlier_run(box, params_file, out)
+            if previous is not None:
+                inputs["previous_snapshot_dir"] = str(previous)
         return run_kit(params_file, out=out, only=names, notes=notes, links=links, kernels=kernels,
-                       after_notebook=reviewer)
+                       after_notebook=reviewer, inputs=inputs)
 
 
 def demo_run(scenario: str = "demo", out: str | Path | None = None, *, only: str | None = None,

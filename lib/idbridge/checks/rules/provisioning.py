@@ -17,6 +17,7 @@ import pandas as pd
 from idbridge.checks.base import Hit, NotApplicable, check
 from idbridge.checks.common import iso as _iso, plain as _plain, when as _when
 from idbridge.checks.controls import iso, nist
+from idbridge.model.provisioning_errors import error_words
 from idbridge.model.scope import ENTRA_TABLES, IDC_TABLES, bridge, text
 from idbridge.snapshot.store import NotCollected
 
@@ -308,7 +309,9 @@ def errors(data, settings) -> Iterator[Hit]:
         evidence = {"sourceId": source, "sourceDisplayName": display, "failures": int(len(rows)),
                     "actions": actions, "errors": errors_list}
         first = errors_list[0]
-        yield Hit(subject, evidence, detail=f"{len(rows)} failure(s), latest: {first['errorCode']}"
+        # The reader's words first; Identity Center's own detail after them (the code stays in the evidence).
+        yield Hit(subject, evidence, detail=f"{len(rows)} failure(s), latest: "
+                                            f"{error_words(first['errorCode'], first['detail'])}"
                                             + (f" — {first['detail']}" if first["detail"] else ""))
 
 

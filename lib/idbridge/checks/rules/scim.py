@@ -18,6 +18,7 @@ from idbridge.checks.common import plain as _clean
 from idbridge.checks.controls import iso, nist
 from idbridge.model import mapping
 from idbridge.model.origin import origins
+from idbridge.model.provisioning_errors import character_words
 from idbridge.model.scope import ENTRA_TABLES, Bridge, among, bridge, explode_ids, folded, text
 from idbridge.snapshot.store import NotCollected
 
@@ -259,7 +260,8 @@ def forbidden_characters(data, settings) -> Iterator[Hit]:
                                                    "characters": characters})
     for entra_id in sorted(found, key=lambda i: str(users.at[i, "userPrincipalName"])):
         yield Hit(_subject(users, entra_id), {"attributes": found[entra_id]},
-                  detail="; ".join(f"{a['attribute']} holds {' '.join(a['characters'])}" for a in found[entra_id]))
+                  detail="; ".join(f"{a['attribute']} contains {character_words(a['characters'])}"
+                                 for a in found[entra_id]))
     yield from _group_forbidden_characters(data, model)
 
 
@@ -277,7 +279,8 @@ def _group_forbidden_characters(data, model: Bridge) -> Iterator[Hit]:
                 "characters": sorted({_SHOWN.get(c, c) for c in _FORBIDDEN.findall(value)})})
     for entra_id in sorted(found, key=lambda i: (str(groups.at[i, "displayName"]), i)):
         yield Hit(f"group:{groups.at[entra_id, 'displayName']}", {"groupId": entra_id, "attributes": found[entra_id]},
-                  detail="; ".join(f"{a['attribute']} holds {' '.join(a['characters'])}" for a in found[entra_id]))
+                  detail="; ".join(f"{a['attribute']} contains {character_words(a['characters'])}"
+                                   for a in found[entra_id]))
 
 
 # --------------------------------------------------------------------------------------------- uniqueness
