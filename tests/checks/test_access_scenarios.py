@@ -46,7 +46,7 @@ def test_demo_findings_are_the_planted_access_faults(demo_snapshot):
     assert {o.status for o in results.outcomes} <= {"pass", "fail"}
     assert sorted(found - planted) == [], "false positives"
     assert sorted(planted - found) == [], "planted faults not found"
-    assert precision_recall(found, planted) == (1.0, 1.0) and len(planted) == 16
+    assert precision_recall(found, planted) == (1.0, 1.0) and len(planted) == 21  # 5 of them PIM for Groups
 
 
 def test_demo_without_the_pair_declared_cannot_find_the_sod_fault(demo_snapshot):

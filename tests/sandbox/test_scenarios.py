@@ -222,6 +222,17 @@ def _hours(duration: str) -> float:
     return int(match.group(1) or 0) + int(match.group(2) or 0) / 60
 
 
+def lingering_pim(s: Scenario) -> dict[str, set[str]]:
+    """group -> UPNs (lower case) whose ended PIM activation left the membership in Identity Center
+    (`still_in_idc`, docs/scenarios.md)."""
+    out: dict[str, set[str]] = {}
+    for pim in s.entra.pim_groups:
+        for entry in pim.active:
+            if entry.still_in_idc:
+                out.setdefault(pim.group, set()).add(entry.user.lower())
+    return out
+
+
 def predicted_findings(s: Scenario) -> set[tuple[str, str]]:
     """What the user/group/permission-set checks must find, read from the scenario by the rules of
     docs/scenarios.md (scope, what SCIM refuses, seeding of `idc`, `deleted`, `recreated`)."""
@@ -334,6 +345,8 @@ def predicted_findings(s: Scenario) -> set[tuple[str, str]]:
             found.add(("reconcile.group_name_drift", "group:" + name))
         direct = {m.lower() for m in g.members}
         if any(m not in in_idc or users[m].deleted for m in direct):
+            found.add(("reconcile.group_membership", "group:" + name))
+        if lingering_pim(s).get(name):  # an ended PIM activation Identity Center still holds
             found.add(("reconcile.group_membership", "group:" + name))
 
     # access
@@ -469,7 +482,8 @@ def test_seeded_identity_center_is_what_the_faults_say(name):
     assert set(got_groups) == set(idc_group.values()) | {g.display_name for g in s.aws.identity_center.groups}
     for name_ in present:
         members = {by_id[m] for m in store.members(got_groups[idc_group[name_]])}
-        assert members == {idc_name(m.lower()) for m in groups[name_].members if m.lower() in in_idc}, name_
+        expected = {m.lower() for m in groups[name_].members} | lingering_pim(s).get(name_, set())
+        assert members == {idc_name(m) for m in expected if m in in_idc}, name_
 
 
 def test_demo_users_with_access_signed_in_on_both_sides_recently(demo):

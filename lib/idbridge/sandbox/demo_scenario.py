@@ -890,6 +890,89 @@ def faults(people: People) -> list[dict]:
     ]
 
 
+# ----------------------------------------------------------------------------------------------- PIM for Groups
+
+PIM_JIT = "AWS-Platform-Prod-JIT"  # PIM-managed, assigned to the app: the five PIM faults
+PIM_CLEAN = "AWS-Security-Forensics-JIT"  # PIM-managed, assigned, used as intended: silent
+PIM_NESTED = "Data-Prod-Operators"  # PIM-managed, only nested in AWS-Data-Engineers
+
+
+def pim_people(people: People, aws_groups: dict) -> dict[str, list[dict]]:
+    """Who the PIM groups draw on: people who already hold AWS access through other groups (so they have the
+    sign-ins everyone with access has) and carry no other planted fault."""
+    named = {people.upn(key) for key, *_ in NAMED}
+
+    def pick(group: str) -> list[dict]:
+        return [p for p in aws_groups[group] if "_comment" not in p and p["upn"] not in named]
+
+    return {"platform": pick("AWS-NonProd-Admins"), "security": pick("AWS-Security-Audit"),
+            "data": pick("AWS-Data-Engineers")}
+
+
+def pim_groups(people: People, aws_groups: dict) -> list[dict]:
+    """`entra.pim_groups`. Windows stay within the demo's story: the last provisioning cycle was 160 minutes ago
+    (checks.provisioning_cycle_minutes is 40), checks.max_pim_activation_hours is 8."""
+    who = pim_people(people, aws_groups)
+    c, s, d = who["platform"], who["security"], who["data"]
+    return [
+        {"group": PIM_JIT,
+         "eligible": [{"user": p["upn"], "start": "now-120d"} for p in c[:4]],
+         "active": [
+             {"user": c[0]["upn"], "start": "now-60m", "end": "now+180m"},  # 4 h: as intended
+             {"user": c[1]["upn"], "start": "now-10m", "end": "now+20m"},  # FAULT: 30 min < one cycle
+             {"user": c[2]["upn"], "start": "now-120m", "end": "now+600m"},  # FAULT: 12 h > 8 h
+             {"user": c[3]["upn"], "start": "now-360m", "end": "now-120m", "still_in_idc": True},  # FAULT: lingers
+             {"user": people.upn("em_platform"), "start": "now-200d", "type": "assigned"},  # FAULT: permanent
+         ]},
+        {"group": PIM_CLEAN,
+         "eligible": [{"user": p["upn"], "start": "now-90d"} for p in s[:3]],
+         "active": [{"user": s[0]["upn"], "start": "now-90m", "end": "now+150m"}]},
+        {"group": PIM_NESTED,  # FAULT: eligible people, but the group is only nested in AWS-Data-Engineers
+         "eligible": [{"user": p["upn"], "start": "now-45d"} for p in d[:2]]},
+    ]
+
+
+def pim_entra_groups(pim: list[dict], groups: list[dict]) -> list[str]:
+    """Adds the PIM-managed groups to `groups` (members: the activations in force, which PIM puts in the group) and
+    nests PIM_NESTED in AWS-Data-Engineers. Returns the groups to assign to the app."""
+    by_name = {g["display_name"]: g for g in groups}
+    meta = {PIM_JIT: ("PowerUser on platform-prod, just in time through PIM (CHG-4102)", "now-200d"),
+            PIM_CLEAN: ("Read-only on the log and security accounts during investigations, through PIM", "now-150d"),
+            PIM_NESTED: ("Data-prod operators, just in time through PIM", "now-60d")}
+    for entry in pim:
+        description, created = meta[entry["group"]]
+        in_force = [a["user"] for a in entry.get("active", []) if not a.get("end", "now+").startswith("now-")]
+        groups.append({"display_name": entry["group"], "description": description, "created": created,
+                       "members": in_force})
+    engineers = by_name["AWS-Data-Engineers"]
+    engineers["member_groups"] = [*engineers.get("member_groups", []), PIM_NESTED]
+    return [PIM_JIT, PIM_CLEAN]
+
+
+def pim_account_assignments() -> list[dict]:
+    return [{"group": PIM_JIT, "permission_set": "PowerUser", "accounts": ["platform-prod"]},
+            {"group": PIM_CLEAN, "permission_set": "ReadOnly", "accounts": ["log-archive", "security-tooling"]}]
+
+
+def pim_faults(pim: list[dict], people: People) -> list[dict]:
+    jit = pim[0]["active"]
+    u = lambda upn: "user:" + upn  # noqa: E731
+    return [
+        {"check": "access.pim_permanent_member", "subject": u(people.upn("em_platform")),
+         "note": f"permanent active member of {PIM_JIT} since its set-up; the others there activate just in time"},
+        {"check": "access.pim_activation_shorter_than_cycle", "subject": u(jit[1]["user"]),
+         "note": f"activated {PIM_JIT} for 30 minutes, shorter than the 40-minute provisioning cycle"},
+        {"check": "access.pim_activation_too_long", "subject": u(jit[2]["user"]),
+         "note": f"activated {PIM_JIT} for 12 hours; the engagement allows 8"},
+        {"check": "access.pim_membership_outlives_activation", "subject": u(jit[3]["user"]),
+         "note": f"activation of {PIM_JIT} ended 2 hours ago; Identity Center still has the membership"},
+        {"check": "reconcile.group_membership", "subject": "group:" + PIM_JIT,
+         "note": f"Identity Center still lists {jit[3]['user']}, whose activation ended 2 hours ago"},
+        {"check": "access.pim_group_nested", "subject": "group:" + PIM_NESTED,
+         "note": "PIM-managed, nested in AWS-Data-Engineers, not assigned to the app: activations never reach AWS"},
+    ]
+
+
 # ----------------------------------------------------------------------------------------------- issue 17
 
 
@@ -940,7 +1023,10 @@ def build() -> tuple[dict, People, list[dict], dict]:
                                                                    "default_domain": DEFAULT_DOMAIN},
                                         "aws": {"management_account": MANAGEMENT_ACCOUNT,
                                                 "identity_center": {"region": REGION}}})
-    access_groups = [name for name in aws_groups if name != "AWS-FinOps-Viewers"]
+    pim = pim_groups(people, aws_groups)
+    pim_assigned = pim_entra_groups(pim, groups)
+    assignments += pim_account_assignments()
+    access_groups = [name for name in aws_groups if name != "AWS-FinOps-Viewers"] + pim_assigned
     app = {
         "display_name": APP_NAME,
         "app_id": APP_ID,
@@ -956,7 +1042,7 @@ def build() -> tuple[dict, People, list[dict], dict]:
         ],
         "claims": {"name_id_format": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
                    "name_id_source": "user.userprincipalname", "guest_name_id_source": None},
-        "assignments": {"groups": list(aws_groups),
+        "assignments": {"groups": list(aws_groups) + pim_assigned,
                         "users": [people.upn(k) for k in ("cto", "priya", "svc", "consultant", "adm_priya")]},
         "provisioning": {
             "status": "Active", "scope": "assigned", "token_valid": True, "token_created": "now-340d",
@@ -999,12 +1085,12 @@ def build() -> tuple[dict, People, list[dict], dict]:
         "tenant": {"id": TENANT_ID, "display_name": "Northwind Analytics", "default_domain": DEFAULT_DOMAIN,
                    "domains": [DOMAIN], "licence": "P2"},
         "entra": {"users": people.rows, "groups": groups, "aws_app": app, "conditional_access": conditional_access,
-                  "sign_ins": entra_sign_ins},
+                  "sign_ins": entra_sign_ins, "pim_groups": pim},
         "aws": aws,
         # What the engagement's consultant records about this organisation: no API tells which permission sets
         # must not be held together.
         "engagement": {"sod_conflicts": [["AdministratorAccess", "SecurityAudit"]], **checkpoint_records()},
-        "faults": faults(people) + exposure_faults(),
+        "faults": faults(people) + exposure_faults() + pim_faults(pim, people),
     }
     return doc, people, groups, aws_groups
 
@@ -1158,6 +1244,10 @@ def render(doc: dict, people: People) -> str:
             w("    # FAULT: deleted in Identity Center by a clean-up script 12 days ago and recreated by SCIM")
         if group["display_name"] == "AWS-FinOps-Viewers":
             w("    # FAULT: created and assigned to the app after the last cycle: not in Identity Center yet")
+        if group["display_name"] == "AWS-Data-Engineers":
+            w(f"    # FAULT: {PIM_NESTED} (PIM-managed) is nested here; its activations never reach Identity Center")
+        if group["display_name"] == PIM_JIT:
+            w("    # PIM-managed (see pim_groups): members are the activations in force and one permanent member")
         if group["display_name"] == "AWS-Network-Admins":
             w("    # FAULT: renamed from AWS-NetOps in Entra; Identity Center still has the old name")
         w(f"    - display_name: {scalar(head.pop('display_name'))}")
@@ -1225,6 +1315,16 @@ def render(doc: dict, people: People) -> str:
     w("  sign_ins:")
     for row in doc["entra"]["sign_ins"]:
         w(f"    - {flow(row)}")
+    w("")
+    w("  # PIM for Groups (needs the tenant's P2 licence). Ended activations are not served by Graph.")
+    w("  pim_groups:")
+    for pim in doc["entra"]["pim_groups"]:
+        w(f"    - group: {scalar(pim['group'])}")
+        for key in ("eligible", "active"):
+            if pim.get(key):
+                w(f"      {key}:")
+                for entry in pim[key]:
+                    w(f"        - {flow(entry)}")
     w("")
     aws = doc["aws"]
     w("aws:")
