@@ -118,7 +118,8 @@ FAULTS (--faults NAME=VALUE,...; all off by default)
   deny=SOURCE+SOURCE     these sources answer AccessDenied / 403
   unlicensed=SOURCE+...  these sources answer a licence error
                          SOURCE: users groups applications synchronization signIns provisioningLogs
-                         registrationDetails conditionalAccess sso-admin identitystore organizations cloudtrail
+                         registrationDetails conditionalAccess pim sso-admin identitystore organizations
+                         cloudtrail
   seed=N                 random seed, to repeat a faulty run (default 7)
 Example: --faults latency=20,graph_429=0.1,aws_throttle=on,deny=signIns+cloudtrail"""
 
