@@ -37,7 +37,7 @@ def test_the_documented_scp_answers_become_rows_the_check_reads():
     targets = _parsed("organizations", "ListTargetsForPolicy", "organizations_list_targets_for_policy")["Targets"]
     row = scp_row(policy["PolicySummary"], policy["Content"], targets)
     assert row["policyId"] == summary["Id"] == "p-examplepolicyid111" and row["awsManaged"] is False
-    assert "ROOT:r-examplerootid111:Root" in row["targets"] and len(row["targets"]) == len(targets)
+    assert "ROOT:r-examplerootid111" in row["targets"] and len(row["targets"]) == len(targets)
     data = bt.rows()
     data["org_scps"] = [row]  # AWS's example allows everything: no protection
     assert bt.run(governance.account_instances_allowed, data)["account:999999999999"].severity is None

@@ -143,7 +143,7 @@ def test_returned_decisions_are_applied_and_the_next_run_shows_the_access_gone(t
         diff = diff_snapshots(Snapshot(b.run_dir / "snapshot"), Snapshot(c.run_dir / "snapshot"))
         assert lost <= _targets(diff.access_lost.rename(columns={"user": "idc_user_name",
                                                                  "permission_set": "permission_set_name"}))
-        shown = _output_of(c.run_dir / "notebooks" / "30_changes.ipynb", "report.section(changes, 'access_lost')")
+        shown = _output_of(c.run_dir / "notebooks" / "30_changes.ipynb", "report.changes(changes)")
         assert all(user in shown for user, _, _ in lost) and DIRECT_USER in shown
     finally:
         box.stop()

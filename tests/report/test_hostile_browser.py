@@ -119,20 +119,23 @@ def _title(path: Path) -> str:
 
 
 def _documentation() -> set[str]:
-    """The documentation links the checks themselves cite (code, never tenant data): a finding links them."""
+    """The documentation links the checks themselves cite and the control frameworks they map to (code, never
+    tenant data): a finding and the controls table link them."""
     from idbridge.checks import load_all
+    from idbridge.checks.controls import FRAMEWORKS
 
-    return {ref for check in load_all().values() for ref in check.meta.references}
+    return ({ref for check in load_all().values() for ref in check.meta.references}
+            | {framework.url for framework in FRAMEWORKS.values()})
 
 
 DOCUMENTATION = _documentation()
 
 
 def _foreign(href: str) -> bool:
-    """A link that is not the report's own: its headings, the run's files (and their sections), plotly's logo,
-    the checks' documentation."""
+    """A link that is not the report's own: its headings, the run's files (and their sections; reviewer packs are
+    named from sanitised owner names), plotly's logo, the checks' documentation."""
     return not (href.startswith("#") or href == "https://plotly.com/" or href in DOCUMENTATION
-                or re.fullmatch(r"(\.\./)?[\w./-]+\.(html|ipynb|csv|json|log|yaml)(#[\w-]+)?", href))
+                or re.fullmatch(r"(\.\./)?[\w./-]+\.(html|ipynb|csv|json|log|yaml|xlsx)(#[\w-]+)?", href))
 
 
 def test_the_hostile_run_ran_every_report(hostile):
@@ -167,7 +170,8 @@ def test_the_payloads_are_shown_as_text(seen):
     signins = seen["reports/21_signin_activity.html"]["text"]
     assert "<img src=x onerror=document.title='nameid'>" in signins
     validation = seen["reports/10_validate_integration.html"]
-    assert any(label.startswith('CN=<b>FC</b><br><a href="https://evil.example">') for label in validation["labels"])
+    assert any('CN=<b>FC</b><br><a href="https://evil.example">' in label for label in validation["labels"]), \
+        [label for label in validation["labels"] if "CN=" in label]
     returned = seen["returned/22_review_decisions.html"]["text"]
     assert "cannot be used" in returned and DECISION in returned and HEADER in returned and WORKBOOK in returned
 

@@ -36,7 +36,9 @@ def scp_row(summary: dict, content: str | None, targets: list[dict]) -> dict:
     """One org_scps row from a PolicySummary, DescribePolicy's Content and ListTargetsForPolicy's Targets."""
     return {"policyId": summary.get("Id"), "name": summary.get("Name"), "awsManaged": summary.get("AwsManaged"),
             "content": content,
-            "targets": sorted(f"{t.get('Type')}:{t.get('TargetId')}:{t.get('Name') or ''}" for t in targets)}
+            # type:id only: a target's name is free text (an account or OU name), which a recording's pseudonymiser
+            # replaces as a whole value but could not inside a joined string (docs/recording.md)
+            "targets": sorted(f"{t.get('Type')}:{t.get('TargetId')}" for t in targets)}
 
 
 def collect_scps(ctx: CollectContext) -> Tables:
