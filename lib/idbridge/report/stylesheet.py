@@ -75,10 +75,17 @@ table.evidence th{font-weight:normal;color:#6c757d;width:12em}
     display:none!important}
   .jp-Notebook{padding:0!important}.jp-Cell{padding:0!important}
   .jp-OutputArea-output{overflow:visible!important}
+  /* JupyterLab keeps each output whole on a page (avoid-page): an output taller than what is left of a page then
+     starts on a new one, leaving the page before it blank. Outputs break like text; charts and findings stay whole. */
+  .jp-OutputArea-child{break-inside:auto!important}
   .plotly-graph-div{zoom:var(--idbridge-print-zoom,1);break-inside:avoid}
-  .jp-RenderedHTMLCommon table.idbridge-table{table-layout:fixed;font-size:9.5px}
+  .jp-RenderedHTMLCommon table.idbridge-table{table-layout:auto;font-size:9.5px}
   .jp-RenderedHTMLCommon table.idbridge-table td,.jp-RenderedHTMLCommon table.idbridge-table th{max-width:none;
-    padding:2px 4px}
+    padding:2px 4px;overflow-wrap:anywhere}
+  /* Automatic column widths give long text the room; any cell may break anywhere so no table runs off the page,
+     but a column is at least as wide as the words of its header. */
+  .jp-RenderedHTMLCommon table.idbridge-table thead th{overflow-wrap:normal;padding-right:4px!important}
+  .dt-column-order{display:none!important}
   details.finding{break-inside:avoid}
   .idbridge-header dl{font-size:9px;gap:2px 14px}.idbridge-header dl>div{min-width:0}
   .idbridge-verdict .tile b{font-size:1.15em}.idbridge-verdict .score-note{font-size:8.5px}
