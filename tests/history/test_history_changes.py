@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -49,10 +50,18 @@ def two_runs(tmp_path_factory):
     from idbridge.sandbox.demo import demo_run
 
     kit = kit_run(tmp_path_factory)
+    # The kit run's record, copied into an engagement folder of this module's own: the kit run's folder is shared
+    # by the whole session, and under xdist each worker given a test of this module builds this fixture, so two
+    # second runs in the kit's engagement would each (rightly) take the other as their previous run.
+    kit_dir = Path(kit["run_dir"])
+    run_root = tmp_path_factory.mktemp("history-runs")
+    first = run_root / ENGAGEMENT / kit_dir.name
+    shutil.copytree(kit_dir, first, ignore=shutil.ignore_patterns(
+        "setup", "notebooks", "reports", "review", "review-returned", "previous-run", "*.html"))
     scenario = _changed_scenario(tmp_path_factory.mktemp("scenario") / "demo-changed.yaml")
     second = demo_run(str(scenario), only="30", setup=False,
-                      parameters={"run_root": kit["run_root"], "engagement": ENGAGEMENT})
-    return Path(kit["run_dir"]), second
+                      parameters={"run_root": str(run_root), "engagement": ENGAGEMENT})
+    return first, second
 
 
 def _table(nb, heading: str) -> str:
