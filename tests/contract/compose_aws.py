@@ -39,7 +39,7 @@ OPERATIONS = [
         "ListAccountsForProvisionedPermissionSet", "ListAccountAssignments", "CreatePermissionSet",
         "ProvisionPermissionSet", "DescribePermissionSetProvisioningStatus", "CreateAccountAssignment",
         "DeleteAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentDeletionStatus",
-        "ListAccountAssignmentsForPrincipal")
+        "ListAccountAssignmentsForPrincipal", "DescribeInstanceAccessControlAttributeConfiguration")
 ] + [("identitystore", op) for op in ("ListGroups", "DescribeGroup", "ListGroupMemberships", "GetUserId",
                                       "GetGroupId", "DescribeGroupMembership", "DeleteGroupMembership")] + [
     ("organizations", op) for op in ("DescribeOrganization", "ListRoots", "ListAccountsForParent",
@@ -68,6 +68,7 @@ VALUES = {
     "FailureReason": "Received a 404 status error: Not supported account 444455556666.",
     "PolicyName": "ViewOnlyAccess", "PolicyId": "ANPAJ2XSNEDHIQKNTN5ZQ", "DefaultVersionId": "v3",
     "Status": "ACTIVE", "State": "ACTIVE",
+    "Key": "CostCenter", "Source": "${path:enterprise.costCenter}", "StatusReason": "",
 }
 
 

@@ -374,6 +374,8 @@ def collect_cloudtrail(ctx: CollectContext) -> Tables:
 
 # --------------------------------------------------------------------------------------------- registry
 
+from idbridge.collect.aws.abac import ABAC_COLLECTORS  # noqa: E402 - abac.py reads audited_instance from here
+
 AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tuple[str, ...]]] = {
     "aws.instances": (collect_instances, ()),
     "aws.identity_store": (collect_identity_store, ("aws.instances",)),
@@ -384,4 +386,5 @@ AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tu
     "aws.organizations": (collect_organizations, ()),
     "aws.delegation": (collect_delegation, ()),
     "aws.cloudtrail": (collect_cloudtrail, ()),
+    **ABAC_COLLECTORS,
 }

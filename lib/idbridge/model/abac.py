@@ -1,0 +1,246 @@
+"""Attribute-based access control across the bridge, read from a snapshot: which session tag keys reach AWS and
+from where, and which keys the permission sets' policies test.
+
+Three places name a key (docs/abac.md):
+- the app's SAML claims named `https://aws.amazon.com/SAML/Attributes/AccessControl:<Key>` (entra_app_claims);
+- Identity Center's "attributes for access control" (idc_abac_attributes), each a key and one source such as
+  `${path:enterprise.department}`, a SCIM attribute of the user provisioning wrote;
+- the permission sets' policies, in conditions on `aws:PrincipalTag/<Key>` (idc_permission_set_policies).
+AWS's rule between the first two: when a key comes from both, Identity Center's value replaces the assertion's
+(API_UpdateInstanceAccessControlAttributeConfiguration, configure-abac). Condition key names are compared without
+regard to case, as IAM does (reference_policies_elements_condition).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from idbridge.model import mapping
+
+CLAIM_NAMESPACE = "https://aws.amazon.com/SAML/Attributes"
+CLAIM_PREFIX = "AccessControl:"
+PRINCIPAL_TAG = "aws:principaltag/"
+
+# AWS's rules for a session tag (STS API_Tag; the same pattern in sso-admin API_AccessControlAttribute):
+# key 1-128, value 0-256 characters of letters, spaces, digits and _ . : / = + - @; at most 50 per session.
+KEY_MAX, VALUE_MAX, TAGS_MAX = 128, 256, 50
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+
+
+def tag_character(c: str) -> bool:
+    """AWS's [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]: a letter, separator (space) or number, or one of _ . : / = + - @."""
+    return unicodedata.category(c)[0] in "LZN" or c in _TAG_PUNCTUATION
+
+_PATH = re.compile(r"^\$\{path:(.+)\}$")
+_USER = re.compile(r"^\$\{user:(.+)\}$")
+# Identity Center's ${path:...} names -> the SCIM attribute (provisioning's targetAttributeName) that fills it.
+_PATH_ALIASES = {"enterprise.": mapping.ENTERPRISE + ":"}
+
+
+def refused(value: str) -> str | None:
+    """Why AWS would refuse this session tag value, or None."""
+    if len(value) > VALUE_MAX:
+        return f"{len(value)} characters (at most {VALUE_MAX})"
+    bad = sorted({c for c in value if not tag_character(c)})
+    if bad:
+        return "characters AWS does not allow in a tag value: " + " ".join(repr(c) for c in bad)
+    return None
+
+
+# --------------------------------------------------------------------------------------------- claims
+
+
+def claim_keys(claims_json: Any) -> dict[str, str | None]:
+    """Key -> Entra source ("user.department") of every AccessControl claim in the claims policy."""
+    try:
+        claims = json.loads(claims_json) if isinstance(claims_json, str) else []
+    except ValueError:
+        claims = []
+    found: dict[str, str | None] = {}
+    for claim in claims or []:
+        if not isinstance(claim, dict) or not str(claim.get("@odata.type", "")).endswith("customClaim"):
+            continue
+        name, namespace = str(claim.get("name") or ""), str(claim.get("namespace") or "").rstrip("/")
+        full = f"{namespace}/{name}" if namespace else name
+        if not full.lower().startswith(f"{CLAIM_NAMESPACE}/{CLAIM_PREFIX}".lower()):
+            continue
+        key = full[len(CLAIM_NAMESPACE) + 1 + len(CLAIM_PREFIX):]
+        source = None
+        for configuration in claim.get("configurations") or []:
+            attribute = (configuration or {}).get("attribute") or {}
+            if attribute.get("id"):
+                source = f"{attribute.get('source') or 'user'}.{attribute['id']}"
+                break
+        found[key] = source
+    return found
+
+
+def entra_attribute(source: str | None, users: pd.DataFrame) -> str | None:
+    """A claim's source ("user.department", "user.jobtitle") as the provisioning name mapping.values reads, when
+    entra_users has that attribute; None otherwise (an extension attribute, or one not collected)."""
+    if not source or not source.lower().startswith("user."):
+        return None
+    wanted = source.split(".", 1)[1].lower()
+    names = {**{c.lower(): c for c in users.columns}, **{a.lower(): a for a in mapping.ALIASES}}
+    name = names.get(wanted)
+    return name if name and mapping.values(users.head(0), name) is not None else None
+
+
+# --------------------------------------------------------------------------------------------- Identity Center
+
+
+def scim_target(source: str) -> str | None:
+    """`${path:enterprise.department}` -> the SCIM attribute provisioning must fill
+    (urn:...:enterprise:2.0:User:department); None for a source that is not a ${path:} of the identity store."""
+    match = _PATH.match((source or "").strip())
+    if not match:
+        return None
+    path = match[1].strip()
+    for prefix, scim in _PATH_ALIASES.items():
+        if path.startswith(prefix):
+            return scim + path[len(prefix):]
+    return path
+
+
+def is_identity_center_user(source: str) -> bool:
+    """`${user:...}`: an attribute of Identity Center's own directory (no SCIM attribute behind it)."""
+    return bool(_USER.match((source or "").strip()))
+
+
+def mapped_source(mappings: pd.DataFrame, target: str) -> str | None:
+    """The Entra attribute a SCIM target is fed from (a plain or one-attribute mapping), else None."""
+    for _, row in mappings.iterrows():
+        if str(row["target"]).lower() == target.lower():
+            names = mapping.references(str(row["expression"]))
+            return names[0] if len(set(names)) == 1 else (names[0] if names else None)
+    return None
+
+
+def is_mapped(mappings: pd.DataFrame, target: str) -> bool:
+    return any(str(t).lower() == target.lower() for t in mappings["target"])
+
+
+# --------------------------------------------------------------------------------------------- policies
+
+
+@dataclass(frozen=True)
+class TagTest:
+    """One condition of one statement on aws:PrincipalTag/<key>."""
+
+    key: str                       # as written after aws:PrincipalTag/
+    operator: str                  # "StringNotEquals", "StringEqualsIfExists", ...
+    effect: str                    # Allow | Deny
+    sid: str
+    values: tuple[str, ...] = ()
+    guarded: bool = False          # the same statement requires the tag (Null: false)
+    policy: str = ""               # which policy: inline, ...
+
+    @property
+    def negated(self) -> bool:
+        return "Not" in self.operator.split(":")[-1]
+
+    @property
+    def if_exists(self) -> bool:
+        return self.operator.endswith("IfExists")
+
+    @property
+    def fails_open(self) -> str | None:
+        """Why this condition lets a session without the tag through, or None.
+
+        IAM: a missing key makes a condition false, except negated operators (true) and ...IfExists (true);
+        Null tests presence itself (reference_policies_elements_condition_operators)."""
+        base = self.operator.split(":")[-1]
+        if base == "Null" or self.guarded:
+            return None
+        if self.effect == "Allow" and self.negated:
+            return f"{self.operator} is true when the tag is missing: the Allow applies to sessions without it"
+        if self.effect == "Allow" and self.if_exists:
+            return f"{self.operator} is true when the tag is missing: the Allow applies to sessions without it"
+        if self.effect == "Deny" and not self.negated and not self.if_exists:
+            return f"{self.operator} is false when the tag is missing: the Deny does not apply to sessions without it"
+        return None
+
+
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def tag_tests(document: Any, policy: str = "inline") -> list[TagTest]:
+    """Every aws:PrincipalTag condition in a policy document (JSON text or dict); [] when it cannot be read."""
+    try:
+        doc = json.loads(document) if isinstance(document, str) else document
+    except ValueError:
+        return []
+    if not isinstance(doc, dict):
+        return []
+    tests: list[TagTest] = []
+    for index, statement in enumerate(_listed(doc.get("Statement") or [])):
+        if not isinstance(statement, dict):
+            continue
+        conditions = statement.get("Condition") or {}
+        if not isinstance(conditions, dict):
+            continue
+        required = set()  # keys this statement itself requires present: "Null": {"aws:PrincipalTag/x": "false"}
+        for key, value in (conditions.get("Null") or {}).items():
+            if str(key).lower().startswith(PRINCIPAL_TAG) and str(_listed(value)[0]).lower() == "false":
+                required.add(str(key)[len(PRINCIPAL_TAG):].lower())
+        sid = str(statement.get("Sid") or f"statement {index + 1}")
+        for operator, pairs in conditions.items():
+            if not isinstance(pairs, dict):
+                continue
+            for key, value in pairs.items():
+                if str(key).lower().startswith(PRINCIPAL_TAG):
+                    tag = str(key)[len(PRINCIPAL_TAG):]
+                    tests.append(TagTest(tag, str(operator), str(statement.get("Effect") or "Allow"), sid,
+                                         tuple(str(v) for v in _listed(value)),
+                                         guarded=tag.lower() in required, policy=policy))
+                # A policy variable in a value tests the tag too: "${aws:PrincipalTag/team}".
+                for item in _listed(value):
+                    for tag in re.findall(r"\$\{aws:PrincipalTag/([^}]+)\}", str(item), re.IGNORECASE):
+                        tests.append(TagTest(tag, str(operator), str(statement.get("Effect") or "Allow"), sid,
+                                             (str(item),), guarded=True, policy=policy))
+        for part in ("Resource", "NotResource"):
+            for item in _listed(statement.get(part) or []):
+                for tag in re.findall(r"\$\{aws:PrincipalTag/([^}]+)\}", str(item), re.IGNORECASE):
+                    tests.append(TagTest(tag, "policy variable in " + part, str(statement.get("Effect") or "Allow"),
+                                         sid, (str(item),), guarded=True, policy=policy))
+    return tests
+
+
+@dataclass
+class PermissionSetTags:
+    name: str
+    arn: str
+    tests: list[TagTest] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # policies whose documents the collection cannot read
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """Lower-cased key -> the key as written (first seen)."""
+        out: dict[str, str] = {}
+        for test in self.tests:
+            out.setdefault(test.key.lower(), test.key)
+        return out
+
+
+def permission_set_tags(sets: pd.DataFrame, policies: pd.DataFrame) -> list[PermissionSetTags]:
+    """Per permission set, the tag tests of its readable policies (inline documents) and the policies not read
+    (managed and customer-managed documents live in IAM, outside sso-admin)."""
+    names = {str(r["permissionSetArn"]): str(r["name"]) for _, r in sets.iterrows()}
+    out = {arn: PermissionSetTags(name, arn) for arn, name in names.items()}
+    for _, row in policies.iterrows():
+        arn = str(row["permissionSetArn"])
+        item = out.setdefault(arn, PermissionSetTags(arn, arn))
+        document = row.get("document")
+        if isinstance(document, str) and document.strip():
+            item.tests += tag_tests(document, str(row["kind"]))
+        else:
+            label = row.get("policyArn") if isinstance(row.get("policyArn"), str) else row.get("policyName")
+            item.unread.append(f"{row['kind']}: {label}")
+    return sorted(out.values(), key=lambda p: p.name)
