@@ -113,17 +113,31 @@ def is_identity_center_user(source: str) -> bool:
     return bool(_USER.match((source or "").strip()))
 
 
+_PRIMARY = re.compile(r"^(\w+)\[primary eq true\](.*)$", re.IGNORECASE)
+
+
+def same_target(path_target: str, mapped: str) -> bool:
+    """Whether a mapping's target fills the SCIM attribute a ${path:} names. Identity Center's list has
+    emails[primary eq true].value (Entra writes the one work entry, which AWS keeps as primary) and
+    enterprise.manager.value (Entra's mapping targets ...:manager)."""
+    a, b = path_target.lower(), mapped.lower()
+    if a == b or a.removesuffix(".value") == b:
+        return True
+    match = _PRIMARY.match(a)
+    return bool(match and b.startswith(match[1] + "[") and b.endswith(match[2]))
+
+
 def mapped_source(mappings: pd.DataFrame, target: str) -> str | None:
-    """The Entra attribute a SCIM target is fed from (a plain or one-attribute mapping), else None."""
+    """The Entra attribute a SCIM target is fed from (the first attribute its expression reads), else None."""
     for _, row in mappings.iterrows():
-        if str(row["target"]).lower() == target.lower():
+        if same_target(target, str(row["target"])):
             names = mapping.references(str(row["expression"]))
-            return names[0] if len(set(names)) == 1 else (names[0] if names else None)
+            return names[0] if names else None
     return None
 
 
 def is_mapped(mappings: pd.DataFrame, target: str) -> bool:
-    return any(str(t).lower() == target.lower() for t in mappings["target"])
+    return any(same_target(target, str(t)) for t in mappings["target"])
 
 
 # --------------------------------------------------------------------------------------------- policies
