@@ -1,0 +1,53 @@
+"""The ABAC checks on a real collection of scenarios/abac.yaml (sandbox: moto + the Graph emulator, collected by
+the kit's own collectors): their findings are exactly the planted faults, no more, no fewer; and on the demo
+organisation, which has no ABAC, they are not applicable rather than passing."""
+
+from __future__ import annotations
+
+import pytest
+from support.sandbox import collected_snapshot
+
+from idbridge.checks import load_all
+from idbridge.checks.runner import run_checks
+from idbridge.checks.settings import settings_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def abac_snapshot(tmp_path_factory):
+    return collected_snapshot("abac", tmp_path_factory.mktemp("abac"))
+
+
+def evaluate(snapshot):
+    load_all()
+    return run_checks(snapshot, settings_for(snapshot.params, snapshot.manifest["collected_at"]), areas=["abac"])
+
+
+def test_abac_findings_are_the_planted_faults(abac_snapshot):
+    results = evaluate(abac_snapshot)
+    assert [(o.check_id, o.reason) for o in results.outcomes if o.status in ("error", "not_checked")] == []
+    found = {(f.check_id, f.subject) for f in results.findings}
+    planted = {(f.check, f.subject) for f in abac_snapshot.scenario.faults if f.check.startswith("abac.")}
+    assert sorted(found - planted) == [], "false positives"
+    assert sorted(planted - found) == [], "planted faults not found"
+    # The one check with nothing planted passes: ABAC is enabled, so the claims are used.
+    assert {o.check_id: o.status for o in results.outcomes}["abac.claims_without_abac"] == "pass"
+
+
+def test_the_collected_configuration_and_evidence(abac_snapshot):
+    attributes = abac_snapshot.table("idc_abac_attributes")
+    assert dict(zip(attributes["key"], attributes["source"])) == {
+        "Department": "${path:enterprise.department}", "CostCenter": "${path:enterprise.costCenter}"}
+    assert abac_snapshot.table("idc_abac_status")["status"].tolist() == ["ENABLED"]
+    by = {(f.check_id, f.subject): f for f in evaluate(abac_snapshot).findings}
+    ines = by[("abac.user_value_refused", "user:ines.moreau@fabrikam-cloud.com")]
+    assert ines.severity == "medium" and "'&'" in ines.detail
+    assert by[("abac.user_value_refused", "user:lena.fischer@fabrikam-cloud.com")].severity == "low"
+    assert by[("abac.tag_not_supplied", "permission_set:FinanceReader")].evidence["keys"] == ["Clearance"]
+
+
+def test_demo_without_abac_is_not_applicable(demo_snapshot):
+    results = evaluate(demo_snapshot)
+    assert {o.status for o in results.outcomes} == {"not_applicable"}
+    assert demo_snapshot.table("idc_abac_status")["configured"].tolist() == [False]
