@@ -313,6 +313,7 @@ def test_call_counts_are_the_pair_walk_arithmetic(box, tables, collected):
     lookups = sum(max(1, math.ceil(per_lookup[a["AttributeValue"]] / 50)) for a in aws_trail.LOOKUPS)
     assert counted == Counter({
         "sso-admin:ListInstances": 1, "sso-admin:ListRegions": 1, "sso-admin:ListPermissionSets": 2,
+        "sso-admin:DescribeInstanceAccessControlAttributeConfiguration": 1,  # aws.abac: one read per instance
         "sso-admin:DescribePermissionSet": p, "sso-admin:ListManagedPoliciesInPermissionSet": p,
         "sso-admin:ListCustomerManagedPolicyReferencesInPermissionSet": p,
         "sso-admin:GetInlinePolicyForPermissionSet": p, "sso-admin:GetPermissionsBoundaryForPermissionSet": p,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from idbridge.clients.aws.calls import error_code
 from idbridge.clients.aws.pacing import PACER
-from idbridge.collect.aws.collectors import audited_instance
 from idbridge.collect.aws.tables import table
 from idbridge.collect.context import CollectContext, Tables
 
@@ -33,7 +32,12 @@ def abac_tables(instance_arn: str, answer: dict | None) -> Tables:
 
 
 def collect_abac(ctx: CollectContext) -> Tables:
-    instance = audited_instance(ctx)
+    # The audited instance is idc_instances' first row (collectors.audited_instance, not imported: that module
+    # imports this one for its registry).
+    instances = ctx.needs("aws.instances")["idc_instances"]
+    if instances.empty:
+        raise LookupError("no IAM Identity Center instance")
+    instance = instances.iloc[0].to_dict()
     sso = ctx.aws("sso-admin", instance["region"])
     PACER.install(sso)
     try:

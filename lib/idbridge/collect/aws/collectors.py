@@ -374,7 +374,7 @@ def collect_cloudtrail(ctx: CollectContext) -> Tables:
 
 # --------------------------------------------------------------------------------------------- registry
 
-from idbridge.collect.aws.abac import ABAC_COLLECTORS  # noqa: E402 - abac.py reads audited_instance from here
+from idbridge.collect.aws.abac import ABAC_COLLECTORS  # noqa: E402 - beside its registry entry
 
 AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tuple[str, ...]]] = {
     "aws.instances": (collect_instances, ()),
