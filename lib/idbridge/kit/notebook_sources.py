@@ -120,6 +120,12 @@ VALIDATE = notebook([
     new_code_cell("report.area_table(results, 'scim')"),
     new_markdown_cell("## AWS configuration"),
     new_code_cell("report.area_table(results, 'aws')"),
+    new_markdown_cell("## Attribute-based access (ABAC)\n\nEntra attributes sent as AccessControl claims or set "
+                      "by Identity Center's attributes for access control become session tags, which permission "
+                      "sets test with aws:PrincipalTag. Each link is checked: a tag nothing sends, a condition that "
+                      "lets people without the tag in, an attribute provisioning never fills, values AWS refuses. "
+                      "Without ABAC these checks do not apply."),
+    new_code_cell("report.area_table(results, 'abac')"),
     new_markdown_cell("## What was collected\n\nEvery source of the snapshot; a source not collected makes "
                       "the checks that need it *not checked*."),
     new_code_cell("sources_table(snapshot)"),
