@@ -13,6 +13,7 @@ regard to case, as IAM does (reference_policies_elements_condition).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import unicodedata
@@ -258,3 +259,127 @@ def permission_set_tags(sets: pd.DataFrame, policies: pd.DataFrame) -> list[Perm
             label = row.get("policyArn") if isinstance(row.get("policyArn"), str) else row.get("policyName")
             item.unread.append(f"{row['kind']}: {label}")
     return sorted(out.values(), key=lambda p: p.name)
+
+
+# --------------------------------------------------------------------------------------------- the snapshot
+
+
+def claims_of(data) -> dict[str, str | None]:
+    """Key -> Entra source of the AccessControl claims in the snapshot's claims policy."""
+    rows = data.table("entra_app_claims")
+    found: dict[str, str | None] = {}
+    for value in rows["claims_json"] if "claims_json" in rows else []:
+        found.update(claim_keys(value))
+    return found
+
+
+def instance_of(data) -> tuple[bool, dict[str, str]]:
+    """(ABAC enabled on the instance, key -> source of its attributes for access control)."""
+    status = data.table("idc_abac_status")
+    configured = bool(not status.empty and status["configured"].astype("boolean").fillna(False).any())
+    if configured and "status" in status:
+        configured = bool(status["status"].astype("string").fillna("ENABLED").eq("ENABLED").any())
+    attributes = data.table("idc_abac_attributes")
+    keys = {str(r["key"]): (str(r["source"]) if isinstance(r["source"], str) else "")
+            for _, r in attributes.iterrows() if isinstance(r["key"], str)}
+    return configured, keys if configured else {}
+
+
+def key_sources(data, users: pd.DataFrame) -> dict[str, tuple[str, str | None, str]]:
+    """Lower-cased key -> (how it reaches AWS: claim | identity_center, the Entra attribute behind it (None when
+    it cannot be told), the source as written), for every key that reaches a session. Identity Center's value
+    replaces the claim's; without ABAC enabled nothing reaches a session."""
+    enabled, instance = instance_of(data)
+    if not enabled:
+        return {}
+    out: dict[str, tuple[str, str | None, str]] = {}
+    for key, source in claims_of(data).items():
+        out[key.lower()] = ("claim", entra_attribute(source, users), source or "")
+    mappings = mapping.user_mappings(data.table("entra_sync_mappings"))
+    for key, source in instance.items():
+        target = scim_target(source)
+        out[key.lower()] = ("identity_center", mapped_source(mappings, target) if target else None, source)
+    return out
+
+
+def user_value(user: pd.Series, attribute: str | None) -> str | None:
+    """One Entra user's value of a provisioning attribute ("" and missing as None)."""
+    if attribute is None:
+        return None
+    found = mapping.values(user.to_frame().T, attribute)
+    if found is None or found.isna().all():
+        return None
+    value = found.iloc[0]
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return None if value is None or str(value) == "" else str(value)
+
+
+_LITERAL = ("StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
+            "StringLike", "StringNotLike")
+
+
+def holds(test: TagTest, value: str | None) -> bool | None:
+    """Whether a tag condition is true for a session whose tag holds `value` (None: no tag); None when it cannot
+    be told from the person alone (a policy variable compared with a resource's tags, another operator)."""
+    if any("${" in v for v in test.values) or test.operator.startswith("policy variable"):
+        return None if value is not None else False
+    base = test.operator.split(":")[-1].removesuffix("IfExists")
+    if base == "Null":
+        wanted_missing = [v.lower() for v in test.values] == ["true"]
+        return (value is None) == wanted_missing
+    if base not in _LITERAL:
+        return None
+    if value is None:
+        return test.negated or test.if_exists
+    fold = "IgnoreCase" in base
+    candidates = [v.lower() for v in test.values] if fold else list(test.values)
+    subject = value.lower() if fold else value
+    if "Like" in base:
+        match = any(fnmatch.fnmatchcase(subject, c) for c in candidates)
+    else:
+        match = subject in candidates
+    return not match if test.negated else match
+
+
+def conditional_paths(access: pd.DataFrame, data) -> pd.DataFrame:
+    """One row per effective path whose permission set tests session tags: the keys, this person's values, and per
+    statement whether the tags let it apply. Only tag conditions are weighed (other conditions of a statement,
+    and policies not read, may narrow it further)."""
+    columns = ["path_id", "user_principal_name", "account_name", "permission_set_name", "tags", "statements"]
+    tags_by_set = {p.arn: p for p in permission_set_tags(data.table("idc_permission_sets"),
+                                                          data.table("idc_permission_set_policies")) if p.tests}
+    if access.empty or not tags_by_set:
+        return pd.DataFrame(columns=columns)
+    users = data.table("entra_users")
+    by_id = users.set_index(users["id"].astype(str), drop=False)
+    sources = key_sources(data, users)
+    rows = []
+    chosen = access[access["effective"].astype(bool) & access["permission_set_arn"].isin(list(tags_by_set))]
+    for _, path in chosen.iterrows():
+        ps = tags_by_set[path["permission_set_arn"]]
+        user = by_id.loc[str(path["entra_user_id"])] if str(path["entra_user_id"]) in by_id.index else None
+        values: dict[str, str | None] = {}
+        shown = []
+        for low, key in ps.keys.items():
+            how, attribute, _ = sources.get(low, ("none", None, ""))
+            value = user_value(user, attribute) if user is not None and how != "none" else None
+            values[low] = value
+            shown.append(f"{key}={value}" if value is not None else
+                         f"{key}: {'not supplied' if how == 'none' else 'missing'}")
+        verdicts = []
+        for sid in dict.fromkeys(t.sid for t in ps.tests):
+            tests = [t for t in ps.tests if t.sid == sid]
+            results = [holds(t, values.get(t.key.lower())) for t in tests]
+            effect = tests[0].effect
+            if any(r is False for r in results):
+                word = "does not apply"
+            elif any(r is None for r in results):
+                word = "depends on the resource's tags"
+            else:
+                word = "applies"
+            verdicts.append(f"{effect} {sid}: {word}")
+        rows.append({"path_id": path["path_id"], "user_principal_name": path["user_principal_name"],
+                     "account_name": path["account_name"], "permission_set_name": path["permission_set_name"],
+                     "tags": "; ".join(shown), "statements": "; ".join(verdicts)})
+    return pd.DataFrame(rows, columns=columns)

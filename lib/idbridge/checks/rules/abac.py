@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import pandas as pd
 
 from idbridge.checks.base import Hit, NotApplicable, check
 from idbridge.checks.controls import iso, nist
@@ -35,23 +34,11 @@ _CONTROLS = nist("AC-3", "AC-16") + iso("5.15", "8.3")
 
 
 def _claims(data) -> dict[str, str | None]:
-    rows = data.table("entra_app_claims")
-    found: dict[str, str | None] = {}
-    for value in rows["claims_json"] if "claims_json" in rows else []:
-        found.update(abac.claim_keys(value))
-    return found
+    return abac.claims_of(data)
 
 
 def _instance(data) -> tuple[bool, dict[str, str]]:
-    """(ABAC enabled on the instance, key -> source of its attributes for access control)."""
-    status = data.table("idc_abac_status")
-    configured = bool(not status.empty and status["configured"].astype("boolean").fillna(False).any())
-    if configured and "status" in status:
-        configured = bool(text(status["status"]).fillna("ENABLED").eq("ENABLED").any())
-    attributes = data.table("idc_abac_attributes")
-    keys = {str(r["key"]): (str(r["source"]) if isinstance(r["source"], str) else "")
-            for _, r in attributes.iterrows() if isinstance(r["key"], str)}
-    return configured, keys if configured else {}
+    return abac.instance_of(data)
 
 
 def _sets(data) -> list[abac.PermissionSetTags]:
@@ -149,23 +136,6 @@ def source_not_provisioned(data, settings) -> Iterator[Hit]:
                                    for k, s in sorted(unfilled.items())))
 
 
-def _key_sources(data, users: pd.DataFrame) -> dict[str, tuple[str, str | None, str]]:
-    """Key -> (how it reaches AWS, the Entra attribute behind it (None when it cannot be told), source as written)
-    for every key that reaches a session: Identity Center's value replaces the claim's."""
-    enabled, instance = _instance(data)
-    if not enabled:
-        return {}
-    out: dict[str, tuple[str, str | None, str]] = {}
-    for key, source in _claims(data).items():
-        out[key.lower()] = ("claim", abac.entra_attribute(source, users), source or "")
-    mappings = mapping.user_mappings(data.table("entra_sync_mappings"))
-    for key, source in instance.items():
-        target = abac.scim_target(source)
-        attribute = abac.mapped_source(mappings, target) if target else None
-        out[key.lower()] = ("identity_center", attribute, source)
-    return out
-
-
 @check(id="abac.user_value_refused", title="User's ABAC attribute is empty or a value AWS refuses as a session tag",
        passed="Every user in the app's scope has a value for each ABAC key that a permission set tests, within "
               "AWS's session tag rules (at most 256 characters of letters, spaces, digits and _ . : / = + - @).",
@@ -185,20 +155,16 @@ def _key_sources(data, users: pd.DataFrame) -> dict[str, tuple[str, str | None, 
 def user_value_refused(data, settings) -> Iterator[Hit]:
     users = data.table("entra_users")
     tested = {low for ps in _sets(data) for low in ps.keys}
-    sources = {k: v for k, v in _key_sources(data, users).items() if k in tested and v[1]}
+    sources = {k: v for k, v in abac.key_sources(data, users).items() if k in tested and v[1]}
     if not sources:
         raise NotApplicable("no tested ABAC key reaches a session from an Entra attribute idbridge collects")
     scope = bridge(data, need_idc=False).scope
     in_scope = users[among(text(users["id"]), scope.users)]
     for _, user in in_scope.sort_values("userPrincipalName").iterrows():
         problems, worst = [], "low"
-        frame = user.to_frame().T
         for low, (how, attribute, source) in sorted(sources.items()):
-            value = mapping.values(frame, attribute)
-            value = None if value is None or value.isna().all() else value.iloc[0]
-            if isinstance(value, list):
-                value = value[0] if value else None
-            if value is None or str(value) == "":
+            value = abac.user_value(user, attribute)
+            if value is None:
                 problems.append({"key": low, "attribute": attribute, "via": how, "problem": "empty"})
                 continue
             why = abac.refused(str(value))
