@@ -58,3 +58,34 @@ def test_broken_provisioning_sends_claims_without_abac(tmp_path):
     found = {(f.check_id, f.subject) for f in evaluate(snapshot).findings}
     planted = {(f.check, f.subject) for f in snapshot.scenario.faults if f.check.startswith("abac.")}
     assert found == planted == {("abac.claims_without_abac", "app:AWS IAM Identity Center")}
+
+
+def test_the_access_review_shows_tag_dependent_access_as_conditional(abac_snapshot):
+    from idbridge.checks.settings import settings_for
+    from idbridge.model.access.build import build_access
+    from idbridge.report.abac import conditional_access
+
+    access = build_access(abac_snapshot, settings_for(abac_snapshot.params, abac_snapshot.manifest["collected_at"]))
+    table = conditional_access(abac_snapshot, access)
+    rows = {(r["person"], r["permission set"]): r for r in table.to_dict("records")}
+    # Every effective path of the three tag-testing permission sets is listed (2 + 3 + 2 people).
+    assert len({k for k in rows}) == 7 and set(table["permission set"]) == {
+        "ProjectDeveloper", "DataAnalyst", "FinanceReader"}
+    hana = rows[("hana.sato@fabrikam-cloud.com", "ProjectDeveloper")]
+    assert "Department=Platform" in hana["this person's tags"] and "Project=Platform Lead" in hana["this person's tags"]
+    assert "Allow PlatformBuckets: applies" in hana["statements (as far as tags decide)"]
+    assert "Allow OwnProjectInstances: depends on the resource's tags" in hana["statements (as far as tags decide)"]
+    kofi = rows[("kofi.mensah@fabrikam-cloud.com", "DataAnalyst")]
+    assert "Allow AllButContractors: applies" in kofi["statements (as far as tags decide)"]
+    raj = rows[("raj.patel@fabrikam-cloud.com", "FinanceReader")]
+    assert "Clearance: not supplied" in raj["this person's tags"]
+    assert "Allow CostReports: does not apply" in raj["statements (as far as tags decide)"]
+
+
+def test_demo_has_no_conditional_access(demo_snapshot):
+    from idbridge.checks.settings import settings_for
+    from idbridge.model.access.build import build_access
+    from idbridge.report.abac import conditional_access
+
+    access = build_access(demo_snapshot, settings_for(demo_snapshot.params, demo_snapshot.manifest["collected_at"]))
+    assert str(conditional_access(demo_snapshot, access)).startswith("No access depends on session tags")

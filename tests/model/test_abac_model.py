@@ -55,3 +55,18 @@ def test_tag_tests_and_what_fails_open():
     assert tests["D"].fails_open and not tests["E"].fails_open
     assert tests["F"].key == "Project" and not tests["F"].fails_open
     assert abac.tag_tests("{broken") == []
+
+
+def test_whether_a_condition_holds_for_a_value():
+    def t(operator, *values, effect="Allow"):
+        return abac.TagTest("Team", operator, effect, "s", tuple(values))
+
+    assert abac.holds(t("StringEquals", "data"), "data") and not abac.holds(t("StringEquals", "data"), "Data")
+    assert abac.holds(t("StringEqualsIgnoreCase", "data"), "Data")
+    assert abac.holds(t("StringLike", "plat*"), "platform") and not abac.holds(t("StringNotLike", "plat*"), "platform")
+    assert abac.holds(t("StringEquals", "data"), None) is False            # a missing tag: false
+    assert abac.holds(t("StringNotEquals", "data"), None) is True          # ... except negated operators
+    assert abac.holds(t("StringEqualsIfExists", "data"), None) is True     # ... and IfExists
+    assert abac.holds(t("StringEquals", "${aws:PrincipalTag/Team}"), "x") is None  # compared with the resource
+    assert abac.holds(t("Null", "false"), "x") and not abac.holds(t("Null", "false"), None)
+    assert abac.holds(t("NumericLessThan", "3"), "1") is None

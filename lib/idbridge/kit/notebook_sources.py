@@ -187,6 +187,13 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                       "(the first 200 rows; the whole table is `review/access.csv`). `path_id` is the key the "
                       "reviewers' decisions refer to."),
     new_code_cell("report.access_table(access, filter_account, filter_group, filter_user)"),
+    new_markdown_cell("## Conditional access (ABAC)\n\nAccess whose permission set tests session tags "
+                      "(aws:PrincipalTag) holds only when the person's session carries the right tags. Per path: "
+                      "this person's tag values (from Entra, through a claim or Identity Center) and whether each "
+                      "statement applies to them; \"depends on the resource's tags\" when the tag is compared with "
+                      "the resource's own. Only tag conditions are weighed; `docs/abac.md` says more."),
+    new_code_cell("from idbridge.report import abac as abac_report\n"
+                  "abac_report.conditional_access(snapshot, access)"),
     new_markdown_cell("## Access findings\n\nEvery access check with its findings (with a filter: those about the "
                       "filtered people, groups and permission sets). A check that could not run says why."),
     new_code_cell("report.access_findings(results, access, filter_account, filter_group, filter_user)"),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-
 from idbridge.checks.base import Hit, NotApplicable, check
 from idbridge.checks.controls import iso, nist
 from idbridge.model import abac, mapping
