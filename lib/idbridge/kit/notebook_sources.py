@@ -120,11 +120,8 @@ VALIDATE = notebook([
     new_code_cell("report.area_table(results, 'scim')"),
     new_markdown_cell("## AWS configuration"),
     new_code_cell("report.area_table(results, 'aws')"),
-    new_markdown_cell("## Attribute-based access (ABAC)\n\nEntra attributes sent as AccessControl claims or set "
-                      "by Identity Center's attributes for access control become session tags, which permission "
-                      "sets test with aws:PrincipalTag. Each link is checked: a tag nothing sends, a condition that "
-                      "lets people without the tag in, an attribute provisioning never fills, values AWS refuses. "
-                      "Without ABAC these checks do not apply."),
+    new_markdown_cell("## Attribute-based access (ABAC)\n\nEntra attributes → claims or Identity Center "
+                      "attributes → session tags → aws:PrincipalTag conditions (`docs/abac.md`)."),
     new_code_cell("report.area_table(results, 'abac')"),
     new_markdown_cell("## What was collected\n\nEvery source of the snapshot; a source not collected makes "
                       "the checks that need it *not checked*."),
@@ -187,11 +184,8 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                       "(the first 200 rows; the whole table is `review/access.csv`). `path_id` is the key the "
                       "reviewers' decisions refer to."),
     new_code_cell("report.access_table(access, filter_account, filter_group, filter_user)"),
-    new_markdown_cell("## Conditional access (ABAC)\n\nAccess whose permission set tests session tags "
-                      "(aws:PrincipalTag) holds only when the person's session carries the right tags. Per path: "
-                      "this person's tag values (from Entra, through a claim or Identity Center) and whether each "
-                      "statement applies to them; \"depends on the resource's tags\" when the tag is compared with "
-                      "the resource's own. Only tag conditions are weighed; `docs/abac.md` says more."),
+    new_markdown_cell("## Conditional access (ABAC)\n\nPaths whose permission set tests session tags: this "
+                      "person's tags and which statements they let apply (`docs/abac.md`)."),
     new_code_cell("from idbridge.report import abac as abac_report\n"
                   "abac_report.conditional_access(snapshot, access)"),
     new_markdown_cell("## Access findings\n\nEvery access check with its findings (with a filter: those about the "
