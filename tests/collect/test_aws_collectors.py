@@ -334,6 +334,7 @@ def test_call_counts_are_the_pair_walk_arithmetic(box, tables, collected):
     failed = Counter(tables["idc_provisioning_failures"]["kind"])
     assert counted == Counter({**walk,
         "sso-admin:ListInstances": 1, "sso-admin:ListRegions": 1, "sso-admin:ListPermissionSets": 2,
+        "sso-admin:DescribeInstanceAccessControlAttributeConfiguration": 1,  # aws.abac: one read per instance
         "sso-admin:DescribePermissionSet": p, "sso-admin:ListManagedPoliciesInPermissionSet": p,
         "sso-admin:ListCustomerManagedPolicyReferencesInPermissionSet": p,
         "sso-admin:GetInlinePolicyForPermissionSet": p, "sso-admin:GetPermissionsBoundaryForPermissionSet": p,

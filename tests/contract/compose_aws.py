@@ -41,7 +41,7 @@ OPERATIONS = [
         "ProvisionPermissionSet", "DescribePermissionSetProvisioningStatus", "CreateAccountAssignment",
         "DeleteAccountAssignment", "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentDeletionStatus",
         "ListAccountAssignmentsForPrincipal", "ListPermissionSetProvisioningStatus",
-        "ListAccountAssignmentCreationStatus")
+        "ListAccountAssignmentCreationStatus", "DescribeInstanceAccessControlAttributeConfiguration")
 ] + [("identitystore", op) for op in ("ListGroups", "DescribeGroup", "ListGroupMemberships", "GetUserId",
                                       "GetGroupId", "DescribeGroupMembership", "DeleteGroupMembership")] + [
     ("organizations", op) for op in ("DescribeOrganization", "ListRoots", "ListAccountsForParent",
@@ -71,6 +71,7 @@ VALUES = {
     "FailureReason": "Received a 404 status error: Not supported account 444455556666.",
     "PolicyName": "ViewOnlyAccess", "PolicyId": "ANPAJ2XSNEDHIQKNTN5ZQ", "DefaultVersionId": "v3",
     "Status": "ACTIVE", "State": "ACTIVE",
+    "Key": "CostCenter", "Source": "${path:enterprise.costCenter}", "StatusReason": "",
 }
 
 

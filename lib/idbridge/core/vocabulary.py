@@ -24,8 +24,9 @@ FailOn = Literal["critical", "high", "medium", "low", "never"]  # the least seve
 
 AREAS: dict[str, str] = {"saml": "SAML trust", "provisioning": "Provisioning health",
                          "reconcile": "Reconciliation Entra ↔ Identity Center", "scim": "SCIM pitfalls",
-                         "aws": "AWS configuration", "access": "Access risk"}  # area -> display name, report order
-VALIDATION_AREAS: tuple[str, ...] = ("saml", "provisioning", "reconcile", "scim", "aws")  # validate, notebook 10
+                         "aws": "AWS configuration", "abac": "Attribute-based access (ABAC)",
+                         "access": "Access risk"}  # area -> display name, report order
+VALIDATION_AREAS: tuple[str, ...] = ("saml", "provisioning", "reconcile", "scim", "aws", "abac")  # validate, notebook 10
 ACCESS_AREAS: tuple[str, ...] = ("access",)  # the access review (notebook 20)
 
 

@@ -128,6 +128,9 @@ VALIDATE = notebook([
                       "could not run, and *passes* only when every mapped check ran and passed. Each finding above "
                       "lists its own controls."),
     new_code_cell("controls_summary(evaluation)"),
+    new_markdown_cell("## Attribute-based access (ABAC)\n\nEntra attributes → claims or Identity Center "
+                      "attributes → session tags → aws:PrincipalTag conditions (`docs/abac.md`)."),
+    new_code_cell("report.area_table(results, 'abac')"),
     new_markdown_cell("## What was collected\n\nEvery source of the snapshot; a source not collected makes "
                       "the checks that need it *not checked*."),
     new_code_cell("sources_table(snapshot)"),
@@ -191,6 +194,10 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                       "(every row: page, sort and search them here; the same table is `review/access.csv`). *Path ID* is the "
                       "key the reviewers' decisions refer to."),
     new_code_cell("report.access_table(access, filter_account, filter_group, filter_user)"),
+    new_markdown_cell("## Conditional access (ABAC)\n\nPaths whose permission set tests session tags: this "
+                      "person's tags and which statements they let apply (`docs/abac.md`)."),
+    new_code_cell("from idbridge.report import abac as abac_report\n"
+                  "abac_report.conditional_access(snapshot, access)"),
     new_markdown_cell("## Access findings\n\nEvery access check with its findings (with a filter: those about the "
                       "filtered people, groups and permission sets). A check that could not run says why."),
     new_code_cell("report.access_findings(results, access, filter_account, filter_group, filter_user)"),

@@ -11,6 +11,7 @@ The desired state manages the permission sets it names (others are left alone). 
                                                  -> update aws.provision_permission_set (ALL_PROVISIONED_ACCOUNTS)
 - a (group, account) pair of the targets without an assignment -> create aws.account_assignment
 - an assignment of the set that the targets do not give       -> delete aws.account_assignment (allow_removals)
+- desired `abac:` keys set by Identity Center      -> create / update aws.abac_configuration (runbooks/abac.py)
 Warnings (role_warnings) go with the plan, not as changes: a set created (again) and a set's last assignment in
 an account removed both give people a role AWSReservedSSO_<set>_<suffix> with a new suffix, so resource policies,
 KMS key policies and EKS access entries that name the old role ARN stop matching.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 from idbridge.errors import InputError
 from idbridge.plan import Change, Plan
-from idbridge.runbooks import aws_state
+from idbridge.runbooks import abac, aws_state
 from idbridge.runbooks import graph as g
 from idbridge.runbooks.aws_state import PermissionSet
 from idbridge.runbooks.context import Runbook
@@ -222,6 +223,8 @@ async def plan(rb: Runbook) -> AccessPlan:
                               f"remove {ps_name} in {account} from {kind.lower()} {who!r} (not in the targets)",
                               before={"account": account, "permissionSet": ps_name, "principal": who},
                               payload={"set": ps_name, "account": account, "type": kind, "principal": principal}))
+    if rb.desired.abac is not None:  # ABAC enabled with the file's attributes (runbooks/abac.py)
+        changes += abac.instance_changes(abac.read_instance(rb.aws("sso-admin"), rb.instance.arn), rb.desired.abac)
     notes = [f"{len(accounts)} accounts in the organisation; {len(current)} of {len(access.permission_sets)} "
              "permission sets exist"]
     if pending:

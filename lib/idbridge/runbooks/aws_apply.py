@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from idbridge.plan import Change, Outcome, apply_plan, log_change
+from idbridge.runbooks import abac
 from idbridge.runbooks.aws_access import AccessPlan
 from idbridge.runbooks.context import Runbook, RunbookError
 
@@ -166,7 +167,7 @@ def appliers(rb: Runbook, access: AccessPlan, window: AssignmentWindow) -> dict:
     return {"aws.permission_set": permission_set, "aws.managed_policy": managed,
             "aws.customer_managed_policy": customer_managed, "aws.inline_policy": inline,
             "aws.permissions_boundary": boundary, "aws.provision_permission_set": provision,
-            "aws.account_assignment": assignment}
+            "aws.account_assignment": assignment, "aws.abac_configuration": abac.instance_applier(sso, instance)}
 
 
 def apply(rb: Runbook, access: AccessPlan) -> list[Outcome]:

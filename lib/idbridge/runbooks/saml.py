@@ -9,6 +9,7 @@ Plan logic, from what is there now (a new app is planned as the template instant
                                                       other URLs are kept here and removed by delete changes)
 - a reply URL / identifier not in the metadata      -> delete entra.reply_url / entra.identifier_uri
 - NameID not emailAddress from the UPN              -> create / update entra.claims_policy
+- ABAC claim keys of the desired state (runbooks/abac.py) -> create / update / delete entra.abac_claim
 - no active certificate valid beyond renew_within_days -> create entra.signing_certificate (and activate it), or
                                                       update (activate a valid one that exists)
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from idbridge.plan import Change, Outcome, Plan, apply_plan_async
+from idbridge.runbooks import abac
 from idbridge.runbooks import graph as g
 from idbridge.runbooks import saml_claims as claims
 from idbridge.runbooks.context import Runbook, RunbookError
@@ -172,6 +174,8 @@ async def plan(rb: Runbook) -> SamlPlan:
     changes += [c for c in (_service_principal_change(sp, rb, name),) if c]
     changes += _url_changes(app, urls, name)
     changes += [c for c in (_claims_change(policy, rb, name), _certificate_change(sp, rb, name)) if c]
+    if rb.desired.abac is not None:  # after the NameID change, which creates the policy when there is none
+        changes += abac.claim_changes(policy, rb.desired.abac)
     return SamlPlan(Plan(STEP, changes), target, urls, notes)
 
 
@@ -222,6 +226,12 @@ def appliers(rb: Runbook, target: AppTarget) -> dict:
             await g.patch(adapter, url, {"claims": claims.with_name_id(current, saml.guest_name_id_source)})
         return {}
 
+    async def abac_claim(change: Change) -> dict:
+        url = g.beta(adapter, sp_path("/claimsPolicy"))
+        current = single_policy(await g.get_or_none(adapter, url)) or {}
+        await g.patch(adapter, url, {"claims": abac.with_claim_change(current.get("claims") or [], change)})
+        return {}
+
     async def certificate(change: Change) -> dict:
         thumbprint = change.payload.get("thumbprint")
         result: dict = {}
@@ -237,7 +247,7 @@ def appliers(rb: Runbook, target: AppTarget) -> dict:
 
     return {"entra.app": create_app, "entra.service_principal": update_sp, "entra.application": update_app,
             "entra.reply_url": remove_url, "entra.identifier_uri": remove_url, "entra.claims_policy": write_claims,
-            "entra.signing_certificate": certificate}
+            "entra.signing_certificate": certificate, "entra.abac_claim": abac_claim}
 
 
 async def apply(rb: Runbook, saml_plan: SamlPlan) -> list[Outcome]:

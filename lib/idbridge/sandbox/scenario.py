@@ -175,6 +175,9 @@ class ClaimsConfig(Strict):
     guest_name_id_source: str | None = Field(
         "user.mail", description="claim condition for external guests; null = no guest rule"
     )
+    access_control: dict[str, str] = Field(
+        default_factory=dict, description="ABAC claims: key -> Entra source (user.department), sent as "
+                                          "https://aws.amazon.com/SAML/Attributes/AccessControl:<key>")
 
 
 class AttributeMapping(Strict):
@@ -460,6 +463,9 @@ class IdentityCenter(Strict):
     identity_source: Literal["external_idp", "identity_center", "active_directory"] = "external_idp"
     users: list[IdcUser] = Field(default_factory=list)
     groups: list[IdcGroup] = Field(default_factory=list)
+    access_control_attributes: dict[str, str] | None = Field(
+        None, description="ABAC: key -> source, e.g. {CostCenter: '${path:enterprise.costCenter}'}; null = ABAC "
+                          "not enabled, {} = enabled with no attribute of Identity Center's own")
 
 
 class ServiceControlPolicy(Strict):

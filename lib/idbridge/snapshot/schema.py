@@ -145,6 +145,13 @@ SOURCES: tuple[Source, ...] = (
         "idc_provisioning_failures": ("kind", "requestId", "permissionSetArn", "accountId", "principalType",
                                       "principalId", "failureReason", "createdDate"),
     }),
+    # Attributes for access control (ABAC): a source of its own, so a role without the read (or an instance where
+    # ABAC was never enabled) leaves the rest of the collection whole. idc_abac_status holds one row: configured is
+    # False when AWS answers that the instance has no configuration (ABAC not enabled).
+    Source("aws.abac", "aws", "Identity Center attributes for access control (ABAC)", {
+        "idc_abac_status": ("instanceArn", "configured", "status", "statusReason"),
+        "idc_abac_attributes": ("key", "source"),
+    }),
     Source("aws.cloudtrail", "aws", "CloudTrail events (window)", {
         "cloudtrail_events": ("eventId", "eventTime", "eventName", "eventSource", "userName", "userId",
                               "sourceIPAddress", "errorCode", "errorMessage", "awsRegion", "event_json"),

@@ -475,6 +475,8 @@ def collect_cloudtrail(ctx: CollectContext) -> Tables:
 
 # --------------------------------------------------------------------------------------------- registry
 
+from idbridge.collect.aws.abac import ABAC_COLLECTORS  # noqa: E402 - beside its registry entry
+
 AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tuple[str, ...]]] = {
     "aws.instances": (collect_instances, ()),
     "aws.identity_store": (collect_identity_store, ("aws.instances",)),
@@ -485,6 +487,7 @@ AWS_COLLECTORS: dict[str, tuple[Callable[[CollectContext], Tables | Partial], tu
     "aws.organizations": (collect_organizations, ()),
     "aws.delegation": (collect_delegation, ()),
     "aws.cloudtrail": (collect_cloudtrail, ()),
+    **ABAC_COLLECTORS,
 }
 # Issue 17's governance sources (collect/aws/governance.py): their own module, registered here.
 from idbridge.collect.aws.governance import GOVERNANCE_COLLECTORS  # noqa: E402

@@ -264,6 +264,50 @@ class AwsAccessState(Strict):
         return self
 
 
+# --------------------------------------------------------------------------------------------- ABAC
+
+_ABAC_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")  # AWS's AccessControlAttribute key (docs/abac.md)
+_ABAC_PATH = re.compile(r"^\$\{path:[^}]+\}$")
+
+
+class AbacKey(Strict):
+    source: str = Field(description="the Entra user attribute, as a claim source: user.department")
+    identity_center: str | None = Field(None, description="set by Identity Center from this SCIM path "
+                                                          "(${path:enterprise.department}) instead of a claim")
+
+    @field_validator("source")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        if not re.match(r"^user\.\w+$", value):
+            raise ValueError("an Entra user attribute as claims name it, such as user.department")
+        return value
+
+    @field_validator("identity_center")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not _ABAC_PATH.match(value):
+            raise ValueError("a SCIM path as Identity Center names it, such as ${path:enterprise.department}")
+        return value
+
+
+class AbacState(Strict):
+    keys: dict[str, AbacKey] = Field(description="session tag key -> its Entra source")
+
+    @field_validator("keys")
+    @classmethod
+    def _keys(cls, value: dict[str, AbacKey]) -> dict[str, AbacKey]:
+        if len(value) > 50:
+            raise ValueError("at most 50 keys (AWS's limit of session tags and of attributes for access control)")
+        bad = [k for k in value if not _ABAC_KEY.match(k)]
+        if bad:
+            raise ValueError(f"{', '.join(map(repr, bad))}: a key is 1-128 letters, digits, spaces and _ . : / = + - @")
+        folded = [k.lower() for k in value]
+        twice = sorted({k for k in value if folded.count(k.lower()) > 1})
+        if twice:
+            raise ValueError(f"keys that differ only in case: {', '.join(twice)} (IAM compares keys without case)")
+        return value
+
+
 # --------------------------------------------------------------------------------------------- the file
 
 
@@ -271,6 +315,7 @@ class DesiredState(RunbookParams):
     saml: SamlState | None = None
     provisioning: ProvisioningState | None = None
     aws_access: AwsAccessState | None = None
+    abac: AbacState | None = Field(None, description="ABAC keys: claims (01) and attributes for access control (03)")
 
 
 def _unknown_permission_sets(doc: YamlDocument, state: DesiredState) -> list[str]:

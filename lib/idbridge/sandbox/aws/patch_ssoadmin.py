@@ -6,6 +6,7 @@ Each function below names the moto gap it closes; tests/sandbox/test_aws_ssoadmi
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -205,6 +206,67 @@ def describe_region(self: SSOAdminResponse) -> str:
         if region["RegionName"] == name:
             return json.dumps(region)
     raise ResourceNotFoundException(f"Region {name} is not enabled for this instance")
+
+
+# --------------------------------------------------------------------------------------------- ABAC
+
+# Gap: the instance's attributes for access control are not implemented. AWS's rules from the API reference
+# (AccessControlAttribute, AccessControlAttributeValue): at most 50 attributes, key 1-128 characters of
+# [\p{L}\p{Z}\p{N}_.:/=+\-@], exactly one source of at most 256 characters; Create on a configured instance is a
+# ConflictException, Describe/Update/Delete on one without a configuration ResourceNotFoundException.
+_ABAC_KEY = re.compile(r"^[\w\s.:/=+\-@]{1,128}$")
+
+
+def _abac_request(self: SSOAdminResponse) -> Json:
+    config = self._get_param("InstanceAccessControlAttributeConfiguration") or {}
+    attributes = config.get("AccessControlAttributes")
+    if not isinstance(attributes, list):
+        raise _validation("InstanceAccessControlAttributeConfiguration.AccessControlAttributes is required")
+    if len(attributes) > 50:
+        raise _validation("AccessControlAttributes: at most 50 attributes")
+    keys = set()
+    for item in attributes:
+        key, sources = item.get("Key") or "", (item.get("Value") or {}).get("Source") or []
+        if not _ABAC_KEY.match(key) or "\t" in key or "\n" in key:
+            raise _validation(f"AccessControlAttribute Key {key!r} does not satisfy the constraint")
+        if len(sources) != 1 or len(sources[0]) > 256:
+            raise _validation(f"AccessControlAttribute {key}: Value.Source must hold exactly one source (<= 256)")
+        if key.lower() in keys:
+            raise _validation(f"AccessControlAttribute Key {key!r} is given twice")
+        keys.add(key.lower())
+    return {"AccessControlAttributes": [{"Key": a["Key"], "Value": {"Source": list(a["Value"]["Source"])}}
+                                        for a in attributes]}
+
+
+def _abac_state(self: SSOAdminResponse) -> st.SsoState:
+    state = _state(self, self._get_param("InstanceArn"))
+    if state.abac is None:
+        raise ResourceNotFoundException("Could not find InstanceAccessControlAttributeConfiguration for the instance")
+    return state
+
+
+def describe_instance_access_control_attribute_configuration(self: SSOAdminResponse) -> str:
+    return json.dumps(_abac_state(self).abac)
+
+
+def create_instance_access_control_attribute_configuration(self: SSOAdminResponse) -> str:
+    state = _state(self, self._get_param("InstanceArn"))
+    config = _abac_request(self)
+    if state.abac is not None:
+        raise ConflictException("InstanceAccessControlAttributeConfiguration already exists for the instance")
+    state.abac = {"Status": "ENABLED", "StatusReason": "", "InstanceAccessControlAttributeConfiguration": config}
+    return "{}"
+
+
+def update_instance_access_control_attribute_configuration(self: SSOAdminResponse) -> str:
+    state = _abac_state(self)
+    state.abac = {**state.abac, "InstanceAccessControlAttributeConfiguration": _abac_request(self)}
+    return "{}"
+
+
+def delete_instance_access_control_attribute_configuration(self: SSOAdminResponse) -> str:
+    _abac_state(self).abac = None
+    return "{}"
 
 
 # --------------------------------------------------------------------------------------------- provisioning
@@ -449,6 +511,8 @@ _RESPONSES = [
     describe_account_assignment_deletion_status, list_account_assignment_creation_status,
     list_account_assignment_deletion_status, list_account_assignments, list_account_assignments_for_principal,
     list_tags_for_resource, tag_resource, untag_resource,
+    describe_instance_access_control_attribute_configuration, create_instance_access_control_attribute_configuration,
+    update_instance_access_control_attribute_configuration, delete_instance_access_control_attribute_configuration,
 ]
 
 

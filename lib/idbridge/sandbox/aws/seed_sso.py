@@ -39,6 +39,11 @@ def seed_instance(scenario: Scenario, now: datetime) -> st.SsoState:
                       "IsPrimaryRegion": i == 0} for i, r in enumerate(regions)]
     state.valid_accounts = {a.id for a in scenario.aws.accounts} | {scenario.aws.management_account}
     st.states(primary)[instance.instance_arn] = state
+    abac = scenario.aws.identity_center.access_control_attributes
+    if abac is not None:  # ABAC enabled, with these keys (possibly none)
+        state.abac = {"Status": "ENABLED", "StatusReason": "",
+                      "InstanceAccessControlAttributeConfiguration": {"AccessControlAttributes": [
+                          {"Key": key, "Value": {"Source": [source]}} for key, source in abac.items()]}}
     primary_store = identitystore_backends[account][regions[0]]
     for region in regions[1:]:
         replica = st.backend_for(account, region)

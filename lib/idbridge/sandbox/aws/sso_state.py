@@ -53,6 +53,9 @@ class SsoState:
     tags: dict[str, list[Json]] = field(default_factory=dict)       # resource ARN -> tags (the instance's)
     regions: list[Json] = field(default_factory=list)               # RegionMetadata
     valid_accounts: set[str] | None = None                          # the organisation's accounts, once seeded
+    # Attributes for access control: {"Status", "StatusReason"?, "InstanceAccessControlAttributeConfiguration"}
+    # as DescribeInstanceAccessControlAttributeConfiguration answers; None = never created (ABAC not enabled).
+    abac: Json | None = None
 
 
 def states(backend: SSOAdminBackend) -> dict[str, SsoState]:

@@ -228,6 +228,11 @@ class _Seeder:
                    "tokenFormat": ["saml"], "samlAttributeNameFormat": None,
                    "configurations": [{"condition": None, "attribute": attribute(source), "transformations": []}]}
                   for name, source in standard]
+        custom += [{"@odata.type": "#microsoft.graph.customClaim", "name": f"AccessControl:{key}",
+                    "namespace": "https://aws.amazon.com/SAML/Attributes", "tokenFormat": ["saml"],
+                    "samlAttributeNameFormat": None,
+                    "configurations": [{"condition": None, "attribute": attribute(source), "transformations": []}]}
+                   for key, source in claims.access_control.items()]
         return {"id": stable_id(self.tid, "claimsPolicy", self.aws_sp_id), "includeBasicClaimSet": True,
                 "includeApplicationIdInIssuer": False, "audienceOverride": None, "groupFilter": None,
                 "claims": [name_id, *custom]}

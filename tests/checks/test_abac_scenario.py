@@ -1,0 +1,91 @@
+"""The ABAC checks on a real collection of scenarios/abac.yaml (sandbox: moto + the Graph emulator, collected by
+the kit's own collectors): their findings are exactly the planted faults, no more, no fewer; and on the demo
+organisation, which has no ABAC, they are not applicable rather than passing."""
+
+from __future__ import annotations
+
+import pytest
+from support.sandbox import collected_snapshot
+
+from idbridge.checks import load_all
+from idbridge.checks.runner import run_checks
+from idbridge.checks.settings import settings_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def abac_snapshot(tmp_path_factory):
+    return collected_snapshot("abac", tmp_path_factory.mktemp("abac"))
+
+
+def evaluate(snapshot):
+    load_all()
+    return run_checks(snapshot, settings_for(snapshot.params, snapshot.manifest["collected_at"]), areas=["abac"])
+
+
+def test_abac_findings_are_the_planted_faults(abac_snapshot):
+    results = evaluate(abac_snapshot)
+    assert [(o.check_id, o.reason) for o in results.outcomes if o.status in ("error", "not_checked")] == []
+    found = {(f.check_id, f.subject) for f in results.findings}
+    planted = {(f.check, f.subject) for f in abac_snapshot.scenario.faults if f.check.startswith("abac.")}
+    assert sorted(found - planted) == [], "false positives"
+    assert sorted(planted - found) == [], "planted faults not found"
+    # The one check with nothing planted passes: ABAC is enabled, so the claims are used.
+    assert {o.check_id: o.status for o in results.outcomes}["abac.claims_without_abac"] == "pass"
+
+
+def test_the_collected_configuration_and_evidence(abac_snapshot):
+    attributes = abac_snapshot.table("idc_abac_attributes")
+    assert dict(zip(attributes["key"], attributes["source"])) == {
+        "Department": "${path:enterprise.department}", "CostCenter": "${path:enterprise.costCenter}"}
+    assert abac_snapshot.table("idc_abac_status")["status"].tolist() == ["ENABLED"]
+    by = {(f.check_id, f.subject): f for f in evaluate(abac_snapshot).findings}
+    ines = by[("abac.user_value_refused", "user:ines.moreau@fabrikam-cloud.com")]
+    assert ines.severity == "medium" and "'&'" in ines.detail
+    assert by[("abac.user_value_refused", "user:lena.fischer@fabrikam-cloud.com")].severity == "low"
+    assert by[("abac.tag_not_supplied", "permission_set:FinanceReader")].evidence["keys"] == ["Clearance"]
+
+
+def test_demo_without_abac_is_not_applicable(demo_snapshot):
+    results = evaluate(demo_snapshot)
+    assert {o.status for o in results.outcomes} == {"not_applicable"}
+    assert demo_snapshot.table("idc_abac_status")["configured"].tolist() == [False]
+
+
+def test_broken_provisioning_sends_claims_without_abac(tmp_path):
+    snapshot = collected_snapshot("broken-provisioning", tmp_path)
+    found = {(f.check_id, f.subject) for f in evaluate(snapshot).findings}
+    planted = {(f.check, f.subject) for f in snapshot.scenario.faults if f.check.startswith("abac.")}
+    assert found == planted == {("abac.claims_without_abac", "app:AWS IAM Identity Center")}
+
+
+def test_the_access_review_shows_tag_dependent_access_as_conditional(abac_snapshot):
+    from idbridge.checks.settings import settings_for
+    from idbridge.model.access.build import build_access
+    from idbridge.report.abac import conditional_access
+
+    access = build_access(abac_snapshot, settings_for(abac_snapshot.params, abac_snapshot.manifest["collected_at"]))
+    table = conditional_access(abac_snapshot, access)
+    rows = {(r["person"], r["permission set"]): r for r in table.to_dict("records")}
+    # Every effective path of the three tag-testing permission sets is listed (2 + 3 + 2 people).
+    assert len({k for k in rows}) == 7 and set(table["permission set"]) == {
+        "ProjectDeveloper", "DataAnalyst", "FinanceReader"}
+    hana = rows[("hana.sato@fabrikam-cloud.com", "ProjectDeveloper")]
+    assert "Department=Platform" in hana["this person's tags"] and "Project=Platform Lead" in hana["this person's tags"]
+    assert "Allow PlatformBuckets: applies" in hana["statements (as far as tags decide)"]
+    assert "Allow OwnProjectInstances: depends on the resource's tags" in hana["statements (as far as tags decide)"]
+    kofi = rows[("kofi.mensah@fabrikam-cloud.com", "DataAnalyst")]
+    assert "Allow AllButContractors: applies" in kofi["statements (as far as tags decide)"]
+    raj = rows[("raj.patel@fabrikam-cloud.com", "FinanceReader")]
+    assert "Clearance: not supplied" in raj["this person's tags"]
+    assert "Allow CostReports: does not apply" in raj["statements (as far as tags decide)"]
+
+
+def test_demo_has_no_conditional_access(demo_snapshot):
+    from idbridge.checks.settings import settings_for
+    from idbridge.model.access.build import build_access
+    from idbridge.report.abac import conditional_access
+
+    access = build_access(demo_snapshot, settings_for(demo_snapshot.params, demo_snapshot.manifest["collected_at"]))
+    assert str(conditional_access(demo_snapshot, access)).startswith("No access depends on session tags")
