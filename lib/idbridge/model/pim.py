@@ -2,12 +2,13 @@
 held at collection time.
 
     state = pim_state(snapshot, now)     # raises NotCollected when entra.pim_groups was not collected
-    state.pairs                          # groupId, principalId, state, until, eligible_until, ended
+    state.pairs                          # groupId, principalId, state, since, until, eligible_until, ended
     state.managed                        # groups PIM manages: someone is eligible for their membership
 
 States of a pair (the first that applies):
     permanent   an active assignment in force with no end (an admin made the person a member for good)
-    active      an active assignment in force that ends (`until`): an activation, or a time-bound assignment
+    active      an active assignment in force that ends (`until`; it began `since`): an activation, or a
+                time-bound assignment
     eligible    an eligibility in force (`eligible_until`, empty when it never ends) and nothing active
     ended       nothing in force; an active assignment Graph still lists ended before collection (`ended`)
 A group no one is eligible for is not PIM-managed: its members hold their membership as standing access, whatever
@@ -31,7 +32,7 @@ from idbridge.snapshot.store import NotCollected
 SOURCE = "entra.pim_groups"
 TABLES = ("entra_pim_schedules", "entra_pim_instances")
 STATES = ("permanent", "active", "eligible", "ended")
-PAIR_COLUMNS = ("groupId", "principalId", "state", "until", "eligible_until", "ended")
+PAIR_COLUMNS = ("groupId", "principalId", "state", "since", "until", "eligible_until", "ended")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def state_of(schedules: pd.DataFrame, instances: pd.DataFrame, now: datetime) ->
     ended = windows[windows["kind"].eq("assignment") & windows["end"].notna() & (windows["end"] <= now_ts)]
     pairs = pd.DataFrame(pd.concat([active[keys], eligible[keys], ended[keys]]).drop_duplicates())
     pairs = pairs.set_index(keys)
+    pairs["since"] = active.groupby(keys)["start"].min() if len(active) else pd.NaT
     pairs["until"] = _latest(active, keys) if len(active) else pd.NaT
     pairs["eligible_until"] = _latest(eligible, keys) if len(eligible) else pd.NaT
     pairs["ended"] = ended.groupby(keys)["end"].max() if len(ended) else pd.NaT
@@ -93,7 +95,7 @@ def state_of(schedules: pd.DataFrame, instances: pd.DataFrame, now: datetime) ->
                       ["permanent", "active", "eligible"], "ended")
     pairs["state"] = state
     pairs = pairs.reset_index()
-    for column in ("until", "eligible_until", "ended"):
+    for column in ("since", "until", "eligible_until", "ended"):
         pairs[column] = pd.to_datetime(pairs[column], utc=True)
     managed = frozenset(windows.loc[windows["kind"].eq("eligibility"), "groupId"])
     return PimState(pairs[list(PAIR_COLUMNS)].sort_values(keys, ignore_index=True), managed)
