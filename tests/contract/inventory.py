@@ -131,6 +131,11 @@ GRAPH: tuple[Entry, ...] = (
     Entry("PIM for Groups: assignment schedule instances",
           "GET /identityGovernance/privilegedAccess/group/assignmentScheduleInstances?$filter=groupId eq '{id}'",
           "collect entra.pim_groups", (G + "pim_group_list_assignmentscheduleinstances",)),
+    Entry("PIM for Groups: assignment schedule requests (activation history: selfActivate, selfDeactivate, "
+          "adminAssign...)",
+          "GET /identityGovernance/privilegedAccess/group/assignmentScheduleRequests?$filter=groupId eq '{id}'",
+          "collect entra.pim_groups", (G + "pim_group_list_assignmentschedulerequests",
+                                       G + "pim_group_list_assignmentschedulerequests_selfactivate")),
     Entry("throttling", "any request answered 429 with Retry-After", "clients/graph (SDK retry, paging, batch)",
           (G + "error_throttled",)),
     Entry("expired page token", "a next link answered Directory_ExpiredPageToken", "clients/graph paging, batch",

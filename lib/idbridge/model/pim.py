@@ -12,14 +12,20 @@ States of a pair (the first that applies):
     eligible    an eligibility in force (`eligible_until`, empty when it never ends) and nothing active
     ended       nothing in force; an active assignment Graph still lists ended before collection (`ended`)
 A group no one is eligible for is not PIM-managed: its members hold their membership as standing access, whatever
-PIM lists. Graph lists only what is in force or still to come (and, briefly, what ended moments ago): a pair
-whose activation ended earlier has no row here, only its eligibility. Only memberships count (accessId member):
-owning a group grants nothing in AWS.
+PIM lists. The schedules and instances list only what is in force or still to come (and, briefly, what ended
+moments ago); the assignment schedule requests (entra_pim_requests, the collection window's) are the history:
+activation_windows() derives from them when each past activation began and ended, and `ended` is the latest end
+either tells. Without requests (a snapshot from before they were collected) a pair whose activation ended earlier
+has no end here, only its eligibility. Only memberships count (accessId member): owning a group grants nothing in
+AWS.
+
+    state.activations                    # groupId, principalId, start, end, how: every activation known, from
+                                         # the requests and the instances (end NaT: none asked, never ends)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -31,6 +37,14 @@ from idbridge.snapshot.store import NotCollected
 
 SOURCE = "entra.pim_groups"
 TABLES = ("entra_pim_schedules", "entra_pim_instances")
+HISTORY = "entra_pim_requests"  # optional: snapshots from before it was collected lack it
+ACTIVATION_COLUMNS = ("groupId", "principalId", "start", "end", "how")
+# Request statuses of a request that never took effect (PIM's request statuses, privilegedAccessSchedule.status).
+NEVER_IN_FORCE = frozenset(s.casefold() for s in ("Canceled", "Denied", "Failed", "PendingAdminDecision",
+                                                  "PendingApproval", "PendingProvisioning",
+                                                  "PendingScheduleCreation"))
+# Requests that end an activation in force before its time: the person's own deactivation, or an admin's removal.
+ENDING_ACTIONS = frozenset({"selfdeactivate", "adminremove"})
 STATES = ("permanent", "active", "eligible", "ended")
 PAIR_COLUMNS = ("groupId", "principalId", "state", "since", "until", "eligible_until", "ended")
 
@@ -39,6 +53,7 @@ PAIR_COLUMNS = ("groupId", "principalId", "state", "since", "until", "eligible_u
 class PimState:
     pairs: pd.DataFrame      # PAIR_COLUMNS, one row per (groupId, principalId) with a state
     managed: frozenset[str]  # group ids someone is eligible for
+    activations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ACTIVATION_COLUMNS)))
 
 
 def _tables(data) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -65,6 +80,53 @@ def _windows(schedules: pd.DataFrame, instances: pd.DataFrame) -> pd.DataFrame:
     return both.dropna(subset=["groupId", "principalId"])
 
 
+def _utc(values) -> pd.Series:
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True, errors="coerce")
+
+
+def activation_windows(requests: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """Every activation (selfActivate) the requests record that took effect: ACTIVATION_COLUMNS, `how` one of
+    "expired" (it ran its time), "deactivated" (ended early by selfDeactivate or adminRemove), "in force".
+    An activation runs from its schedule's start to the earliest of its end date, start + duration and the first
+    deactivation of the same membership after it began."""
+    empty = pd.DataFrame(columns=list(ACTIVATION_COLUMNS))
+    if requests is None or requests.empty:
+        return empty
+    member = folded(requests["accessId"]).fillna("member").eq("member").to_numpy(dtype=bool)
+    took = ~folded(requests["status"]).fillna("").isin(NEVER_IN_FORCE).to_numpy(dtype=bool)
+    requests = requests[member & took]
+    action = folded(requests["action"]).fillna("").to_numpy(dtype=object)
+    created = _utc(requests["createdDateTime"].to_numpy())
+    done = _utc(requests["completedDateTime"].to_numpy()).fillna(created)
+    start = _utc(requests["startDateTime"].to_numpy()).fillna(done)
+    asked = _utc(requests["endDateTime"].to_numpy())
+    lasting = pd.to_timedelta(pd.Series(requests["duration"].to_numpy(), dtype=object), errors="coerce")
+    asked = asked.fillna(start + lasting)  # ISO 8601 durations ("PT4H"); NaT when neither is given
+    group = text(requests["groupId"]).to_numpy(dtype=object)
+    person = text(requests["principalId"]).to_numpy(dtype=object)
+    stops: dict[tuple, list] = {}
+    for g, p, a, at in zip(group, person, action, done):
+        if a in ENDING_ACTIONS and not pd.isna(at):
+            stops.setdefault((g, p), []).append(at)
+    now_ts = pd.Timestamp(now)
+    now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
+    rows = []
+    for g, p, a, begin, end in zip(group, person, action, start, asked):
+        if a != "selfactivate" or pd.isna(begin) or g is None or p is None:
+            continue
+        early = [t for t in stops.get((g, p), []) if t > begin and (pd.isna(end) or t < end)]
+        if early:
+            end = min(early)
+        how = "in force" if pd.isna(end) or end > now_ts else ("deactivated" if early else "expired")
+        rows.append({"groupId": g, "principalId": p, "start": begin, "end": end, "how": how})
+    if not rows:
+        return empty
+    out = pd.DataFrame(rows, columns=list(ACTIVATION_COLUMNS))
+    out["start"] = pd.to_datetime(out["start"], utc=True)
+    out["end"] = pd.to_datetime(out["end"], utc=True)
+    return out.drop_duplicates().sort_values(["groupId", "principalId", "start"], ignore_index=True)
+
+
 def _latest(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Per key: the latest end, NaT when one of the windows never ends."""
     by = [frame[k] for k in keys]
@@ -72,9 +134,12 @@ def _latest(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     return frame["end"].groupby(by).max().where(~open_ended)
 
 
-def state_of(schedules: pd.DataFrame, instances: pd.DataFrame, now: datetime) -> PimState:
-    """PimState from the two tables, judged at `now` (the collection time)."""
+def state_of(schedules: pd.DataFrame, instances: pd.DataFrame, now: datetime,
+             requests: pd.DataFrame | None = None) -> PimState:
+    """PimState from the tables, judged at `now` (the collection time); `requests` (entra_pim_requests) adds the
+    activations that have ended since the collection window began."""
     windows = _windows(schedules, instances)
+    history = activation_windows(requests, now)
     now_ts = pd.Timestamp(now)
     now_ts = now_ts.tz_localize("UTC") if now_ts.tzinfo is None else now_ts.tz_convert("UTC")
     started = windows["start"].isna() | (windows["start"] <= now_ts)
@@ -83,6 +148,9 @@ def state_of(schedules: pd.DataFrame, instances: pd.DataFrame, now: datetime) ->
     active = windows[in_force & windows["kind"].eq("assignment")]
     eligible = windows[in_force & windows["kind"].eq("eligibility")]
     ended = windows[windows["kind"].eq("assignment") & windows["end"].notna() & (windows["end"] <= now_ts)]
+    past = history[history["end"].notna() & (history["end"] <= now_ts)]
+    ended = pd.concat([ended[keys + ["end"]], past[keys + ["end"]]], ignore_index=True)
+    ended["end"] = pd.to_datetime(ended["end"], utc=True)
     pairs = pd.DataFrame(pd.concat([active[keys], eligible[keys], ended[keys]]).drop_duplicates())
     pairs = pairs.set_index(keys)
     pairs["since"] = active.groupby(keys)["start"].min() if len(active) else pd.NaT
@@ -98,13 +166,36 @@ def state_of(schedules: pd.DataFrame, instances: pd.DataFrame, now: datetime) ->
     for column in ("since", "until", "eligible_until", "ended"):
         pairs[column] = pd.to_datetime(pairs[column], utc=True)
     managed = frozenset(windows.loc[windows["kind"].eq("eligibility"), "groupId"])
-    return PimState(pairs[list(PAIR_COLUMNS)].sort_values(keys, ignore_index=True), managed)
+    return PimState(pairs[list(PAIR_COLUMNS)].sort_values(keys, ignore_index=True), managed,
+                    _activations(windows, instances, history))
+
+
+def _activations(windows: pd.DataFrame, instances: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """The activations the requests record, and those in force that only the instances show (a request older than
+    the collection window): one row per (groupId, principalId, start)."""
+    activated = folded(instances["assignmentType"]).eq("activated").fillna(False).to_numpy(dtype=bool)
+    member = folded(instances["accessId"]).fillna("member").eq("member").to_numpy(dtype=bool)
+    listed = instances[activated & member & folded(instances["kind"]).eq("assignment").fillna(False).to_numpy()]
+    shown = pd.DataFrame({"groupId": text(listed["groupId"]).to_numpy(dtype=object),
+                          "principalId": text(listed["principalId"]).to_numpy(dtype=object),
+                          "start": utc(listed["startDateTime"]).to_numpy(),
+                          "end": utc(listed["endDateTime"]).to_numpy(), "how": "listed"})
+    both = pd.concat([history, shown], ignore_index=True) if len(shown) else history.copy()
+    both["start"] = pd.to_datetime(both["start"], utc=True)
+    both["end"] = pd.to_datetime(both["end"], utc=True)
+    both = both.dropna(subset=["groupId", "principalId", "start"])
+    return both.drop_duplicates(["groupId", "principalId", "start"], keep="first").sort_values(
+        ["groupId", "principalId", "start"], ignore_index=True)[list(ACTIVATION_COLUMNS)]
 
 
 def pim_state(data, now: datetime) -> PimState:
     """The PIM state of a snapshot (or MemoryTables) at `now`; NotCollected when entra.pim_groups was not."""
     schedules, instances = _tables(data)
-    return state_of(schedules, instances, now)
+    try:
+        requests = data.table(HISTORY)
+    except (KeyError, NotCollected):  # collected before the requests were: no history, as before
+        requests = None
+    return state_of(schedules, instances, now, requests)
 
 
 def stamp(moment) -> str:

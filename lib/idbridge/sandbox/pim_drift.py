@@ -19,7 +19,8 @@ def seed_lingering_memberships(world) -> None:
             if not entry.still_in_idc:
                 continue
             path = ("entra", "pim_groups", p_index, "active", index, "still_in_idc")
-            end = resolve_time(entry.end, world.now) if entry.end else None
+            ended = entry.deactivated or entry.end  # deactivated early: the activation ended then
+            end = resolve_time(ended, world.now) if ended else None
             if end is None or end > world.now:
                 raise SeedError(path, "only an activation that has ended (an `end` in the past) can linger")
             user = store.find_user(user_name=entry.user)

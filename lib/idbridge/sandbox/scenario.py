@@ -321,6 +321,9 @@ class PimActive(PimMembership):
     still_in_idc: bool = Field(
         False, description="an activation that has ended, whose membership the last provisioning cycle had copied "
                            "to Identity Center before it ended: Identity Center still holds it")
+    deactivated: TimeExpr | None = Field(
+        None, description="the person ended the activation early (selfDeactivate) at this moment, before `end` "
+                          "(the end they had asked for); the activation ended then")
 
 
 class PimGroup(Strict):

@@ -100,6 +100,11 @@ SOURCES: tuple[Source, ...] = (
                                 "status", "startDateTime", "endDateTime", "expirationType", "createdDateTime"),
         "entra_pim_instances": ("groupId", "id", "kind", "principalId", "accessId", "memberType", "assignmentType",
                                 "startDateTime", "endDateTime", "scheduleId"),
+        # The assignment schedule requests (activations, deactivations, admin assignments) of the collection
+        # window: the only record of activations that have ended, which the schedules and instances drop.
+        "entra_pim_requests": ("groupId", "id", "principalId", "accessId", "action", "status", "createdDateTime",
+                               "completedDateTime", "startDateTime", "expirationType", "endDateTime", "duration",
+                               "targetScheduleId"),
     }),
     # ------------------------------------------------------------------ AWS
     Source("aws.instances", "aws", "Identity Center instances", {

@@ -251,9 +251,10 @@ def group_nested(data, settings) -> Iterator[Hit]:
 
 @check(id="access.pim_signin_after_activation_ended",
        title="AWS sign-in after the person's PIM activation had ended",
-       passed="No one signed in to the AWS access portal after their activation of a PIM group had ended while "
-              "that group's membership, still in Identity Center, was their only route to AWS (as far as Graph "
-              "still lists the ended activation).",
+       passed="No one signed in to the AWS access portal after their activation of a PIM group had ended (and "
+              "before they activated it again) while that group's membership, still in Identity Center, was "
+              "their only route to AWS. Activations are known from the collection window's activation requests "
+              "(and, without them, from what Graph still lists).",
        severity="high", area="access", subject_kind="user",
        graded={"medium": "every such sign-in came within one provisioning cycle of the activation's end (the "
                          "membership was due to be removed at the next cycle)"},
@@ -294,6 +295,7 @@ def signin_after_activation_ended(data, settings) -> Iterator[Hit]:
     by_name = folded(auth["userName"]).to_numpy(dtype=object)
     upn, names = _names(data)
     cycle = timedelta(minutes=settings.checks.provisioning_cycle_minutes)
+    activations = state.activations
     for user, pairs in sorted(ended.groupby("principalId"), key=lambda kv: str(upn.get(kv[0], kv[0]))):
         mine = (person == user).to_numpy()
         if not (mine & lingering).any():
@@ -301,22 +303,48 @@ def signin_after_activation_ended(data, settings) -> Iterator[Hit]:
         idc_ids = set(text(access.loc[mine, "idc_user_id"].astype(object)).dropna())
         idc_names = set(folded(access.loc[mine, "idc_user_name"].astype(object)).dropna())
         own = np.isin(by_id, list(idc_ids)) | np.isin(by_name, list(idc_names))
-        end = pairs["ended"].max()
-        found = []
-        for moment in sorted(t for t in times[own] if not pd.isna(t) and t > end):
+        windows = _windows_of(activations, pairs)
+        found: list[tuple[pd.Timestamp, pd.Timestamp, str]] = []  # (sign-in, the end it followed, group)
+        for moment in sorted(t for t in times[own] if not pd.isna(t)):
+            after = _after_an_end(windows, moment)
+            if after is None:
+                continue
             other = mine & ~lingering & ~(active & pd.Series([pd.isna(b) or b > moment for b in began],
                                                             index=access.index).to_numpy())
             if not other.any():
-                found.append(moment)
+                found.append((moment, *after))
         if not found:
             continue
-        groups = sorted(str(names.get(g, g)) for g in pairs["groupId"])
-        recent = all(moment - end < cycle for moment in found)
-        hours = [round((m - end).total_seconds() / 3600, 1) for m in found]
+        groups = sorted({str(names.get(g, g)) for _, _, g in found})
+        end = max(e for _, e, _ in found)
+        recent = all(moment - e < cycle for moment, e, _ in found)
+        hours = [round((m - e).total_seconds() / 3600, 1) for m, e, _ in found]
         yield Hit(f"user:{upn.get(user, user)}",
                   {"entraId": user, "groups": groups, "activationEnded": iso(end.to_pydatetime()),
-                   "signIns": [iso(m.to_pydatetime()) for m in found[:SIGNINS_LISTED]],
+                   "signIns": [iso(m.to_pydatetime()) for m, _, _ in found[:SIGNINS_LISTED]],
                    "signInsAfterEnd": len(found), "hoursAfterEnd": hours[:SIGNINS_LISTED]},
                   severity="medium" if recent else None,
                   detail=f"{len(found)} AWS sign-in(s) after the activation of {', '.join(groups)} ended "
                          f"({iso(end.to_pydatetime())}), the first {hours[0]} h after; no other route to AWS")
+
+
+def _windows_of(activations: pd.DataFrame, pairs: pd.DataFrame) -> list[tuple[str, object, object]]:
+    """(group, start, end) of every known activation of the person's lingering memberships; a pair whose end is
+    known only from what Graph listed (no activation row) counts as one that began at some unknown time."""
+    out = []
+    for group, principal, ended in zip(pairs["groupId"], pairs["principalId"], pairs["ended"]):
+        rows = activations[(activations["groupId"] == group) & (activations["principalId"] == principal)]
+        out += [(group, s, e) for s, e in zip(rows["start"], rows["end"])]
+        if not (rows["end"] == ended).any():
+            out.append((group, pd.NaT, ended))
+    return out
+
+
+def _after_an_end(windows: list[tuple[str, object, object]], moment: pd.Timestamp):
+    """(the latest end before `moment`, its group) when no activation was in force at `moment`, else None."""
+    covered = any((pd.isna(s) or s <= moment) and (pd.isna(e) or moment < e) and not (pd.isna(s) and pd.isna(e))
+                  for _, s, e in windows)
+    if covered:
+        return None
+    before = [(e, g) for g, _, e in windows if not pd.isna(e) and e <= moment]
+    return max(before, key=lambda pair: pair[0]) if before else None

@@ -11,7 +11,15 @@ Why nested groups too: a PIM-managed group nested in an assigned group is a clas
 provisioned: Entra does not flatten nesting), and the check that says so needs to know the group is PIM-managed.
 
 A schedule carries its window in scheduleInfo (startDateTime, expiration.type/endDateTime); an instance carries
-startDateTime / endDateTime itself. Graph's examples write memberType and assignmentType capitalised ("Direct",
+startDateTime / endDateTime itself.
+
+Schedules and instances list only what is in force or still to come: an activation that has ended is gone from
+both. The assignment schedule requests (assignmentScheduleRequests, same $filter and permission) are the record of
+activations (selfActivate), early ends (selfDeactivate) and admin assignments, each with its requested
+scheduleInfo; model/pim.py derives the activation windows from them. Graph documents no retention for these
+requests (neither the resource nor the list page says how long they are kept), so the table holds what Graph
+still returns, cut to the collection window (collection.window_days): requests created in it, and older ones
+whose schedule reaches into it or never ends. Graph's examples write memberType and assignmentType capitalised ("Direct",
 "Assigned") while the enums are lower camel case ("direct", "activated"): the tables keep the enum's spelling.
 """
 
@@ -35,6 +43,7 @@ LISTS = {
                                      "PrivilegedEligibilitySchedule.Read.AzureADGroup"),
     "assignmentScheduleInstances": ("assignment", "entra_pim_instances",
                                     "PrivilegedAssignmentSchedule.Read.AzureADGroup"),
+    "assignmentScheduleRequests": ("request", "entra_pim_requests", "PrivilegedAssignmentSchedule.Read.AzureADGroup"),
 }
 NOT_LICENSED_HINT = "PIM for Groups needs Entra ID P2 or Microsoft Entra ID Governance"
 
@@ -78,6 +87,31 @@ def instances_frame(items: list[tuple[str, dict]]) -> pd.DataFrame:
     })
 
 
+def requests_frame(items: list[dict], since=None) -> pd.DataFrame:
+    """entra_pim_requests from privilegedAccessGroupAssignmentScheduleRequest objects. With `since` (a UTC
+    datetime), only the requests that matter from then on: created since, or whose schedule ends since or never."""
+    info = ("scheduleInfo",)
+    table = frame("entra_pim_requests", items,
+                  times=("createdDateTime", "completedDateTime", "startDateTime", "endDateTime"), derived={
+                      "startDateTime": lambda i: dig(i, *info, "startDateTime"),
+                      "expirationType": lambda i: dig(i, *info, "expiration", "type"),
+                      "endDateTime": lambda i: dig(i, *info, "expiration", "endDateTime"),
+                      "duration": lambda i: dig(i, *info, "expiration", "duration"),
+                  })
+    if since is None or table.empty:
+        return table
+    created = pd.to_datetime(table["createdDateTime"], utc=True, errors="coerce")
+    start = pd.to_datetime(table["startDateTime"], utc=True, errors="coerce")
+    end = pd.to_datetime(table["endDateTime"], utc=True, errors="coerce")
+    lasting = pd.to_timedelta(table["duration"], errors="coerce")  # ISO 8601 ("PT4H")
+    end = end.fillna(start.fillna(created) + lasting)
+    open_ended = table["expirationType"].eq("noExpiration").to_numpy()
+    since_ts = pd.Timestamp(since)
+    since_ts = since_ts.tz_localize("UTC") if since_ts.tzinfo is None else since_ts.tz_convert("UTC")
+    keep = (created >= since_ts).to_numpy() | (end >= since_ts).to_numpy() | open_ended
+    return table[keep].reset_index(drop=True)
+
+
 async def collect_pim_groups(ctx: CollectContext):
     assignments = ctx.needs("entra.app_assignments")["entra_app_role_assignments"]
     members = ctx.needs("entra.group_members")["entra_group_members"]
@@ -90,7 +124,8 @@ async def collect_pim_groups(ctx: CollectContext):
         return items
 
     results = await asyncio.gather(*(one(g, n) for g, n in requests), return_exceptions=True)
-    collected: dict[str, list[tuple[str, dict]]] = {"entra_pim_schedules": [], "entra_pim_instances": []}
+    collected: dict[str, list[tuple[str, dict]]] = {"entra_pim_schedules": [], "entra_pim_instances": [],
+                                                    "entra_pim_requests": []}
     failed: list[tuple[str, str, tuple]] = []
     for (group, name), result in zip(requests, results):
         kind, table, _ = LISTS[name]
@@ -102,7 +137,9 @@ async def collect_pim_groups(ctx: CollectContext):
             continue
         collected[table] += [(kind, item) for item in result]
     tables = {"entra_pim_schedules": schedules_frame(collected["entra_pim_schedules"]),
-              "entra_pim_instances": instances_frame(collected["entra_pim_instances"])}
+              "entra_pim_instances": instances_frame(collected["entra_pim_instances"]),
+              "entra_pim_requests": requests_frame([item for _, item in collected["entra_pim_requests"]],
+                                                   since=ctx.window_start)}
     for name, table in tables.items():
         assert tuple(table.columns) == columns_of(name)
     if not failed:

@@ -47,7 +47,8 @@ class GraphStore:
     ca_policies: dict[str, Json] = field(default_factory=dict)     # id -> conditionalAccessPolicy
     # PIM for Groups: list name (eligibilitySchedules, assignmentScheduleInstances, ...) -> objects (graph/pim.py)
     pim: dict[str, list[Json]] = field(default_factory=lambda: {name: [] for name in (
-        "eligibilitySchedules", "assignmentSchedules", "eligibilityScheduleInstances", "assignmentScheduleInstances")})
+        "eligibilitySchedules", "assignmentSchedules", "eligibilityScheduleInstances", "assignmentScheduleInstances",
+        "assignmentScheduleRequests")})
     aws_sp_id: str | None = None                   # the AWS IAM Identity Center service principal, once it exists
 
     def user_by_upn(self, upn: str) -> Json | None:
