@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "model"))
 from test_access_world import auth, settings, tables  # noqa: E402
-from test_pim_model import pim_world, window  # noqa: E402
+from test_pim_model import pim_world, request, window  # noqa: E402
 
 from idbridge.checks import load_all  # noqa: E402
 from idbridge.checks.rules import pim  # noqa: E402
@@ -95,3 +95,36 @@ def test_the_runner_reports_it_with_its_metadata():
     (outcome,) = results.outcomes
     assert outcome.status == "fail" and outcome.controls and outcome.other_severities
     assert [f.subject for f in results.findings] == ["user:carol@contoso.com"]
+
+
+# ------------------------------------------------------------- from the activation history (entra_pim_requests)
+
+
+def from_history(*sign_ins: str) -> dict:
+    """carol's activations are no longer listed by Graph, only recorded by their requests: 06:00 for 4 h (ran its
+    time, to 10:00), and 10:30 for 2 h, deactivated by herself at 10:45. Identity Center still holds her
+    membership, her only route to AWS."""
+    data = pim_world()
+    data["entra_pim_requests"] = [request("selfActivate", "carol", "2026-06-01T06:00:00Z", duration="PT4H"),
+                                  request("selfActivate", "carol", "2026-06-01T10:30:00Z", duration="PT2H"),
+                                  request("selfDeactivate", "carol", "2026-06-01T10:45:00Z")]
+    data["idc_group_memberships"].append({"groupId": "ig-devs", "userId": "i-carol", "membershipId": "m9"})
+    data["cloudtrail_events"] = [auth("carol", when) for when in sign_ins]
+    return data
+
+
+def test_sign_ins_outside_every_activation_the_history_records():
+    hit = hits(from_history("2026-06-01T07:00:00Z", "2026-06-01T10:15:00Z", "2026-06-01T10:40:00Z",
+                            "2026-06-01T11:30:00Z"))["user:carol@contoso.com"]
+    # 10:15 came between her activations, 11:30 after she deactivated the second; 07:00 and 10:40 were covered
+    assert hit.evidence["signIns"] == ["2026-06-01T10:15:00Z", "2026-06-01T11:30:00Z"]
+    assert hit.evidence["hoursAfterEnd"] == [0.2, 0.8]  # each after the end it followed (10:00, 10:45)
+    assert hit.evidence["activationEnded"] == "2026-06-01T10:45:00Z" and hit.severity is None
+
+
+def test_a_sign_in_during_an_activation_the_history_records_is_clean():
+    assert hits(from_history("2026-06-01T07:00:00Z", "2026-06-01T10:40:00Z")) == {}
+    # without her deactivation the second activation ran to 12:30: 11:30 was inside it
+    data = from_history("2026-06-01T11:30:00Z")
+    data["entra_pim_requests"] = data["entra_pim_requests"][:2]
+    assert hits(data) == {}

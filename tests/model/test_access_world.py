@@ -129,7 +129,7 @@ def rows() -> dict[str, list[dict]]:
         "org_organization": [{"organizationId": "o-1", "managementAccountId": "999999999999", "featureSet": "ALL"}],
         "org_delegated_admins": [{"servicePrincipal": "sso.amazonaws.com", "accountId": "333333333333",
                                   "name": "identity", "status": "ACTIVE"}],
-        "entra_pim_schedules": [], "entra_pim_instances": [],  # no group is PIM-managed
+        "entra_pim_schedules": [], "entra_pim_instances": [], "entra_pim_requests": [],  # no group is PIM-managed
     })
 
 

@@ -8,7 +8,7 @@ import pytest
 from test_access_world import DEV, NOW, PROD, rows, settings, tables
 
 from idbridge.model.access.build import access_model, build_access, eligible_access
-from idbridge.model.pim import pim_state, state_of
+from idbridge.model.pim import activation_windows, pim_state, state_of
 
 
 def window(kind: str, user: str, group: str = "g-aws-devs", *, start="2026-01-01T00:00:00Z", end=None,
@@ -138,3 +138,61 @@ def test_a_snapshot_without_the_pim_tables_is_not_collected():
     group = table[table["path_kind"].astype(object).eq("group")]
     assert set(group["membership"].astype(object)) == {
         "not collected: not in this snapshot (taken before idbridge collected PIM for Groups)"}
+
+
+# --------------------------------------------------------------------------------------------- activation history
+
+
+def request(action: str, user: str, created: str, group: str = "g-aws-devs", *, start=None, duration=None,
+            end=None, status="Provisioned", access="member") -> dict:
+    """One entra_pim_requests row as the collector writes it (times UTC, duration ISO 8601)."""
+    expiration = "afterDuration" if duration else ("afterDateTime" if end else None)
+    return {"groupId": group, "id": f"r-{action}-{user}-{created}", "principalId": f"u-{user}", "accessId": access,
+            "action": action, "status": status, "createdDateTime": created, "completedDateTime": created,
+            "startDateTime": start or (created if action != "selfDeactivate" else None),
+            "expirationType": expiration, "endDateTime": end, "duration": duration, "targetScheduleId": "s"}
+
+
+def test_activation_windows_from_the_requests():
+    requests = pd.DataFrame([
+        request("selfActivate", "carol", "2026-06-01T06:00:00Z", duration="PT4H"),               # ran its time
+        request("selfActivate", "carol", "2026-06-01T10:30:00Z", duration="PT2H"),               # ended early
+        request("selfDeactivate", "carol", "2026-06-01T10:45:00Z"),
+        request("selfActivate", "bob", "2026-06-01T11:00:00Z", end="2026-06-01T15:00:00Z"),      # in force
+        request("selfActivate", "dave", "2026-06-01T09:00:00Z", duration="PT1H", status="Denied"),  # never was
+        request("selfActivate", "erin", "2026-06-01T09:00:00Z", duration="PT1H", access="owner"),  # grants nothing
+        request("adminAssign", "alice", "2026-05-01T00:00:00Z", end="2026-07-01T00:00:00Z"),     # not an activation
+    ])
+    windows = activation_windows(requests, NOW)
+    got = [(p, s.strftime("%H:%M"), e.strftime("%H:%M"), how) for p, s, e, how in
+           windows[["principalId", "start", "end", "how"]].itertuples(index=False)]
+    assert got == [("u-bob", "11:00", "15:00", "in force"), ("u-carol", "06:00", "10:00", "expired"),
+                   ("u-carol", "10:30", "10:45", "deactivated")]
+    # a deactivation before an activation began, or after it ended, ends nothing of it
+    late = pd.DataFrame([request("selfActivate", "carol", "2026-06-01T06:00:00Z", duration="PT1H"),
+                         request("selfDeactivate", "carol", "2026-06-01T08:00:00Z")])
+    assert activation_windows(late, NOW)["end"].tolist() == [pd.Timestamp("2026-06-01T07:00:00Z")]
+
+
+def test_the_history_tells_when_an_activation_no_longer_listed_ended():
+    data = pim_world()  # carol: eligible, no activation listed
+    data["entra_pim_requests"] = [request("selfActivate", "carol", "2026-06-01T06:00:00Z", duration="PT4H"),
+                                  request("selfActivate", "bob", "2026-06-01T10:00:00Z", duration="PT4H")]
+    state = pim_state(tables(data), NOW)
+    carol = state.pairs[state.pairs["principalId"].eq("u-carol")].iloc[0]
+    assert carol["state"] == "eligible" and carol["ended"] == pd.Timestamp("2026-06-01T10:00:00Z")
+    # bob's request and his listed instance are one activation
+    bob = state.activations[state.activations["principalId"].eq("u-bob")]
+    assert len(bob) == 1 and bob["how"].tolist() == ["in force"]
+    # Identity Center still holding carol's membership now reads as when it ended
+    data["idc_group_memberships"].append({"groupId": "ig-devs", "userId": "i-carol", "membershipId": "m9"})
+    table = build_access(tables(data), settings())
+    assert membership(table, "carol@contoso.com") == {"PIM activation ended 2026-06-01 10:00 UTC"}
+
+
+def test_without_the_requests_table_there_is_no_history():
+    data = pim_world()
+    del data["entra_pim_requests"]
+    state = pim_state(tables(data), NOW)
+    assert pd.isna(state.pairs.loc[state.pairs["principalId"].eq("u-carol"), "ended"].iloc[0])
+    assert state.activations["principalId"].tolist() == ["u-bob"]  # what the instances list
