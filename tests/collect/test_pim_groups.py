@@ -1,5 +1,6 @@
 """PIM for Groups end to end: a scenario's `entra.pim_groups` served by the Graph emulator in the documented shape
-(the contract fixtures), collected by the real msgraph-sdk into entra_pim_schedules / entra_pim_instances, the
+(the contract fixtures), collected by the real msgraph-sdk into entra_pim_schedules / entra_pim_instances /
+entra_pim_requests (the activation history: ended activations are served only as requests), the
 ended-but-lingering activation left in Identity Center, and a tenant without P2 reported as not collected."""
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import yaml
 from support.sandbox import ROOT, collected_snapshot, forget_sandbox, running_sandbox, sandbox_parameters
 
 from idbridge.clients.factory import graph_credential
-from idbridge.collect.entra.pim import instances_frame, pim_groups_in_scope, schedules_frame
+from idbridge.collect.entra.pim import instances_frame, pim_groups_in_scope, requests_frame, schedules_frame
+from idbridge.model.pim import pim_state
 from tests.support.contract import load_fixture, shape_differences
 
 pytestmark = pytest.mark.integration
@@ -23,7 +25,10 @@ PIM = [{"group": "AWS-Prod-Admins",
         "eligible": [{"user": JULIEN, "start": "now-60d"}, {"user": HENRY, "start": "now-60d", "end": "now+300d"}],
         "active": [{"user": JULIEN, "start": "now-1h", "end": "now+3h"},
                    {"user": HENRY, "start": "now-10h", "end": "now-2h", "still_in_idc": True},
-                   {"user": GARETH, "start": "now-400d", "type": "assigned"}]}]
+                   {"user": GARETH, "start": "now-400d", "type": "assigned"},
+                   # history only: ended early by herself, and one before the collection window (30 days)
+                   {"user": HENRY, "start": "now-30h", "end": "now-22h", "deactivated": "now-27h"},
+                   {"user": JULIEN, "start": "now-45d", "end": "now-2h"}]}]
 
 
 def pim_scenario(folder: Path, licence: str = "P2") -> Path:
@@ -49,6 +54,21 @@ def test_the_fixtures_read_into_the_tables():
     instances = instances_frame(items("pim_group_list_assignmentscheduleinstances", "assignment"))
     assert instances["endDateTime"].iloc[0] == "2024-03-27T15:47:19Z" and pd.isna(instances["endDateTime"].iloc[1])
     assert instances["scheduleId"].str.endswith("f13739ce-d5f9-4a5a-845a-22fbccf0e14f").tolist() == [True, False]
+
+
+def test_the_request_fixtures_read_into_the_table():
+    items = [i for name in ("pim_group_list_assignmentschedulerequests",
+                            "pim_group_list_assignmentschedulerequests_selfactivate")
+             for i in load_fixture(name)["response"]["value"]]
+    table = requests_frame(items)
+    assert table[["action", "expirationType", "endDateTime", "duration"]].fillna("-").values.tolist() == [
+        ["adminAssign", "afterDateTime", "2023-02-07T19:56:00Z", "-"],
+        ["selfActivate", "afterDuration", "-", "PT2H"]]
+    assert table["startDateTime"].tolist()[1] == "2023-02-07T07:05:55Z"  # normalised to the second, UTC
+    # the look-back keeps what reaches into the window: the activation ran to 09:05, the assignment to 19:56
+    assert len(requests_frame(items, since=pd.Timestamp("2023-02-07T09:00:00Z"))) == 2
+    assert requests_frame(items, since=pd.Timestamp("2023-02-07T12:00:00Z"))["action"].tolist() == ["adminAssign"]
+    assert requests_frame(items, since=pd.Timestamp("2023-02-08T00:00:00Z")).empty
 
 
 def test_nested_groups_of_assigned_groups_are_read_too():
@@ -90,6 +110,25 @@ def test_collected_schedules_and_instances(snapshot):
     assert idc_users[HENRY] in in_prod
 
 
+def test_collected_activation_history(snapshot):
+    upn = snapshot.table("entra_users").set_index("id")["userPrincipalName"]
+    requests = snapshot.table("entra_pim_requests")
+    seen = sorted((upn[p], a, e if isinstance(e, str) else "-", d if isinstance(d, str) else "-")
+                  for p, a, e, d in requests[["principalId", "action", "expirationType", "duration"]].values)
+    # Henry's two activations (the ended one and the one he deactivated) and Julien's current one are requests;
+    # Julien's 45-day activation ended before the 30-day window; Gareth's permanent assignment had no request.
+    assert seen == [(HENRY, "selfActivate", "afterDuration", "PT8H"), (HENRY, "selfActivate", "afterDuration", "PT8H"),
+                    (HENRY, "selfDeactivate", "-", "-"), (JULIEN, "selfActivate", "afterDuration", "PT4H")]
+    state = pim_state(snapshot, pd.Timestamp(snapshot.manifest["collected_at"]).to_pydatetime())
+    henry = [k for k, v in upn.items() if v == HENRY][0]
+    mine = state.activations[state.activations["principalId"] == henry]
+    assert mine["how"].tolist() == ["deactivated", "expired"]
+    lasted = (mine["end"] - mine["start"]).dt.total_seconds().div(3600).round(1).tolist()
+    assert lasted == [3.0, 8.0]  # deactivated after 3 of the 8 hours asked
+    pair = state.pairs[state.pairs["principalId"] == henry].iloc[0]
+    assert pair["state"] == "eligible" and pair["ended"] == mine["end"].max()
+
+
 def test_the_sandbox_serves_the_documented_shapes(tmp_path):
     box = running_sandbox(str(pim_scenario(tmp_path)))
     try:
@@ -113,6 +152,18 @@ def test_the_sandbox_serves_the_documented_shapes(tmp_path):
                 assert {i["groupId"] for i in served.json()["value"]} == {group}
                 # "This method requires the $filter (eq) query parameter" (the reference): no filter, no answer.
                 assert http.get(url).status_code == 400
+            url = f"{base}/identityGovernance/privilegedAccess/group/assignmentScheduleRequests"
+            assert http.get(url).status_code == 400
+            served = http.get(url, params={"$filter": f"groupId eq '{group}'"}).json()["value"]
+            assert {i["action"] for i in served} == {"selfActivate", "selfDeactivate"}
+            # each request against the documented example of its kind: the list's (adminAssign) and the create
+            # page's selfActivate answer; a deactivation is sent without scheduleInfo
+            listed = load_fixture("pim_group_list_assignmentschedulerequests")["response"]
+            activation = load_fixture("pim_group_list_assignmentschedulerequests_selfactivate")["response"]
+            for item in served:
+                documented = activation if item["action"] == "selfActivate" else listed
+                nullable = frozenset({"approvalId", "endDateTime", "duration", "scheduleInfo"})
+                assert shape_differences(documented, {"value": [item]}, nullable=nullable) == [], item["action"]
     finally:
         box.stop()
         forget_sandbox()

@@ -909,20 +909,42 @@ def pim_people(people: People, aws_groups: dict) -> dict[str, list[dict]]:
             "data": pick("AWS-Data-Engineers")}
 
 
+def pim_history_person(people: People, aws_groups: dict) -> dict:
+    """The IT systems administrator whose only AWS access is AWS-Platform-Prod-JIT: assigned to the app herself (so
+    provisioned, with no account of her own), eligible for the group. Her activation is history (Graph serves it
+    only as requests): asked for 4 h at now-420m, deactivated by herself at now-300m; Identity Center still holds
+    the membership, and she signed in to the access portal at now-240m through it (and at now-400m, during it)."""
+    named = {people.upn(key) for key, *_ in NAMED}
+    in_aws = {p["upn"] for members in aws_groups.values() for p in members}
+    return next(p for p in people.rows if p.get("job_title") == "Systems Administrator" and "_comment" not in p
+                and p["upn"] not in named | in_aws)
+
+
+def pim_history_sign_ins(person: dict) -> tuple[list[dict], list[dict]]:
+    """Her Entra sign-ins to the app and the access-portal sign-ins that followed (now-400m: during the
+    activation, clean; now-240m: after she deactivated it, the planted fault)."""
+    ip = OFFICE_IPS[person.get("_office", "lon")].format(27)
+    return ([{"user": person["upn"], "at": f"now-{m}m", "ip": ip} for m in (240, 400)],
+            [{"user": person["upn"], "at": f"now-{m - 0.1:.1f}m", "ip": ip} for m in (240, 400)])
+
+
 def pim_groups(people: People, aws_groups: dict) -> list[dict]:
     """`entra.pim_groups`. Windows stay within the demo's story: the last provisioning cycle was 160 minutes ago
     (checks.provisioning_cycle_minutes is 40), checks.max_pim_activation_hours is 8."""
     who = pim_people(people, aws_groups)
     c, s, d = who["platform"], who["security"], who["data"]
+    h = pim_history_person(people, aws_groups)["upn"]
     return [
         {"group": PIM_JIT,
-         "eligible": [{"user": p["upn"], "start": "now-120d"} for p in c[:4]],
+         "eligible": [{"user": p["upn"], "start": "now-120d"} for p in c[:4]] + [{"user": h, "start": "now-30d"}],
          "active": [
              {"user": c[0]["upn"], "start": "now-60m", "end": "now+180m"},  # 4 h: as intended
              {"user": c[1]["upn"], "start": "now-10m", "end": "now+20m"},  # FAULT: 30 min < one cycle
              {"user": c[2]["upn"], "start": "now-120m", "end": "now+600m"},  # FAULT: 12 h > 8 h
              {"user": c[3]["upn"], "start": "now-360m", "end": "now-120m", "still_in_idc": True},  # FAULT: lingers
              {"user": people.upn("em_platform"), "start": "now-200d", "type": "assigned"},  # FAULT: permanent
+             # FAULT: history only; lingers, and she signed in after it (pim_history_person)
+             {"user": h, "start": "now-420m", "end": "now-180m", "deactivated": "now-300m", "still_in_idc": True},
          ]},
         {"group": PIM_CLEAN,
          "eligible": [{"user": p["upn"], "start": "now-90d"} for p in s[:3]],
@@ -970,6 +992,11 @@ def pim_faults(pim: list[dict], people: People) -> list[dict]:
          "note": f"Identity Center still lists {jit[3]['user']}, whose activation ended 2 hours ago"},
         {"check": "access.pim_group_nested", "subject": "group:" + PIM_NESTED,
          "note": "PIM-managed, nested in AWS-Data-Engineers, not assigned to the app: activations never reach AWS"},
+        {"check": "access.pim_membership_outlives_activation", "subject": u(jit[5]["user"]),
+         "note": f"deactivated her activation of {PIM_JIT} 5 hours ago; Identity Center still has the membership"},
+        {"check": "access.pim_signin_after_activation_ended", "subject": u(jit[5]["user"]),
+         "note": f"AWS portal sign-in 1 hour after she deactivated {PIM_JIT} (known only from the activation "
+                 "requests); that membership, still in Identity Center, was her only route to AWS"},
     ]
 
 
@@ -1017,6 +1044,11 @@ def build() -> tuple[dict, People, list[dict], dict]:
     assignments = account_assignments(people)
     holders = access_holders(groups, aws_groups, people, assignments)
     entra_sign_ins, aws_sign_ins = sign_ins(rng, people, holders)
+    history_person = pim_history_person(people, aws_groups)
+    for rows, more in zip((entra_sign_ins, aws_sign_ins), pim_history_sign_ins(history_person)):
+        for row in more:  # newest first, as sign_ins() writes them; the rows already there keep their order
+            age = float(row["at"][4:-1])
+            rows.insert(next((i for i, r in enumerate(rows) if float(r["at"][4:-1]) > age), len(rows)), row)
     newest_sign_in_fix(people, entra_sign_ins)
 
     skeleton = Scenario.model_validate({"scenario": "x", "tenant": {"id": TENANT_ID, "display_name": "x",
@@ -1043,7 +1075,8 @@ def build() -> tuple[dict, People, list[dict], dict]:
         "claims": {"name_id_format": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
                    "name_id_source": "user.userprincipalname", "guest_name_id_source": None},
         "assignments": {"groups": list(aws_groups) + pim_assigned,
-                        "users": [people.upn(k) for k in ("cto", "priya", "svc", "consultant", "adm_priya")]},
+                        "users": [people.upn(k) for k in ("cto", "priya", "svc", "consultant", "adm_priya")]
+                        + [history_person["upn"]]},
         "provisioning": {
             "status": "Active", "scope": "assigned", "token_valid": True, "token_created": "now-340d",
             "last_cycle": "now-160m", "steady_state_reached": True, "successive_failures": 0,
