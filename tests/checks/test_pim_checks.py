@@ -126,6 +126,25 @@ def test_membership_that_outlives_the_activation():
     assert set(bt.run(pim.membership_outlives_activation, data)) == {"user:carol@contoso.com"}
 
 
+def test_membership_that_outlives_an_activation_known_from_its_requests():
+    data = clean()
+    data["idc_group_memberships"].append({"groupId": "ig-devs", "userId": "i-carol", "membershipId": "m9"})
+    # Graph lists carol's activation no more; its requests say she asked for 4 h at 05:00 and deactivated at 09:00
+    data["entra_pim_requests"] = [
+        {"groupId": "g-aws-devs", "id": "r1", "principalId": "u-carol", "accessId": "member",
+         "action": "selfActivate", "status": "Provisioned", "createdDateTime": "2026-06-01T05:00:00Z",
+         "completedDateTime": "2026-06-01T05:00:02Z", "startDateTime": "2026-06-01T05:00:00Z",
+         "expirationType": "afterDuration", "endDateTime": None, "duration": "PT8H", "targetScheduleId": "s1"},
+        {"groupId": "g-aws-devs", "id": "r2", "principalId": "u-carol", "accessId": "member",
+         "action": "selfDeactivate", "status": "Revoked", "createdDateTime": "2026-06-01T09:00:00Z",
+         "completedDateTime": "2026-06-01T09:00:00Z", "startDateTime": None, "expirationType": None,
+         "endDateTime": None, "duration": None, "targetScheduleId": "s1"}]
+    hit = bt.run(pim.membership_outlives_activation, data)["user:carol@contoso.com"]
+    row = hit.evidence["memberships"][0]
+    assert row["activationEnded"] == "2026-06-01T09:00:00Z" and row["hoursSinceEnd"] == 3.0
+    assert hit.severity is None  # three hours: well past two cycles
+
+
 def test_pim_group_nested_in_an_assigned_group():
     data = clean()
     data["entra_pim_schedules"].append({**schedule("eligibility", "dave"), "groupId": "g-nested"})

@@ -185,6 +185,11 @@ def membership_outlives_activation(data, settings) -> Iterator[Hit]:
             in_force.add((g, p))
         else:  # Graph may still list an instance that ended moments before collection
             ended[(g, p)] = max(moment, ended.get((g, p), moment))
+    # the activation requests (when collected) tell when an activation Graph no longer lists ended
+    history = pim_state(data, settings.now).pairs
+    for g, p, end in zip(history["groupId"], history["principalId"], history["ended"]):
+        if not pd.isna(end) and (g, p) not in ended:
+            ended[(g, p)] = end.to_pydatetime()
     members = data.table("entra_group_members")
     direct = members[folded(members["relation"]).eq("direct").fillna(False)]
     entra_members = set(zip(text(direct["groupId"]), text(direct["memberId"])))
@@ -209,8 +214,8 @@ def membership_outlives_activation(data, settings) -> Iterator[Hit]:
         ends = [when(r["activationEnded"]) for r in rows if r["activationEnded"]]
         recent = bool(ends) and all(settings.now - e < 2 * cycle for e in ends)
         since = "; ".join(f"{r['group']}: ended {r['hoursSinceEnd']} h ago" if r["activationEnded"] else
-                          f"{r['group']}: no activation in force (Graph lists only current ones; the provisioning "
-                          "log tells when it ended)" for r in rows)
+                          f"{r['group']}: no activation in force, and none in the collection window's activation "
+                          "requests (the provisioning log tells when it ended)" for r in rows)
         yield Hit(f"user:{upn.get(user, user)}", {"entraId": user, "memberships": rows},
                   severity="medium" if recent else None, detail=since)
 
