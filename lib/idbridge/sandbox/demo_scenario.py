@@ -1349,7 +1349,7 @@ def render(doc: dict, people: People) -> str:
     for row in doc["entra"]["sign_ins"]:
         w(f"    - {flow(row)}")
     w("")
-    w("  # PIM for Groups (needs the tenant's P2 licence). Ended activations are not served by Graph.")
+    w("  # PIM for Groups (needs the tenant's P2 licence). Graph serves ended activations only as their requests.")
     w("  pim_groups:")
     for pim in doc["entra"]["pim_groups"]:
         w(f"    - group: {scalar(pim['group'])}")

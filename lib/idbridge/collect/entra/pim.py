@@ -1,26 +1,28 @@
-"""Privileged Identity Management (PIM) for Groups: the eligibility and assignment schedules, and their instances,
-of the groups assigned to the AWS app and of the groups nested in them (source entra.pim_groups).
+"""Privileged Identity Management (PIM) for Groups: the eligibility and assignment schedules, their instances, and
+the assignment schedule requests, of the groups assigned to the AWS app and of the groups nested in them (source
+entra.pim_groups).
 
 Graph v1.0, /identityGovernance/privilegedAccess/group/{eligibilitySchedules, assignmentSchedules,
-eligibilityScheduleInstances, assignmentScheduleInstances}. Each list *requires* $filter (eq) on groupId or
-principalId (privilegedaccessgroup-list-*.md, "Query parameters"), so there is one request per group and list.
-Least permissions (application): PrivilegedEligibilitySchedule.Read.AzureADGroup for the eligibility lists,
-PrivilegedAssignmentSchedule.Read.AzureADGroup for the assignment lists. PIM needs Entra ID P2 or ID Governance.
+eligibilityScheduleInstances, assignmentScheduleInstances, assignmentScheduleRequests}. Each list *requires*
+$filter (eq) on groupId or principalId (privilegedaccessgroup-list-*.md, "Query parameters"), so there is one
+request per group and list. Least permissions (application): PrivilegedEligibilitySchedule.Read.AzureADGroup for
+the eligibility lists, PrivilegedAssignmentSchedule.Read.AzureADGroup for the assignment lists and the requests.
+PIM needs Entra ID P2 or ID Governance.
 
 Why nested groups too: a PIM-managed group nested in an assigned group is a classic trap (its members are never
 provisioned: Entra does not flatten nesting), and the check that says so needs to know the group is PIM-managed.
 
 A schedule carries its window in scheduleInfo (startDateTime, expiration.type/endDateTime); an instance carries
-startDateTime / endDateTime itself.
+startDateTime / endDateTime itself. Graph's examples write memberType and assignmentType capitalised ("Direct",
+"Assigned") while the enums are lower camel case ("direct", "activated"): the tables keep the enum's spelling.
 
 Schedules and instances list only what is in force or still to come: an activation that has ended is gone from
-both. The assignment schedule requests (assignmentScheduleRequests, same $filter and permission) are the record of
-activations (selfActivate), early ends (selfDeactivate) and admin assignments, each with its requested
-scheduleInfo; model/pim.py derives the activation windows from them. Graph documents no retention for these
-requests (neither the resource nor the list page says how long they are kept), so the table holds what Graph
-still returns, cut to the collection window (collection.window_days): requests created in it, and older ones
-whose schedule reaches into it or never ends. Graph's examples write memberType and assignmentType capitalised ("Direct",
-"Assigned") while the enums are lower camel case ("direct", "activated"): the tables keep the enum's spelling.
+both. The assignment schedule requests are the record of activations (selfActivate), early ends (selfDeactivate,
+adminRemove) and admin assignments, each with the scheduleInfo asked for (an activation usually as afterDuration,
+"PT4H"); model/pim.py derives the activation windows from them. Graph documents no retention for these requests
+(neither the resource page nor the list page says how long they are kept), so the table holds what Graph still
+returns, cut to the collection window (collection.window_days): requests created in it, and older ones whose
+schedule reaches into it or never ends.
 """
 
 from __future__ import annotations
