@@ -28,6 +28,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from idbridge.core.files import atomic_path
+from idbridge.model.abac import ConditionalAccess
 from idbridge.review import layout
 from idbridge.review.export import write_tables
 from idbridge.review.layout import NO_GROUP, clean
@@ -54,12 +55,14 @@ def snapshot_meta(snapshot, **extra) -> dict:
 
 def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_dir, scope: str,
                        owners: dict | None, meta: dict, *, key: SigningKey | str | bytes | None = None,
-                       signins: SignIns | None = None) -> list[Path]:
+                       signins: SignIns | None = None, conditional: ConditionalAccess | None = None) -> list[Path]:
     """Write the packs and the access table as CSV + JSON into out_dir; returns the workbook paths.
     meta: engagement and snapshot_id (required), collected_at, deadline, requested_by, contact (optional). key:
     the engagement's review signing key (signing.from_parameters); without one the packs are written unsigned,
     with a warning. signins: the people's sign-ins (signals.sign_ins), for the last sign-in columns and the
-    recommendations; without them the packs say "not looked up" and recommend no Keep."""
+    recommendations; without them the packs say "not looked up" and recommend no Keep. conditional: which paths
+    depend on session tags (model/abac.py conditional_access), for the Conditional (ABAC) column; without it
+    the column says "not looked up"."""
     if scope not in layout.SCOPES:
         raise ValueError(f"scope must be one of {layout.SCOPES}, not {scope!r}")
     missing = [k for k in ("engagement", "snapshot_id") if not meta.get(k)]
@@ -84,7 +87,7 @@ def write_review_packs(access: pd.DataFrame, findings: pd.DataFrame | None, out_
     written = []
     for file, scope_key, reviewer, rows in packs:
         book = build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta, key, seen=signins,
-                              also=also)
+                              also=also, conditional=conditional)
         written.append(_save(book, out_dir / file))
     write_tables(access, out_dir, meta)
     stale = sorted(set(out_dir.glob("review-*.xlsx")) - set(written))
