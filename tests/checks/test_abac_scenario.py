@@ -73,13 +73,18 @@ def test_the_access_review_shows_tag_dependent_access_as_conditional(abac_snapsh
         "ProjectDeveloper", "DataAnalyst", "FinanceReader"}
     hana = rows[("hana.sato@fabrikam-cloud.com", "ProjectDeveloper")]
     assert "Department=Platform" in hana["this person's tags"] and "Project=Platform Lead" in hana["this person's tags"]
-    assert "Allow PlatformBuckets: applies" in hana["statements (as far as tags decide)"]
-    assert "Allow OwnProjectInstances: depends on the resource's tags" in hana["statements (as far as tags decide)"]
+    conditions = "conditions (as far as tags decide)"
+    assert ('Allow PlatformBuckets when aws:PrincipalTag/Department StringEquals "Platform" — this person\'s '
+            "Department=Platform: satisfied: the Allow applies") in hana[conditions].split("\n")
+    assert "Allow OwnProjectInstances when aws:PrincipalTag/Project StringEquals \"${aws:PrincipalTag/Project}\" — " \
+           "this person's Project=Platform Lead: depends on the resource's tags" in hana[conditions].split("\n")
+    assert hana["this person"] == "satisfies 1 of 2 tag conditions (1 depends on the resource's tags)"
     kofi = rows[("kofi.mensah@fabrikam-cloud.com", "DataAnalyst")]
-    assert "Allow AllButContractors: applies" in kofi["statements (as far as tags decide)"]
+    assert kofi["this person"] == "satisfies every tag condition"
     raj = rows[("raj.patel@fabrikam-cloud.com", "FinanceReader")]
     assert "Clearance: not supplied" in raj["this person's tags"]
-    assert "Allow CostReports: does not apply" in raj["statements (as far as tags decide)"]
+    assert raj[conditions].endswith("this person's Clearance: not supplied, CostCenter: missing: not satisfied: the "
+                                    "Allow does not apply")
 
 
 def test_demo_has_no_conditional_access(demo_snapshot):

@@ -353,9 +353,9 @@ def holds(test: TagTest, value: str | None) -> bool | None:
 
 def _verdict(effect: str, results: list[bool | None], unknown: str | None) -> tuple[str, str]:
     """(the statement's word for conditional_paths, the same for a reviewer: whether the person's tags satisfy
-    its condition and what follows)."""
+    its condition and what follows). unknown: why the person's tags cannot be told (the summary says it)."""
     if unknown:
-        return "not known", f"not known ({unknown})"
+        return "not known", "not known"
     if any(r is False for r in results):
         return "does not apply", f"not satisfied: the {effect} does not apply"
     if any(r is None for r in results):
@@ -411,7 +411,7 @@ def conditional_paths(access: pd.DataFrame, data) -> pd.DataFrame:
                 held_back |= (word == "applies") != (effect == "Allow")
             tags = ", ".join(shown[k] for k in dict.fromkeys(t.key.lower() for t in tests))
             rules.append(f"{effect} {sid} when {' and '.join(t.condition for t in tests)}")
-            lines.append(f"{rules[-1]} — this person's {tags}: {said}")
+            lines.append(f"{rules[-1]}: {said}" if unknown else f"{rules[-1]} — this person's {tags}: {said}")
         rows.append({"path_id": path["path_id"], "user_principal_name": path["user_principal_name"],
                      "account_name": path["account_name"], "permission_set_name": path["permission_set_name"],
                      "tags": "; ".join(shown.values()), "statements": "; ".join(verdicts),
@@ -423,14 +423,14 @@ def conditional_paths(access: pd.DataFrame, data) -> pd.DataFrame:
 def _summary(words: list[str], unknown: str | None) -> str:
     """How many of a path's tag-conditioned statements this person's tags satisfy, in words."""
     if unknown:
-        return f"not known ({unknown})"
+        return f"not known whether the tags satisfy them ({unknown})"
     total, met = len(words), words.count("applies")
     open_ = words.count("depends on the resource's tags")
     said = ("satisfies every tag condition" if met == total else
             "satisfies none of the tag conditions" if met == 0 and not open_ else
             f"satisfies {met} of {total} tag conditions")
     if open_ and met != total:
-        said += f" ({open_} depend on the resource's tags)"
+        said += f" ({open_} {'depends' if open_ == 1 else 'depend'} on the resource's tags)"
     return said
 
 
@@ -446,7 +446,7 @@ class ConditionalAccess:
     by_path: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.by_path = {str(r["path_id"]): f"yes: {r['satisfied']}\n{r['conditions']}"
+        self.by_path = {str(r["path_id"]): f"yes — this person: {r['satisfied']}\n{r['conditions']}"
                         for r in self.paths.to_dict("records")} if "conditions" in self.paths else {}
 
     def cell(self, path_id: str, permission_set_arn: str | None = None) -> str:
@@ -456,7 +456,7 @@ class ConditionalAccess:
         if path_id in self.by_path:
             return self.by_path[path_id]
         if str(permission_set_arn) in self.tested:  # conditional_paths weighs effective paths only
-            return "yes: not weighed, the access does not work in AWS"
+            return "yes — not weighed: the access does not work in AWS"
         if self.unread.get(str(permission_set_arn)):
             return "none found (managed policies not read)"
         return "no"

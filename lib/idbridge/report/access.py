@@ -187,12 +187,13 @@ def _conditional_cells(rows: pd.DataFrame, by: str, conditional) -> dict[tuple[s
     for (label, account, ps), items in sorted(found.items()):
         lines = cells.setdefault((label, account), [])
         if by == "group":
-            back = sum(i["held_back"] is True for i in items)
-            lines.append(f"{ps} depends on session tags: their tags keep part of it from {back} of its "
-                         f"{len(items)} people")
+            known = [bool(i["held_back"]) for i in items if i["held_back"] is not None]
+            lines.append(f"{ps} depends on session tags: their tags keep part of it from {sum(known)} of its "
+                         f"{len(items)} people" if known else
+                         f"{ps} depends on session tags: whether its people's tags satisfy them is not known")
             lines += str(items[0]["rules"]).split("\n")
         else:
-            lines.append(f"{ps} depends on session tags: this person {items[0]['satisfied']}")
+            lines.append(f"{ps} depends on session tags — this person: {items[0]['satisfied']}")
             lines += str(items[0]["conditions"]).split("\n")
     return cells
 
