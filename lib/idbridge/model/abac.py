@@ -412,7 +412,9 @@ def conditional_paths(access: pd.DataFrame, data) -> pd.DataFrame:
             tags = ", ".join(shown[k] for k in dict.fromkeys(t.key.lower() for t in tests))
             rules.append(f"{effect} {sid} when {' and '.join(t.condition for t in tests)}")
             lines.append(f"{rules[-1]}: {said}" if unknown else f"{rules[-1]} — this person's {tags}: {said}")
-        rows.append({"path_id": path["path_id"], "user_principal_name": path["user_principal_name"],
+        who = path["user_principal_name"]  # else the Identity Center user name (a person gone from Entra)
+        who = who if isinstance(who, str) and who else path.get("idc_user_name")
+        rows.append({"path_id": path["path_id"], "user_principal_name": who,
                      "account_name": path["account_name"], "permission_set_name": path["permission_set_name"],
                      "tags": "; ".join(shown.values()), "statements": "; ".join(verdicts),
                      "conditions": "\n".join(lines), "satisfied": _summary(tally, unknown),
