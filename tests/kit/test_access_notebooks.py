@@ -91,11 +91,17 @@ def test_access_review_writes_packs_and_sections(review_run):
     assert all(r["Recommendation"].split(":")[0] in ("Keep", "Remove", "Review") for r in rows)
     assert any(r["Recommendation"].startswith("Keep: used") for r in rows)
     assert not any(r["Last AWS sign-in"] == "not looked up" for r in rows)
+    # ... and whether each path depends on session tags: the demo's DataEngineer does (docs/abac.md)
+    conditional = {r["Permission set"]: r["Conditional (ABAC)"] for r in rows if r["Works in AWS"] == "yes"}
+    assert conditional["DataEngineer"].startswith("yes — this person: ")
+    assert "Allow OwnCostCentreReports when aws:PrincipalTag/CostCenter" in conditional["DataEngineer"]
+    assert conditional["AdministratorAccess"] == "none found (managed policies not read)"
     html = (run_dir / "reports" / "20_access_review.html").read_text()
     for section in ("Executive summary", "Who can reach what", "Access paths", "Permission sets by risk",
                     "Access findings", "Reviewer packs"):
         assert section in html
     assert html.count('class="plotly-graph-div"') == 3, "two heatmaps and a sankey"
+    assert "depends on session tags (ABAC)" in html, "the heatmaps mark the conditional cells"
 
 
 def test_signin_activity_reads_the_same_snapshot(review_run, kernels):
