@@ -368,8 +368,9 @@ def conditional_paths(access: pd.DataFrame, data) -> pd.DataFrame:
     statement whether the tags let it apply; `conditions` says the same for a reviewer (one line per statement:
     its condition, this person's tags, satisfied or not), `satisfied` sums it up and `rules` lists the
     statements' conditions alone (the same for everyone holding the set). `held_back`: whether the tags keep
-    part of the access from this person (an Allow that does not apply, a Deny that does); None when not known. Only tag conditions are
-    weighed (other conditions of a statement, and policies not read, may narrow it further). Raises NotCollected
+    part of the access from this person (an Allow that does not apply, a Deny that does); None when not known.
+    Only tag conditions are weighed (other conditions of a statement, and policies not read, may narrow it
+    further). Raises NotCollected
     when the permission sets were not collected; when the people, the claims or the instance's ABAC configuration
     were not, the conditions are listed and whether they are satisfied is "not known", naming the source."""
     columns = ["path_id", "user_principal_name", "account_name", "permission_set_name", "tags", "satisfied",
