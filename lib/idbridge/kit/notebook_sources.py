@@ -195,6 +195,15 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
     new_markdown_cell("## Permission sets by risk\n\nWhat each set grants and why it was classed so, its "
                       "permissions boundary and session length, and how many people and accounts hold it."),
     new_code_cell("report.permission_set_risk(snapshot, access, params.checks.max_session_hours)"),
+    new_markdown_cell("## Who is admin in production today\n\nEvery person holding an admin-level permission set on "
+                      "a production account, and how the membership is held: *standing*, *permanent (PIM)* or "
+                      "*active (PIM)* until the activation ends (PIM for Groups; `docs/review.md`)."),
+    new_code_cell("from idbridge.report import pim as pim_report\n"
+                  "pim_report.admins_in_production(access)"),
+    new_markdown_cell("### Who could become admin in production today (eligible through PIM)\n\nPeople eligible "
+                      "for a PIM-managed group that holds such access, who do not hold it now: they get it by "
+                      "activating. Eligible access is not access: it counts in no total of this report."),
+    new_code_cell("pim_report.could_become_admins_in_production(snapshot, settings)"),
     new_markdown_cell("## Access\n\nThe filtered access, riskiest first, including paths that do not work in AWS "
                       "(every row: page, sort and search them here; the same table is `review/access.csv`). *Path ID* is the "
                       "key the reviewers' decisions refer to."),

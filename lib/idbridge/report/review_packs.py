@@ -10,6 +10,7 @@ import pandas as pd
 
 from idbridge.checks.runner import CheckResults
 from idbridge.model.abac import conditional_access
+from idbridge.model.access.build import eligible_access
 from idbridge.review import sign_ins, snapshot_meta, write_review_packs
 from idbridge.review.signals import INACTIVE_AFTER_DAYS
 from idbridge.review.signing import from_parameters
@@ -30,13 +31,15 @@ def write_review_outputs(access: pd.DataFrame, results: CheckResults, snapshot, 
     """Reviewer packs (one workbook per reviewer of `scope`) and the access table as CSV + JSON into
     run_dir/review; the table of the files written. Packs cover all access, whatever the notebook's filters. They
     are signed with the key review.signing_key of `params` refers to; without one they are unsigned, and the
-    table says so. The findings are the run's one artifact (findings.json / findings.csv), not written again."""
+    table says so. Eligible access through PIM (never part of `access`) is listed in each pack on a read-only
+    sheet. The findings are the run's one artifact (findings.json / findings.csv), not written again."""
     run_dir = Path(run_dir)
     key = from_parameters(params, str(params_file)) if params is not None else None
     meta = review_meta(snapshot, params)
     inactive = getattr(getattr(params, "review", None), "inactive_after_days", INACTIVE_AFTER_DAYS)
     packs = write_review_packs(access, results.findings_frame(), run_dir / "review", scope, owners, meta, key=key,
                                signins=sign_ins(snapshot, settings, inactive),
+                               eligible=eligible_access(snapshot, settings),
                                conditional=conditional_access(access, snapshot))
     what = "reviewer pack: fill Decision (Keep / Remove), send it back"
     what += f" by {meta['deadline']}" if meta["deadline"] else " (no review.deadline in the parameters)"

@@ -11,6 +11,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 FORMAT = "4"  # 3: who / what first, path_id last and hidden, sign-ins, recommendation, "also ends"; requested_by
 # 4: "Conditional (ABAC)" after Comment
 INSTRUCTIONS, ACCESS, FINDINGS, META = "Instructions", "Access", "Findings", "_meta"
+ELIGIBLE = "Eligible (PIM)"  # read-only: access people could activate through PIM for Groups, never read back
 DECISIONS = ("Keep", "Remove")
 SCOPES = ("account_owner", "group_owner")
 NO_GROUP = "no-entra-group"  # group_owner scope: the pack of paths with no Entra group

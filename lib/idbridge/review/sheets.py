@@ -4,7 +4,9 @@ Instructions (the sheet it opens on: who asks, by when, a live progress counter,
 per path, riskiest first: who reaches what through which group first, then privilege, production, whether it
 works in AWS, the risks in words, the person's last sign-ins, a recommendation with its reason (signals.py) and
 every other access the same removal ends; then Decision, a Keep / Remove dropdown, and Comment; details; path_id
-last and hidden); Findings (those joined to the rows, with meaning and fix); a hidden _meta sheet with the
+last and hidden); Findings (those joined to the rows, with meaning and fix); when the pack's scope has any,
+Eligible (PIM): access people could activate through PIM for Groups, listed to read, never decided nor read back
+(a removal plan cannot end an eligibility); a hidden _meta sheet with the
 engagement, snapshot, scope and the checksum and list of the keys, and the pack's signature (review/signing.py).
 
 Protection has no password: it prevents accidents; the checks on return catch the rest. Sorting and filtering
@@ -32,7 +34,7 @@ from idbridge.checks.controls import labels
 from idbridge.core.vocabulary import SEVERITY_ORDER
 from idbridge.model.abac import ConditionalAccess
 from idbridge.review import layout
-from idbridge.review.layout import ACCESS, FINDINGS, INSTRUCTIONS, META, NO_GROUP, clean
+from idbridge.review.layout import ACCESS, ELIGIBLE, FINDINGS, INSTRUCTIONS, META, NO_GROUP, clean
 from idbridge.review.signals import SignIns, last_sign_in_cells, recommend
 from idbridge.review.signing import UNSIGNED, SigningKey
 
@@ -51,11 +53,32 @@ _FINDING_FIELDS = ("severity", "title", "subject", "detail", "meaning", "fix", "
 # ----------------------------------------------------------------------------------------------- rows
 
 
+def held_through_pim(row) -> str:
+    """How a PIM-held membership is held, in a reviewer's words; "" for every other (standing, not collected)."""
+    held = clean(row.get("membership"))
+    if held.startswith("active (PIM) until "):
+        return "active through PIM until " + held.removeprefix("active (PIM) until ")
+    if held == "permanent (PIM)":
+        return "permanent member through PIM (no end)"
+    if held.startswith("PIM activation ended"):
+        return held + "; Identity Center still holds the membership"
+    return ""
+
+
+def _pim(text: str, row) -> str:
+    held = held_through_pim(row)
+    return f"{text} ({held})" if held else text
+
+
 def _via(row) -> str:
+    return _pim(_via_hops(row), row)
+
+
+def _via_hops(row) -> str:
     kind = row["path_kind"]
     if kind == "direct_user":
         return "direct assignment to the user"
-    if kind == "group":
+    if kind in ("group", "eligible"):
         return f"group {clean(row.get('entra_group_name'))}"
     if kind == "nested_group":
         return (f"{clean(row.get('nested_group_name'))}, nested in {clean(row.get('entra_group_name'))} "
@@ -68,8 +91,12 @@ def _via(row) -> str:
 
 def _group(row) -> str:
     """The group a path goes through, short: the Access sheet's fourth column."""
+    return _pim(_group_name(row), row)
+
+
+def _group_name(row) -> str:
     kind = row["path_kind"]
-    if kind == "group":
+    if kind in ("group", "eligible"):
         return clean(row.get("entra_group_name"))
     if kind == "nested_group":
         return f"{clean(row.get('nested_group_name'))} (nested in {clean(row.get('entra_group_name'))})"
@@ -142,15 +169,19 @@ def _order(rows: pd.DataFrame) -> pd.DataFrame:
 
 def build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta, key: SigningKey | None = None, *,
                    seen: SignIns | None = None, also: dict[str, str] | None = None,
-                   conditional: ConditionalAccess | None = None) -> Workbook:
+                   eligible: pd.DataFrame | None = None, conditional: ConditionalAccess | None = None) -> Workbook:
     """One pack; signed with `key` (review/signing.py), else marked unsigned in _meta. seen: the people's
-    sign-ins (signals.sign_ins); also: path_id -> the other access its removal ends, as text; conditional: which
-    paths depend on session tags (model/abac.py conditional_access)."""
+    sign-ins (signals.sign_ins); also: path_id -> the other access its removal ends, as text; eligible: the
+    eligible paths (model Model.eligible) of this pack's scope, listed on their own read-only sheet;
+    conditional: which paths depend on session tags (model/abac.py conditional_access)."""
     book = Workbook()
     rows = _order(rows)
-    _instructions(book.active, rows, scope, scope_key, reviewer, meta)
+    eligible = _order(eligible) if eligible is not None and len(eligible) else None
+    _instructions(book.active, rows, scope, scope_key, reviewer, meta, eligible)
     _access_sheet(book.create_sheet(ACCESS), rows, risks, seen, also or {}, conditional)
     _findings_sheet(book.create_sheet(FINDINGS), rows, findings)
+    if eligible is not None:
+        _eligible_sheet(book.create_sheet(ELIGIBLE), eligible)
     _meta_sheet(book.create_sheet(META), rows, scope, scope_key, reviewer, meta, key)
     book.active = 0  # opens on Instructions
     book.security = WorkbookProtection(lockStructure=True)  # no renaming, deleting or unhiding sheets
@@ -199,12 +230,13 @@ def progress_formula(rows: int) -> str:
             f'not reviewed)"')
 
 
-def _instructions(sheet, rows, scope, scope_key, reviewer, meta) -> None:
+def _instructions(sheet, rows, scope, scope_key, reviewer, meta, eligible: pd.DataFrame | None = None) -> None:
     sheet.title = INSTRUCTIONS
+    named = rows if len(rows) or eligible is None else eligible  # a scope only eligible access reaches
     what = ("the AWS accounts " + ", ".join(sorted({f"{clean(a)} ({clean(i)})" for a, i in
-                                                    zip(rows["account_name"], rows["account_id"])}))
+                                                    zip(named["account_name"], named["account_id"])}))
             if scope == "account_owner" else
-            ("access through the Entra group " + clean(rows["entra_group_name"].iloc[0])
+            ("access through the Entra group " + clean(named["entra_group_name"].iloc[0])
              if scope_key != NO_GROUP else
              "access that comes from no Entra group: direct assignments to users, Identity Center-only principals "
              "and orphaned assignments"))
@@ -244,6 +276,7 @@ def _instructions(sheet, rows, scope, scope_key, reviewer, meta) -> None:
         ("6. Add a Comment when useful (why Keep despite a finding, who asked for the access...).", False),
         ("7. Save as Excel Workbook (.xlsx) and send the file back.", False),
         ("", False),
+        *(_eligible_lines(len(eligible)) if eligible is not None else []),
         ("Sorting, filtering, printing", True),
         ("Sort and filter with the arrows in the header row of the Access sheet. Colours: orange rows are admin "
          "access, bold rows production accounts, red rows a person disabled or deleted in Entra, grey rows access "
@@ -257,7 +290,9 @@ def _instructions(sheet, rows, scope, scope_key, reviewer, meta) -> None:
     ]
     for number, (text, bold) in enumerate(lines, start=1):
         cell = sheet.cell(row=number, column=1)
-        if text is None:
+        if text is None and not len(rows):
+            cell.value = f"Nothing to decide: this pack lists eligible access only (sheet {ELIGIBLE})."
+        elif text is None:
             cell.value = progress_formula(len(rows))  # a formula: it counts as the reviewer fills Access
         else:
             _text(cell, text)
@@ -266,6 +301,51 @@ def _instructions(sheet, rows, scope, scope_key, reviewer, meta) -> None:
     sheet.column_dimensions["A"].width = 110
     _print_setup(sheet)
     sheet.print_title_rows = None
+    _protect(sheet)
+
+
+def _eligible_lines(count: int) -> list[tuple[str, bool]]:
+    return [("Eligible access (PIM), on its own sheet", True),
+            (f"The sheet {ELIGIBLE} lists {count} access(es) people do not hold now but could get at any time by "
+             "activating their eligibility for a group in Privileged Identity Management (PIM for Groups). It is "
+             "there to read, not to decide: nothing on it is read back and no decision there changes anything. If "
+             "someone should not be able to activate it, say so in the Comment of a row of theirs or to the "
+             "requester; the eligibility is removed in PIM, not by this review. On the Access sheet, rows held "
+             "through PIM say so in Through group: active through PIM until when the activation ends, permanent "
+             "member through PIM, or an activation that ended while Identity Center still holds it.", False),
+            ("", False)]
+
+
+ELIGIBLE_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Person", 30), ("Account", 22), ("Permission set", 22), ("Through group", 30), ("Privilege", 10),
+    ("Production", 11), ("Eligible until", 22), ("Person state", 12), ("Account id", 14), ("Name", 22), ("OU", 26))
+
+
+def eligible_cells(row: dict) -> list:
+    """One row of the Eligible (PIM) sheet, in ELIGIBLE_COLUMNS order."""
+    held = clean(row.get("membership"))
+    until = held.partition(" until ")[2] or ("no end" if held == "eligible (PIM)" else held)
+    return [layout.user_label(row), clean(row.get("account_name")), clean(row.get("permission_set_name")),
+            _group_name(row), clean(row.get("privilege")), _yes(row.get("is_production")), until,
+            clean(row.get("entra_state")), clean(row.get("account_id")), clean(row.get("user_display_name")),
+            clean(row.get("ou_path"))]
+
+
+def _eligible_sheet(sheet, rows: pd.DataFrame) -> None:
+    """Read-only: no Decision column, not in _meta's keys, never read back (see the module docstring)."""
+    _header(sheet, [h for h, _ in ELIGIBLE_COLUMNS])
+    for number, row in enumerate(rows.to_dict("records"), start=2):
+        for col, value in enumerate(eligible_cells(row), start=1):
+            cell = sheet.cell(row=number, column=col)
+            _text(cell, value)
+            cell.protection = _UNLOCKED  # sortable, as on Access
+            cell.alignment = _TOP
+    last = len(rows) + 1
+    for col, (_, width) in enumerate(ELIGIBLE_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = "B2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(ELIGIBLE_COLUMNS))}{last}"
+    _print_setup(sheet)
     _protect(sheet)
 
 
@@ -291,6 +371,14 @@ def _access_sheet(sheet, rows, risks, seen: SignIns | None, also: dict[str, str]
             if col in (layout.DECISION_COL, layout.COMMENT_COL):
                 cell.fill = _EDIT_FILL
     last = len(rows) + 1
+    for col, (_, width) in enumerate(layout.COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.column_dimensions[get_column_letter(layout.KEY_COL)].hidden = True
+    sheet.freeze_panes = "B2"  # the header row and the person stay in view
+    if not len(rows):  # a pack only eligible access reaches: nothing to decide, no range to validate or colour
+        _print_setup(sheet)
+        _protect(sheet)
+        return
     decision = get_column_letter(layout.DECISION_COL)
     validation = DataValidation(type="list", formula1='"' + ",".join(layout.DECISIONS) + '"', allow_blank=True,
                                 showDropDown=False, showErrorMessage=True, errorTitle="Keep or Remove",
@@ -299,10 +387,6 @@ def _access_sheet(sheet, rows, risks, seen: SignIns | None, also: dict[str, str]
                                 showInputMessage=True)
     validation.add(f"{decision}2:{decision}{last}")
     sheet.add_data_validation(validation)
-    for col, (_, width) in enumerate(layout.COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(col)].width = width
-    sheet.column_dimensions[get_column_letter(layout.KEY_COL)].hidden = True
-    sheet.freeze_panes = "B2"  # the header row and the person stay in view
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(layout.HEADERS))}{last}"
     _row_colours(sheet, last)
     _print_setup(sheet, f"A1:{get_column_letter(layout.COMMENT_COL)}{last}")

@@ -9,11 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
 from idbridge.checks.base import Hit, check
 from idbridge.checks.common import iso, plain, when
 from idbridge.checks.controls import iso as iso27001, nist
+from idbridge.model.access.activity import utc
+from idbridge.model.access.build import TABLES as ACCESS_TABLES
+from idbridge.model.access.build import access_model
+from idbridge.model.pim import pim_state
 from idbridge.model.scope import among, bridge, folded, text
 
 PIM_TABLES = ("entra_pim_schedules", "entra_pim_instances")
@@ -23,6 +28,8 @@ MS_PIM_SETTINGS = ("https://learn.microsoft.com/en-us/entra/id-governance/privil
 MS_HOW = "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/how-provisioning-works"
 MS_ON_DEMAND = "https://learn.microsoft.com/en-us/entra/identity/app-provisioning/provision-on-demand"
 GRAPH_PIM = "https://learn.microsoft.com/en-us/graph/api/resources/privilegedidentitymanagement-for-groups-api-overview"
+AWS_SIGNIN_EVENTS = "https://docs.aws.amazon.com/singlesignon/latest/userguide/sso-info-in-cloudtrail.html"
+SIGNINS_LISTED = 10
 
 
 def _names(data) -> tuple[pd.Series, pd.Series]:
@@ -240,3 +247,76 @@ def group_nested(data, settings) -> Iterator[Hit]:
         yield Hit(f"group:{names.get(group, group)}", {"entraGroupId": group, "nestedIn": sorted(outer_of[group]),
                                                        "pimPrincipals": int(count)},
                   detail="nested in " + ", ".join(sorted(outer_of[group])) + f"; {count} eligible or active")
+
+
+@check(id="access.pim_signin_after_activation_ended",
+       title="AWS sign-in after the person's PIM activation had ended",
+       passed="No one signed in to the AWS access portal after their activation of a PIM group had ended while "
+              "that group's membership, still in Identity Center, was their only route to AWS (as far as Graph "
+              "still lists the ended activation).",
+       severity="high", area="access", subject_kind="user",
+       graded={"medium": "every such sign-in came within one provisioning cycle of the activation's end (the "
+                         "membership was due to be removed at the next cycle)"},
+       controls=nist("AC-2(3)", "AC-6(5)", "AU-6") + iso27001("5.18", "8.16"),
+       meaning="This person's just-in-time access had ended in Entra — their activation of the PIM group was "
+               "over — yet they signed in to AWS afterwards, and their only route to any account was that group's "
+               "membership, which Identity Center still held. The sign-in used access PIM had already taken "
+               "back: nothing in Entra (justification, approval, time limit) covered it. CloudTrail records the "
+               "sign-in to the access portal, not which account the person then used.",
+       fix="Ask the person what they did after signing in (each account's CloudTrail shows the role sessions); "
+           "remove the lingering membership now (provision the user on demand, or remove it in Identity "
+           "Center); and shorten the gap: check the provisioning job runs its cycles (provisioning.* findings) "
+           "and, for sensitive groups, deprovision on demand when an activation ends.",
+       references=(MS_HOW, MS_ON_DEMAND, MS_PIM_GROUPS, AWS_SIGNIN_EVENTS),
+       tables=PIM_TABLES + ACCESS_TABLES + ("cloudtrail_events",))
+def signin_after_activation_ended(data, settings) -> Iterator[Hit]:
+    state = pim_state(data, settings.now)  # NotCollected: the runner says not checked
+    ended = state.pairs[state.pairs["ended"].notna() & state.pairs["state"].isin(["eligible", "ended"])]
+    if ended.empty:
+        return
+    events = data.table("cloudtrail_events")
+    model = access_model(data, settings)
+    access = model.access[model.access["effective"].to_numpy(dtype=bool)]
+    if access.empty:
+        return
+    person = text(access["entra_user_id"].astype(object))
+    held = access["membership"].astype(object).fillna("")
+    lingering = held.str.startswith("PIM activation ended").to_numpy()
+    # an activation in force now counts as a route from when it began; every other effective path always does
+    since = state.pairs.set_index(["groupId", "principalId"])["since"]
+    group = text(access["entra_group_id"].astype(object))
+    began = pd.Series([since.get((g, p), pd.NaT) for g, p in zip(group, person)], index=access.index, dtype=object)
+    active = held.str.startswith("active (PIM)").to_numpy()
+    auth = events[text(events["eventName"]).eq("UserAuthentication").fillna(False).to_numpy()
+                  & events["errorCode"].astype("string").fillna("").eq("").to_numpy()]
+    times = utc(auth["eventTime"])
+    by_id = text(auth["userId"]).to_numpy(dtype=object)
+    by_name = folded(auth["userName"]).to_numpy(dtype=object)
+    upn, names = _names(data)
+    cycle = timedelta(minutes=settings.checks.provisioning_cycle_minutes)
+    for user, pairs in sorted(ended.groupby("principalId"), key=lambda kv: str(upn.get(kv[0], kv[0]))):
+        mine = (person == user).to_numpy()
+        if not (mine & lingering).any():
+            continue  # Identity Center no longer holds it: the sign-in reached no account through it
+        idc_ids = set(text(access.loc[mine, "idc_user_id"].astype(object)).dropna())
+        idc_names = set(folded(access.loc[mine, "idc_user_name"].astype(object)).dropna())
+        own = np.isin(by_id, list(idc_ids)) | np.isin(by_name, list(idc_names))
+        end = pairs["ended"].max()
+        found = []
+        for moment in sorted(t for t in times[own] if not pd.isna(t) and t > end):
+            other = mine & ~lingering & ~(active & pd.Series([pd.isna(b) or b > moment for b in began],
+                                                            index=access.index).to_numpy())
+            if not other.any():
+                found.append(moment)
+        if not found:
+            continue
+        groups = sorted(str(names.get(g, g)) for g in pairs["groupId"])
+        recent = all(moment - end < cycle for moment in found)
+        hours = [round((m - end).total_seconds() / 3600, 1) for m in found]
+        yield Hit(f"user:{upn.get(user, user)}",
+                  {"entraId": user, "groups": groups, "activationEnded": iso(end.to_pydatetime()),
+                   "signIns": [iso(m.to_pydatetime()) for m in found[:SIGNINS_LISTED]],
+                   "signInsAfterEnd": len(found), "hoursAfterEnd": hours[:SIGNINS_LISTED]},
+                  severity="medium" if recent else None,
+                  detail=f"{len(found)} AWS sign-in(s) after the activation of {', '.join(groups)} ended "
+                         f"({iso(end.to_pydatetime())}), the first {hours[0]} h after; no other route to AWS")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -29,12 +30,16 @@ from idbridge.core.parameters import ChecksParams
 from idbridge.model.access.columns import ACCESS_COLUMNS
 from idbridge.model.access.dims import Dims, build_dims, optional_table
 from idbridge.model.access.hashing import combine, hex_ids, rehash, value_hashes
-from idbridge.model.access.paths import KINDS, SPINE, build_spine
+from idbridge.model.access.dims import GROUP, positions
+from idbridge.model.access.paths import ELIGIBLE, KINDS, ORPHANED, SPINE, build_spine, eligible_spine
 from idbridge.model.access.views import explain, highest_privilege_matrix, who_can_reach
+from idbridge.model.pim import PimState, labelled, pim_state
 from idbridge.model.privilege import LEVELS
 from idbridge.model.scope import bridge
+from idbridge.snapshot.store import NotCollected
 
-__all__ = ["Model", "build_access", "access_model", "explain", "who_can_reach", "highest_privilege_matrix"]
+__all__ = ["Model", "build_access", "eligible_access", "access_model", "explain", "who_can_reach",
+           "highest_privilege_matrix"]
 
 ENTRA_STATES = ("active", "disabled", "deleted", "not_in_entra")
 PRINCIPAL_TYPES = ("USER", "GROUP")
@@ -50,6 +55,18 @@ class Model:
     dims: Dims             # the dimension tables the paths point into
     access: pd.DataFrame   # ACCESS_COLUMNS
     person: pd.Series      # per access row: UPN, else Identity Center user name (the checks' user subject)
+    eligible: pd.DataFrame  # ACCESS_COLUMNS, path_kind "eligible": what PIM-eligible people could activate
+    pim: PimState | NotCollected  # PIM for Groups at collection, or why it is not known
+
+
+def moment(data, settings) -> datetime:
+    """When the access is judged: the settings' time (CheckSettings.now, the collection time), else the
+    snapshot's collection time, else now."""
+    now = getattr(settings, "now", None)
+    if now is None:
+        collected = (getattr(data, "manifest", None) or {}).get("collected_at")
+        now = pd.Timestamp(collected).to_pydatetime() if collected else datetime.now(timezone.utc)
+    return now if now.tzinfo else now.replace(tzinfo=timezone.utc)
 
 
 def checks_params(settings) -> ChecksParams:
@@ -149,7 +166,35 @@ def _entra_state(dims: Dims, s: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(s["u"] >= 0, _take(by_user, s["u"], -1), _take(by_idc, s["i"], -1))
 
 
-def _columns(dims: Dims, s: dict[str, np.ndarray]) -> pd.DataFrame:
+def _membership(dims: Dims, s: dict[str, np.ndarray], pim: PimState | NotCollected) -> pd.Categorical:
+    """How each path's group membership is held (ACCESS_COLUMNS `membership`, model.pim): looked up per (Entra
+    group the person is really in, person). The group is the nested one for nested paths, the Identity Center
+    group's Entra counterpart for Identity Center-only memberships (an ended activation lingering there)."""
+    kind = s["kind"]
+    via_group = (s["ptype"] == GROUP) & (kind != ORPHANED)
+    idc_entra = _take(dims.idc_groups["entra"].to_numpy(), np.where(via_group, s["principal"], -1), -1)
+    group = np.where(s["ng"] >= 0, s["ng"], np.where(s["eg"] >= 0, s["eg"], idc_entra))
+    base = np.where(kind == ORPHANED, 1, 0)  # "standing", "—"
+    if isinstance(pim, NotCollected):
+        values = np.asarray(["standing", "—", f"not collected: {pim.why}"], dtype=object)
+        return _cat(values, np.where(via_group, 2, base))
+    pairs = labelled(pim)
+    gpos = positions(pairs["groupId"], pd.Index(dims.groups["id"], dtype=object))
+    upos = positions(pairs["principalId"], pd.Index(dims.users["id"], dtype=object))
+    found = (gpos >= 0) & (upos >= 0)
+    width = np.int64(len(dims.users) + 1)
+    row_key = np.where((group >= 0) & (s["u"] >= 0), group.astype(np.int64) * width + s["u"], -1)
+    hit = pd.Index(gpos[found] * width + upos[found]).get_indexer(row_key)
+    hit = np.where(via_group, hit, -1)
+    label = pairs["label"].to_numpy(dtype=object)[found]
+    # a membership held while PIM lists only the eligibility: the activation ended (Identity Center lingers)
+    held = pairs["lingering"].fillna(pairs["label"]).to_numpy(dtype=object)[found]
+    n = len(label)
+    codes = np.where(hit < 0, base, np.where(kind == ELIGIBLE, 2 + hit, 2 + n + hit))
+    return _cat(np.concatenate([np.asarray(["standing", "—"], dtype=object), label, held]), codes)
+
+
+def _columns(dims: Dims, s: dict[str, np.ndarray], pim: PimState | NotCollected) -> pd.DataFrame:
     users, idc, groups, idc_groups = dims.users, dims.idc_users, dims.groups, dims.idc_groups
     accounts, sets, assignments = dims.accounts, dims.sets, dims.assignments
     principal = _principal_code(dims, s)
@@ -176,6 +221,7 @@ def _columns(dims: Dims, s: dict[str, np.ndarray]) -> pd.DataFrame:
         "entra_group_name": _cat(groups["displayName"], s["eg"]),
         "nested_group_id": _cat(groups["id"], s["ng"]),
         "nested_group_name": _cat(groups["displayName"], s["ng"]),
+        "membership": _membership(dims, s, pim),
         "idc_principal_type": _fixed(PRINCIPAL_TYPES, s["ptype"]),
         "idc_principal_id": _cat(principal_ids, principal),
         "idc_principal_name": _cat(principal_names, principal),
@@ -201,15 +247,16 @@ def _columns(dims: Dims, s: dict[str, np.ndarray]) -> pd.DataFrame:
     }, columns=list(ACCESS_COLUMNS))
 
 
-def _key(checks: ChecksParams) -> str:
-    return checks.production.model_dump_json()
+def _key(checks: ChecksParams, now: datetime) -> str:
+    return checks.production.model_dump_json() + now.isoformat()
 
 
 def access_model(data, settings=None) -> Model:
     """The access model of a snapshot or MemoryTables, built once per data object and production setting
     (checks and notebooks share it)."""
     checks = checks_params(settings)
-    key = _key(checks)
+    now = moment(data, settings)
+    key = _key(checks, now)
     try:
         cached = _CACHE.get(data, {})
     except TypeError:  # not weak-referenceable: build every time
@@ -222,12 +269,37 @@ def access_model(data, settings=None) -> Model:
     spine = build_spine(dims, model, memberships, data.table("entra_group_members"))
     order = _order(dims, spine)
     spine = {name: spine[name][order] for name in SPINE}
-    result = Model(dims, _columns(dims, spine), pd.Series(_cat(_person_labels(dims), _person_code(dims, spine))))
+    try:
+        pim: PimState | NotCollected = pim_state(data, now)
+    except NotCollected as exc:
+        pim = exc
+    result = Model(dims, _columns(dims, spine, pim), pd.Series(_cat(_person_labels(dims), _person_code(dims, spine))),
+                   _eligible(dims, model, memberships, pim), pim)
     try:
         _CACHE.setdefault(data, {})[key] = result
     except TypeError:
         pass
     return result
+
+
+def _eligible(dims: Dims, model, memberships: pd.DataFrame, pim: PimState | NotCollected) -> pd.DataFrame:
+    """The eligible paths (paths.eligible_spine) as access columns, ordered as the access table is."""
+    if isinstance(pim, NotCollected):
+        eg = u = np.zeros(0, dtype=np.int64)
+    else:
+        pairs = pim.pairs[pim.pairs["state"].eq("eligible")]
+        eg = positions(pairs["groupId"], pd.Index(dims.groups["id"], dtype=object))
+        u = positions(pairs["principalId"], pd.Index(dims.users["id"], dtype=object))
+    spine = eligible_spine(dims, model, memberships, eg, u)
+    order = _order(dims, spine)
+    return _columns(dims, {name: spine[name][order] for name in SPINE}, pim)
+
+
+def eligible_access(snapshot_or_tables, settings=None) -> pd.DataFrame:
+    """The eligible paths of a snapshot: ACCESS_COLUMNS, path_kind "eligible", effective False, one row per
+    (person eligible through PIM for a provisioned group they do not hold now) × that group's account
+    assignments — what they could activate. Never part of the access table, so never counted as access."""
+    return access_model(snapshot_or_tables, settings).eligible
 
 
 def build_access(snapshot_or_tables, settings=None) -> pd.DataFrame:

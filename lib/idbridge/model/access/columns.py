@@ -15,6 +15,9 @@ Path kinds:
     idc_only         an Identity Center principal that did not come from Entra (created by hand, or left behind
                      after its Entra user was deleted): no Entra hop
     orphaned         an account assignment whose principal id no longer exists in Identity Center
+    eligible         (never in the access table: model.access.build's Model.eligible / eligible_access) a person
+                     eligible through PIM for Groups for a provisioned group they do not hold now: what they
+                     could activate; never effective
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ ACCESS_COLUMNS: tuple[str, ...] = (
     "entra_state",           # active | disabled | deleted | not_in_entra
     "entra_group_id", "entra_group_name",          # the group assigned to the app (group / nested_group paths)
     "nested_group_id", "nested_group_name",        # the nested group the user is really in (nested_group only)
+    "membership",            # how the group membership is held: standing | permanent (PIM) | active (PIM) until … |
+                             # PIM activation ended … | eligible (PIM) [until …] | not collected: why | — (orphaned)
     # Identity Center side
     "idc_principal_type",    # USER | GROUP
     "idc_principal_id", "idc_principal_name",      # the principal of the account assignment

@@ -10,6 +10,10 @@ Group memberships are read from both sides and paired per (Identity Center group
 Transitive-only members of assigned groups are `nested_group` paths: SCIM never provisions them into the group.
 Account assignments to users are `direct_user` (an Entra user's Identity Center user) or `idc_only`; an
 assignment whose principal id no longer exists is `orphaned`.
+
+`eligible` paths are built apart (eligible_spine) and never join the access table: people eligible through PIM for
+Groups for the membership of a provisioned group, who do not hold it now, reach its account assignments once they
+activate. They are access that could be, not access that is (`effective` is always False).
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ import pandas as pd
 from idbridge.model.access.dims import GROUP, USER, Dims, positions
 from idbridge.model.scope import Bridge, folded, text
 
-KINDS = ("direct_user", "group", "nested_group", "idc_only", "orphaned")
-DIRECT, GROUP_PATH, NESTED, IDC_ONLY, ORPHANED = range(5)
+KINDS = ("direct_user", "group", "nested_group", "idc_only", "orphaned", "eligible")
+DIRECT, GROUP_PATH, NESTED, IDC_ONLY, ORPHANED, ELIGIBLE = range(6)
 SPINE = ("kind", "effective", "u", "eg", "ng", "ptype", "principal", "i", "acc", "ps", "assignment")
 
 
@@ -142,28 +146,60 @@ def join_on_group(pair_g: np.ndarray, assign_g: np.ndarray) -> tuple[np.ndarray,
     return pair_index, order[first + np.arange(total, dtype=np.int64)]
 
 
+def _group_rows(dims: Dims, frame: pd.DataFrame, kind, effective, ng: bool) -> dict:
+    """Spine pieces of people in groups (frame: g, u, i, eg[, kind, effective, ng]) joined to the groups' account
+    assignments."""
+    a = dims.assignments
+    principal, ptype = a["principal"].to_numpy(), a["ptype"].to_numpy()
+    grouped = np.flatnonzero((principal >= 0) & (ptype == GROUP))
+    p, j = join_on_group(frame["g"].to_numpy(), principal[grouped])
+    j = grouped[j]
+    take = lambda column: frame[column].to_numpy()[p]  # noqa: E731
+    return {"kind": take("kind") if kind is None else np.full(len(p), kind),
+            "effective": take("effective") if effective is None else np.full(len(p), effective),
+            "u": take("u"), "eg": take("eg"), "ng": take("ng") if ng else np.full(len(p), -1),
+            "ptype": np.full(len(p), GROUP), "principal": principal[j], "i": take("i"),
+            "acc": a["acc"].to_numpy()[j], "ps": a["ps"].to_numpy()[j], "assignment": j}
+
+
+def _as_spine(pieces: list[dict]) -> dict[str, np.ndarray]:
+    spine = {}
+    for name in SPINE:  # int32 positions: half the memory of int64 for millions of rows
+        dtype = bool if name == "effective" else (np.int8 if name in ("kind", "ptype") else np.int32)
+        spine[name] = np.concatenate([np.asarray(p[name]).astype(dtype, copy=False) for p in pieces])
+    return spine
+
+
+def eligible_spine(dims: Dims, model: Bridge, memberships: pd.DataFrame, eg: np.ndarray, u: np.ndarray
+                   ) -> dict[str, np.ndarray]:
+    """`eligible` rows: per (Entra group position eg, Entra user position u) eligible through PIM, the account
+    assignments of the group's Identity Center counterpart, unless the person holds the group already (on
+    either side: then it is a group / idc_only path). Groups not provisioned (a PIM group only nested in an
+    assigned one) give none: activating them reaches nothing."""
+    g = _take(entra_to_idc_group(dims), np.asarray(eg, dtype=np.int64))
+    u = np.asarray(u, dtype=np.int64)
+    keep = (g >= 0) & (u >= 0)
+    pairs = member_pairs(dims, model, memberships)
+    width = np.int64(len(dims.users) + 1)
+    known = pairs["u"].to_numpy() >= 0
+    held = pairs["g"].to_numpy()[known] * width + pairs["u"].to_numpy()[known]
+    keep &= ~np.isin(g * width + u, held)
+    frame = pd.DataFrame({"g": g[keep], "u": u[keep], "eg": np.asarray(eg, dtype=np.int64)[keep]})
+    frame = frame.drop_duplicates(["g", "u"]).sort_values(["g", "u"]).reset_index(drop=True)
+    frame["i"] = _take(dims.users["idc"].to_numpy(), frame["u"].to_numpy())
+    return _as_spine([_group_rows(dims, frame, ELIGIBLE, False, False)])
+
+
 def build_spine(dims: Dims, model: Bridge, memberships: pd.DataFrame, members: pd.DataFrame) -> dict[str, np.ndarray]:
     """The path rows as position arrays (SPINE), not yet ordered."""
     a = dims.assignments
     principal, ptype = a["principal"].to_numpy(), a["ptype"].to_numpy()
     exists = principal >= 0
-    grouped = np.flatnonzero(exists & (ptype == GROUP))
     pairs = member_pairs(dims, model, memberships)
     nested = nested_pairs(dims, model, members, pairs)
     pieces = []
-
-    def group_rows(frame: pd.DataFrame, kind, effective, ng) -> dict:
-        p, j = join_on_group(frame["g"].to_numpy(), principal[grouped])
-        j = grouped[j]
-        take = lambda column: frame[column].to_numpy()[p]  # noqa: E731
-        return {"kind": take("kind") if kind is None else np.full(len(p), kind),
-                "effective": take("effective") if effective is None else np.full(len(p), effective),
-                "u": take("u"), "eg": take("eg"), "ng": take("ng") if ng else np.full(len(p), -1),
-                "ptype": np.full(len(p), GROUP), "principal": principal[j], "i": take("i"),
-                "acc": a["acc"].to_numpy()[j], "ps": a["ps"].to_numpy()[j], "assignment": j}
-
-    pieces.append(group_rows(pairs, None, None, False))
-    pieces.append(group_rows(nested, NESTED, False, True))
+    pieces.append(_group_rows(dims, pairs, None, None, False))
+    pieces.append(_group_rows(dims, nested, NESTED, False, True))
 
     direct = np.flatnonzero(exists & (ptype == USER))
     i = principal[direct]
@@ -179,9 +215,4 @@ def build_spine(dims: Dims, model: Bridge, memberships: pd.DataFrame, members: p
     pieces.append({"kind": np.full(len(orphan), ORPHANED), "effective": np.zeros(len(orphan), dtype=bool),
                    "u": none, "eg": none, "ng": none, "ptype": ptype[orphan], "principal": none, "i": none,
                    "acc": a["acc"].to_numpy()[orphan], "ps": a["ps"].to_numpy()[orphan], "assignment": orphan})
-
-    spine = {}
-    for name in SPINE:  # int32 positions: half the memory of int64 for millions of rows
-        dtype = bool if name == "effective" else (np.int8 if name in ("kind", "ptype") else np.int32)
-        spine[name] = np.concatenate([np.asarray(p[name]).astype(dtype, copy=False) for p in pieces])
-    return spine
+    return _as_spine(pieces)
