@@ -47,10 +47,17 @@ def test_the_collected_configuration_and_evidence(abac_snapshot):
     assert by[("abac.tag_not_supplied", "permission_set:FinanceReader")].evidence["keys"] == ["Clearance"]
 
 
-def test_demo_without_abac_is_not_applicable(demo_snapshot):
+def test_demo_abac_findings_are_its_planted_faults(demo_snapshot):
     results = evaluate(demo_snapshot)
-    assert {o.status for o in results.outcomes} == {"not_applicable"}
-    assert demo_snapshot.table("idc_abac_status")["configured"].tolist() == [False]
+    assert [(o.check_id, o.reason) for o in results.outcomes if o.status in ("error", "not_checked")] == []
+    found = {(f.check_id, f.subject) for f in results.findings}
+    planted = {(f.check, f.subject) for f in demo_snapshot.scenario.faults if f.check.startswith("abac.")}
+    assert planted and sorted(found - planted) == [] and sorted(planted - found) == []
+    assert demo_snapshot.table("idc_abac_status")["status"].tolist() == ["ENABLED"]
+    # nothing planted for these: ABAC is enabled (claims used), Identity Center has no attributes of its own
+    assert {o.check_id: o.status for o in results.outcomes if o.status != "fail"} == {
+        "abac.claims_without_abac": "pass", "abac.source_not_provisioned": "not_applicable",
+        "abac.key_from_both_sides": "not_applicable"}
 
 
 def test_broken_provisioning_sends_claims_without_abac(tmp_path):
@@ -73,19 +80,38 @@ def test_the_access_review_shows_tag_dependent_access_as_conditional(abac_snapsh
         "ProjectDeveloper", "DataAnalyst", "FinanceReader"}
     hana = rows[("hana.sato@fabrikam-cloud.com", "ProjectDeveloper")]
     assert "Department=Platform" in hana["this person's tags"] and "Project=Platform Lead" in hana["this person's tags"]
-    assert "Allow PlatformBuckets: applies" in hana["statements (as far as tags decide)"]
-    assert "Allow OwnProjectInstances: depends on the resource's tags" in hana["statements (as far as tags decide)"]
+    conditions = "conditions (as far as tags decide)"
+    assert ('Allow PlatformBuckets when aws:PrincipalTag/Department StringEquals "Platform" — this person\'s '
+            "Department=Platform: satisfied: the Allow applies") in hana[conditions].split("\n")
+    assert "Allow OwnProjectInstances when aws:PrincipalTag/Project StringEquals \"${aws:PrincipalTag/Project}\" — " \
+           "this person's Project=Platform Lead: depends on the resource's tags" in hana[conditions].split("\n")
+    assert hana["this person"] == "satisfies 1 of 2 tag conditions (1 depends on the resource's tags)"
     kofi = rows[("kofi.mensah@fabrikam-cloud.com", "DataAnalyst")]
-    assert "Allow AllButContractors: applies" in kofi["statements (as far as tags decide)"]
+    assert kofi["this person"] == "satisfies every tag condition"
     raj = rows[("raj.patel@fabrikam-cloud.com", "FinanceReader")]
     assert "Clearance: not supplied" in raj["this person's tags"]
-    assert "Allow CostReports: does not apply" in raj["statements (as far as tags decide)"]
+    assert raj[conditions].endswith("this person's Clearance: not supplied, CostCenter: missing: not satisfied: the "
+                                    "Allow does not apply")
 
 
-def test_demo_has_no_conditional_access(demo_snapshot):
+def test_the_demo_review_shows_data_engineer_access_as_conditional(demo_snapshot):
     from idbridge.checks.settings import settings_for
     from idbridge.model.access.build import build_access
     from idbridge.report.abac import conditional_access
 
     access = build_access(demo_snapshot, settings_for(demo_snapshot.params, demo_snapshot.manifest["collected_at"]))
-    assert str(conditional_access(demo_snapshot, access)).startswith("No access depends on session tags")
+    table = conditional_access(demo_snapshot, access)
+    assert set(table["permission set"]) == {"DataEngineer"}
+    held = access[access["effective"].astype(bool) & access["permission_set_name"].eq("DataEngineer")]
+    assert sorted(table["path_id"]) == sorted(held["path_id"]), "every effective DataEngineer path, no other"
+    one = table.iloc[0]
+    lines = one["conditions (as far as tags decide)"].split("\n")
+    assert [line.split(" when ")[0] for line in lines] == [
+        "Allow PersonalDataStaffOnly", "Deny NoSupplierOnRawData", "Allow OwnCostCentreReports"]
+    assert lines[0].endswith("satisfied: the Allow applies") and "Company=Northwind Analytics" in lines[0]
+    assert lines[2].endswith("CostCenter: not supplied: not satisfied: the Allow does not apply")
+    by_person = dict(zip(table["person"], table["this person"]))
+    # Olivia Grant, deleted in Entra and still in Identity Center (named by her Identity Center user name), has no
+    # Entra attributes: no Company tag
+    assert by_person.pop("olivia.grant@northwind-analytics.com") == "satisfies none of the tag conditions"
+    assert set(by_person.values()) == {"satisfies 1 of 3 tag conditions"}

@@ -10,9 +10,11 @@ import nbformat
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.kit.execute import KernelPool, execute
+from idbridge.review import layout
 
 pytestmark = pytest.mark.notebook
 
@@ -84,18 +86,22 @@ def test_access_review_writes_packs_and_sections(review_run):
     meta = {r[0]: r[1] for r in load_workbook(packs[0])["_meta"].iter_rows(max_col=2, values_only=True)}
     assert meta["signature"].startswith("hmac-sha256:"), "the sandbox's parameters sign packs with nothing to set"
     # the notebook's packs carry the snapshot's sign-ins and a recommendation on every row
-    from idbridge.review import layout
-
     rows = [dict(zip(layout.HEADERS, r)) for p in packs
             for r in load_workbook(p)["Access"].iter_rows(min_row=2, values_only=True)]
     assert all(r["Recommendation"].split(":")[0] in ("Keep", "Remove", "Review") for r in rows)
     assert any(r["Recommendation"].startswith("Keep: used") for r in rows)
     assert not any(r["Last AWS sign-in"] == "not looked up" for r in rows)
+    # ... and whether each path depends on session tags: the demo's DataEngineer does (docs/abac.md)
+    conditional = {r["Permission set"]: r["Conditional (ABAC)"] for r in rows if r["Works in AWS"] == "yes"}
+    assert conditional["DataEngineer"].startswith("yes — this person: ")
+    assert "Allow OwnCostCentreReports when aws:PrincipalTag/CostCenter" in conditional["DataEngineer"]
+    assert conditional["AdministratorAccess"] == "none found (managed policies not read)"
     html = (run_dir / "reports" / "20_access_review.html").read_text()
     for section in ("Executive summary", "Who can reach what", "Access paths", "Permission sets by risk",
                     "Access findings", "Reviewer packs"):
         assert section in html
     assert html.count('class="plotly-graph-div"') == 3, "two heatmaps and a sankey"
+    assert "depends on session tags (ABAC)" in html, "the heatmaps mark the conditional cells"
 
 
 def test_signin_activity_reads_the_same_snapshot(review_run, kernels):
@@ -115,7 +121,7 @@ def _decide(run_dir, choices: dict[str, str]) -> None:
     for path in sorted((run_dir / "review").glob("review-*.xlsx")):
         book = load_workbook(path)
         sheet = book["Access"]
-        rows = {cell.value: cell.row for cell in sheet["T"]}  # path_id: last, hidden
+        rows = {cell.value: cell.row for cell in sheet[get_column_letter(layout.KEY_COL)]}  # path_id: last, hidden
         hits = [key for key in choices if key in rows]
         for key in hits:
             sheet[f"O{rows[key]}"] = choices[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from support import bridge_tables as bt
 
 from idbridge.model import abac
 
@@ -70,3 +71,60 @@ def test_whether_a_condition_holds_for_a_value():
     assert abac.holds(t("StringEquals", "${aws:PrincipalTag/Team}"), "x") is None  # compared with the resource
     assert abac.holds(t("Null", "false"), "x") and not abac.holds(t("Null", "false"), None)
     assert abac.holds(t("NumericLessThan", "3"), "1") is None
+
+
+# --------------------------------------------------------------------------------------------- the access review
+
+
+PLATFORM_ONLY = {"Sid": "PlatformTeam", "Effect": "Allow", "Action": "ec2:*", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "platform"}}}
+NO_INTERNS = {"Sid": "NoInterns", "Effect": "Deny", "Action": "*", "Resource": "*",
+              "Condition": {"StringEquals": {"aws:PrincipalTag/Department": "Interns"}}}
+
+
+def test_conditional_paths_name_each_condition_and_whether_this_person_satisfies_it():
+    access, tables = bt.with_abac(PLATFORM_ONLY, NO_INTERNS)
+    paths = abac.conditional_paths(access, tables).set_index("user_principal_name")
+    assert sorted(paths.index) == ["bob@contoso.com", "carol@contoso.com"], "effective Developer paths only"
+    bob, carol = paths.loc["bob@contoso.com"], paths.loc["carol@contoso.com"]
+    assert bob["conditions"].split("\n") == [
+        'Allow PlatformTeam when aws:PrincipalTag/Team StringEquals "platform" — this person\'s Team=data: '
+        "not satisfied: the Allow does not apply",
+        'Deny NoInterns when aws:PrincipalTag/Department StringEquals "Interns" — this person\'s '
+        "Department=Engineering: not satisfied: the Deny does not apply"]
+    assert bob["satisfied"] == "satisfies none of the tag conditions" and bob["held_back"]
+    assert carol["satisfied"] == "satisfies 1 of 2 tag conditions" and not carol["held_back"], \
+        "a Deny that does not apply holds nothing back"
+    assert "the Allow applies" in carol["conditions"]
+    assert bob["rules"] == carol["rules"] and "this person" not in bob["rules"]
+
+
+def test_the_review_cell_of_every_path_says_conditional_or_not_or_why_not_known():
+    access, tables = bt.with_abac(PLATFORM_ONLY)
+    cells = {(r["user_principal_name"], r["effective"]): abac.conditional_access(access, tables).cell(
+        r["path_id"], r["permission_set_arn"]) for r in access.to_dict("records")}
+    assert cells[("carol@contoso.com", True)].startswith("yes — this person: satisfies every tag condition\nAllow PlatformTeam")
+    assert cells[("bob@contoso.com", True)].startswith("yes — this person: satisfies none of the tag conditions")
+    assert cells[("alice@contoso.com", True)] == "none found (managed policies not read)"
+    assert cells[("dave@contoso.com", False)] == "yes — not weighed: the access does not work in AWS"
+
+    # aws.abac not collected: the conditions are known, whether the person's tags satisfy them is not
+    _, blind = bt.with_abac(PLATFORM_ONLY, not_collected={"idc_abac_status": "AccessDenied: sso:Describe..."})
+    carol = abac.conditional_access(access, blind).cell(
+        access.loc[access["user_principal_name"] == "carol@contoso.com", "path_id"].iloc[0], "arn:ps/dev")
+    assert carol.split("\n") == [
+        "yes — this person: not known whether the tags satisfy them (not collected: idc_abac_status: "
+        "AccessDenied: sso:Describe...)",
+        'Allow PlatformTeam when aws:PrincipalTag/Team StringEquals "platform": not known']
+    # the permission sets' policies not collected: nothing can be told, and every cell says why
+    _, none = bt.with_abac(PLATFORM_ONLY, not_collected={"idc_permission_set_policies": "AccessDenied"})
+    view = abac.conditional_access(access, none)
+    assert {view.cell(p, a) for p, a in zip(access["path_id"], access["permission_set_arn"])} == {
+        "not collected: idc_permission_set_policies: AccessDenied"}
+
+
+def test_without_tag_conditions_no_path_is_conditional():
+    access, tables = bt.with_abac({"Sid": "All", "Effect": "Allow", "Action": "ec2:*", "Resource": "*"})
+    view = abac.conditional_access(access, tables)
+    assert view.paths.empty and {view.cell(p, a) for p, a in zip(access["path_id"], access["permission_set_arn"])} \
+        == {"no", "none found (managed policies not read)"}

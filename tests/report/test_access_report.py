@@ -158,3 +158,42 @@ def test_the_risk_list_leaves_out_what_the_banner_already_says(demo):
     rest = report.top_risks(results, SimpleNamespace(results=results))
     assert banner <= set(everything["risk"]), "without the run's evaluation nothing is left out"
     assert not banner & set(rest["risk"]) and len(rest) == len(everything) - len(banner)
+
+
+def test_heatmap_cells_of_tag_dependent_access_are_marked_with_the_condition():
+    from support import bridge_tables as bt
+
+    from idbridge.model import abac
+
+    team = {"Sid": "PlatformTeam", "Effect": "Allow", "Action": "ec2:*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "platform"}}}
+    # carol's department is markup: it reaches the hover text as text
+    access, tables = bt.with_abac(team, {"Sid": "OwnDept", "Effect": "Allow", "Action": "s3:*", "Resource": "*",
+                                         "Condition": {"StringEquals": {"aws:PrincipalTag/Department": "Eng"}}},
+                                  people={"carol": {"department": "<b>Eng</b>"}})
+    conditional = abac.conditional_access(access, tables)
+    people = report.heatmap_figure(access, "user", conditional=conditional)
+    heat = people.data[0]
+    cells = {(y, x): (mark, hover) for y, marks, hovers in zip(heat.y, heat.text, heat.customdata)
+             for x, mark, hover in zip(heat.x, marks, hovers)}
+    mark, hover = cells[("carol@contoso.com", "dev")]
+    assert mark == report.CONDITIONAL_MARK and "depends on session tags (ABAC)" in people.layout.title.text
+    assert hover.startswith("write<br>Developer depends on session tags — this person: satisfies 1 of 2 tag conditions")
+    assert "Department=&lt;b&gt;Eng&lt;/b&gt;: not satisfied: the Allow does not apply" in hover.replace("<br>", " ")
+    assert "<b>" not in hover
+    assert cells[("alice@contoso.com", "dev")][0] == "", "ReadOnly tests no tag"
+    groups = report.heatmap_figure(access, "group", conditional=conditional).data[0]
+    group_hover = dict(zip(groups.y, groups.customdata))["AWS-Devs"][0]
+    assert "their tags keep part of it from 2 of its 2 people" in group_hover  # bob: Team=data; carol: Department
+    assert 'Allow PlatformTeam when aws:PrincipalTag/Team StringEquals "platform"' in group_hover
+
+    # aws.abac not collected: the conditions are still marked, the hover says why the person's side is unknown
+    _, blind = bt.with_abac(team, not_collected={"idc_abac_status": "AccessDenied"})
+    heat = report.heatmap_figure(access, "user", conditional=abac.conditional_access(access, blind)).data[0]
+    carol = dict(zip(heat.y, heat.customdata))["carol@contoso.com"][0].replace("<br>", " ")
+    assert "this person: not known whether the tags satisfy them (not collected: idc_abac_status: " \
+           "AccessDenied)" in carol
+    figure = report.heatmap_figure(access, "user", conditional=abac.conditional_access(access, bt.with_abac(
+        team, not_collected={"idc_permission_sets": "AccessDenied"})[1]))
+    assert "Access depending on session tags (ABAC): not collected: idc_permission_sets: AccessDenied" in \
+        figure.layout.title.text and not any(m for row in figure.data[0].text for m in row)

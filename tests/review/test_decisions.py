@@ -3,11 +3,14 @@ import shutil
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from idbridge.errors import EXIT_BAD_INPUT, InputError
 from idbridge.review import layout, plan_removals, read_decisions, review_status, write_review_packs
 
 from support.review_tables import KEY, META, pid
+
+KEY_LETTER = get_column_letter(layout.KEY_COL)  # path_id: last, hidden
 
 DATA = "review-data-team-contoso.com.xlsx"
 SANDBOX = "review-account-333333333333-sandbox.xlsx"
@@ -28,7 +31,7 @@ def edit(path, change):
 
 
 def row_of(sheet, key) -> int:
-    return next(c.row for c in sheet["T"] if c.value == key)  # path_id: last, hidden
+    return next(c.row for c in sheet[KEY_LETTER] if c.value == key)  # path_id: last, hidden
 
 
 def decide(path, decisions: dict, comments: dict | None = None):
@@ -87,7 +90,7 @@ def test_edited_key_is_unknown_and_its_row_missing(packs, access):
     edit(packs / DATA, lambda sheet, _: sheet.cell(row_of(sheet, key), layout.KEY_COL, "deadbeef"))
     row = row_of(load_workbook(packs / DATA)["Access"], "deadbeef")
     assert problems(packs / DATA, access) == [
-        f"Access!T{row}: path_id 'deadbeef' is not one of this workbook's keys: the path_id column was edited",
+        f"Access!{KEY_LETTER}{row}: path_id 'deadbeef' is not one of this workbook's keys: the path_id column was edited",
         f"rows deleted: 1 of the 7 rows sent are missing: "
         f"{key} (bob@contoso.com, 111111111111 / ReadOnly)"]
 
@@ -115,10 +118,10 @@ def test_added_and_copied_rows(packs, access):
         sheet.append([None] * 14 + ["Remove", "add me"])   # row 11: no key
     edit(packs / DATA, add)
     assert problems(packs / DATA, access) == [
-        f"Access!T9: path_id {first} repeats row {row_of(load_workbook(packs / DATA)['Access'], first)}: rows "
+        f"Access!{KEY_LETTER}9: path_id {first} repeats row {row_of(load_workbook(packs / DATA)['Access'], first)}: rows "
         "cannot be copied",
-        f"Access!T10: row added: path_id {other} belongs to another review pack, not this one",
-        "Access!T11: row added: it has no path_id (rows cannot be added; write remarks in Comment)"]
+        f"Access!{KEY_LETTER}10: row added: path_id {other} belongs to another review pack, not this one",
+        f"Access!{KEY_LETTER}11: row added: it has no path_id (rows cannot be added; write remarks in Comment)"]
 
 
 def test_swapped_keys_no_longer_match_their_rows(packs, access):
@@ -194,8 +197,8 @@ def test_edited_meta_and_header(packs, access):
 def test_the_same_pack_returned_twice(tmp_path, packs, access):
     shutil.copy(packs / DATA, packs / "copy.xlsx")
     assert problems(packs, access) == [
-        "Access!T2: 7 row(s) are also in copy.xlsx (first Access!T2): the same rows were returned twice; send each "
-        "pack once"]
+        f"Access!{KEY_LETTER}2: 7 row(s) are also in copy.xlsx (first Access!{KEY_LETTER}2): the same rows were "
+        "returned twice; send each pack once"]
 
 
 def test_nothing_is_returned_while_any_file_is_wrong(packs, access):

@@ -8,12 +8,15 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from idbridge.errors import EXIT_BAD_INPUT, InputError
-from idbridge.review import read_decisions, write_review_packs
+from idbridge.review import layout, read_decisions, write_review_packs
 from idbridge.review.limits import MIB, ReadLimits
 
 from support.review_tables import KEY, META, pid
+
+KEY_LETTER = get_column_letter(layout.KEY_COL)  # path_id: last, hidden
 
 DATA = "review-data-team-contoso.com.xlsx"
 ACCESS_XML = "xl/worksheets/sheet2.xml"  # Instructions, Access, Findings, _meta
@@ -132,8 +135,9 @@ def test_phantom_rows_are_counted_and_refused(pack, access):
 def test_a_huge_declared_dimension_yields_no_empty_rows(pack, access):
     """openpyxl pads a read-only sheet up to its declared dimension: a billion empty rows, unless reset."""
     def pieces(xml: bytes):
-        assert b'<dimension ref="A1:T8" />' in xml
-        yield xml.replace(b'<dimension ref="A1:T8" />', b'<dimension ref="A1:T999999999" />')
+        declared = f'<dimension ref="A1:{KEY_LETTER}8" />'.encode()
+        assert declared in xml
+        yield xml.replace(declared, f'<dimension ref="A1:{KEY_LETTER}999999999" />'.encode())
     rewrite(pack, ACCESS_XML, pieces)
     assert len(read_decisions(pack, access, META, key=KEY)) == 7
 
@@ -149,7 +153,7 @@ def test_a_cell_longer_than_allowed_is_named(pack, access):
 
 
 def _row(sheet, key) -> int:
-    return next(c.row for c in sheet["T"] if c.value == key)  # path_id: last, hidden
+    return next(c.row for c in sheet[KEY_LETTER] if c.value == key)  # path_id: last, hidden
 
 
 def test_a_formula_in_a_decision_is_refused_not_read_as_not_reviewed(pack, access):

@@ -2,12 +2,15 @@
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from idbridge.checks.evaluate import evaluate
 from idbridge.checks.settings import settings_for
-from idbridge.review import plan_removals, read_decisions, snapshot_meta, write_review_packs
+from idbridge.review import layout, plan_removals, read_decisions, snapshot_meta, write_review_packs
 
 from support.review_tables import KEY
+
+KEY_LETTER = get_column_letter(layout.KEY_COL)  # path_id: last, hidden
 
 access_model = pytest.importorskip("idbridge.model.access.build")
 
@@ -37,7 +40,7 @@ def test_demo_review_round_trip(tmp_path, demo):
     for path in {pack_of[key] for key in chosen}:
         book = load_workbook(path)
         sheet = book["Access"]
-        rows = {c.value: c.row for c in sheet["T"]}  # path_id: last, hidden
+        rows = {c.value: c.row for c in sheet[KEY_LETTER]}  # path_id: last, hidden
         for kind, key in chosen.items():
             if key in rows:
                 sheet[f"O{rows[key]}"] = "Remove"

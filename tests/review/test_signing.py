@@ -8,6 +8,7 @@ import zipfile
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from idbridge.core.parameters import Parameters
 from idbridge.errors import EXIT_BAD_INPUT, InputError
@@ -15,6 +16,8 @@ from idbridge.review import layout, read_decisions, write_review_packs
 from idbridge.review.signing import UNSIGNED, SigningKey, from_parameters
 
 from support.review_tables import KEY, META, pid
+
+KEY_LETTER = get_column_letter(layout.KEY_COL)  # path_id: last, hidden
 
 DATA = "review-data-team-contoso.com.xlsx"
 SANDBOX = "review-account-333333333333-sandbox.xlsx"
@@ -38,7 +41,7 @@ def meta_of(book) -> dict:
 
 
 def row_of(sheet, key) -> int:
-    return next(c.row for c in sheet["T"] if c.value == key)  # path_id: last, hidden
+    return next(c.row for c in sheet[KEY_LETTER] if c.value == key)  # path_id: last, hidden
 
 
 def forge(packs, access, *, copy_tag: bool) -> tuple[str, int]:
@@ -65,7 +68,7 @@ def forge(packs, access, *, copy_tag: bool) -> tuple[str, int]:
 def test_a_row_copied_from_another_pack_is_refused_by_its_cell(packs, access, copy_tag):
     key, row = forge(packs, access, copy_tag=copy_tag)
     assert refused(packs / DATA, access) == [
-        f"Access!T{row}: row added: path_id {key} belongs to another review pack, not this one"]
+        f"Access!{KEY_LETTER}{row}: row added: path_id {key} belongs to another review pack, not this one"]
 
 
 def test_the_forgery_the_unkeyed_checksum_let_through_still_passes_unsigned(tmp_path, access, findings):

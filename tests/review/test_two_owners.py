@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from idbridge.review import contradictions, layout, plan_removals, read_decisions, write_review_packs
 
@@ -35,7 +36,7 @@ def fill(path, decisions: dict[str, str], comment: str) -> None:
     """As an owner would in Excel: find the row, pick the decision, write a comment, save."""
     book = load_workbook(path)
     sheet = book["Access"]
-    at = {c.value: c.row for c in sheet["T"]}  # path_id: the last column, hidden
+    at = {c.value: c.row for c in sheet[get_column_letter(layout.KEY_COL)]}  # path_id: the last column, hidden
     for key, decision in decisions.items():
         sheet.cell(at[key], layout.DECISION_COL, decision)
         sheet.cell(at[key], layout.COMMENT_COL, comment)

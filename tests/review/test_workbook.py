@@ -51,8 +51,8 @@ def test_sheet_order_opens_on_instructions_and_path_id_is_last_and_hidden(tmp_pa
     sheet = book["Access"]
     assert [c.value for c in sheet[1]] == list(layout.HEADERS)
     assert list(layout.HEADERS[:4]) == ["Person", "Account", "Permission set", "Through group"]
-    assert layout.HEADERS[-1] == "path_id" and layout.KEY_COL == len(layout.HEADERS) == 20
-    assert sheet.column_dimensions["T"].hidden and not sheet.column_dimensions["A"].hidden
+    assert layout.HEADERS[-1] == "path_id" and layout.KEY_COL == len(layout.HEADERS) == 21
+    assert sheet.column_dimensions["U"].hidden and not sheet.column_dimensions["A"].hidden
     assert (layout.DECISION_COL, layout.COMMENT_COL) == (15, 16)  # O and P: the cells read back
     assert sheet.freeze_panes == "B2"
 
@@ -66,7 +66,7 @@ def test_protection_allows_sorting_and_filtering(tmp_path, access, findings):
         protection = book[name].protection
         assert protection.autoFilter is False and protection.sort is False, name  # False = allowed
         assert book[name].auto_filter.ref and book[name].auto_filter.ref.startswith("A1:")
-    assert sheet.auto_filter.ref == f"A1:T{rows + 1}"
+    assert sheet.auto_filter.ref == f"A1:U{rows + 1}"
     # Excel refuses to sort a range holding locked cells on a protected sheet: the data rows are unlocked, the
     # header row stays locked
     assert all(not cell.protection.locked for row in sheet.iter_rows(min_row=2) for cell in row)
@@ -114,7 +114,7 @@ def test_conditional_formatting_colours_the_rows(tmp_path, access, findings):
     sheet = load_workbook(_packs(tmp_path, access, findings)["review-data-team-contoso.com.xlsx"])["Access"]
     last = sheet.max_row
     rules = {str(cf.sqref): [r.formula[0] for r in cf.rules] for cf in sheet.conditional_formatting}
-    rows = f"A2:N{last} Q2:T{last}"  # every column but Decision and Comment (their own fill says "fill me")
+    rows = f"A2:N{last} Q2:U{last}"  # every column but Decision and Comment (their own fill says "fill me")
     assert sorted(rules[rows]) == sorted(['$G2="no"', 'OR($M2="disabled",$M2="deleted")', '$E2="admin"',
                                           '$F2="yes"'])
     assert sorted(rules[f"K2:K{last}"]) == sorted(['LEFT($K2,6)="Remove"', 'LEFT($K2,6)="Review"',
@@ -252,3 +252,43 @@ def test_findings_sheet_shows_both_severities_and_the_controls(tmp_path, access,
     prod = next(r for r in body if r["Check"] == "access.privileged_prod_access")
     assert (prod["Severity"], prod["Catalogue severity"]) == ("High", "Medium")
     assert prod["Controls"] == "NIST 800-53 AC-6(5); ISO 27001 A.8.2"
+
+
+def test_conditional_abac_column_says_which_access_depends_on_session_tags_and_reads_back(tmp_path):
+    """A path whose permission set tests session tags is "yes" with each condition and whether this person's tags
+    satisfy it; other paths "no" (or that their managed policies were not read); a source not collected is named;
+    the returned pack still reads (the column is not read back)."""
+    from support import bridge_tables as bt
+
+    from idbridge.model.abac import conditional_access
+    from idbridge.review import read_decisions
+
+    team = {"Sid": "PlatformTeam", "Effect": "Allow", "Action": "ec2:*", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "platform"}}}
+    access, tables = bt.with_abac(team)
+    paths = write_review_packs(access, None, tmp_path, "account_owner", None, META,
+                               conditional=conditional_access(access, tables))
+    sheet = load_workbook(paths[0])["Access"]
+    header = [c.value for c in sheet[1]]
+    assert header.index("Conditional (ABAC)") == layout.COMMENT_COL, "right after Comment"
+    rows = {(r[0], r[header.index("Works in AWS")]): r[header.index("Conditional (ABAC)")]
+            for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows[("carol@contoso.com", "yes")] == (
+        "yes — this person: satisfies every tag condition\nAllow PlatformTeam when aws:PrincipalTag/Team "
+        "StringEquals \"platform\" — this person's Team=platform: satisfied: the Allow applies")
+    assert rows[("bob@contoso.com", "yes")].startswith("yes — this person: satisfies none of the tag conditions")
+    assert rows[("alice@contoso.com", "yes")] == "none found (managed policies not read)"
+    assert rows[("dave@contoso.com", "no")] == "yes — not weighed: the access does not work in AWS"
+    assert sheet.cell(2, layout.COMMENT_COL + 1).alignment.wrap_text
+
+    book = load_workbook(paths[0])
+    book["Access"].cell(2, layout.DECISION_COL, "Remove")
+    book.save(paths[0])
+    decisions = read_decisions(paths, access, META, allow_unsigned=True)
+    assert list(decisions["decision"]).count("Remove") == 1 and len(decisions) == len(access)
+
+    _, none = bt.with_abac(team, not_collected={"idc_permission_sets": "AccessDenied: sso:ListPermissionSets"})
+    again = write_review_packs(access, None, tmp_path / "blind", "account_owner", None, META,
+                               conditional=conditional_access(access, none))
+    column = [r[layout.COMMENT_COL] for r in load_workbook(again[0])["Access"].iter_rows(min_row=2, values_only=True)]
+    assert set(column) == {"not collected: idc_permission_sets: AccessDenied: sso:ListPermissionSets"}

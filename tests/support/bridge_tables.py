@@ -148,3 +148,34 @@ def run(check_function, data: dict[str, list[dict]] | None = None, **kwargs) -> 
 
 def find(data: dict[str, list[dict]], table: str, **match) -> dict:
     return next(r for r in data[table] if all(r.get(k) == v for k, v in match.items()))
+
+
+def with_abac(*statements: dict, not_collected: dict[str, str] | None = None, people: dict | None = None):
+    """support/bridge_tables' tenant with ABAC: Department from Identity Center (SCIM department), Team as a
+    claim from the job title; Developer's inline policy holds `statements`. bob and carol hold Developer in
+    AWS (dave only through a nested group: not effective); alice holds ReadOnly (a managed policy). Returns the
+    access table (built from every table) and the tables with `not_collected` missing. people: user name ->
+    attributes to change ({"carol": {"department": "..."}})."""
+    import json
+
+    from idbridge.model.access.build import build_access
+
+    data = rows()
+    for user in data["entra_users"]:
+        user.update(department="Engineering", jobTitle="platform")
+    data["entra_users"][1]["jobTitle"] = "data"  # bob
+    for name, changes in (people or {}).items():
+        find(data, "entra_users", id=f"u-{name}").update(changes)
+    claim = {"@odata.type": "#microsoft.graph.customClaim", "name": "AccessControl:Team",
+             "namespace": "https://aws.amazon.com/SAML/Attributes",
+             "configurations": [{"attribute": {"source": "user", "id": "jobtitle"}}]}
+    data["entra_app_claims"][0]["claims_json"] = json.dumps([claim])
+    data["idc_abac_status"] = [{"instanceArn": "arn:aws:sso:::instance/ssoins-1", "configured": True,
+                                "status": "ENABLED"}]
+    data["idc_abac_attributes"] = [{"key": "Department", "source": "${path:enterprise.department}"}]
+    data["idc_permission_set_policies"] = [
+        {"permissionSetArn": "arn:ps/dev", "kind": "inline",
+         "document": json.dumps({"Version": "2012-10-17", "Statement": list(statements)})},
+        {"permissionSetArn": "arn:ps/ro", "kind": "managed", "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}]
+    tables_ = tables(data, not_collected)
+    return build_access(tables(data), settings()), tables_

@@ -155,6 +155,7 @@ ACCESS_REVIEW = notebook([
 review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "group_owner"'''),
     new_code_cell("from idbridge.kit.notebook import setup\n"
                   "from idbridge.report import access as report\n"
+                  "from idbridge.report import abac as abac_report\n"
                   "from idbridge.report import review_packs\n"
                   "from idbridge.report.sources import open_access, open_snapshot\n"
                   "from idbridge.report.page import findings, header\n"
@@ -169,7 +170,8 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                   "results = evaluation.for_areas(ACCESS_AREAS)\n"
                   "header(params, snapshot, run_dir, evaluation=evaluation,\n"
                   "       filters={'account': filter_account, 'group': filter_group, 'user': filter_user})"),
-    new_code_cell("access = open_access(snapshot, settings, run_dir)"),
+    new_code_cell("access = open_access(snapshot, settings, run_dir)\n"
+                  "conditional = abac_report.conditional(snapshot, access)"),
     new_markdown_cell("## Executive summary\n\n\"Access\" is an *effective* path: AWS grants it today, whatever "
                       "Entra says. Admin means a permission set that can do anything in the account or give itself "
                       "that power."),
@@ -180,9 +182,12 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
     new_code_cell("report.top_risks(results, evaluation)"),
     new_markdown_cell("## Who can reach what\n\nThe highest privilege held on each account, through effective "
                       "paths: first per Identity Center group, then per person (the most privileged people first; "
-                      "the title says when some are left out)."),
-    new_code_cell("report.heatmap_figure(access, 'group', filter_account, filter_group, filter_user)"),
-    new_code_cell("report.heatmap_figure(access, 'user', filter_account, filter_group, filter_user)"),
+                      "the title says when some are left out). ◆ marks access that depends on session tags (ABAC): "
+                      "hover over the cell for the conditions and whether the person's tags satisfy them."),
+    new_code_cell("report.heatmap_figure(access, 'group', filter_account, filter_group, filter_user,\n"
+                  "                      conditional=conditional)"),
+    new_code_cell("report.heatmap_figure(access, 'user', filter_account, filter_group, filter_user,\n"
+                  "                      conditional=conditional)"),
     new_markdown_cell("## Access paths\n\nEvery hop of the filtered access; without a filter, of the person holding "
                       "the riskiest path. Grey links are paths Entra suggests and AWS does not grant (nested groups, "
                       "users not provisioned)."),
@@ -204,9 +209,9 @@ review_scope = "account_owner"  # one reviewer pack per "account_owner" or per "
                       "key the reviewers' decisions refer to."),
     new_code_cell("report.access_table(access, filter_account, filter_group, filter_user)"),
     new_markdown_cell("## Conditional access (ABAC)\n\nPaths whose permission set tests session tags: this "
-                      "person's tags and which statements they let apply (`docs/abac.md`)."),
-    new_code_cell("from idbridge.report import abac as abac_report\n"
-                  "abac_report.conditional_access(snapshot, access)"),
+                      "person's tags, each condition and whether their tags satisfy it (`docs/abac.md`). The "
+                      "reviewer packs say the same in their *Conditional (ABAC)* column."),
+    new_code_cell("abac_report.conditional_access(snapshot, access)"),
     new_markdown_cell("## Access findings\n\nEvery access check with its findings (with a filter: those about the "
                       "filtered people, groups and permission sets). A check that could not run says why."),
     new_code_cell("report.access_findings(results, access, filter_account, filter_group, filter_user)"),

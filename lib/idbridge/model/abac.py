@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from idbridge.model import mapping
+from idbridge.snapshot.store import NotCollected
 
 CLAIM_NAMESPACE = "https://aws.amazon.com/SAML/Attributes"
 CLAIM_PREFIX = "AccessControl:"
@@ -159,6 +160,14 @@ class TagTest:
     @property
     def negated(self) -> bool:
         return "Not" in self.operator.split(":")[-1]
+
+    @property
+    def condition(self) -> str:
+        """The condition as written, for people: `aws:PrincipalTag/Dept StringEquals "Finance"`."""
+        if self.operator.startswith("policy variable"):
+            return f"{self.values[0] if self.values else ''} ({self.operator})"
+        shown = ", ".join(f'"{v}"' for v in self.values)
+        return f"aws:PrincipalTag/{self.key} {self.operator} {shown}"
 
     @property
     def if_exists(self) -> bool:
@@ -342,44 +351,126 @@ def holds(test: TagTest, value: str | None) -> bool | None:
     return not match if test.negated else match
 
 
+def _verdict(effect: str, results: list[bool | None], unknown: str | None) -> tuple[str, str]:
+    """(the statement's word for conditional_paths, the same for a reviewer: whether the person's tags satisfy
+    its condition and what follows). unknown: why the person's tags cannot be told (the summary says it)."""
+    if unknown:
+        return "not known", "not known"
+    if any(r is False for r in results):
+        return "does not apply", f"not satisfied: the {effect} does not apply"
+    if any(r is None for r in results):
+        return "depends on the resource's tags", "depends on the resource's tags"
+    return "applies", f"satisfied: the {effect} applies"
+
+
 def conditional_paths(access: pd.DataFrame, data) -> pd.DataFrame:
     """One row per effective path whose permission set tests session tags: the keys, this person's values, and per
-    statement whether the tags let it apply. Only tag conditions are weighed (other conditions of a statement,
-    and policies not read, may narrow it further)."""
-    columns = ["path_id", "user_principal_name", "account_name", "permission_set_name", "tags", "statements"]
+    statement whether the tags let it apply; `conditions` says the same for a reviewer (one line per statement:
+    its condition, this person's tags, satisfied or not), `satisfied` sums it up and `rules` lists the
+    statements' conditions alone (the same for everyone holding the set). `held_back`: whether the tags keep
+    part of the access from this person (an Allow that does not apply, a Deny that does); None when not known.
+    Only tag conditions are weighed (other conditions of a statement, and policies not read, may narrow it
+    further). Raises NotCollected
+    when the permission sets were not collected; when the people, the claims or the instance's ABAC configuration
+    were not, the conditions are listed and whether they are satisfied is "not known", naming the source."""
+    columns = ["path_id", "user_principal_name", "account_name", "permission_set_name", "tags", "satisfied",
+               "conditions", "statements", "rules", "held_back"]
     tags_by_set = {p.arn: p for p in permission_set_tags(data.table("idc_permission_sets"),
                                                           data.table("idc_permission_set_policies")) if p.tests}
     if access.empty or not tags_by_set:
         return pd.DataFrame(columns=columns)
-    users = data.table("entra_users")
+    unknown = None
+    try:
+        users = data.table("entra_users")
+        sources = key_sources(data, users)
+    except NotCollected as exc:  # the conditions are still known; the person's tags are not
+        users, sources = pd.DataFrame(columns=["id"]), {}
+        unknown = f"not collected: {exc.source}: {exc.why}"
     by_id = users.set_index(users["id"].astype(str), drop=False)
-    sources = key_sources(data, users)
     rows = []
     chosen = access[access["effective"].astype(bool) & access["permission_set_arn"].isin(list(tags_by_set))]
     for _, path in chosen.iterrows():
         ps = tags_by_set[path["permission_set_arn"]]
         user = by_id.loc[str(path["entra_user_id"])] if str(path["entra_user_id"]) in by_id.index else None
         values: dict[str, str | None] = {}
-        shown = []
+        shown: dict[str, str] = {}
         for low, key in ps.keys.items():
             how, attribute, _ = sources.get(low, ("none", None, ""))
             value = user_value(user, attribute) if user is not None and how != "none" else None
             values[low] = value
-            shown.append(f"{key}={value}" if value is not None else
-                         f"{key}: {'not supplied' if how == 'none' else 'missing'}")
-        verdicts = []
+            shown[low] = (f"{key}: not known" if unknown else f"{key}={value}" if value is not None else
+                          f"{key}: {'not supplied' if how == 'none' else 'missing'}")
+        verdicts, lines, rules, tally, held_back = [], [], [], [], False
         for sid in dict.fromkeys(t.sid for t in ps.tests):
             tests = [t for t in ps.tests if t.sid == sid]
             results = [holds(t, values.get(t.key.lower())) for t in tests]
             effect = tests[0].effect
-            if any(r is False for r in results):
-                word = "does not apply"
-            elif any(r is None for r in results):
-                word = "depends on the resource's tags"
-            else:
-                word = "applies"
+            word, said = _verdict(effect, results, unknown)
             verdicts.append(f"{effect} {sid}: {word}")
-        rows.append({"path_id": path["path_id"], "user_principal_name": path["user_principal_name"],
+            tally.append(word)
+            if word in ("applies", "does not apply"):  # an Allow that does not apply, a Deny that does
+                held_back |= (word == "applies") != (effect == "Allow")
+            tags = ", ".join(shown[k] for k in dict.fromkeys(t.key.lower() for t in tests))
+            rules.append(f"{effect} {sid} when {' and '.join(t.condition for t in tests)}")
+            lines.append(f"{rules[-1]}: {said}" if unknown else f"{rules[-1]} — this person's {tags}: {said}")
+        who = path["user_principal_name"]  # else the Identity Center user name (a person gone from Entra)
+        who = who if isinstance(who, str) and who else path.get("idc_user_name")
+        rows.append({"path_id": path["path_id"], "user_principal_name": who,
                      "account_name": path["account_name"], "permission_set_name": path["permission_set_name"],
-                     "tags": "; ".join(shown), "statements": "; ".join(verdicts)})
+                     "tags": "; ".join(shown.values()), "statements": "; ".join(verdicts),
+                     "conditions": "\n".join(lines), "satisfied": _summary(tally, unknown),
+                     "rules": "\n".join(rules), "held_back": None if unknown else held_back})
     return pd.DataFrame(rows, columns=columns)
+
+
+def _summary(words: list[str], unknown: str | None) -> str:
+    """How many of a path's tag-conditioned statements this person's tags satisfy, in words."""
+    if unknown:
+        return f"not known whether the tags satisfy them ({unknown})"
+    total, met = len(words), words.count("applies")
+    open_ = words.count("depends on the resource's tags")
+    said = ("satisfies every tag condition" if met == total else
+            "satisfies none of the tag conditions" if met == 0 and not open_ else
+            f"satisfies {met} of {total} tag conditions")
+    if open_ and met != total:
+        said += f" ({open_} {'depends' if open_ == 1 else 'depend'} on the resource's tags)"
+    return said
+
+
+@dataclass
+class ConditionalAccess:
+    """The review's view of ABAC per access path (heatmap, reviewer packs): which paths depend on session tags,
+    their conditions and whether the person satisfies them; `not_collected` when that cannot be told at all."""
+
+    paths: pd.DataFrame                 # conditional_paths
+    unread: dict[str, list[str]]        # permission set ARN -> its policies whose documents were not read
+    tested: frozenset[str] = frozenset()  # ARNs of the permission sets whose policies test session tags
+    not_collected: str = ""             # "not collected: aws.permission_sets: why"
+    by_path: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_path = {str(r["path_id"]): f"yes — this person: {r['satisfied']}\n{r['conditions']}"
+                        for r in self.paths.to_dict("records")} if "conditions" in self.paths else {}
+
+    def cell(self, path_id: str, permission_set_arn: str | None = None) -> str:
+        """The reviewer pack's "Conditional (ABAC)" cell of one path."""
+        if self.not_collected:
+            return self.not_collected
+        if path_id in self.by_path:
+            return self.by_path[path_id]
+        if str(permission_set_arn) in self.tested:  # conditional_paths weighs effective paths only
+            return "yes — not weighed: the access does not work in AWS"
+        if self.unread.get(str(permission_set_arn)):
+            return "none found (managed policies not read)"
+        return "no"
+
+
+def conditional_access(access: pd.DataFrame, data) -> ConditionalAccess:
+    """conditional_paths, with what the reviewer pack needs around it; never raises NotCollected."""
+    try:
+        sets = permission_set_tags(data.table("idc_permission_sets"), data.table("idc_permission_set_policies"))
+        paths = conditional_paths(access, data)
+    except NotCollected as exc:
+        return ConditionalAccess(pd.DataFrame(columns=["path_id"]), {},
+                                 not_collected=f"not collected: {exc.source}: {exc.why}")
+    return ConditionalAccess(paths, {p.arn: p.unread for p in sets}, frozenset(p.arn for p in sets if p.tests))

@@ -8,6 +8,8 @@ one plotly figure or a sentence. "People" are named as the checks name them: UPN
 from __future__ import annotations
 
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -154,10 +156,55 @@ def first_actions(results: CheckResults) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------- heatmap
 
 
+CONDITIONAL_MARK = "◆"  # a heatmap cell holding access that depends on session tags (ABAC)
+
+
+def _wrapped(line: str, width: int = 110) -> list[str]:
+    """A hover line broken at spaces: plotly's hover box does not wrap."""
+    return textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def _conditional_cells(rows: pd.DataFrame, by: str, conditional) -> dict[tuple[str, str], list[str]]:
+    """(heatmap row, account) -> hover lines (plain text) for the cells holding effective paths whose permission
+    set tests session tags: per person the conditions and whether their tags satisfy them (model/abac.py), per
+    group the conditions and for how many of its people the tags keep part of the access from them."""
+    paths = conditional.paths
+    if paths.empty or rows.empty:
+        return {}
+    held = rows[rows["path_id"].astype(str).isin(set(paths["path_id"].astype(str)))]
+    if by == "group":
+        held = held[(held["idc_principal_type"] == "GROUP").to_numpy()]
+        labels = held["idc_principal_name"].astype(object)
+    else:
+        labels = person(held)
+    accounts = held["account_name"].astype(object).fillna(held["account_id"].astype(object))
+    info = paths.set_index(paths["path_id"].astype(str))
+    found: dict[tuple[str, str, str], list[pd.Series]] = {}
+    for label, account, path_id, ps in zip(labels, accounts, held["path_id"].astype(str),
+                                           held["permission_set_name"].astype(object)):
+        found.setdefault((str(label), str(account), str(ps)), []).append(info.loc[path_id])
+    cells: dict[tuple[str, str], list[str]] = {}
+    for (label, account, ps), items in sorted(found.items()):
+        lines = cells.setdefault((label, account), [])
+        if by == "group":
+            known = [bool(i["held_back"]) for i in items if i["held_back"] is not None]
+            lines.append(f"{ps} depends on session tags: their tags keep part of it from {sum(known)} of its "
+                         f"{len(items)} people" if known else
+                         f"{ps} depends on session tags: whether its people's tags satisfy them is not known")
+            lines += str(items[0]["rules"]).split("\n")
+        else:
+            lines.append(f"{ps} depends on session tags — this person: {items[0]['satisfied']}")
+            lines += str(items[0]["conditions"]).split("\n")
+    return cells
+
+
 def heatmap_figure(access: pd.DataFrame, by: str = "user", account: str = "", group: str = "", user: str = "",
-                   limit: int = HEATMAP_ROWS) -> go.Figure | str:
+                   limit: int = HEATMAP_ROWS, conditional=None) -> go.Figure | str:
     """Users (or Identity Center groups) × accounts, coloured by the highest privilege held through effective
-    paths; at most `limit` rows, the most privileged first (the title says how many were left out)."""
+    paths; at most `limit` rows, the most privileged first (the title says how many were left out). With
+    `conditional` (report/abac.py conditional), a cell holding access whose permission set tests session tags
+    is marked CONDITIONAL_MARK, its hover text naming the conditions and whether the person satisfies them; when
+    that could not be told, the title says what was not collected."""
     rows = who_can_reach(access, **_filters(account, group, user))
     matrix = highest_privilege_matrix(rows, by=by)
     if matrix.empty:
@@ -169,17 +216,30 @@ def heatmap_figure(access: pd.DataFrame, by: str = "user", account: str = "", gr
     steps = []  # a stepwise scale: each rank one flat colour band
     for rank, (_, colour) in RANKS.items():
         steps += [[rank / 5, colour], [(rank + 1) / 5, colour]]
-    labels = np.vectorize(lambda r: RANKS[int(r)][0])(matrix.to_numpy())
-    # Names are the tenant's: plotly would render markup in them (ticks and hover), so they go in as text.
+    marks = _conditional_cells(rows, by, conditional) if conditional is not None and \
+        not conditional.not_collected else {}
+    # Names and tag values are the tenant's: plotly would render markup in them (ticks and hover), so they go in
+    # as text; the line breaks between them are ours.
+    hover = [[plotly_text(RANKS[int(rank)][0]) + "".join(
+        "<br>" + "<br>".join(plotly_labels(_wrapped(line))) for line in marks.get((str(name), str(column)), []))
+        for rank, column in zip(ranks, matrix.columns)] for name, ranks in zip(matrix.index, matrix.to_numpy())]
+    text = [[CONDITIONAL_MARK if (str(name), str(column)) in marks else "" for column in matrix.columns]
+            for name in matrix.index]
     figure = go.Figure(go.Heatmap(
         z=matrix.to_numpy(), x=plotly_labels(matrix.columns), y=plotly_labels(matrix.index), zmin=-0.5, zmax=4.5,
-        colorscale=steps, customdata=labels, hovertemplate="%{y} → %{x}: %{customdata}<extra></extra>", xgap=1,
-        ygap=1,
+        colorscale=steps, customdata=hover, hovertemplate="%{y} → %{x}: %{customdata}<extra></extra>", xgap=1,
+        ygap=1, text=text, texttemplate="%{text}", textfont=dict(color="#212529", size=11),
         colorbar=dict(tickvals=list(RANKS), ticktext=[label for label, _ in RANKS.values()], title="highest")))
     capped = f" — the {limit} most privileged of {total}" if total > limit else ""
     noun = "Identity Center groups" if by == "group" else "people"
-    title = f"Highest privilege: {noun} × accounts{capped}{_said(account, group, user)}"
-    figure.update_layout(title=plotly_text(title),
+    title = plotly_text(f"Highest privilege: {noun} × accounts{capped}{_said(account, group, user)}")
+    if conditional is not None and conditional.not_collected:
+        title += "<br>" + plotly_text(f"Access depending on session tags (ABAC): {conditional.not_collected}")
+    elif marks:
+        title += "<br>" + plotly_text(f"{CONDITIONAL_MARK} depends on session tags (ABAC): hover for the "
+                                      "conditions and whether " + ("its people satisfy them" if by == "group"
+                                                                   else "the person satisfies them"))
+    figure.update_layout(title=title,
                          height=220 + 18 * len(matrix), margin=dict(t=170, b=20, l=300),
                          yaxis=dict(autorange="reversed", dtick=1), xaxis=dict(side="top", tickangle=-45))
     return figure

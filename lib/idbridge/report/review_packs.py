@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from idbridge.checks.runner import CheckResults
+from idbridge.model.abac import conditional_access
 from idbridge.model.access.build import eligible_access
 from idbridge.review import sign_ins, snapshot_meta, write_review_packs
 from idbridge.review.signals import INACTIVE_AFTER_DAYS
@@ -38,7 +39,8 @@ def write_review_outputs(access: pd.DataFrame, results: CheckResults, snapshot, 
     inactive = getattr(getattr(params, "review", None), "inactive_after_days", INACTIVE_AFTER_DAYS)
     packs = write_review_packs(access, results.findings_frame(), run_dir / "review", scope, owners, meta, key=key,
                                signins=sign_ins(snapshot, settings, inactive),
-                               eligible=eligible_access(snapshot, settings))
+                               eligible=eligible_access(snapshot, settings),
+                               conditional=conditional_access(access, snapshot))
     what = "reviewer pack: fill Decision (Keep / Remove), send it back"
     what += f" by {meta['deadline']}" if meta["deadline"] else " (no review.deadline in the parameters)"
     if key is None:

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-FORMAT = "3"  # 3: who / what first, path_id last and hidden, sign-ins, recommendation, "also ends"; requested_by
+FORMAT = "4"  # 3: who / what first, path_id last and hidden, sign-ins, recommendation, "also ends"; requested_by
+# 4: "Conditional (ABAC)" after Comment
 INSTRUCTIONS, ACCESS, FINDINGS, META = "Instructions", "Access", "Findings", "_meta"
 ELIGIBLE = "Eligible (PIM)"  # read-only: access people could activate through PIM for Groups, never read back
 DECISIONS = ("Keep", "Remove")
@@ -16,13 +17,14 @@ SCOPES = ("account_owner", "group_owner")
 NO_GROUP = "no-entra-group"  # group_owner scope: the pack of paths with no Entra group
 
 # (header, width). Who reaches what first (person, account, permission set, through which group), then what a
-# reviewer weighs, then Decision and Comment (columns O and P: the only cells read back), details, and path_id
-# last (the key, hidden: the reviewer never needs it).
+# reviewer weighs, then Decision and Comment (columns O and P: the only cells read back), whether the access
+# depends on session tags (ABAC: model/abac.py ConditionalAccess), details, and path_id last (the key, hidden:
+# the reviewer never needs it).
 COLUMNS: tuple[tuple[str, int], ...] = (
     ("Person", 30), ("Account", 22), ("Permission set", 22), ("Through group", 30), ("Privilege", 10),
     ("Production", 11), ("Works in AWS", 12), ("Risks", 46), ("Last sign-in (any app)", 20),
     ("Last AWS sign-in", 20), ("Recommendation", 34), ("Removing this also ends", 48), ("Person state", 12),
-    ("Account id", 14), ("Decision", 11), ("Comment", 36), ("Name", 22), ("OU", 26), ("How", 40), ("path_id", 18),
+    ("Account id", 14), ("Decision", 11), ("Comment", 36), ("Conditional (ABAC)", 46), ("Name", 22), ("OU", 26), ("How", 40), ("path_id", 18),
 )
 HEADERS = tuple(header for header, _ in COLUMNS)
 KEY_COL = HEADERS.index("path_id") + 1

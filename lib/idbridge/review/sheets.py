@@ -32,6 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from idbridge.checks.controls import labels
 from idbridge.core.vocabulary import SEVERITY_ORDER
+from idbridge.model.abac import ConditionalAccess
 from idbridge.review import layout
 from idbridge.review.layout import ACCESS, ELIGIBLE, FINDINGS, INSTRUCTIONS, META, NO_GROUP, clean
 from idbridge.review.signals import SignIns, last_sign_in_cells, recommend
@@ -42,7 +43,7 @@ _EDIT_FILL = PatternFill("solid", fgColor="FFF2CC")     # the cells a reviewer f
 _UNLOCKED = Protection(locked=False)
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _TOP = Alignment(vertical="top")
-_WRAPPED = {"Risks", "Recommendation", "Removing this also ends", "Comment", "How"}
+_WRAPPED = {"Risks", "Recommendation", "Removing this also ends", "Comment", "Conditional (ABAC)", "How"}
 # Severity is the finding's; "Catalogue severity" the check's (docs/checks.md), as in findings.csv.
 FINDING_HEADERS = ("Severity", "Finding", "About", "Detail", "What it means", "How to fix", "Check",
                    "Catalogue severity", "Controls")
@@ -109,14 +110,18 @@ def _yes(value) -> str:
     return "yes" if text in ("true", "1", "yes") else "no" if text in ("false", "0", "no") else ""
 
 
-def access_cells(row: dict, risk: str, seen: SignIns | None = None, also: str = "") -> list:
-    """One Access-sheet row, in layout.HEADERS order (Decision and Comment blank)."""
+def access_cells(row: dict, risk: str, seen: SignIns | None = None, also: str = "",
+                 conditional: ConditionalAccess | None = None) -> list:
+    """One Access-sheet row, in layout.HEADERS order (Decision and Comment blank). conditional: whether the path
+    depends on session tags (model/abac.py); without it the cell says it was not looked at."""
     any_app, aws = last_sign_in_cells(row, seen)
+    tags = (conditional.cell(clean(row["path_id"]), clean(row.get("permission_set_arn"))) if conditional is not None
+            else "not looked up")
     return [layout.user_label(row), clean(row.get("account_name")), clean(row.get("permission_set_name")),
             _group(row), clean(row.get("privilege")), _yes(row.get("is_production")), _yes(row.get("effective")),
             risk, any_app, aws, recommend(row, seen), also or "nothing else", clean(row.get("entra_state")),
-            clean(row.get("account_id")), None, None, clean(row.get("user_display_name")), clean(row.get("ou_path")),
-            _via(row), clean(row["path_id"])]
+            clean(row.get("account_id")), None, None, tags, clean(row.get("user_display_name")),
+            clean(row.get("ou_path")), _via(row), clean(row["path_id"])]
 
 
 def _subjects(row: dict) -> list[str]:
@@ -164,15 +169,16 @@ def _order(rows: pd.DataFrame) -> pd.DataFrame:
 
 def build_workbook(rows, risks, findings, scope, scope_key, reviewer, meta, key: SigningKey | None = None, *,
                    seen: SignIns | None = None, also: dict[str, str] | None = None,
-                   eligible: pd.DataFrame | None = None) -> Workbook:
+                   eligible: pd.DataFrame | None = None, conditional: ConditionalAccess | None = None) -> Workbook:
     """One pack; signed with `key` (review/signing.py), else marked unsigned in _meta. seen: the people's
     sign-ins (signals.sign_ins); also: path_id -> the other access its removal ends, as text; eligible: the
-    eligible paths (model Model.eligible) of this pack's scope, listed on their own read-only sheet."""
+    eligible paths (model Model.eligible) of this pack's scope, listed on their own read-only sheet;
+    conditional: which paths depend on session tags (model/abac.py conditional_access)."""
     book = Workbook()
     rows = _order(rows)
     eligible = _order(eligible) if eligible is not None and len(eligible) else None
     _instructions(book.active, rows, scope, scope_key, reviewer, meta, eligible)
-    _access_sheet(book.create_sheet(ACCESS), rows, risks, seen, also or {})
+    _access_sheet(book.create_sheet(ACCESS), rows, risks, seen, also or {}, conditional)
     _findings_sheet(book.create_sheet(FINDINGS), rows, findings)
     if eligible is not None:
         _eligible_sheet(book.create_sheet(ELIGIBLE), eligible)
@@ -263,8 +269,12 @@ def _instructions(sheet, rows, scope, scope_key, reviewer, meta, eligible: pd.Da
          "contradictory when the workbooks come back.", False),
         ("4. Last sign-in: AWS records the sign-in to its access portal, not which account the person chose next, "
          "so the last AWS sign-in is the person's, for every account.", False),
-        ("5. Add a Comment when useful (why Keep despite a finding, who asked for the access...).", False),
-        ("6. Save as Excel Workbook (.xlsx) and send the file back.", False),
+        ("5. Conditional (ABAC): \"yes\" when the permission set's policy tests the person's session tags "
+         "(attributes Entra or Identity Center send, such as department): the access then depends on them. The "
+         "cell names each condition and whether this person's tags satisfy it; \"not collected\" when the audit "
+         "could not read what decides it.", False),
+        ("6. Add a Comment when useful (why Keep despite a finding, who asked for the access...).", False),
+        ("7. Save as Excel Workbook (.xlsx) and send the file back.", False),
         ("", False),
         *(_eligible_lines(len(eligible)) if eligible is not None else []),
         ("Sorting, filtering, printing", True),
@@ -347,11 +357,12 @@ def _header(sheet, headers) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
-def _access_sheet(sheet, rows, risks, seen: SignIns | None, also: dict[str, str]) -> None:
+def _access_sheet(sheet, rows, risks, seen: SignIns | None, also: dict[str, str],
+                  conditional: ConditionalAccess | None = None) -> None:
     _header(sheet, layout.HEADERS)
     wrapped = {layout.HEADERS.index(h) + 1 for h in _WRAPPED}
     for number, row in enumerate(rows.to_dict("records"), start=2):
-        cells = access_cells(row, risks.get(row["path_id"], ""), seen, also.get(row["path_id"], ""))
+        cells = access_cells(row, risks.get(row["path_id"], ""), seen, also.get(row["path_id"], ""), conditional)
         for col, value in enumerate(cells, start=1):
             cell = sheet.cell(row=number, column=col)
             _text(cell, value)

@@ -1000,6 +1000,53 @@ def pim_faults(pim: list[dict], people: People) -> list[dict]:
     ]
 
 
+# ----------------------------------------------------------------------------------------------- ABAC (issue 15)
+
+# Data protection asked that the lake's personal data be read by Northwind's own staff only. ABAC is enabled in
+# Identity Center with no attribute of its own; Entra sends the company name as the session tag Company. The
+# statements were added to DataEngineer: the first is right, the other two are the planted faults.
+ABAC_CLAIMS = {"Company": "user.companyname"}
+ABAC_STATEMENTS = [
+    {"Sid": "PersonalDataStaffOnly", "Effect": "Allow", "Action": "s3:GetObject",
+     "Resource": "arn:aws:s3:::nw-datalake-personal/*",
+     "Condition": {"StringLike": {"aws:PrincipalTag/Company": "Northwind Analytics*"}}},
+    {"Sid": "NoSupplierOnRawData", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::nw-datalake-raw/*",
+     "Condition": {"StringEquals": {"aws:PrincipalTag/Company": "Tailspin Data Services"}},
+     "_comment": "FAULT: a plain operator in a Deny does not stop a session without the Company tag"},
+    {"Sid": "OwnCostCentreReports", "Effect": "Allow", "Action": "ce:GetCostAndUsage", "Resource": "*",
+     "Condition": {"StringEquals": {"aws:PrincipalTag/CostCenter": "CC-1400"}},
+     "_comment": "FAULT: neither a claim nor Identity Center sends CostCenter"},
+]
+
+
+def abac_permission_sets(sets: list[dict]) -> list[dict]:
+    """The demo's permission sets with ABAC_STATEMENTS in DataEngineer's inline policy (demo-real-shapes shares
+    permission_sets() and has no ABAC)."""
+    out = []
+    for ps in sets:
+        if ps["name"] == "DataEngineer":
+            inline = ps["inline_policy"]
+            ps = {**ps, "inline_policy": {**inline, "Statement": [*inline["Statement"], *ABAC_STATEMENTS]}}
+        out.append(ps)
+    return out
+
+
+def abac_faults(people: People) -> list[dict]:
+    """The service account and the admin account come from no HR record: no company name, so no Company tag."""
+    def f(check, subject, note):
+        return {"check": check, "subject": subject, "note": note}
+
+    return [
+        f("abac.tag_not_supplied", "permission_set:DataEngineer",
+          "OwnCostCentreReports tests aws:PrincipalTag/CostCenter, which neither a claim nor Identity Center sends"),
+        f("abac.condition_fails_open", "permission_set:DataEngineer",
+          "Deny NoSupplierOnRawData with StringEquals on Company: a session without the tag is not denied"),
+        f("abac.user_value_refused", "user:" + people.upn("svc"), "no company name: the session has no Company tag"),
+        f("abac.user_value_refused", "user:" + people.upn("adm_priya"),
+          "no company name: the session has no Company tag"),
+    ]
+
+
 # ----------------------------------------------------------------------------------------------- issue 17
 
 
@@ -1073,7 +1120,8 @@ def build() -> tuple[dict, People, list[dict], dict]:
              "active": False},
         ],
         "claims": {"name_id_format": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-                   "name_id_source": "user.userprincipalname", "guest_name_id_source": None},
+                   "name_id_source": "user.userprincipalname", "guest_name_id_source": None,
+                   "access_control": ABAC_CLAIMS},
         "assignments": {"groups": list(aws_groups) + pim_assigned,
                         "users": [people.upn(k) for k in ("cto", "priya", "svc", "consultant", "adm_priya")]
                         + [history_person["upn"]]},
@@ -1099,7 +1147,7 @@ def build() -> tuple[dict, People, list[dict], dict]:
         "service_control_policies": SERVICE_CONTROL_POLICIES,
         "identity_center": {
             "region": REGION, "extra_regions": [EXTRA_REGION], "instance_name": "northwind",
-            "identity_source": "external_idp",
+            "identity_source": "external_idp", "access_control_attributes": {},
             "users": [{"user_name": f"platform.admin@{DOMAIN}", "display_name": "Platform Admin",
                        "given_name": "Platform", "family_name": "Admin", "email": f"cloud-platform@{DOMAIN}"}],
             "groups": [{"display_name": "Legacy-Platform-Admins",
@@ -1107,7 +1155,7 @@ def build() -> tuple[dict, People, list[dict], dict]:
                         "members": [f"platform.admin@{DOMAIN}"]}],
         },
         "accounts": accounts(),
-        "permission_sets": permission_sets(),
+        "permission_sets": abac_permission_sets(permission_sets()),
         "account_assignments": assignments,
         "sign_ins": aws_sign_ins,
         "cloudtrail": cloudtrail(people),
@@ -1123,7 +1171,7 @@ def build() -> tuple[dict, People, list[dict], dict]:
         # What the engagement's consultant records about this organisation: no API tells which permission sets
         # must not be held together.
         "engagement": {"sod_conflicts": [["AdministratorAccess", "SecurityAudit"]], **checkpoint_records()},
-        "faults": faults(people) + exposure_faults() + pim_faults(pim, people),
+        "faults": faults(people) + exposure_faults() + pim_faults(pim, people) + abac_faults(people),
     }
     return doc, people, groups, aws_groups
 
@@ -1309,6 +1357,8 @@ def render(doc: dict, people: People) -> str:
     w(f"      name_id_source: {scalar(app['claims']['name_id_source'])}")
     w("      # FAULT: no claim condition for guests (members -> UPN, guests -> mail).")
     w("      guest_name_id_source: null")
+    w("      # ABAC: the company name as the session tag Company (see DataEngineer's inline policy).")
+    w(f"      access_control: {flow(app['claims']['access_control'])}")
     w("    assignments:")
     w(f"      groups: {wrapped_list(app['assignments']['groups'], 8)}")
     w("      # The CTO and Priya Raman (since the pilot) are assigned directly; the three others are planted SCIM")
@@ -1367,6 +1417,8 @@ def render(doc: dict, people: People) -> str:
     ic = aws["identity_center"]
     for key in ("region", "extra_regions", "instance_name", "identity_source"):
         w(f"    {key}: {flow(ic[key])}")
+    w("    # ABAC enabled, no attribute of Identity Center's own: the keys come as claims from Entra.")
+    w(f"    access_control_attributes: {flow(ic['access_control_attributes'])}")
     w("    # FAULT: created by hand in the Identity Center directory before the switch to Entra.")
     w("    users:")
     for user in ic["users"]:
@@ -1382,7 +1434,8 @@ def render(doc: dict, people: People) -> str:
     w("  permission_sets:")
     for ps in aws["permission_sets"]:
         comment = {"AdministratorAccess": "FAULT (by nature): admin-equivalent",
-                   "DataEngineer": "FAULT: 12-hour sessions; edited but not re-provisioned to data-staging",
+                   "DataEngineer": "FAULT: 12-hour sessions; edited but not re-provisioned to data-staging; "
+                                   "two faulty ABAC statements",
                    "DeveloperSandbox": "FAULT: PassRole / CreateRole on *, no boundary",
                    "SupportUser": "FAULT: assigned nowhere"}.get(ps["name"])
         if comment:
@@ -1396,7 +1449,9 @@ def render(doc: dict, people: People) -> str:
                 w("        Version: " + scalar(value["Version"]))
                 w("        Statement:")
                 for statement in value["Statement"]:
-                    w(f"          - {flow(statement)}")
+                    if "_comment" in statement:
+                        w(f"          # {statement['_comment']}")
+                    w(f"          - {flow(strip_internal(statement))}")
             else:
                 w(f"      {key}: {flow(value)}")
     w("")
