@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from idbridge.clients.aws.pacing import PACER
 from idbridge.collect.aws import changes as ch
 from idbridge.collect.run import collect
 from idbridge.core.parameters import SANDBOX_AWS_ACCESS_KEY_ID, SANDBOX_AWS_SECRET_ACCESS_KEY, Parameters
@@ -43,6 +44,13 @@ def box():
     sandbox.start()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ch, "DELIVERY_MARGIN", MARGIN)
+        # The sandbox enforces no limit here: unpaced, the two dozen collections fit the time a test may take
+        # (pacing has tests of its own; the tables do not depend on it).
+        patch.setattr(PACER, "rates", {family: 10_000.0 for family in PACER.rates})
+        patch.setattr(PACER, "bursts", {family: 10_000.0 for family in PACER.bursts})
+        patch.setattr(PACER, "default_rate", 10_000.0)
+        patch.setattr(PACER, "windows", {})
+        patch.setattr(PACER, "_limiters", {})
         yield sandbox
     sandbox.stop()
 
@@ -55,7 +63,8 @@ class Runs:
 
     def __init__(self, box: Sandbox, root: Path):
         self.box, self.root, self.n = box, root, 0
-        self.clock = max(box.world.now, datetime.now(timezone.utc)) + timedelta(minutes=1)
+        # whole seconds: the manifest keeps collected_at to the second
+        self.clock = (max(box.world.now, datetime.now(timezone.utc)) + timedelta(minutes=1)).replace(microsecond=0)
 
     def advance(self) -> None:
         """The world's time moves past the last collection: the next writes come after it."""
@@ -213,7 +222,7 @@ class Changer:
             try:
                 self.sso.attach_managed_policy_to_permission_set(
                     **args, ManagedPolicyArn=self.rng.choice(["arn:aws:iam::aws:policy/ReadOnlyAccess",
-                                                              "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"]))
+                                                              "arn:aws:iam::aws:policy/SecurityAudit"]))
             except self.sso.exceptions.ConflictException:
                 pass
         elif kind == "detach":
@@ -309,3 +318,172 @@ def test_incremental_equals_full_after_random_change_sets(box, tmp_path):
     # Re-reads were targeted, not a full walk in disguise: at most a few pairs per round.
     note = inc.manifest["collection_notes"]["aws.account_assignments"]
     assert note["pairs_reread"] < note["pairs"]
+
+
+# ------------------------------------------------------------------------------------------------ full, and why
+
+
+def _why(snapshot: Snapshot) -> dict[str, str]:
+    return {s: n["why"] for s, n in snapshot.manifest["incremental"]["sources"].items() if n["mode"] == "full"}
+
+
+def test_no_previous_snapshot_is_a_full_walk_saying_so(box, tmp_path):
+    base = Runs(box, tmp_path).collect(incremental=True, wait=False)
+    why = _why(base)
+    assert set(why) == set(INCREMENTAL)
+    assert all("no earlier snapshot of engagement 'inc'" in w for w in why.values())
+
+
+def test_previous_older_than_cloudtrails_90_days_is_a_full_walk(box, tmp_path):
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    late = runs.collect(incremental=True, now=runs.clock + timedelta(days=91))
+    assert set(_why(late)) == set(INCREMENTAL)
+    assert "keeps 90 days" in _why(late)["aws.identity_store"]
+
+
+def test_previous_inside_the_delivery_margin_is_a_full_walk(box, tmp_path):
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    soon = runs.collect(incremental=True, wait=False, now=runs.clock + MARGIN / 2)
+    assert "inside CloudTrail's delivery margin" in _why(soon)["aws.permission_sets"]
+
+
+def test_cloudtrail_not_readable_is_a_full_walk(box, tmp_path):
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    box.world.faults = box.world.faults.model_copy(update={"deny": ["cloudtrail"]})
+    try:
+        denied = runs.collect(incremental=True)
+    finally:
+        box.world.faults = box.world.faults.model_copy(update={"deny": []})
+    why = _why(denied)
+    assert set(why) == set(INCREMENTAL)
+    assert "could not be read: AccessDeniedException" in why["aws.account_assignments"]
+
+
+def test_an_event_not_understood_is_a_full_walk_naming_it(box, tmp_path):
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    runs.advance()
+    # Switching the identity source (a console action) replaces every user and group: not one to patch.
+    store = box.world.aws.cloudtrail
+    planted = store.record({"eventName": "AssociateDirectory", "eventSource": "sso.amazonaws.com",
+                            "eventTime": runs.clock, "requestParameters": {"directoryId": "d-1"}})
+    try:
+        odd = runs.collect(incremental=True)
+    finally:  # out of the history again, so the other tests' windows do not meet it
+        with store._lock:
+            store._entries = [e for e in store._entries if e.record is not planted]
+    why = _why(odd)
+    assert set(why) == {"aws.identity_store", "aws.permission_sets", "aws.provisioning_status",
+                        "aws.account_assignments"}  # Organizations reads its own events
+    assert "sso.amazonaws.com AssociateDirectory" in why["aws.identity_store"]
+    assert "not one this idbridge knows how to apply" in why["aws.identity_store"]
+
+
+def test_a_delegated_administrator_is_a_full_walk(box, tmp_path):
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    changer = Changer(box, random.Random(3))
+    member = next(a for a in changer._accounts() if a != box.scenario.aws.management_account)
+    changer.org.register_delegated_administrator(AccountId=member, ServicePrincipal="sso.amazonaws.com")
+    try:
+        delegated = runs.collect(incremental=True)
+    finally:
+        changer.org.deregister_delegated_administrator(AccountId=member, ServicePrincipal="sso.amazonaws.com")
+    assert f"delegated administrator ({member})" in _why(delegated)["aws.account_assignments"]
+    assert "aws.organizations" not in _why(delegated)  # its events are the management account's own
+
+
+def test_a_change_still_in_delivery_shows_in_the_next_run(box, tmp_path, monkeypatch):
+    """A write whose event is not delivered yet is not seen (the snapshot is complete through its start minus
+    the margin, as the manifest says); the next run's window starts a margin before this one's start, so it is.
+    The design holds while delivery takes less than the margin (10 minutes here)."""
+    margin = timedelta(minutes=10)
+    monkeypatch.setattr(ch, "DELIVERY_MARGIN", margin)
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    runs.clock += margin
+    runs.advance()
+    monkeypatch.setattr(trail.EventStore, "delivery_delay_s", 3600.0)  # not delivered until said otherwise
+    changer = Changer(box, random.Random(9))
+    arn = changer._pick(changer._sets())
+    changer.sso.update_permission_set(InstanceArn=changer.instance, PermissionSetArn=arn,
+                                      Description="edited in flight")
+    runs.clock += timedelta(minutes=1)
+    first = runs.collect(incremental=True, wait=False)  # a minute after the write, its event still in delivery
+    assert modes(first)["aws.permission_sets"] == "cloudtrail"
+    described = dict(zip(first.table("idc_permission_sets")["permissionSetArn"],
+                         first.table("idc_permission_sets")["description"]))
+    assert described[arn] != "edited in flight"
+    notes = first.manifest["collection_notes"]["aws.incremental"]["identity_center"]
+    assert notes["complete_through"] == (runs.clock - margin).isoformat(timespec="seconds")
+    monkeypatch.setattr(trail.EventStore, "delivery_delay_s", 0.0)  # delivered now
+    runs.clock += margin
+    second = runs.collect(incremental=True, wait=False)
+    assert modes(second)["aws.permission_sets"] == "cloudtrail"
+    described = dict(zip(second.table("idc_permission_sets")["permissionSetArn"],
+                         second.table("idc_permission_sets")["description"]))
+    assert described[arn] == "edited in flight"
+    full = runs.collect(incremental=False, wait=False)
+    for name in TABLES:
+        assert rows(second, name) == rows(full, name), name
+
+
+# ------------------------------------------------------------------------------------------------ the allow-list
+
+
+def _event(source: str, name: str, **params) -> dict:
+    return {"eventSource": source, "eventName": name, "eventTime": "2026-05-01T10:00:00Z",
+            "requestParameters": params or None}
+
+
+def _changes() -> ch.Changes:
+    now = datetime(2026, 5, 1, tzinfo=timezone.utc)
+    return ch.Changes(now - timedelta(days=1), now, now - ch.DELIVERY_MARGIN)
+
+
+def test_each_understood_event_touches_what_it_names():
+    changes = _changes()
+    ps = "arn:aws:sso:::permissionSet/ssoins-1/ps-1"
+    ch.apply_event(changes, _event(ch.SSO, "CreateAccountAssignment", targetId="111122223333",
+                                   targetType="AWS_ACCOUNT", permissionSetArn=ps))
+    ch.apply_event(changes, _event(ch.SSO, "PutInlinePolicyToPermissionSet", permissionSetArn=ps + "x"))
+    ch.apply_event(changes, _event(ch.STORE, "CreateGroupMembership", groupId="g-1"))
+    ch.apply_event(changes, _event(ch.STORE, "DeleteGroupMembership", membershipId="m-1"))
+    ch.apply_event(changes, _event(ch.SCIM, "PatchGroup", id="g-2"))
+    ch.apply_event(changes, _event(ch.ORGS, "TagResource", resourceId="444455556666"))
+    ch.apply_event(changes, _event(ch.ORGS, "TagResource", resourceId="ou-ab12-cdef3456"))  # an OU: no account
+    ch.apply_event(changes, _event(ch.ORGS, "MoveAccount", accountId="777788889999"))
+    assert changes.pairs == {("111122223333", ps)}
+    assert changes.permission_sets == {ps + "x"} and changes.provisioning == {ps, ps + "x"}
+    assert changes.membership_groups == {"g-1", "g-2"} and changes.deleted_memberships == {"m-1"}
+    assert changes.tag_accounts == {"444455556666", "777788889999"}
+    assert changes.events == 8
+
+
+def test_a_refused_write_changed_nothing():
+    changes = _changes()
+    event = _event(ch.SSO, "DeleteAccountAssignment", targetId="111122223333", permissionSetArn="arn:ps")
+    ch.apply_event(changes, {**event, "errorCode": "AccessDeniedException"})
+    assert not changes.pairs and changes.events == 0
+
+
+@pytest.mark.parametrize("event, words", [
+    (_event(ch.SSO, "AssociateDirectory", directoryId="d-1"), "not one this idbridge knows"),
+    (_event(ch.DIRECTORY, "AddMemberToGroup"), "not one this idbridge knows"),
+    (_event(ch.SSO, "UpdatePermissionSet"), "does not say which permissionSetArn"),
+    (_event(ch.STORE, "CreateGroupMembership", groupId="HIDDEN_DUE_TO_SECURITY_REASONS"), "which groupId"),
+    (_event(ch.SSO, "CreateAccountAssignment", targetId="x", targetType="ORGANIZATIONAL_UNIT",
+            permissionSetArn="arn:ps"), "targets ORGANIZATIONAL_UNIT"),
+])
+def test_what_is_not_understood_voids_the_plan(event, words):
+    with pytest.raises(ch.Fallback, match=words):
+        ch.apply_event(_changes(), event)
+
+
+def test_a_scim_patch_of_an_unnamed_group_rereads_every_group():
+    changes = _changes()
+    ch.apply_event(changes, _event(ch.SCIM, "PatchGroup", httpBody={"Operations": []}))
+    assert changes.all_memberships

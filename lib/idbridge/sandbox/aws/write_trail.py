@@ -16,9 +16,9 @@ call is recorded with errorCode and errorMessage and no responseElements. Reads 
 the kit looks them up; AWS logs them as readOnly events).
 
 Delivery delay: AWS delivers an event some minutes after the call, without a guarantee (collect/aws/changes.py
-cites the sentence). The store serves an event only once `EventStore.delivery_delay_s` seconds of wall time have
-passed since its eventTime (0 unless a test or benchmark sets it), so a collection can be made to run inside the
-delay.
+cites the sentence). The store serves an event only once `EventStore.delivery_delay_s` seconds have passed since it
+was recorded (0 unless a test or benchmark sets it), so a collection can be made to run inside the delay. It applies
+to every event the store holds, SCIM calls included.
 """
 
 from __future__ import annotations
