@@ -487,3 +487,54 @@ def test_a_scim_patch_of_an_unnamed_group_rereads_every_group():
     changes = _changes()
     ch.apply_event(changes, _event(ch.SCIM, "PatchGroup", httpBody={"Operations": []}))
     assert changes.all_memberships
+
+
+# ------------------------------------------------------------------------------------------------ the shapes
+
+
+def test_the_sandbox_logs_writes_in_the_documented_shape(box, tmp_path):
+    """Each write the incremental collection reads, made through boto3 (or Entra's provisioning), is logged in the
+    shape of its contract fixture, with the members changes.py reads."""
+    from support.contract import load_fixture, shape_differences
+
+    changer = Changer(box, random.Random(21))
+    start = datetime.now(timezone.utc) - timedelta(seconds=1)
+    box.world.now = max(box.world.now, start)
+    arn = changer._pick(changer._sets())
+    changer.sso.update_permission_set(InstanceArn=changer.instance, PermissionSetArn=arn, Description="shape")
+    changer.create_assignment()
+    changer.delete_assignment()
+    group, user = changer._pick(changer._groups()), changer._pick(changer._users())
+    made = changer.ids.create_group_membership(IdentityStoreId=changer.store, GroupId=group["GroupId"],
+                                               MemberId={"UserId": user["UserId"]})
+    changer.ids.delete_group_membership(IdentityStoreId=changer.store, MembershipId=made["MembershipId"])
+    changer.tag_account()
+    changer.move_account()
+    changer.scim()
+    kw = dict(endpoint_url=box.endpoints.aws_endpoint_url, aws_access_key_id=SANDBOX_AWS_ACCESS_KEY_ID,
+              aws_secret_access_key=SANDBOX_AWS_SECRET_ACCESS_KEY)
+    served: dict[tuple[str, str], dict] = {}
+    for region in {box.endpoints.region, "us-east-1"}:
+        trail_client = boto3.client("cloudtrail", region_name=region, **kw)
+        for page in trail_client.get_paginator("lookup_events").paginate(
+                LookupAttributes=[ch.WRITES], StartTime=start, EndTime=start + timedelta(hours=1)):
+            for event in page["Events"]:
+                record = json.loads(event["CloudTrailEvent"])
+                served.setdefault((record["eventSource"], record["eventName"]), record)
+    for (source, name), fixture in {
+            (ch.SSO, "UpdatePermissionSet"): "cloudtrail_sso_update_permission_set",
+            (ch.SSO, "DeleteAccountAssignment"): "cloudtrail_sso_delete_account_assignment",
+            (ch.STORE, "CreateGroupMembership"): "cloudtrail_identitystore_create_group_membership",
+            (ch.STORE, "DeleteGroupMembership"): "cloudtrail_identitystore_delete_group_membership",
+            (ch.ORGS, "MoveAccount"): "cloudtrail_organizations_move_account",
+            (ch.SCIM, "PatchGroup"): "cloudtrail_scim_patch_group"}.items():
+        assert (source, name) in served, (source, name, sorted(served))
+        documented = load_fixture(fixture, "aws")["response"]
+        differences = shape_differences(documented, served[(source, name)],
+                                        nullable=frozenset({"requestParameters", "responseElements"}))
+        # An optional request member the call did not send is not logged (AWS logs what was sent).
+        assert [d for d in differences if not (d.startswith(("$.requestParameters", "$.responseElements"))
+                                               and d.endswith("omitted by the sandbox"))] == [], name
+        assert served[(source, name)]["eventSource"] == documented["eventSource"]
+    tagged = served.get((ch.ORGS, "TagResource")) or served.get((ch.ORGS, "UntagResource"))
+    assert tagged["requestParameters"]["resourceId"] and tagged["awsRegion"] == "us-east-1"
