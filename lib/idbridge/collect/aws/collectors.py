@@ -23,6 +23,7 @@ lists are Python lists of strings; missing values are None. Specific to these ta
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 
@@ -160,7 +161,7 @@ def collect_identity_store(ctx: CollectContext) -> Tables:
     # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
     # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
     return aws_incremental.read(ctx, "aws.identity_store", lambda: _full_identity_store(ctx),
-                                aws_incremental.identity_store)
+                                aws_incremental.identity_store, sys.modules[__name__])
 
 
 def _full_identity_store(ctx: CollectContext) -> Tables:
@@ -251,7 +252,7 @@ def collect_permission_sets(ctx: CollectContext) -> Tables:
     # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
     # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
     return aws_incremental.read(ctx, "aws.permission_sets", lambda: _full_permission_sets(ctx),
-                                aws_incremental.permission_sets)
+                                aws_incremental.permission_sets, sys.modules[__name__])
 
 
 def _full_permission_sets(ctx: CollectContext) -> Tables:
@@ -277,7 +278,7 @@ def collect_provisioning_status(ctx: CollectContext) -> Tables:
     # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
     # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
     return aws_incremental.read(ctx, "aws.provisioning_status", lambda: _full_provisioning_status(ctx),
-                                aws_incremental.provisioning_status)
+                                aws_incremental.provisioning_status, sys.modules[__name__])
 
 
 def _full_provisioning_status(ctx: CollectContext) -> Tables:
@@ -356,7 +357,7 @@ def collect_account_assignments(ctx: CollectContext) -> Tables | Partial:
     # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
     # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
     return aws_incremental.read(ctx, "aws.account_assignments", lambda: _full_account_assignments(ctx),
-                                aws_incremental.account_assignments)
+                                aws_incremental.account_assignments, sys.modules[__name__])
 
 
 def _full_account_assignments(ctx: CollectContext) -> Tables | Partial:
@@ -442,7 +443,7 @@ def collect_organizations(ctx: CollectContext) -> Tables:
     # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
     # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
     return aws_incremental.read(ctx, "aws.organizations", lambda: _full_organizations(ctx),
-                                aws_incremental.organizations)
+                                aws_incremental.organizations, sys.modules[__name__])
 
 
 def _full_organizations(ctx: CollectContext) -> Tables:

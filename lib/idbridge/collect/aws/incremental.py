@@ -1,11 +1,12 @@
 """AWS sources read as the previous snapshot's rows plus what CloudTrail says changed (collect/aws/changes.py has
 the reasoning: which events, which window, when a full walk is the only honest answer).
 
-    tables = read(ctx, "aws.permission_sets", full=..., apply=permission_sets)
+    tables = read(ctx, "aws.permission_sets", full, permission_sets, collectors_module)
 
 `read` runs the source's full collector unless collection.incremental is on and a plan can be trusted; then the
 source's apply function re-reads what the plan names and keeps every other row of the previous snapshot, in the
-order a full collection gives. Each source's manifest note says which it was and why
+order a full collection gives. The apply functions take the collectors module as `c` (its listings and row
+builders: one way of reading AWS, not two); it is passed in because that module imports this one. Each source's manifest note says which it was and why
 (incremental.sources.<source>); the window and the time the snapshot is complete through are in
 collection_notes["aws.incremental"].
 """
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from idbridge.clients.aws import organizations as aws_org
-from idbridge.clients.aws.calls import fan_out, read_all
+from idbridge.clients.aws.calls import error_code, fan_out, read_all
 from idbridge.collect.aws import changes as ch
 from idbridge.collect.aws.tables import table
 from idbridge.collect.context import CollectContext, Partial, Tables
@@ -68,17 +69,14 @@ def _cached(ctx: CollectContext, key: str, build: Callable[[], Any]) -> Any:
     return found
 
 
-def _lookup(ctx: CollectContext, region: str, start, end, sources, changes: ch.Changes) -> int:
-    from idbridge.collect.aws.collectors import _client
-
+def _lookup(ctx: CollectContext, c, region: str, start, end, sources, changes: ch.Changes) -> int:
     try:
-        return ch.read_changes(_client(ctx, "cloudtrail", region), start, end, sources, changes)
+        return ch.read_changes(c._client(ctx, "cloudtrail", region), start, end, sources, changes)
     except ch.Fallback:
         raise
     except Exception as exc:  # denied, not offered, failing: completeness cannot be shown
-        from idbridge.collect.run import describe_error
-
-        raise ch.Fallback(f"CloudTrail event history in {region} could not be read: {describe_error(exc)}") from None
+        why = f"{error_code(exc)}: {exc}" if error_code(exc) else f"{type(exc).__name__}: {exc}"
+        raise ch.Fallback(f"CloudTrail event history in {region} could not be read: {why}") from None
 
 
 def _note_window(ctx: CollectContext, key: str, changes: ch.Changes, looked: int) -> None:
@@ -87,16 +85,14 @@ def _note_window(ctx: CollectContext, key: str, changes: ch.Changes, looked: int
         record[key] = {**changes.summary(), "events_looked_through": looked}
 
 
-def identity_center_plan(ctx: CollectContext) -> ch.Changes:
+def identity_center_plan(ctx: CollectContext, c) -> ch.Changes:
     def build() -> ch.Changes:
-        from idbridge.collect.aws.collectors import _caller_account, audited_instance
-
         start, end = ch.window(ctx)
-        instance = audited_instance(ctx)
+        instance = c.audited_instance(ctx)
         if ctx.previous.manifest.get("instance_arn") not in (None, instance["instanceArn"]):
             raise ch.Fallback(f"the previous snapshot audited another instance "
                               f"({ctx.previous.manifest.get('instance_arn')})")
-        caller = _caller_account(ctx)
+        caller = c._caller_account(ctx)
         owner = instance.get("ownerAccountId")
         if caller is None or (owner and caller != owner):
             raise ch.Fallback(f"the caller ({caller or 'unknown'}) is not the instance's account ({owner}): SCIM and "
@@ -110,19 +106,17 @@ def identity_center_plan(ctx: CollectContext) -> ch.Changes:
             raise ch.Fallback(f"Identity Center has a delegated administrator ({', '.join(admins['accountId'])}), "
                               "whose writes are logged in its own account's event history")
         changes = ch.Changes(start, end, end - ch.DELIVERY_MARGIN)
-        looked = _lookup(ctx, instance["region"], start, end, ch.IDENTITY_CENTER_SOURCES, changes)
+        looked = _lookup(ctx, c, instance["region"], start, end, ch.IDENTITY_CENTER_SOURCES, changes)
         _note_window(ctx, "identity_center", changes, looked)
         return changes
 
     return _cached(ctx, "identity_center", build)
 
 
-def organizations_plan(ctx: CollectContext) -> ch.Changes:
+def organizations_plan(ctx: CollectContext, c) -> ch.Changes:
     def build() -> ch.Changes:
-        from idbridge.collect.aws.collectors import _caller_account
-
         start, end = ch.window(ctx)
-        caller = _caller_account(ctx)
+        caller = c._caller_account(ctx)
         management = ctx.params.aws.management_account
         delegation = ctx.wait_for("aws.delegation")
         if delegation is not None and not delegation["org_organization"].empty:
@@ -131,7 +125,7 @@ def organizations_plan(ctx: CollectContext) -> ch.Changes:
             raise ch.Fallback(f"the caller ({caller or 'unknown'}) is not the management account "
                               f"({management or 'unknown'}), where Organizations' events are logged")
         changes = ch.Changes(start, end, end - ch.DELIVERY_MARGIN)
-        looked = _lookup(ctx, ch.ORGANIZATIONS_REGION, start, end, (ch.ORGS,), changes)
+        looked = _lookup(ctx, c, ch.ORGANIZATIONS_REGION, start, end, (ch.ORGS,), changes)
         _note_window(ctx, "organizations", changes, looked)
         return changes
 
@@ -142,12 +136,13 @@ def organizations_plan(ctx: CollectContext) -> ch.Changes:
 
 
 def read(ctx: CollectContext, source: str, full: Callable[[], Tables | Partial],
-         apply: Callable[[CollectContext], tuple[Tables, int]]) -> Tables | Partial:
-    """The source read incrementally when that can be shown complete, else in full; the manifest says which."""
+         apply: Callable[[CollectContext, Any], tuple[Tables, int]], readers) -> Tables | Partial:
+    """The source read incrementally when that can be shown complete, else in full; the manifest says which.
+    `readers` is the collectors module (its listings and row builders), passed in: it imports this one."""
     if not ctx.params.collection.incremental:
         return full()
     try:
-        tables, reread = apply(ctx)
+        tables, reread = apply(ctx, readers)
     except ch.Fallback as exc:
         why = str(exc)
     else:
@@ -171,11 +166,9 @@ def _previous(ctx: CollectContext, source: str, *names: str) -> list[list[dict]]
         raise ch.Fallback(f"the previous snapshot's {source} cannot be read: {exc}") from None
 
 
-def identity_store(ctx: CollectContext) -> tuple[Tables, int]:
-    from idbridge.collect.aws import collectors as c
-
+def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
     source = "aws.identity_store"
-    changes = identity_center_plan(ctx)
+    changes = identity_center_plan(ctx, c)
     old_users, old_groups, old_members = _previous(ctx, source, "idc_users", "idc_groups", "idc_group_memberships")
     instance = c.audited_instance(ctx)
     store = c._client(ctx, "identitystore", instance["region"])
@@ -212,11 +205,9 @@ def identity_store(ctx: CollectContext) -> tuple[Tables, int]:
              "idc_group_memberships": table("idc_group_memberships", rows)}, len(ordered))
 
 
-def permission_sets(ctx: CollectContext) -> tuple[Tables, int]:
-    from idbridge.collect.aws import collectors as c
-
+def permission_sets(ctx: CollectContext, c) -> tuple[Tables, int]:
     source = "aws.permission_sets"
-    changes = identity_center_plan(ctx)
+    changes = identity_center_plan(ctx, c)
     old_sets, old_policies = _previous(ctx, source, "idc_permission_sets", "idc_permission_set_policies")
     instance = c.audited_instance(ctx)
     sso = c._client(ctx, "sso-admin", instance["region"])
@@ -234,11 +225,9 @@ def permission_sets(ctx: CollectContext) -> tuple[Tables, int]:
                                                   [p for _, ps in results for p in ps])}, len(reread))
 
 
-def provisioning_status(ctx: CollectContext) -> tuple[Tables, int]:
-    from idbridge.collect.aws import collectors as c
-
+def provisioning_status(ctx: CollectContext, c) -> tuple[Tables, int]:
     source = "aws.provisioning_status"
-    changes = identity_center_plan(ctx)
+    changes = identity_center_plan(ctx, c)
     (old,) = _previous(ctx, source, "idc_permission_set_provisioning")
     instance = c.audited_instance(ctx)
     sso = c._client(ctx, "sso-admin", instance["region"])
@@ -267,11 +256,9 @@ def provisioning_status(ctx: CollectContext) -> tuple[Tables, int]:
     return {"idc_permission_set_provisioning": table("idc_permission_set_provisioning", rows)}, len(reread)
 
 
-def account_assignments(ctx: CollectContext) -> tuple[Tables, int]:
-    from idbridge.collect.aws import collectors as c
-
+def account_assignments(ctx: CollectContext, c) -> tuple[Tables, int]:
     source = "aws.account_assignments"
-    changes = identity_center_plan(ctx)
+    changes = identity_center_plan(ctx, c)
     (old,) = _previous(ctx, source, "idc_account_assignments")
     try:
         old_pairs = set(c.assignment_pairs(ctx.previous.table("idc_permission_set_provisioning")))
@@ -311,13 +298,11 @@ def account_assignments(ctx: CollectContext) -> tuple[Tables, int]:
     return {"idc_account_assignments": table("idc_account_assignments", rows)}, len(reread)
 
 
-def organizations(ctx: CollectContext) -> tuple[Tables, int]:
-    from idbridge.collect.aws import collectors as c
-
+def organizations(ctx: CollectContext, c) -> tuple[Tables, int]:
     source = "aws.organizations"
     previous_tags_mode = ((ctx.previous.manifest.get("parameters") or {}).get("aws") or {}).get("account_tags") \
         if ctx.previous is not None else None
-    changes = organizations_plan(ctx)
+    changes = organizations_plan(ctx, c)
     if previous_tags_mode != ctx.params.aws.account_tags:
         raise ch.Fallback(f"aws.account_tags was {previous_tags_mode!r} in the previous snapshot")
     (old,) = _previous(ctx, source, "org_accounts")
