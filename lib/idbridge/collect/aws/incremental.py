@@ -6,9 +6,9 @@ the reasoning: which events, which window, when a full walk is the only honest a
 `read` runs the source's full collector unless collection.incremental is on and a plan can be trusted; then the
 source's apply function re-reads what the plan names and keeps every other row of the previous snapshot, in the
 order a full collection gives. The apply functions take the collectors module as `c` (its listings and row
-builders: one way of reading AWS, not two); it is passed in because that module imports this one. Each source's manifest note says which it was and why
-(incremental.sources.<source>); the window and the time the snapshot is complete through are in
-collection_notes["aws.incremental"].
+builders: one way of reading AWS, not two); it is passed in because that module imports this one. Each source's
+manifest note says which it was and why (incremental.sources.<source>); the window and the time the snapshot is
+complete through are in collection_notes["aws.incremental"].
 """
 
 from __future__ import annotations
