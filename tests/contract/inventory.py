@@ -251,7 +251,8 @@ AWS: tuple[Entry, ...] = (
     Entry("account tags", "organizations:ListTagsForResource", "collect aws.organizations",
           (A + "organizations_list_tags_for_resource",)),
     Entry("IAM policy exists", "iam:GetPolicy", "runbook 03", (A + "iam_get_policy",)),
-    Entry("CloudTrail lookups", "cloudtrail:LookupEvents", "collect aws.cloudtrail", (A + "cloudtrail_lookup_events",)),
+    Entry("CloudTrail lookups", "cloudtrail:LookupEvents", "collect aws.cloudtrail (by EventName); incremental runs "
+          "(ReadOnly=false: collect/aws/changes.py)", (A + "cloudtrail_lookup_events",)),
     Entry("Security Hub findings imported before", "securityhub:GetFindings", "exports/securityhub.py",
           (A + "securityhub_get_findings",)),
     Entry("Security Hub import", "securityhub:BatchImportFindings", "exports/securityhub.py",
@@ -276,7 +277,25 @@ EVENTS: tuple[Entry, ...] = (
     Entry("identity-store user made by hand (API or console)", "event CreateUser | CreateGroup (identitystore, "
           "sso-directory)", "model origin", (A + "identitystore_api_create_user_event",)),
     Entry("SCIM writes", "event CreateUser | PutUser | PatchUser | DeleteUser | CreateGroup | PatchGroup | DeleteGroup "
-          "(identitystore-scim)", "collect aws.cloudtrail", (A + "scim_create_user",)),
+          "(identitystore-scim)", "collect aws.cloudtrail; incremental runs (PatchGroup's id)",
+          (A + "scim_create_user", A + "cloudtrail_scim_patch_group")),
+    # Incremental runs (collection.incremental) read every write event of the watched sources and re-read what
+    # each names (collect/aws/changes.py: the allow-list; an event not on it means a full walk).
+    Entry("Identity Center admin writes (incremental runs)", "event CreateAccountAssignment | DeleteAccountAssignment "
+          "| UpdatePermissionSet | DeletePermissionSet | AttachManagedPolicyToPermissionSet | "
+          "DetachManagedPolicyFromPermissionSet | AttachCustomerManagedPolicyReferenceToPermissionSet | "
+          "DetachCustomerManagedPolicyReferenceFromPermissionSet | PutInlinePolicyToPermissionSet | "
+          "DeleteInlinePolicyFromPermissionSet | PutPermissionsBoundaryToPermissionSet | "
+          "DeletePermissionsBoundaryFromPermissionSet | ProvisionPermissionSet (sso)", "collect/aws/changes.py",
+          (A + "cloudtrail_sso_update_permission_set", A + "cloudtrail_sso_delete_account_assignment",
+           A + "sso_create_account_assignment_refused")),
+    Entry("Identity Store API membership writes (incremental runs)", "event CreateGroupMembership | "
+          "DeleteGroupMembership (identitystore)", "collect/aws/changes.py",
+          (A + "cloudtrail_identitystore_create_group_membership",
+           A + "cloudtrail_identitystore_delete_group_membership")),
+    Entry("Organizations writes (incremental runs)", "event TagResource | UntagResource | MoveAccount | … "
+          "(organizations, us-east-1)", "collect/aws/changes.py",
+          (A + "cloudtrail_organizations_tag_resource", A + "cloudtrail_organizations_move_account")),
 )
 
 # Anonymous downloads from Entra's sign-in host (saml/urls.py builds the URL; runbook 01 fetches it).

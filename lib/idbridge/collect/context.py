@@ -86,6 +86,9 @@ class CollectContext:
     previous_why: str | None = None
     delta_links: dict[str, dict] = field(default_factory=dict)
     incremental: dict[str, dict] = field(default_factory=dict)
+    # The AWS change plans of an incremental run (collect/aws/incremental.py), built once by the first source that
+    # needs one; kept out of `notes`, which goes into the manifest.
+    aws_plans: dict[str, Any] = field(default_factory=dict)
 
     def needs(self, source: str) -> Tables:
         """The tables of a source this one depends on; raises DependencyMissing if it was not collected."""

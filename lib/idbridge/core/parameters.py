@@ -126,8 +126,9 @@ class CollectionParams(Strict):
     concurrency: int = Field(8, ge=1, le=64, description="AWS calls in flight at once (paced to the API limits)")
     incremental: bool = Field(
         False, description="scheduled runs: read Entra users, groups and group members as changes since the previous "
-                           "complete snapshot of the engagement (Graph delta queries), and everything in full where "
-                           "that cannot be proven complete (the manifest says why)")
+                           "complete snapshot of the engagement (Graph delta queries), Identity Center and "
+                           "Organizations as what CloudTrail's write events since then touch, and everything in "
+                           "full where that cannot be proven complete (the manifest says why)")
 
 
 class ProductionParams(Strict):

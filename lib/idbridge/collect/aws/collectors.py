@@ -23,6 +23,7 @@ lists are Python lists of strings; missing values are None. Specific to these ta
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 
@@ -31,6 +32,7 @@ import pandas as pd
 from idbridge.clients.aws import organizations as aws_org
 from idbridge.clients.aws.calls import error_code, fan_out, lookup_events, pages, read_all
 from idbridge.clients.aws.pacing import PACER
+from idbridge.collect.aws import incremental as aws_incremental
 from idbridge.collect.aws import trail as aws_trail
 from idbridge.collect.aws import walks
 from idbridge.collect.aws.tables import table, utc_iso
@@ -156,6 +158,13 @@ def _group_row(group: dict) -> dict:
 
 
 def collect_identity_store(ctx: CollectContext) -> Tables:
+    # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
+    # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
+    return aws_incremental.read(ctx, "aws.identity_store", lambda: _full_identity_store(ctx),
+                                aws_incremental.identity_store, sys.modules[__name__])
+
+
+def _full_identity_store(ctx: CollectContext) -> Tables:
     source = "aws.identity_store"
     instance = audited_instance(ctx)
     store = _client(ctx, "identitystore", instance["region"])
@@ -240,6 +249,13 @@ def _permission_set_arns(sso, instance_arn: str) -> list[str]:
 
 
 def collect_permission_sets(ctx: CollectContext) -> Tables:
+    # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
+    # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
+    return aws_incremental.read(ctx, "aws.permission_sets", lambda: _full_permission_sets(ctx),
+                                aws_incremental.permission_sets, sys.modules[__name__])
+
+
+def _full_permission_sets(ctx: CollectContext) -> Tables:
     instance = audited_instance(ctx)
     sso = _client(ctx, "sso-admin", instance["region"])
     arns = _permission_set_arns(sso, instance["instanceArn"])
@@ -259,6 +275,13 @@ def collect_permission_sets(ctx: CollectContext) -> Tables:
 
 
 def collect_provisioning_status(ctx: CollectContext) -> Tables:
+    # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
+    # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
+    return aws_incremental.read(ctx, "aws.provisioning_status", lambda: _full_provisioning_status(ctx),
+                                aws_incremental.provisioning_status, sys.modules[__name__])
+
+
+def _full_provisioning_status(ctx: CollectContext) -> Tables:
     # Lists the permission sets itself (one call per 100) so it can run alongside aws.permission_sets.
     instance = audited_instance(ctx)
     sso = _client(ctx, "sso-admin", instance["region"])
@@ -331,6 +354,13 @@ def plan_assignment_walk(ctx: CollectContext, instance: dict, pairs: list) -> tu
 
 
 def collect_account_assignments(ctx: CollectContext) -> Tables | Partial:
+    # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
+    # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
+    return aws_incremental.read(ctx, "aws.account_assignments", lambda: _full_account_assignments(ctx),
+                                aws_incremental.account_assignments, sys.modules[__name__])
+
+
+def _full_account_assignments(ctx: CollectContext) -> Tables | Partial:
     # The cheaper of the pair-walk and the principal-walk (walks.py), chosen from the listings already read.
     instance = audited_instance(ctx)
     ctx.needs("aws.permission_sets")
@@ -410,6 +440,13 @@ def _tagged_accounts(ctx: CollectContext, account_ids: list[str]) -> tuple[list[
 
 
 def collect_organizations(ctx: CollectContext) -> Tables:
+    # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
+    # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
+    return aws_incremental.read(ctx, "aws.organizations", lambda: _full_organizations(ctx),
+                                aws_incremental.organizations, sys.modules[__name__])
+
+
+def _full_organizations(ctx: CollectContext) -> Tables:
     org = _client(ctx, "organizations")
     accounts = aws_org.walk(org, _workers(ctx), on_accounts=lambda n: ctx.progress("aws.organizations", n))
     wanted, why = _tagged_accounts(ctx, [a["Id"] for a in accounts])

@@ -107,8 +107,11 @@ def _error(start_response: Callable, code: str, message: str, status: str = "400
 
 class FaultMiddleware:
     def __init__(self, app: Callable, faults: Callable[[], FaultConfig], accounts: Callable[[str], str | None],
-                 lock: Any):
+                 lock: Any, on_served: Callable[..., None] | None = None):
         self.app = app
+        # Called with (service, operation, account, region, request body, status, answer) after moto answered:
+        # write_trail.WriteTrail logs the writes in CloudTrail as AWS does.
+        self.on_served = on_served
         self.faults = faults        # read on every request, so a world's faults can change while serving
         self.accounts = accounts    # service -> account id the request acts in (None: moto's default)
         self.lock = lock            # world.lock: provisioning writes and requests do not interleave
@@ -119,7 +122,7 @@ class FaultMiddleware:
         self._count_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        service, operation, _ = request_operation(environ)
+        service, operation, region = request_operation(environ)
         name = f"{service}:{operation}"
         with self._count_lock:
             self.calls[name] += 1
@@ -134,8 +137,23 @@ class FaultMiddleware:
             return _error(start_response, *refusal)
         if account and "HTTP_X_MOTO_ACCOUNT_ID" not in environ:
             environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
+        if self.on_served is None:
+            with self.lock:  # one request at a time: moto's backends are not thread-safe
+                return list(self.app(environ, start_response))
+        stream = environ.get("wsgi.input")
+        body = stream.getvalue() if hasattr(stream, "getvalue") else b""  # the gate buffered it (auth._body)
+        seen: dict[str, int] = {}
+
+        def recording_start(status: str, headers, *rest):
+            seen["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, *rest)
+
         with self.lock:  # one request at a time: moto's backends are not thread-safe
-            return list(self.app(environ, start_response))
+            answer = list(self.app(environ, recording_start))
+            # Recorded under the lock, so the log's order is the order the writes took effect.
+            self.on_served(service, operation, environ.get("HTTP_X_MOTO_ACCOUNT_ID") or account, region, body,
+                           seen.get("status", 200), b"".join(answer))
+        return answer
 
     def _refusal(self, faults: FaultConfig, service: str, operation: str,
                  account: str | None) -> tuple[str, str] | None:

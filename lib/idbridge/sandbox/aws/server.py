@@ -80,6 +80,17 @@ def _account_router(world: "SandboxWorld | None"):
     return lambda service: accounts.get("management" if service == "organizations" else "instance")
 
 
+def _write_trail(world: "SandboxWorld | None"):
+    """Writes logged in CloudTrail (write_trail.py) for a world; a bare server (no scenario) logs none."""
+    if world is None:
+        return None
+    from idbridge.sandbox.aws.write_trail import WriteTrail, utc_now
+
+    return WriteTrail(instance_store=lambda: getattr(world.aws, "cloudtrail", None),
+                      management_account=lambda: world.scenario.aws.management_account,
+                      clock=lambda: max(world.now, utc_now()))
+
+
 def _backend_app(service):
     """moto's Flask app for one service, without flask-cors (which answers every Origin with
     Access-Control-Allow-Origin: that Origin). moto reads the switch when it builds each app."""
@@ -99,7 +110,8 @@ def start_moto_server(world_or_faults: Union["SandboxWorld", FaultConfig, None] 
     else:
         world = world_or_faults
         faults, lock = (lambda: world.faults), world.lock
-    middleware = FaultMiddleware(DomainDispatcherApplication(_backend_app), faults, _account_router(world), lock)
+    middleware = FaultMiddleware(DomainDispatcherApplication(_backend_app), faults, _account_router(world), lock,
+                                 on_served=_write_trail(world))
     gate = SandboxGate(middleware, bound_host=host, allowed_hosts=allowed_hosts)
     server = make_server(host, port, gate, threaded=True, request_handler=MotoRequestHandler)
     # A short poll interval: stop() waits for it (the default 0.5 s adds up over a test run).

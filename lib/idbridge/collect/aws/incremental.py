@@ -1,0 +1,323 @@
+"""AWS sources read as the previous snapshot's rows plus what CloudTrail says changed (collect/aws/changes.py has
+the reasoning: which events, which window, when a full walk is the only honest answer).
+
+    tables = read(ctx, "aws.permission_sets", full, permission_sets, collectors_module)
+
+`read` runs the source's full collector unless collection.incremental is on and a plan can be trusted; then the
+source's apply function re-reads what the plan names and keeps every other row of the previous snapshot, in the
+order a full collection gives. The apply functions take the collectors module as `c` (its listings and row
+builders: one way of reading AWS, not two); it is passed in because that module imports this one. Each source's
+manifest note says which it was and why (incremental.sources.<source>); the window and the time the snapshot is
+complete through are in collection_notes["aws.incremental"].
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from idbridge.clients.aws import organizations as aws_org
+from idbridge.clients.aws.calls import error_code, fan_out, read_all
+from idbridge.collect.aws import changes as ch
+from idbridge.collect.aws.tables import table
+from idbridge.collect.context import CollectContext, Partial, Tables
+
+_lock = threading.Lock()
+
+
+def records(frame) -> list[dict]:
+    """A previous table as dicts (lists as lists, missing as None), column by column for speed."""
+    columns: dict[str, list] = {}
+    for name in frame.columns:
+        values = frame[name].tolist()
+        if frame[name].dtype == object:
+            values = [v.tolist() if isinstance(v, np.ndarray) else v for v in values]
+        elif frame[name].dtype.kind == "f":
+            values = [None if v != v else v for v in values]
+        columns[name] = values
+    return [{n: columns[n][i] for n in columns} for i in range(len(frame))]
+
+
+def _grouped(rows: list[dict], key: str) -> dict[Any, list[dict]]:
+    out: dict[Any, list[dict]] = defaultdict(list)
+    for row in rows:
+        out[row[key]].append(row)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- the plans
+
+
+def _cached(ctx: CollectContext, key: str, build: Callable[[], Any]) -> Any:
+    """One plan per run, whichever source asks first (they run on threads); a Fallback is cached as well."""
+    plans = ctx.aws_plans
+    with _lock:
+        lock = plans.setdefault(f"{key}:lock", threading.Lock())
+    with lock:
+        if key not in plans:
+            try:
+                plans[key] = build()
+            except ch.Fallback as exc:
+                plans[key] = exc
+    found = plans[key]
+    if isinstance(found, ch.Fallback):
+        raise found
+    return found
+
+
+def _lookup(ctx: CollectContext, c, region: str, start, end, sources, changes: ch.Changes) -> int:
+    try:
+        return ch.read_changes(c._client(ctx, "cloudtrail", region), start, end, sources, changes)
+    except ch.Fallback:
+        raise
+    except Exception as exc:  # denied, not offered, failing: completeness cannot be shown
+        why = f"{error_code(exc)}: {exc}" if error_code(exc) else f"{type(exc).__name__}: {exc}"
+        raise ch.Fallback(f"CloudTrail event history in {region} could not be read: {why}") from None
+
+
+def _note_window(ctx: CollectContext, key: str, changes: ch.Changes, looked: int) -> None:
+    with _lock:
+        record = ctx.notes.setdefault("aws.incremental", {})
+        record[key] = {**changes.summary(), "events_looked_through": looked}
+
+
+def identity_center_plan(ctx: CollectContext, c) -> ch.Changes:
+    def build() -> ch.Changes:
+        start, end = ch.window(ctx)
+        instance = c.audited_instance(ctx)
+        if ctx.previous.manifest.get("instance_arn") not in (None, instance["instanceArn"]):
+            raise ch.Fallback(f"the previous snapshot audited another instance "
+                              f"({ctx.previous.manifest.get('instance_arn')})")
+        caller = c._caller_account(ctx)
+        owner = instance.get("ownerAccountId")
+        if caller is None or (owner and caller != owner):
+            raise ch.Fallback(f"the caller ({caller or 'unknown'}) is not the instance's account ({owner}): SCIM and "
+                              "console writes are logged in the instance account's event history")
+        delegation = ctx.wait_for("aws.delegation")
+        if delegation is None:
+            raise ch.Fallback("aws.delegation was not collected, so it cannot be told whether a delegated "
+                              "administrator (whose writes its own account logs) changed anything")
+        admins = delegation["org_delegated_admins"]
+        if not admins.empty:
+            raise ch.Fallback(f"Identity Center has a delegated administrator ({', '.join(admins['accountId'])}), "
+                              "whose writes are logged in its own account's event history")
+        changes = ch.Changes(start, end, end - ch.DELIVERY_MARGIN)
+        looked = _lookup(ctx, c, instance["region"], start, end, ch.IDENTITY_CENTER_SOURCES, changes)
+        _note_window(ctx, "identity_center", changes, looked)
+        return changes
+
+    return _cached(ctx, "identity_center", build)
+
+
+def organizations_plan(ctx: CollectContext, c) -> ch.Changes:
+    def build() -> ch.Changes:
+        start, end = ch.window(ctx)
+        caller = c._caller_account(ctx)
+        management = ctx.params.aws.management_account
+        delegation = ctx.wait_for("aws.delegation")
+        if delegation is not None and not delegation["org_organization"].empty:
+            management = delegation["org_organization"]["managementAccountId"].iloc[0] or management
+        if caller is None or caller != management:
+            raise ch.Fallback(f"the caller ({caller or 'unknown'}) is not the management account "
+                              f"({management or 'unknown'}), where Organizations' events are logged")
+        changes = ch.Changes(start, end, end - ch.DELIVERY_MARGIN)
+        looked = _lookup(ctx, c, ch.ORGANIZATIONS_REGION, start, end, (ch.ORGS,), changes)
+        _note_window(ctx, "organizations", changes, looked)
+        return changes
+
+    return _cached(ctx, "organizations", build)
+
+
+# --------------------------------------------------------------------------------------------- per source
+
+
+def read(ctx: CollectContext, source: str, full: Callable[[], Tables | Partial],
+         apply: Callable[[CollectContext, Any], tuple[Tables, int]], readers) -> Tables | Partial:
+    """The source read incrementally when that can be shown complete, else in full; the manifest says which.
+    `readers` is the collectors module (its listings and row builders), passed in: it imports this one."""
+    if not ctx.params.collection.incremental:
+        return full()
+    try:
+        tables, reread = apply(ctx, readers)
+    except ch.Fallback as exc:
+        why = str(exc)
+    else:
+        _note(ctx, source, "cloudtrail", f"changes since {ctx.previous.manifest.get('collected_at')} (CloudTrail) "
+                                         f"applied to {ctx.previous.directory.name}", reread)
+        return tables
+    result = full()
+    _note(ctx, source, "full", why)
+    return result
+
+
+def _note(ctx: CollectContext, source: str, mode: str, why: str, reread: int | None = None) -> None:
+    ctx.incremental[source] = {"mode": mode, "why": why, **({"reread": reread} if reread is not None else {})}
+
+
+def _previous(ctx: CollectContext, source: str, *names: str) -> list[list[dict]]:
+    ch.previous_complete(ctx, source)
+    try:
+        return [records(ctx.previous.table(name)) for name in names]
+    except Exception as exc:
+        raise ch.Fallback(f"the previous snapshot's {source} cannot be read: {exc}") from None
+
+
+def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
+    source = "aws.identity_store"
+    changes = identity_center_plan(ctx, c)
+    old_users, old_groups, old_members = _previous(ctx, source, "idc_users", "idc_groups", "idc_group_memberships")
+    instance = c.audited_instance(ctx)
+    store = c._client(ctx, "identitystore", instance["region"])
+    store_id = instance["identityStoreId"]
+    users, groups = fan_out(lambda key: read_all(store, *key, IdentityStoreId=store_id, MaxResults=c.PAGE),
+                            [("list_users", "Users"), ("list_groups", "Groups")], c._workers(ctx))
+    ctx.progress(source, len(users) + len(groups))
+    group_ids = [g["GroupId"] for g in groups]
+    now_groups, now_users = set(group_ids), {u["UserId"] for u in users}
+    gone_users = {u["userId"] for u in old_users} - now_users
+    by_group = _grouped(old_members, "groupId")
+    if changes.all_memberships:
+        reread = set(now_groups)
+    else:
+        reread = (now_groups - {g["groupId"] for g in old_groups}) | changes.membership_groups
+        group_of = {m["membershipId"]: m["groupId"] for m in old_members}
+        # A deleted membership not in the previous table was made inside the window, by a write that named its
+        # group (CreateGroupMembership's groupId, PatchGroup's id).
+        reread |= {group_of[m] for m in changes.deleted_memberships if m in group_of}
+        reread |= {m["groupId"] for m in old_members if m["userId"] in gone_users}
+    reread &= now_groups
+
+    def members(group_id: str) -> list[dict]:
+        found = c._unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
+                                                IdentityStoreId=store_id, GroupId=group_id, MaxResults=c.PAGE))
+        return [{"groupId": group_id, "userId": (m.get("MemberId") or {}).get("UserId"),
+                 "membershipId": m.get("MembershipId")} for m in found]
+
+    ordered = [g for g in group_ids if g in reread]
+    fresh = dict(zip(ordered, fan_out(members, ordered, c._workers(ctx))))
+    rows = [m for g in group_ids for m in (fresh[g] if g in fresh else by_group.get(g, []))]
+    return ({"idc_users": table("idc_users", [c._user_row(u) for u in users]),
+             "idc_groups": table("idc_groups", [c._group_row(g) for g in groups]),
+             "idc_group_memberships": table("idc_group_memberships", rows)}, len(ordered))
+
+
+def permission_sets(ctx: CollectContext, c) -> tuple[Tables, int]:
+    source = "aws.permission_sets"
+    changes = identity_center_plan(ctx, c)
+    old_sets, old_policies = _previous(ctx, source, "idc_permission_sets", "idc_permission_set_policies")
+    instance = c.audited_instance(ctx)
+    sso = c._client(ctx, "sso-admin", instance["region"])
+    arns = c._permission_set_arns(sso, instance["instanceArn"])
+    previous = {row["permissionSetArn"]: row for row in old_sets}
+    policies = _grouped(old_policies, "permissionSetArn")
+    reread = [a for a in arns if a in changes.permission_sets or a not in previous]
+    fresh = dict(zip(reread, fan_out(lambda arn: c._read_permission_set(sso, instance["instanceArn"], arn), reread,
+                                     c._workers(ctx))))
+    ctx.progress(source, len(arns))
+    results = [fresh[a] if a in fresh else (previous[a], policies.get(a, [])) for a in arns]
+    results = [r for r in results if r is not None]
+    return ({"idc_permission_sets": table("idc_permission_sets", [row for row, _ in results]),
+             "idc_permission_set_policies": table("idc_permission_set_policies",
+                                                  [p for _, ps in results for p in ps])}, len(reread))
+
+
+def provisioning_status(ctx: CollectContext, c) -> tuple[Tables, int]:
+    source = "aws.provisioning_status"
+    changes = identity_center_plan(ctx, c)
+    (old,) = _previous(ctx, source, "idc_permission_set_provisioning")
+    instance = c.audited_instance(ctx)
+    sso = c._client(ctx, "sso-admin", instance["region"])
+    arns = c._permission_set_arns(sso, instance["instanceArn"])
+    previous = _grouped(old, "permissionSetArn")
+    known = {row["permissionSetArn"] for row in old}
+    # A set provisioned nowhere has no previous row: without an event it is still provisioned nowhere, but a new
+    # set (not in the previous listing) must be read. The previous listing is idc_permission_sets.
+    try:
+        listed_before = set(ctx.previous.table("idc_permission_sets")["permissionSetArn"])
+    except Exception:
+        listed_before = known
+    reread = [a for a in arns if a in changes.provisioning or a not in (known | listed_before)]
+
+    def one(arn: str) -> list[dict]:
+        return [{"permissionSetArn": arn, "accountId": account, "status": status}
+                for status in c.PROVISIONING_STATUSES
+                for account in c._unless_gone(lambda: read_all(
+                    sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
+                    InstanceArn=instance["instanceArn"], PermissionSetArn=arn, ProvisioningStatus=status,
+                    MaxResults=c.PAGE))]
+
+    fresh = dict(zip(reread, fan_out(one, reread, c._workers(ctx))))
+    rows = [row for a in arns for row in (fresh[a] if a in fresh else previous.get(a, []))]
+    ctx.progress(source, len(rows))
+    return {"idc_permission_set_provisioning": table("idc_permission_set_provisioning", rows)}, len(reread)
+
+
+def account_assignments(ctx: CollectContext, c) -> tuple[Tables, int]:
+    source = "aws.account_assignments"
+    changes = identity_center_plan(ctx, c)
+    (old,) = _previous(ctx, source, "idc_account_assignments")
+    try:
+        old_pairs = set(c.assignment_pairs(ctx.previous.table("idc_permission_set_provisioning")))
+        old_users = set(ctx.previous.table("idc_users")["userId"])
+        old_groups = set(ctx.previous.table("idc_groups")["groupId"])
+    except Exception as exc:
+        raise ch.Fallback(f"the previous snapshot's provisioning or identity store cannot be read: {exc}") from None
+    store = ctx.wait_for("aws.identity_store")
+    if store is None:
+        raise ch.Fallback("aws.identity_store was not collected: principals deleted since cannot be told")
+    gone = (old_users - set(store["idc_users"]["userId"])) | (old_groups - set(store["idc_groups"]["groupId"]))
+    instance = c.audited_instance(ctx)
+    ctx.needs("aws.permission_sets")
+    pairs = c.assignment_pairs(ctx.needs("aws.provisioning_status")["idc_permission_set_provisioning"])
+    by_pair = _grouped(old, "accountId")
+    previous: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for account, rows in by_pair.items():
+        for row in rows:
+            previous[(account, row["permissionSetArn"])].append(row)
+    reread = [p for p in pairs if p in changes.pairs or p not in old_pairs
+              or any(r["principalId"] in gone for r in previous.get(p, ()))]
+    sso = c._client(ctx, "sso-admin", instance["region"])
+
+    def one(pair: tuple[str, str]) -> list[dict]:
+        account, arn = pair
+        found = c._unless_gone(lambda: read_all(sso, "list_account_assignments", "AccountAssignments",
+                                                InstanceArn=instance["instanceArn"], MaxResults=c.PAGE,
+                                                AccountId=account, PermissionSetArn=arn))
+        return [c._assignment_row(a, account, arn) for a in found]
+
+    fresh = dict(zip(reread, fan_out(one, reread, c._workers(ctx))))
+    rows = [row for p in pairs for row in (fresh[p] if p in fresh else previous.get(p, []))]
+    ctx.progress(source, len(rows))
+    ctx.notes[source] = {"chosen": "incremental", "pairs": len(pairs), "pairs_reread": len(reread),
+                         "actual_calls": len(reread)}
+    rows = sorted({tuple(r.values()): r for r in rows}.values(), key=lambda r: tuple(str(v) for v in r.values()))
+    return {"idc_account_assignments": table("idc_account_assignments", rows)}, len(reread)
+
+
+def organizations(ctx: CollectContext, c) -> tuple[Tables, int]:
+    source = "aws.organizations"
+    previous_tags_mode = ((ctx.previous.manifest.get("parameters") or {}).get("aws") or {}).get("account_tags") \
+        if ctx.previous is not None else None
+    changes = organizations_plan(ctx, c)
+    if previous_tags_mode != ctx.params.aws.account_tags:
+        raise ch.Fallback(f"aws.account_tags was {previous_tags_mode!r} in the previous snapshot")
+    (old,) = _previous(ctx, source, "org_accounts")
+    org = c._client(ctx, "organizations")
+    accounts = aws_org.walk(org, c._workers(ctx), on_accounts=lambda n: ctx.progress(source, n))
+    wanted, why = c._tagged_accounts(ctx, [a["Id"] for a in accounts])
+    previous = {row["accountId"]: row.get("tags") for row in old}
+    to_read = [a for a in wanted if a in changes.tag_accounts or previous.get(a) is None]
+    tags = aws_org.tags(org, to_read, c._workers(ctx))
+    wanted_set = set(wanted)
+    ctx.notes[source] = {"accounts": len(accounts), "tags_read_for": len(to_read), "tags_kept_for":
+                         len(wanted_set) - len(to_read), "tags_why": why}
+    rows = [{"accountId": a["Id"], "name": a.get("Name"), "email": a.get("Email"),
+             "status": a.get("State") or a.get("Status"), "ouPath": a["ouPath"], "ouId": a["ouId"],
+             "tags": (tags[a["Id"]] if a["Id"] in tags else previous.get(a["Id"])) if a["Id"] in wanted_set
+             else None} for a in accounts]
+    rows.sort(key=lambda r: r["accountId"])
+    return {"org_accounts": table("org_accounts", rows)}, len(to_read)
