@@ -264,14 +264,23 @@ async def collect_group_members(ctx: CollectContext):
         closure = {group: {group} for group in before}
         for group, member in zip(nested["groupId"], nested["memberId"]):
             closure.setdefault(group, {group}).add(str(member))
-        again = [g for g in groups if g not in before or closure.get(g, {g}) & changed]
-        kept = rows[rows["groupId"].isin([g for g in groups if g in before and g not in again])]
+        entries = delta.member_changes(items)
+        patched = {}
+        for group in groups:
+            if group in before and closure.get(group, {group}) == {group} and group in entries:
+                rows_of = delta.patch_flat_group(rows, group, entries[group], _member_type)
+                if rows_of is not None:
+                    patched[group] = rows_of
+        again = [g for g in groups if g not in patched and (g not in before or closure.get(g, {g}) & changed)]
+        kept = rows[rows["groupId"].isin([g for g in groups if g in before and g not in again and g not in patched])]
+        kept = pd.concat([kept, *patched.values()], ignore_index=True) if patched else kept
         fresh, failed, listings = await _read_members(ctx, again) if again else \
             ({column: [] for column in columns_of("entra_group_members")}, {}, 0)
         merged = {column: [*kept[column].tolist(), *fresh[column]] for column in fresh}
         delta.note(ctx, "entra.group_members", "delta",
                    f"{len(changed)} groups changed membership since {previous.manifest.get('collected_at')}: "
-                   f"{len(again)} of {len(groups)} assigned groups read again", events)
+                   f"{len(patched)} of {len(groups)} assigned groups patched from the changes, {len(again)} read "
+                   "again", events)
         return _members_result(merged, failed, listings)
 
     return await delta.tracked(ctx, "entra.group_members", "/groups/delta", "members", apply, full,

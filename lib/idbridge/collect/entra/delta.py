@@ -6,8 +6,9 @@
 - entra.group_members: /groups/delta?$select=members names the groups whose direct members changed (members@delta,
   a user deleted counting as a member removed: delta-query-groups) or that were removed. An assigned group's
   direct and transitive members can only have changed when the group itself or a group in its previous
-  transitive members changed, so exactly those groups (and newly assigned ones) are read again; the rest keep
-  their previous rows.
+  transitive members changed. A changed group that had no group among its members (its transitive members are its
+  direct ones) and gained no group is patched from its members@delta, with no read; the other changed groups (and
+  newly assigned ones) are read again; the rest keep their previous rows.
 - entra.app_assignments: Graph has no delta query for appRoleAssignedTo (the overview's list of supported
   resources has servicePrincipal, whose delta tracks the principal's own properties, not who is assigned), so the
   app's assignment list, small and one paged call, is read whole every time.
@@ -91,6 +92,39 @@ def changed_groups(items: list[dict]) -> tuple[set[str], int]:
             changed.add(str(item["id"]))
             events += 1 + len(item.get("members@delta") or ())
     return changed, events
+
+
+def member_changes(items: list[dict]) -> dict[str, list[dict]]:
+    """members@delta entries of each changed (not removed) group, gathered over the group's occurrences: a group
+    with many changes comes as several items, each with a slice of them."""
+    entries: dict[str, list[dict]] = {}
+    for item in items:
+        if "@removed" not in item and item.get("members@delta"):
+            entries.setdefault(str(item["id"]), []).extend(item["members@delta"])
+    return entries
+
+
+def patch_flat_group(rows: pd.DataFrame, group: str, entries: list[dict], member_type) -> pd.DataFrame | None:
+    """A flat group's (no group among its members) direct and transitive rows with `entries` applied, or None when
+    the entries cannot be applied without a read: a group added as member (nesting starts, its members become
+    transitive ones) or an entry whose type is not given."""
+    removed, added = set(), {}
+    for entry in entries:
+        kind = member_type(entry)
+        if kind is None or kind == "group":
+            return None
+        if "@removed" in entry:
+            removed.add(str(entry["id"]))
+            added.pop(str(entry["id"]), None)
+        else:
+            removed.discard(str(entry["id"]))
+            added[str(entry["id"])] = kind
+    mine = rows[rows["groupId"] == group]
+    kept = mine[~mine["memberId"].astype(str).isin(removed | set(added))]
+    new = pd.DataFrame([{"groupId": group, "memberId": member, "memberType": kind, "relation": relation}
+                        for relation in ("direct", "transitive") for member, kind in added.items()],
+                       columns=list(rows.columns))
+    return pd.concat([kept, new], ignore_index=True) if len(new) else kept
 
 
 def note(ctx: CollectContext, source: str, mode: str, why: str, changes: int | None = None) -> None:
