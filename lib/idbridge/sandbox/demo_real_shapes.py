@@ -33,7 +33,8 @@ from idbridge.core.paths import SCENARIOS_DIR
 from idbridge.saml.urls import regional_acs_url
 from idbridge.sandbox.demo_scenario import (APP_ID, APP_NAME, DEFAULT_DOMAIN, DOMAIN, EXTRA_REGION, FAILURES,
                                             MANAGEMENT_ACCOUNT, OFFICE_IPS, REGION, SEED, SERVICE_CONTROL_POLICIES,
-                                            TENANT_ID, People, render_scps,
+                                            TENANT_ID, People, render_conditional_access, render_rows, render_scps,
+                                            group_entry, unique_people,
                                             accounts, assign_employee_ids, base_person, build_people,
                                             expected_data, flow, newest_sign_in_fix, permission_sets, scalar,
                                             upn_of, user_line, wrapped_list, ALL, PROD, WORKLOADS)
@@ -138,16 +139,8 @@ def build_groups(rng: random.Random, people: People) -> tuple[list[dict], dict]:
         "AWS-Incident-Responders": [*platform[0:2], *platform[12:16]],
     }
     for name, members in aws.items():
-        seen: set = set()
-        aws[name] = [p for p in members if not (p["upn"] in seen or seen.add(p["upn"]))]
-
-    def g(name, members=(), description=None, **extra):
-        group = {"display_name": name}
-        if description:
-            group["description"] = description
-        group.update(extra)
-        group["members"] = [p["upn"] for p in members]
-        return group
+        aws[name] = unique_people(members)
+    g = group_entry
 
     groups = [
         g("All Employees", [p for p in rows if p.get("employee_id")], "Everyone with an employee id (dynamic)",
@@ -420,9 +413,7 @@ def render(doc: dict, people: People) -> str:
     w(f"    reply_urls: {wrapped_list(app['reply_urls'], 6)}")
     w("    # The tenant's own certificate, added as a custom signing key (PATCH keyCredentials / passwordCredentials);")
     w("    # FAULT: it expires in 20 days.")
-    w("    signing_certificates:")
-    for cert in app["signing_certificates"]:
-        w(f"      - {flow(cert)}")
+    render_rows(w, "signing_certificates", app["signing_certificates"], indent="    ")
     w("    assignments:")
     w(f"      groups: {wrapped_list(app['assignments']['groups'], 8)}")
     w(f"      users: {flow(app['assignments']['users'])}")
@@ -434,20 +425,9 @@ def render(doc: dict, people: People) -> str:
     w("")
     w("  # CA01 and CA03 require MFA through authentication strengths (builtInControls empty); CA03 targets roles;")
     w("  # CA04 has session controls only (grantControls null); CA05's custom strength does not satisfy MFA.")
-    w("  conditional_access:")
-    for policy in doc["entra"]["conditional_access"]:
-        w(f"    - display_name: {scalar(policy['display_name'])}")
-        for key, value in policy.items():
-            if key == "display_name":
-                continue
-            if isinstance(value, list) and len(value) > 4:
-                w(f"      {key}: {wrapped_list(value, 8)}")
-            else:
-                w(f"      {key}: {flow(value)}")
+    render_conditional_access(w, doc["entra"]["conditional_access"])
     w("")
-    w("  sign_ins:")
-    for row in doc["entra"]["sign_ins"]:
-        w(f"    - {flow(row)}")
+    render_rows(w, "sign_ins", doc["entra"]["sign_ins"])
     w("")
     aws = doc["aws"]
     w("aws:")
@@ -456,22 +436,12 @@ def render(doc: dict, people: People) -> str:
     w("  identity_center:")
     for key, value in aws["identity_center"].items():
         w(f"    {key}: {flow(value)}")
-    w("  accounts:")
-    for account in aws["accounts"]:
-        w(f"    - {flow(account)}")
-    w("  permission_sets:")
-    for ps in aws["permission_sets"]:
-        w(f"    - {flow(ps)}")
-    w("  account_assignments:")
-    for assignment in aws["account_assignments"]:
-        w(f"    - {flow(assignment)}")
+    render_rows(w, "accounts", aws["accounts"])
+    render_rows(w, "permission_sets", aws["permission_sets"])
+    render_rows(w, "account_assignments", aws["account_assignments"])
     w("  # Access-portal sign-ins (UserAuthentication); Tiago's refused SAML responses (ExternalIdPDirectoryLogin).")
-    w("  sign_ins:")
-    for row in aws["sign_ins"]:
-        w(f"    - {flow(row)}")
-    w("  cloudtrail:")
-    for event in aws["cloudtrail"]:
-        w(f"    - {flow(event)}")
+    render_rows(w, "sign_ins", aws["sign_ins"])
+    render_rows(w, "cloudtrail", aws["cloudtrail"])
     w("")
     w("engagement:")
     w(f"  sod_conflicts: {flow(doc['engagement']['sod_conflicts'])}")

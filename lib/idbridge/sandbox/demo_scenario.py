@@ -447,16 +447,8 @@ def build_groups(rng: random.Random, people: People) -> tuple[list[dict], dict]:
         "AWS-FinOps-Viewers": finops,
     }
     for name, members in aws.items():
-        seen = set()
-        aws[name] = [p for p in members if not (p["upn"] in seen or seen.add(p["upn"]))]
-
-    def g(name, members=(), description=None, **extra):
-        group = {"display_name": name}
-        if description:
-            group["description"] = description
-        group.update(extra)
-        group["members"] = [p["upn"] for p in members]
-        return group
+        aws[name] = unique_people(members)
+    g = group_entry
 
     all_employees = [p for p in rows if p.get("employee_id") and p.get("user_type") != "Guest"]
     groups = [
@@ -574,11 +566,46 @@ SERVICE_CONTROL_POLICIES = [
 ]
 
 
+def unique_people(members: list[dict]) -> list[dict]:
+    """Members in order, each person once (a person can qualify for a group twice)."""
+    seen: set = set()
+    return [p for p in members if not (p["upn"] in seen or seen.add(p["upn"]))]
+
+
+def group_entry(name, members=(), description=None, **extra) -> dict:
+    """A scenario group: display name, description, any other keys, then its members' UPNs."""
+    group = {"display_name": name}
+    if description:
+        group["description"] = description
+    group.update(extra)
+    group["members"] = [p["upn"] for p in members]
+    return group
+
+
+def render_rows(w, key: str, rows: list, indent: str = "  ") -> None:
+    """A YAML list of flow-style rows under `key` (the scenario's long tables: one row a line)."""
+    w(f"{indent}{key}:")
+    for row in rows:
+        w(f"{indent}  - {flow(row)}")
+
+
+def render_conditional_access(w, policies: list[dict]) -> None:
+    """entra.conditional_access: one policy a block, long lists wrapped (both demo variants write it)."""
+    w("  conditional_access:")
+    for policy in policies:
+        w(f"    - display_name: {scalar(policy['display_name'])}")
+        for key, value in policy.items():
+            if key == "display_name":
+                continue
+            if isinstance(value, list) and len(value) > 4:
+                w(f"      {key}: {wrapped_list(value, 8)}")
+            else:
+                w(f"      {key}: {flow(value)}")
+
+
 def render_scps(w, aws: dict) -> None:
     w("  # AWS's SCP against account instances of Identity Center, attached to the root.")
-    w("  service_control_policies:")
-    for policy in aws["service_control_policies"]:
-        w(f"    - {flow(policy)}")
+    render_rows(w, "service_control_policies", aws["service_control_policies"])
 
 
 def permission_sets() -> list[dict]:
@@ -1382,22 +1409,11 @@ def render(doc: dict, people: People) -> str:
         else:
             w(f"      {key}: {flow(value)}")
     w("")
-    w("  conditional_access:")
-    for policy in doc["entra"]["conditional_access"]:
-        w(f"    - display_name: {scalar(policy['display_name'])}")
-        for key, value in policy.items():
-            if key == "display_name":
-                continue
-            if isinstance(value, list) and len(value) > 4:
-                w(f"      {key}: {wrapped_list(value, 8)}")
-            else:
-                w(f"      {key}: {flow(value)}")
+    render_conditional_access(w, doc["entra"]["conditional_access"])
     w("")
     w("  # Sign-ins to the AWS app over the last 30 days, newest first. Each success is matched in aws.sign_ins")
     w("  # by a UserAuthentication 6 seconds later from the same IP.")
-    w("  sign_ins:")
-    for row in doc["entra"]["sign_ins"]:
-        w(f"    - {flow(row)}")
+    render_rows(w, "sign_ins", doc["entra"]["sign_ins"])
     w("")
     w("  # PIM for Groups (needs the tenant's P2 licence). Graph serves ended activations only as their requests.")
     w("  pim_groups:")
@@ -1420,16 +1436,10 @@ def render(doc: dict, people: People) -> str:
     w("    # ABAC enabled, no attribute of Identity Center's own: the keys come as claims from Entra.")
     w(f"    access_control_attributes: {flow(ic['access_control_attributes'])}")
     w("    # FAULT: created by hand in the Identity Center directory before the switch to Entra.")
-    w("    users:")
-    for user in ic["users"]:
-        w(f"      - {flow(user)}")
-    w("    groups:")
-    for group in ic["groups"]:
-        w(f"      - {flow(group)}")
+    render_rows(w, "users", ic["users"], indent="    ")
+    render_rows(w, "groups", ic["groups"], indent="    ")
     w("")
-    w("  accounts:")
-    for account in aws["accounts"]:
-        w(f"    - {flow(account)}")
+    render_rows(w, "accounts", aws["accounts"])
     w("")
     w("  permission_sets:")
     for ps in aws["permission_sets"]:
@@ -1466,13 +1476,9 @@ def render(doc: dict, people: People) -> str:
         w(f"    - {flow(assignment)}")
     w("")
     w("  # Access-portal sign-ins through Entra (UserAuthentication / ExternalIdPDirectoryLogin), newest first.")
-    w("  sign_ins:")
-    for row in aws["sign_ins"]:
-        w(f"    - {flow(row)}")
+    render_rows(w, "sign_ins", aws["sign_ins"])
     w("")
-    w("  cloudtrail:")
-    for event in aws["cloudtrail"]:
-        w(f"    - {flow(event)}")
+    render_rows(w, "cloudtrail", aws["cloudtrail"])
     w("")
     w("# What the consultant records for this engagement (written into the sandbox's parameters file).")
     w("engagement:")
