@@ -13,56 +13,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import yaml
+from support.kit import unreachable_parameters, without_notebooks
 from support.snapshots import stand_in_snapshot
 
 from idbridge.cli import main
 from idbridge.core import locks
-from idbridge.core.paths import PARAMETERS_DIR
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_NOT_COLLECTED, Busy
 from idbridge.kit import run as kit_run
-from idbridge.kit.execute import NotebookRun
 
 ENGAGEMENT = "folders"
 
 
-class NoKernels:
-    def __init__(self, cwd=None):
-        pass
-
-    def prepare(self, source):
-        return None
-
-    def take(self, pending):
-        return None
-
-    def release(self, km):
-        pass
-
-    def close(self):
-        pass
-
-
-def stand_in(name, parameters, out_dir, cwd, *, source=None, secrets=(), title="", kernel=None):
-    return NotebookRun(name, out_dir / "notebooks" / f"{name}.ipynb", None, None, None, 0.0, title or name)
-
-
 @pytest.fixture
 def no_notebooks(monkeypatch):
-    monkeypatch.setattr(kit_run, "KernelPool", NoKernels)
-    monkeypatch.setattr(kit_run, "execute", stand_in)
+    without_notebooks(monkeypatch)
 
 
 def parameters(tmp_path: Path, engagement: str = ENGAGEMENT) -> Path:
-    document = yaml.safe_load((PARAMETERS_DIR / "sandbox.yaml").read_text())
-    closed = "http://127.0.0.1:9"
-    document["graph"]["base_url"] = f"{closed}/v1.0"
-    document["graph"]["token_url"] = f"{closed}/{document['graph']['tenant_id']}/oauth2/v2.0/token"
-    document["aws"]["endpoint_url"] = closed
-    document.update(engagement=engagement, run_root=str(tmp_path / "runs"), collection={"sources": ["entra.tenant"]})
-    path = tmp_path / f"{engagement}.yaml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return path
+    return unreachable_parameters(tmp_path, engagement)
 
 
 def snapshot(folder: Path, collected_at: str, engagement: str = ENGAGEMENT) -> Path:
