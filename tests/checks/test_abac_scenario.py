@@ -53,8 +53,8 @@ def test_demo_without_abac_is_not_applicable(demo_snapshot):
     assert demo_snapshot.table("idc_abac_status")["configured"].tolist() == [False]
 
 
-def test_broken_provisioning_sends_claims_without_abac(tmp_path):
-    snapshot = collected_snapshot("broken-provisioning", tmp_path)
+def test_broken_provisioning_sends_claims_without_abac(broken_provisioning_snapshot):
+    snapshot = broken_provisioning_snapshot
     found = {(f.check_id, f.subject) for f in evaluate(snapshot).findings}
     planted = {(f.check, f.subject) for f in snapshot.scenario.faults if f.check.startswith("abac.")}
     assert found == planted == {("abac.claims_without_abac", "app:AWS IAM Identity Center")}
