@@ -69,6 +69,9 @@ class _Both:
 
 # What the sandbox's AWS side throttles (sandbox/aws/middleware.py throttle_key; a test keeps the two in step).
 SANDBOX_ENFORCED = ("sso-admin", "identitystore")
+# True: a sandbox client is paced on every limit, as a real tenant's is (benchmarks/collect.py and peer.py, whose
+# figures are a real tenant's).
+PACE_SANDBOX_AS_AWS = False
 _SANDBOX_MARK = "_idbridge_sandbox"
 
 
@@ -79,7 +82,7 @@ def mark_sandbox(client) -> None:
 
 def paced_here(client, key: str) -> bool:
     """Whether a request of `client` counting against limit `key` is paced."""
-    return not getattr(client, _SANDBOX_MARK, False) or limit_family(key) in SANDBOX_ENFORCED
+    return PACE_SANDBOX_AS_AWS or not getattr(client, _SANDBOX_MARK, False) or limit_family(key) in SANDBOX_ENFORCED
 
 
 class AwsPacer:
