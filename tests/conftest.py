@@ -7,6 +7,7 @@ import pytest
 
 from support.sandbox import (ROOT, collected_snapshot, forget_sandbox, running_sandbox,  # noqa: F401
                              sandbox_parameters, shared_snapshot)
+from support.schedule import SLOW_FILES_FIRST
 
 
 @pytest.fixture(scope="module")
@@ -32,43 +33,13 @@ def broken_provisioning_snapshot(tmp_path_factory):
 
 
 # ------------------------------------------------------------------------------------------ xdist scheduling
-# `make test` runs two workers with --dist loadfile: whole files, handed out in queue order to whichever worker
-# is free. The run ends when the later worker does, so the files that take a minute or more go first (costliest
-# first) and the many small ones fill in at the end. xdist's own order (most tests first) put one-test files of a
-# minute and a half last. tests/kit/test_run_kit.py comes first because its worker builds the session's kit run
-# (support.kit.kit_run) that test_html_browser and test_runbook_notebooks read: those come after files that need
-# no kit run, so that the other worker is busy, not waiting for the kit run's lock (as are the small readers of
-# the kit run, test_demo, test_html_report, test_secrets_in_runs, test_history_changes, among the rest).
-# Costs as measured on two workers; a file that got much slower or faster belongs elsewhere in the list.
-SLOW_FILES_FIRST = (
-    "tests/kit/test_run_kit.py",                 # builds the kit run: about a minute and a half, then a minute more
-    "tests/sandbox/test_replay.py",
-    "tests/report/test_hostile_browser.py",
-    "tests/test_cli.py",
-    "tests/report/test_html_browser.py",         # reads the kit run: after two minutes of the files above
-    "tests/runbooks/test_runbook_notebooks.py",  # reads the kit run
-    "tests/collect/test_entra_faults.py",
-    "tests/kit/test_access_notebooks.py",
-    "tests/collect/test_run.py",
-    "tests/collect/test_aws_walks.py",
-    "tests/kit/test_review_round_applied.py",
-    "tests/sandbox/test_scenarios.py",
-    "tests/kit/test_disk_full.py",
-    "tests/sandbox/test_graph_reads.py",
-    "tests/runbooks/test_runbook_aws_access.py",
-    "tests/collect/test_pim_groups.py",
-    "tests/kit/test_concurrent_collections.py",
-    "tests/collect/test_aws_collectors.py",
-)
-
-
 def pytest_configure(config):
     if hasattr(config.option, "loadscopereorder"):  # xdist's reordering by test count would undo the order below
         config.option.loadscopereorder = False
 
 
 def pytest_collection_modifyitems(config, items):
-    """Whole files in the order above, the rest as collected; the tests of a file keep their order (a stable
-    sort), so module fixtures are set up once, as before."""
+    """Whole files in the order of support.schedule (costliest first), the rest as collected; the tests of a
+    file keep their order (a stable sort), so module fixtures are set up once, as before."""
     rank = {path: i for i, path in enumerate(SLOW_FILES_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))

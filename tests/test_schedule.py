@@ -1,7 +1,7 @@
-"""The order tests/conftest.py hands files to the xdist workers names files that exist (a renamed file would
+"""The order support/schedule.py hands files to the xdist workers names files that exist (a renamed file would
 silently lose its place at the front and could end the run a minute late)."""
 
-from conftest import SLOW_FILES_FIRST
+from support.schedule import SLOW_FILES_FIRST
 from support.sandbox import ROOT
 
 

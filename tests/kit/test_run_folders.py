@@ -162,3 +162,46 @@ def test_a_second_collection_waits_for_the_first_to_finish(tmp_path, monkeypatch
         assert json.loads((engagement_dir / ".lock").read_text())["what"] == "second"
     assert time.monotonic() - started < 10
     assert (engagement_dir / ".lock").read_text() == "", "the holder is forgotten when the lock is released"
+
+
+def test_a_waiter_names_a_holder_that_had_not_yet_said_who_it_is(tmp_path, caplog, monkeypatch):
+    """Two runs started together: the second can find the lock taken and the holder's name not yet written (it is
+    written just after taking the lock). It looks again, and names the holder once it has said who it is."""
+    import fcntl
+    import logging
+    import threading
+
+    engagement_dir = tmp_path / "runs" / ENGAGEMENT
+    engagement_dir.mkdir(parents=True)
+    holder = open(engagement_dir / ".lock", "a+", encoding="utf-8")
+    fcntl.flock(holder, fcntl.LOCK_EX)  # taken, nothing written yet
+    looked, read = [], {"unknown": threading.Event(), "named": threading.Event()}
+    original = locks._holder
+
+    def holder_as_read(path):
+        looked.append(original(path))
+        read["unknown" if looked[-1] == locks.UNKNOWN else "named"].set()
+        return looked[-1]
+
+    def says_who_then_finishes():
+        read["unknown"].wait(10)  # the waiter found no name
+        holder.write(json.dumps({"pid": 4242, "what": "run first", "since": "2026-03-01T12:00:00+00:00"}))
+        holder.flush()
+        read["named"].wait(10)    # ... and then the name
+        holder.seek(0)
+        holder.truncate()
+        fcntl.flock(holder, fcntl.LOCK_UN)
+
+    monkeypatch.setattr(locks, "_holder", holder_as_read)
+    thread = threading.Thread(target=says_who_then_finishes)
+    thread.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="idbridge.core.locks"):
+            with locks.engagement_lock(engagement_dir, ENGAGEMENT, "second", wait_seconds=30):
+                pass
+    finally:
+        thread.join()
+        holder.close()
+    assert looked[0] == locks.UNKNOWN, "the moment before the holder says who it is was met"
+    [said] = [r.getMessage() for r in caplog.records if "is collecting" in r.getMessage()]
+    assert "pid 4242, run first" in said and locks.UNKNOWN not in said
