@@ -500,6 +500,9 @@ def run_size(conn, name: str, size: Size, latency_ms: float, out_root: str, type
         import idbridge.clients.factory, idbridge.collect.aws.collectors, idbridge.collect.entra.collectors  # noqa: E401,F401
         result["imports_s"] = time.perf_counter() - started
 
+        from idbridge.clients.aws import pacing
+
+        pacing.PACE_SANDBOX_AS_AWS = True  # a real tenant's pacing, not only on the limits the sandbox enforces
         result["server_before"] = _stats(parent_end)
         result["load_before"] = os.getloadavg()[0]
         cpu = time.process_time()

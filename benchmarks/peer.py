@@ -119,12 +119,14 @@ def floors(calls: Counter) -> dict[str, float]:
 
 
 def run_idbridge(document: dict, out: Path) -> dict:
+    from idbridge.clients.aws import pacing
     from idbridge.collect.run import collect
     from idbridge.core.parameters import Parameters
     from idbridge.snapshot.store import Snapshot
 
     params = Parameters.model_validate({**document, "collection": {**document.get("collection", {}),
                                                                     "sources": SOURCES}})
+    pacing.PACE_SANDBOX_AS_AWS = True  # a real tenant's pacing, not only on the limits the sandbox enforces
     started = time.perf_counter()
     path = collect(params, out)
     wall = time.perf_counter() - started

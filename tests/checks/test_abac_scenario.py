@@ -60,8 +60,8 @@ def test_demo_abac_findings_are_its_planted_faults(demo_snapshot):
         "abac.key_from_both_sides": "not_applicable"}
 
 
-def test_broken_provisioning_sends_claims_without_abac(tmp_path):
-    snapshot = collected_snapshot("broken-provisioning", tmp_path)
+def test_broken_provisioning_sends_claims_without_abac(broken_provisioning_snapshot):
+    snapshot = broken_provisioning_snapshot
     found = {(f.check_id, f.subject) for f in evaluate(snapshot).findings}
     planted = {(f.check, f.subject) for f in snapshot.scenario.faults if f.check.startswith("abac.")}
     assert found == planted == {("abac.claims_without_abac", "app:AWS IAM Identity Center")}

@@ -7,7 +7,6 @@ sandbox writes that pair into the parameters, as a consultant would record it.""
 from __future__ import annotations
 
 import pytest
-from support.sandbox import collected_snapshot
 
 from idbridge.checks import load_all
 from idbridge.checks.runner import run_checks
@@ -18,8 +17,8 @@ DEMO_PAIR = ("AdministratorAccess", "SecurityAudit")
 
 
 @pytest.fixture(scope="module")
-def broken_snapshot(tmp_path_factory):
-    return collected_snapshot("broken-provisioning", tmp_path_factory.mktemp("broken-access"))
+def broken_snapshot(broken_provisioning_snapshot):
+    return broken_provisioning_snapshot  # the session's one collection of the scenario (tests/conftest.py)
 
 
 def evaluate(snapshot, pairs=None):

@@ -5,7 +5,6 @@ what these checks find; the demo (AWS's SCP on the root, nothing failed, nothing
 from __future__ import annotations
 
 import pytest
-from support.sandbox import collected_snapshot
 
 from idbridge.checks import load_all
 from idbridge.checks.runner import run_checks
@@ -23,8 +22,8 @@ def evaluate(snapshot):
     return found, planted, results
 
 
-def test_broken_provisioning_findings_are_the_planted_faults(tmp_path_factory):
-    snapshot = collected_snapshot("broken-provisioning", tmp_path_factory.mktemp("broken-governance"))
+def test_broken_provisioning_findings_are_the_planted_faults(broken_provisioning_snapshot):
+    snapshot = broken_provisioning_snapshot
     found, planted, results = evaluate(snapshot)
     assert set(found) == planted and len(planted) == 3
     assert {o.status for o in results.outcomes} == {"fail"}

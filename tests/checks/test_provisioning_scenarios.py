@@ -4,7 +4,6 @@ their findings are exactly the faults planted for those areas (check id + subjec
 from __future__ import annotations
 
 import pytest
-from support.sandbox import collected_snapshot
 
 from idbridge.checks import load_all
 from idbridge.checks.runner import run_checks
@@ -15,8 +14,8 @@ AREAS = ["provisioning", "reconcile", "scim", "aws"]
 
 
 @pytest.fixture(scope="module")
-def broken_snapshot(tmp_path_factory):
-    return collected_snapshot("broken-provisioning", tmp_path_factory.mktemp("broken"))
+def broken_snapshot(broken_provisioning_snapshot):
+    return broken_provisioning_snapshot  # the session's one collection of the scenario (tests/conftest.py)
 
 
 def evaluate(snapshot):

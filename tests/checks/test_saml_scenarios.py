@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from support.sandbox import running_sandbox, sandbox_parameters
 
 import idbridge.checks.rules.saml  # noqa: F401  (registers the units; other areas' modules are not needed)
 from idbridge.checks.runner import run_checks
@@ -54,18 +53,8 @@ def test_demo_severities(demo_snapshot):
 
 
 @pytest.fixture(scope="module")
-def broken_snapshot(tmp_path_factory):
-    from idbridge.collect.run import collect
-    from idbridge.snapshot.store import Snapshot
-
-    box = running_sandbox("broken-provisioning")
-    try:
-        params = sandbox_parameters(box)
-        snapshot = Snapshot(collect(params, tmp_path_factory.mktemp("broken") / "snapshot"))
-    finally:
-        box.stop()
-    snapshot.params, snapshot.scenario = params, box.scenario
-    return snapshot
+def broken_snapshot(broken_provisioning_snapshot):
+    return broken_provisioning_snapshot  # the session's one collection of the scenario (tests/conftest.py)
 
 
 def test_broken_provisioning_findings_are_the_planted_faults(broken_snapshot):

@@ -226,3 +226,46 @@ def test_a_throttle_answer_widens_the_window_of_its_limit_only():
     for _ in range(50):
         window.widen(aws_pacing.WINDOW_MARGIN_STEP_S, 1.0 + aws_pacing.WINDOW_MARGIN_MAX_S)
     assert window.window_s == pytest.approx(1.0 + aws_pacing.WINDOW_MARGIN_MAX_S)  # never beyond the cap
+
+
+# ------------------------------------------------------------------------------------------------ the sandbox
+def _sandbox_parameters(sandbox: bool):
+    from idbridge.core.parameters import Parameters
+
+    return Parameters.model_validate({
+        "engagement": "pace", "sandbox": sandbox, "graph": {"tenant_id": "3c8e5b1a-7d2f-4e96-a0b4-5f19c27d8e63"},
+        "aws": {"region": "eu-west-1", "endpoint_url": "http://127.0.0.1:9" if sandbox else "https://127.0.0.1:9",
+                "credentials": "sandbox" if sandbox else "chain"}})
+
+
+def test_a_sandbox_client_is_paced_only_on_the_limits_the_sandbox_enforces(monkeypatch):
+    """The sandbox throttles sso-admin and identitystore (as AWS does); CloudTrail's and Organizations' limits are
+    AWS's alone: a client of the sandbox waits for the first two and not for the others. A client of anything
+    else waits for all of them, and so does a sandbox client when the benchmarks ask for a real tenant's pacing."""
+    from idbridge.clients.factory import aws_client
+
+    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="eu-west-1")
+    calls = {"sso-admin": lambda c: c.list_instances(),
+             "identitystore": lambda c: c.list_users(IdentityStoreId="d-1234567890"),
+             "cloudtrail": lambda c: c.lookup_events(),
+             "organizations": lambda c: c.describe_organization()}
+
+    def drawn(sandbox: bool) -> set[str]:
+        pacer = AwsPacer({s: 1000.0 for s in calls}, {s: 10 for s in calls})
+        for service, call in calls.items():
+            client = aws_client(session, service, _sandbox_parameters(sandbox))
+            pacer.install(client)
+            client.meta.events.register_last("before-send", _offline_client(service, {})[1])
+            call(client)
+        return {limit_family(key) for key, limiter in pacer.limiters().items() if limiter.acquired}
+
+    assert drawn(True) == {"sso-admin", "identitystore"} and drawn(False) == set(calls)
+    monkeypatch.setattr(aws_pacing, "PACE_SANDBOX_AS_AWS", True)
+    assert drawn(True) == set(calls)
+
+
+def test_the_pacer_knows_what_the_sandbox_throttles():
+    from idbridge.sandbox.aws.middleware import throttle_key
+
+    for service in ("sso-admin", "identitystore", "cloudtrail", "organizations", "securityhub", "iam", "sts"):
+        assert (throttle_key(service, "AnyOperation") is not None) == (service in aws_pacing.SANDBOX_ENFORCED), service

@@ -11,16 +11,13 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
+from support.kit import unreachable_parameters, without_notebooks
 from support.review_tables import make_access, make_findings
 from support.snapshots import stand_in_snapshot
 
 from idbridge.cli import main
 from idbridge.core.parameters import load_parameters
-from idbridge.core.paths import PARAMETERS_DIR
 from idbridge.errors import EXIT_BAD_INPUT
-from idbridge.kit import run as kit_run
-from idbridge.kit.execute import NotebookRun
 from idbridge.review import snapshot_meta, write_review_packs
 from idbridge.review.signing import from_parameters
 from idbridge.snapshot.store import Snapshot
@@ -28,48 +25,14 @@ from idbridge.snapshot.store import Snapshot
 ENGAGEMENT = "returned"
 
 
-class NoKernels:
-    def __init__(self, cwd=None):
-        pass
-
-    def prepare(self, source):
-        return None
-
-    def take(self, pending):
-        return None
-
-    def release(self, km):
-        pass
-
-    def close(self):
-        pass
-
-
 @pytest.fixture
 def given(monkeypatch) -> dict[str, dict]:
     """notebook name -> the parameters the runner gave it."""
-    seen: dict[str, dict] = {}
-
-    def stand_in(name, parameters, out_dir, cwd, *, source=None, secrets=(), title="", kernel=None):
-        seen[name] = dict(parameters)
-        return NotebookRun(name, out_dir / "notebooks" / f"{name}.ipynb", None, None, None, 0.0, title or name)
-
-    monkeypatch.setattr(kit_run, "KernelPool", NoKernels)
-    monkeypatch.setattr(kit_run, "execute", stand_in)
-    return seen
+    return without_notebooks(monkeypatch)
 
 
 def parameters(tmp_path: Path, returned: Path) -> Path:
-    document = yaml.safe_load((PARAMETERS_DIR / "sandbox.yaml").read_text())
-    closed = "http://127.0.0.1:9"
-    document["graph"]["base_url"] = f"{closed}/v1.0"
-    document["graph"]["token_url"] = f"{closed}/{document['graph']['tenant_id']}/oauth2/v2.0/token"
-    document["aws"]["endpoint_url"] = closed
-    document["review"]["returned_dir"] = str(returned)
-    document.update(engagement=ENGAGEMENT, run_root=str(tmp_path / "runs"), collection={"sources": ["entra.tenant"]})
-    path = tmp_path / f"{ENGAGEMENT}.yaml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return path
+    return unreachable_parameters(tmp_path, ENGAGEMENT, review={"returned_dir": str(returned)})
 
 
 def returned_packs(folder: Path, snapshot: Path, params_file: Path) -> Path:

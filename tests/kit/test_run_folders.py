@@ -13,56 +13,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import yaml
+from support.kit import unreachable_parameters, without_notebooks
 from support.snapshots import stand_in_snapshot
 
 from idbridge.cli import main
 from idbridge.core import locks
-from idbridge.core.paths import PARAMETERS_DIR
 from idbridge.errors import EXIT_BAD_INPUT, EXIT_NOT_COLLECTED, Busy
 from idbridge.kit import run as kit_run
-from idbridge.kit.execute import NotebookRun
 
 ENGAGEMENT = "folders"
 
 
-class NoKernels:
-    def __init__(self, cwd=None):
-        pass
-
-    def prepare(self, source):
-        return None
-
-    def take(self, pending):
-        return None
-
-    def release(self, km):
-        pass
-
-    def close(self):
-        pass
-
-
-def stand_in(name, parameters, out_dir, cwd, *, source=None, secrets=(), title="", kernel=None):
-    return NotebookRun(name, out_dir / "notebooks" / f"{name}.ipynb", None, None, None, 0.0, title or name)
-
-
 @pytest.fixture
 def no_notebooks(monkeypatch):
-    monkeypatch.setattr(kit_run, "KernelPool", NoKernels)
-    monkeypatch.setattr(kit_run, "execute", stand_in)
+    without_notebooks(monkeypatch)
 
 
 def parameters(tmp_path: Path, engagement: str = ENGAGEMENT) -> Path:
-    document = yaml.safe_load((PARAMETERS_DIR / "sandbox.yaml").read_text())
-    closed = "http://127.0.0.1:9"
-    document["graph"]["base_url"] = f"{closed}/v1.0"
-    document["graph"]["token_url"] = f"{closed}/{document['graph']['tenant_id']}/oauth2/v2.0/token"
-    document["aws"]["endpoint_url"] = closed
-    document.update(engagement=engagement, run_root=str(tmp_path / "runs"), collection={"sources": ["entra.tenant"]})
-    path = tmp_path / f"{engagement}.yaml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return path
+    return unreachable_parameters(tmp_path, engagement)
 
 
 def snapshot(folder: Path, collected_at: str, engagement: str = ENGAGEMENT) -> Path:
@@ -194,3 +162,46 @@ def test_a_second_collection_waits_for_the_first_to_finish(tmp_path, monkeypatch
         assert json.loads((engagement_dir / ".lock").read_text())["what"] == "second"
     assert time.monotonic() - started < 10
     assert (engagement_dir / ".lock").read_text() == "", "the holder is forgotten when the lock is released"
+
+
+def test_a_waiter_names_a_holder_that_had_not_yet_said_who_it_is(tmp_path, caplog, monkeypatch):
+    """Two runs started together: the second can find the lock taken and the holder's name not yet written (it is
+    written just after taking the lock). It looks again, and names the holder once it has said who it is."""
+    import fcntl
+    import logging
+    import threading
+
+    engagement_dir = tmp_path / "runs" / ENGAGEMENT
+    engagement_dir.mkdir(parents=True)
+    holder = open(engagement_dir / ".lock", "a+", encoding="utf-8")
+    fcntl.flock(holder, fcntl.LOCK_EX)  # taken, nothing written yet
+    looked, read = [], {"unknown": threading.Event(), "named": threading.Event()}
+    original = locks._holder
+
+    def holder_as_read(path):
+        looked.append(original(path))
+        read["unknown" if looked[-1] == locks.UNKNOWN else "named"].set()
+        return looked[-1]
+
+    def says_who_then_finishes():
+        read["unknown"].wait(10)  # the waiter found no name
+        holder.write(json.dumps({"pid": 4242, "what": "run first", "since": "2026-03-01T12:00:00+00:00"}))
+        holder.flush()
+        read["named"].wait(10)    # ... and then the name
+        holder.seek(0)
+        holder.truncate()
+        fcntl.flock(holder, fcntl.LOCK_UN)
+
+    monkeypatch.setattr(locks, "_holder", holder_as_read)
+    thread = threading.Thread(target=says_who_then_finishes)
+    thread.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="idbridge.core.locks"):
+            with locks.engagement_lock(engagement_dir, ENGAGEMENT, "second", wait_seconds=30):
+                pass
+    finally:
+        thread.join()
+        holder.close()
+    assert looked[0] == locks.UNKNOWN, "the moment before the holder says who it is was met"
+    [said] = [r.getMessage() for r in caplog.records if "is collecting" in r.getMessage()]
+    assert "pid 4242, run first" in said and locks.UNKNOWN not in said

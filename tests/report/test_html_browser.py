@@ -21,8 +21,8 @@ import yaml
 from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.kit.render import figure_ids
 from idbridge.report.page import HEADER_FIELDS
-from support.browser import (CHROMIUM, OUTPUT, PROBE_ID, first_page_png, offline_prefix, print_to_pdf, probe,
-                             screenshot, why_no_browser)
+from support.browser import (CHROMIUM, OUTPUT, PROBE_ID, first_page_png, offline_prefix, probe,
+                             screenshot_and_print, why_no_browser)
 from support.kit import kit_run
 
 pytestmark = [pytest.mark.notebook,
@@ -179,8 +179,7 @@ def _read_as_a_reader(label: str, report: Path, record: Path) -> dict:
     name = report.stem if report.parent.parent.name != "setup" else f"setup-{report.stem}"
     folder = OUTPUT / label
     seen = probe(report, READER)
-    screenshot(report, folder / f"{name}.screen.png")
-    pages = print_to_pdf(report, folder / f"{name}.pdf")
+    pages = screenshot_and_print(report, folder / f"{name}.screen.png", folder / f"{name}.pdf")
     first_page_png(folder / f"{name}.pdf", folder / f"{name}.print-page-1.png")
     return {"report": report, "name": report.stem, "record": json.loads(record.read_text()), "seen": seen,
             "pages": pages}

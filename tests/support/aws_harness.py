@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 from support.sandbox import sandbox_parameters
-from idbridge.clients.aws.pacing import LIMITS_TPS, limit_family, limit_key
+from idbridge.clients.aws.pacing import LIMITS_TPS, SANDBOX_ENFORCED, limit_family, limit_key
 from idbridge.clients.aws.calls import count_attempts
 from idbridge.clients.factory import aws_client, aws_session
 from idbridge.collect.aws import collectors as aws
@@ -84,11 +84,13 @@ def service_calls(box) -> Counter:
 
 
 def floor_seconds(calls: Counter, region: str) -> tuple[float, dict[str, float]]:
-    """Calls / allowed rate per limit bucket; the collection cannot beat the slowest bucket."""
+    """Calls / allowed rate per limit bucket; the collection cannot beat the slowest bucket. The sandbox's
+    clients are paced on the limits it enforces only (clients/aws/pacing.py): those buckets are the floor."""
     per_bucket: Counter = Counter()
     for name, n in calls.items():
         service, operation = name.split(":")
-        per_bucket[limit_key(service, operation, region)] += n
+        if service in SANDBOX_ENFORCED:
+            per_bucket[limit_key(service, operation, region)] += n
     seconds = {key: n / LIMITS_TPS[limit_family(key)] for key, n in per_bucket.items()}
     return max(seconds.values()), seconds
 

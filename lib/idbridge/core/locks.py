@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 LOCK_NAME = ".lock"
 LOCK_WAIT_SECONDS = 600.0
 POLL_SECONDS = 0.5
+UNKNOWN = "holder unknown"
+# The holder writes who it is just after it takes the lock: a waiter that finds no name yet looks again for this
+# long before saying "holder unknown" (two runs started together met that moment).
+HOLDER_GRACE_SECONDS = 2.0
 
 
 def _holder(path: Path) -> str:
@@ -35,7 +39,7 @@ def _holder(path: Path) -> str:
     except (OSError, ValueError):
         info = {}
     if not info:
-        return "holder unknown"
+        return UNKNOWN
     return f"pid {info.get('pid')}, {info.get('what')}, since {info.get('since')}"
 
 
@@ -48,7 +52,8 @@ def engagement_lock(engagement_dir: str | Path, engagement: str, what: str,
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
     with open(path, "a+", encoding="utf-8") as handle:
-        deadline = time.monotonic() + wait_seconds
+        started = time.monotonic()
+        deadline = started + wait_seconds
         waited = False
         while True:
             try:
@@ -56,14 +61,15 @@ def engagement_lock(engagement_dir: str | Path, engagement: str, what: str,
                 break
             except BlockingIOError:
                 holder = _holder(path)
-                if time.monotonic() >= deadline:
+                now = time.monotonic()
+                if now >= deadline:
                     raise Busy(f"another run of engagement {engagement} is collecting ({holder}); waited "
                                f"{wait_seconds:g} s: not collected, try again when it has finished") from None
-                if not waited:
+                if not waited and (holder != UNKNOWN or now - started >= HOLDER_GRACE_SECONDS):
                     log.warning("another run of engagement %s is collecting (%s): waiting up to %g s",
                                 engagement, holder, wait_seconds)
                     waited = True
-                time.sleep(POLL_SECONDS)
+                time.sleep(POLL_SECONDS if waited else min(POLL_SECONDS, 0.1))
         try:
             handle.seek(0)
             handle.truncate()
