@@ -22,6 +22,7 @@ SLOW_FILES_FIRST = (
     "tests/kit/test_review_round_applied.py",
     "tests/collect/test_run.py",
     "tests/collect/test_aws_walks.py",
+    "tests/collect/test_aws_incremental.py",
     "tests/collect/test_entra_faults.py",
     "tests/kit/test_disk_full.py",
     "tests/runbooks/test_runbook_aws_access.py",
