@@ -103,7 +103,11 @@ def test_the_demo_review_shows_data_engineer_access_as_conditional(demo_snapshot
     table = conditional_access(demo_snapshot, access)
     assert set(table["permission set"]) == {"DataEngineer"}
     held = access[access["effective"].astype(bool) & access["permission_set_name"].eq("DataEngineer")]
-    assert sorted(table["path_id"]) == sorted(held["path_id"]), "every effective DataEngineer path, no other"
+    listed = {(row["person"], account) for row in table.to_dict("records") for account in row["accounts"].split(", ")}
+    who = [upn if isinstance(upn, str) and upn else idc for upn, idc in zip(held["user_principal_name"],
+                                                                          held["idc_user_name"])]
+    assert listed == set(zip(who, held["account_name"])), "every effective DataEngineer path, no other"
+    assert len(table) == len(set(who)), "one row a person"
     one = table.iloc[0]
     lines = one["conditions (as far as tags decide)"].split("\n")
     assert [line.split(" when ")[0] for line in lines] == [
