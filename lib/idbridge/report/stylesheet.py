@@ -61,6 +61,7 @@ table.evidence th{font-weight:normal;color:#6c757d;width:12em}
 .jp-RenderedHTMLCommon table.idbridge-table{table-layout:auto;width:100%;margin:4px 0}
 .jp-RenderedHTMLCommon table.idbridge-table td,.jp-RenderedHTMLCommon table.idbridge-table th{text-align:left;
   vertical-align:top;white-space:normal;overflow-wrap:break-word;max-width:40em}
+.jp-RenderedHTMLCommon table.idbridge-table td{white-space:pre-line}
 .jp-RenderedHTMLCommon table.idbridge-table tfoot input{width:100%;box-sizing:border-box;font-size:12px}
 .idbridge-failure{border:2px solid #c92a2a;background:#fff5f5;border-radius:4px;padding:10px 14px;margin:8px 0}
 .idbridge-failure h3{margin:0 0 6px;color:#c92a2a}
