@@ -93,13 +93,10 @@ IDENTITY_CENTER_SOURCES = (SSO, STORE, SCIM, DIRECTORY)
 # Write events that change none of the tables an incremental run builds on (what they change is read in full
 # every run, or not collected at all).
 _NO_EFFECT = {
-    SSO: {"CreatePermissionSet",  # a new set shows in ListPermissionSets, re-read every run
-          "TagResource", "UntagResource",  # tags of permission sets and instances: not collected
+    SSO: {"TagResource", "UntagResource",  # tags of permission sets and instances: not collected
           "CreateInstanceAccessControlAttributeConfiguration", "UpdateInstanceAccessControlAttributeConfiguration",
           "DeleteInstanceAccessControlAttributeConfiguration",  # aws.abac, read in full every run
           "UpdateInstance"},  # the instance's name: aws.instances, read in full every run
-    STORE: {"CreateUser", "UpdateUser", "DeleteUser", "CreateGroup", "UpdateGroup", "DeleteGroup"},  # re-listed
-    SCIM: {"CreateUser", "PutUser", "PatchUser", "DeleteUser", "CreateGroup", "DeleteGroup"},  # re-listed
     DIRECTORY: {"CreateBearerToken", "DeleteBearerToken",  # the SCIM token and SAML set-up: none of these tables
                 *(f"{verb}ExternalIdPConfigurationForDirectory"
                   for verb in ("Create", "Update", "Delete", "Enable", "Disable"))},
@@ -112,6 +109,16 @@ _NO_EFFECT = {
            "DeregisterDelegatedAdministrator", "EnableAWSServiceAccess", "DisableAWSServiceAccess"},
 }
 ASSIGNMENT_EVENTS = {"CreateAccountAssignment", "DeleteAccountAssignment"}
+# Identity-store writes, by what they touch and where the event names it: (request key | None, response key | None).
+# The Identity Store API names the id in its request (UpdateUser's userId...) or, for a create, in its answer
+# (CreateUser's {UserId, IdentityStoreId}); SCIM names a new object's id in the answer (AWS's CreateUser example:
+# responseElements.id) and the object a PUT, PATCH or DELETE went to as `id` (the /Users/{id} path).
+STORE_USER_EVENTS = {"CreateUser": (None, "userId"), "UpdateUser": ("userId", None), "DeleteUser": ("userId", None)}
+STORE_GROUP_EVENTS = {"CreateGroup": (None, "groupId"), "UpdateGroup": ("groupId", None),
+                      "DeleteGroup": ("groupId", None)}
+SCIM_USER_EVENTS = {"CreateUser": (None, "id"), "PutUser": ("id", None), "PatchUser": ("id", None),
+                    "DeleteUser": ("id", None)}
+SCIM_GROUP_EVENTS = {"CreateGroup": (None, "id"), "PatchGroup": ("id", None), "DeleteGroup": ("id", None)}
 PERMISSION_SET_EVENTS = {
     "UpdatePermissionSet", "DeletePermissionSet", "AttachManagedPolicyToPermissionSet",
     "DetachManagedPolicyFromPermissionSet", "AttachCustomerManagedPolicyReferenceToPermissionSet",
@@ -120,9 +127,10 @@ PERMISSION_SET_EVENTS = {
     "DeletePermissionsBoundaryFromPermissionSet"}
 # Everything a watched source may log that this module understands (the allow-list), per event source.
 UNDERSTOOD = {
-    SSO: _NO_EFFECT[SSO] | ASSIGNMENT_EVENTS | PERMISSION_SET_EVENTS | {"ProvisionPermissionSet"},
-    STORE: _NO_EFFECT[STORE] | {"CreateGroupMembership", "DeleteGroupMembership"},
-    SCIM: _NO_EFFECT[SCIM] | {"PatchGroup"},
+    SSO: _NO_EFFECT[SSO] | ASSIGNMENT_EVENTS | PERMISSION_SET_EVENTS | {"ProvisionPermissionSet",
+                                                                        "CreatePermissionSet"},
+    STORE: set(STORE_USER_EVENTS) | set(STORE_GROUP_EVENTS) | {"CreateGroupMembership", "DeleteGroupMembership"},
+    SCIM: set(SCIM_USER_EVENTS) | set(SCIM_GROUP_EVENTS),
     DIRECTORY: _NO_EFFECT[DIRECTORY],
     ORGS: _NO_EFFECT[ORGS] | {"TagResource", "UntagResource"},
 }
@@ -147,6 +155,12 @@ class Changes:
     membership_groups: set[str] = field(default_factory=set)
     deleted_memberships: set[str] = field(default_factory=set)  # membership ids; their group from the previous table
     all_memberships: bool = False  # a membership write that does not say which group: every group re-read
+    users: set[str] = field(default_factory=set)  # identity-store user ids written (DescribeUser each)
+    groups: set[str] = field(default_factory=set)  # group ids written (DescribeGroup each)
+    created_sets: set[str] = field(default_factory=set)  # permission sets created (their ARN from the answer)
+    # kind ("users", "groups", "permission sets") -> why it is listed whole: the first write that did not name its
+    # object. Only that kind is re-listed; the rest of the plan stands.
+    relist: dict[str, str] = field(default_factory=dict)
     tag_accounts: set[str] = field(default_factory=set)
 
     def summary(self) -> dict[str, Any]:
@@ -217,6 +231,32 @@ def _param(record: dict, *keys: str) -> str:
     raise Fallback(f"CloudTrail event {_describe(record)} does not say which {'/'.join(keys)} it changed")
 
 
+def _named(record: dict, request_key: str | None, response_key: str | None) -> str | None:
+    """The id an event names at requestParameters.<request_key> or responseElements.<response_key> (a dotted
+    path), None when it is absent or masked."""
+    for part, key in (("requestParameters", request_key), ("responseElements", response_key)):
+        node: Any = record.get(part) if key else None
+        for step in (key or "").split("."):
+            node = node.get(step) if isinstance(node, dict) else None
+        if isinstance(node, str) and node and node != "HIDDEN_DUE_TO_SECURITY_REASONS":
+            return node
+    return None
+
+
+def _unnamed(record: dict) -> str:
+    return f"CloudTrail event {_describe(record)} does not name what it changed"
+
+
+def _touch(changes: Changes, record: dict, kind: str, request_key: str | None, response_key: str | None) -> str | None:
+    """Add the user or group an identity-store write names; when it names none, that kind is listed whole."""
+    found = _named(record, request_key, response_key)
+    if found:
+        getattr(changes, kind).add(found)
+    else:
+        changes.relist.setdefault(kind, _unnamed(record))
+    return found
+
+
 def apply_event(changes: Changes, record: dict) -> None:
     """Add what one write event touched to `changes`; Fallback when it is not understood."""
     source, name = record.get("eventSource"), record.get("eventName")
@@ -239,17 +279,31 @@ def apply_event(changes: Changes, record: dict) -> None:
             changes.provisioning.add(arn)
         elif name == "ProvisionPermissionSet":
             changes.provisioning.add(_param(record, "permissionSetArn"))
+        elif name == "CreatePermissionSet":
+            arn = _named(record, None, "permissionSet.permissionSetArn")
+            if arn:
+                changes.created_sets.add(arn)
+            else:
+                changes.relist.setdefault("permission sets", _unnamed(record))
     elif source == STORE:
         if name == "CreateGroupMembership":
             changes.membership_groups.add(_param(record, "groupId"))
         elif name == "DeleteGroupMembership":
             changes.deleted_memberships.add(_param(record, "membershipId"))
-    elif source == SCIM and name == "PatchGroup":
-        group = (params.get("id") or "")
-        if group and group != "HIDDEN_DUE_TO_SECURITY_REASONS":
-            changes.membership_groups.add(group)
-        else:  # a PATCH of an unnamed group: any group's members may have changed
-            changes.all_memberships = True
+        elif name in STORE_USER_EVENTS:
+            _touch(changes, record, "users", *STORE_USER_EVENTS[name])
+        else:
+            _touch(changes, record, "groups", *STORE_GROUP_EVENTS[name])
+    elif source == SCIM:
+        if name in SCIM_USER_EVENTS:
+            _touch(changes, record, "users", *SCIM_USER_EVENTS[name])
+        else:  # a group's name, external id or members (PatchGroup: "displayName, members, and externalId")
+            group = _touch(changes, record, "groups", *SCIM_GROUP_EVENTS[name])
+            if name == "PatchGroup":
+                if group:
+                    changes.membership_groups.add(group)
+                else:  # a PATCH of an unnamed group: any group's members may have changed
+                    changes.all_memberships = True
     elif source == ORGS:
         if name in ("TagResource", "UntagResource"):
             target = _param(record, "resourceId")
