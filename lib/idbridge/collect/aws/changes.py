@@ -22,25 +22,46 @@ and the watched sources are kept from it:
     organizations.amazonaws.com        in the management account, Region us-east-1 (Organizations is global:
                                        https://docs.aws.amazon.com/organizations/latest/userguide/
                                        orgs_cloudtrail-integration.html)
-Every write event of a watched source must be on the allow-list below (EFFECTS): one that is not, or that lacks
-the parameter that says what it touched, makes the whole plan void (a full walk, naming the event). A refused
+Every write event of a watched source must be on the allow-list below (UNDERSTOOD): one that is not, or (outside the
+identity store's users and groups and CreatePermissionSet, see below) that lacks the parameter that says what it
+touched, makes the whole plan void (a full walk, naming the event). A refused
 call (errorCode) changed nothing and is skipped.
 
-What is re-read (cheap listings are always re-read; only the per-item reads are spared):
-- identity store: ListUsers and ListGroups whole (at 100 a page, re-listing costs what DescribeUser per changed
-  user would at 1% change, and it shows deletions without trusting event ids); the memberships of groups that are
-  new, named by a membership write (CreateGroupMembership's groupId, DeleteGroupMembership's membershipId looked up
-  in the previous table, SCIM PatchGroup's id) or that held a user now gone;
-- permission sets: ListPermissionSets whole; the sets named by a permission-set write, and new ones;
+What is re-read. Only what a write names; a kind of object is listed whole only when a write of that kind does not
+name its object (Changes.relist, said in the source's manifest note with the event), the rest of the plan standing:
+- identity store: each user and group a write names is described (DescribeUser / DescribeGroup, one call each;
+  ResourceNotFound means deleted, its row dropped); a new one goes after the previous rows (ListUsers' order is
+  not documented). Where the events name them:
+      Identity Store API   CreateUser / CreateGroup: the answer's userId / groupId (their response is {UserId |
+                           GroupId, IdentityStoreId}); UpdateUser, DeleteUser, UpdateGroup, DeleteGroup: the
+                           request's userId / groupId (fixture identitystore_api_create_user_event: ids are logged,
+                           attribute values masked)
+      SCIM                 CreateUser / CreateGroup: responseElements.id (AWS's CreateUser example shows it);
+                           PutUser, PatchUser, DeleteUser, PatchGroup, DeleteGroup: `id`, the resource of the
+                           /Users/{id} or /Groups/{id} path. AWS's page shows no example of these, so `id` is not
+                           documented (fixture cloudtrail_scim_patch_group): an event without it lists its kind
+                           (users or groups) whole, and a PatchGroup without it re-reads every group's members.
+  Memberships: ListGroupMemberships for groups that are new, named by a membership write (CreateGroupMembership's
+  groupId, DeleteGroupMembership's membershipId looked up in the previous table, SCIM PatchGroup's id), or that
+  held a user now gone (AWS does not document whether deleting a user removes its memberships);
+- permission sets: the previous list plus the sets CreatePermissionSet names (responseElements.permissionSet.
+  permissionSetArn); DescribePermissionSet (and its policies) for the sets named by a permission-set write
+  (DeletePermissionSet included: the read finds it gone) and new ones;
 - provisioning status: the sets named by any write on them (an edited set becomes not provisioned), an assignment
   write or ProvisionPermissionSet, and new ones;
 - assignments: the (account, permission set) pairs named by CreateAccountAssignment / DeleteAccountAssignment,
   pairs newly provisioned, and pairs where a principal now gone held an assignment;
-- organizations: the OU tree is walked every run (two calls per OU and one per 20 accounts: cheaper than proving
-  it unchanged, since a member account leaving or accepting a handshake is logged in that account, not in the
-  management account); account tags, one call per account, are re-read only for accounts a TagResource /
-  UntagResource (or any Organizations event naming the account) touched and accounts whose tags were not read
-  before.
+- organizations: the OU tree is walked every run (two calls per OU and one per 20 accounts). Organizations' own
+  writes are logged in the management account's us-east-1 history (the page above), and since AWS logs joins and
+  departures there too ("Organizations logs membership events in CloudTrail, available only in the management
+  account's event history": AccountJoinedOrganization / AccountDepartedOrganization, AcceptHandshake's API
+  reference), moves and OU changes could follow events. The rows also hold each account's name, e-mail and state,
+  which change without an Organizations event in this history: a member account renames itself through the Account
+  Management API (PutAccountName without AccountId, logged as account.amazonaws.com in that member's own history),
+  and AWS itself moves a closed account to SUSPENDED and later out of the organisation. Reading those needs
+  ListAccounts (one call per 20 accounts), which costs about what the walk does; so the walk stays. Account tags,
+  one call per account, are re-read only for accounts a TagResource / UntagResource (or any Organizations event
+  naming the account) touched and accounts whose tags were not read before.
 
 The window, and why a run may refuse to be incremental. CloudTrail delivers an event some minutes after the call:
 "CloudTrail typically delivers logs within an average of about 5 minutes of an API call. This time is not
