@@ -30,8 +30,10 @@ call (errorCode) changed nothing and is skipped.
 What is re-read. Only what a write names; a kind of object is listed whole only when a write of that kind does not
 name its object (Changes.relist, said in the source's manifest note with the event), the rest of the plan standing:
 - identity store: each user and group a write names is described (DescribeUser / DescribeGroup, one call each;
-  ResourceNotFound means deleted, its row dropped); a new one goes after the previous rows (ListUsers' order is
-  not documented). Where the events name them:
+  ResourceNotFound means deleted, its row dropped), except one a successful DeleteUser / DeleteGroup named, whose
+  row is dropped without a call (ids are not reused: "After you delete a user, you cannot undo this action",
+  userguide/deleteusers.html); a new one goes after the previous rows (ListUsers' order is not documented).
+  Where the events name them:
       Identity Store API   CreateUser / CreateGroup: the answer's userId / groupId (their response is {UserId |
                            GroupId, IdentityStoreId}); UpdateUser, DeleteUser, UpdateGroup, DeleteGroup: the
                            request's userId / groupId (fixture identitystore_api_create_user_event: ids are logged,
@@ -178,6 +180,10 @@ class Changes:
     all_memberships: bool = False  # a membership write that does not say which group: every group re-read
     users: set[str] = field(default_factory=set)  # identity-store user ids written (DescribeUser each)
     groups: set[str] = field(default_factory=set)  # group ids written (DescribeGroup each)
+    # ids a successful DeleteUser / DeleteGroup named: gone for good (AWS: a deletion "cannot" be undone, and ids
+    # are never handed out again), so their rows are dropped without a Describe
+    deleted_users: set[str] = field(default_factory=set)
+    deleted_groups: set[str] = field(default_factory=set)
     created_sets: set[str] = field(default_factory=set)  # permission sets created (their ARN from the answer)
     # kind ("users", "groups", "permission sets") -> why it is listed whole: the first write that did not name its
     # object. Only that kind is re-listed; the rest of the plan stands.
@@ -273,6 +279,8 @@ def _touch(changes: Changes, record: dict, kind: str, request_key: str | None, r
     found = _named(record, request_key, response_key)
     if found:
         getattr(changes, kind).add(found)
+        if record.get("eventName", "").startswith("Delete"):
+            getattr(changes, f"deleted_{kind}").add(found)
     else:
         changes.relist.setdefault(kind, _unnamed(record))
     return found

@@ -200,7 +200,10 @@ def _patched(ctx: CollectContext, c, store, kind: str, old: list[dict], touched:
         items = read_all(store, *listing, IdentityStoreId=store_id, MaxResults=c.PAGE)
         return [row(item) for item in items], -(-len(items) // c.PAGE) or 1
     rows = {r[key]: r for r in old}
-    ids = sorted(touched)
+    deleted = getattr(changes, f"deleted_{kind}")
+    for item in deleted:
+        rows.pop(item, None)
+    ids = sorted(touched - deleted)
     for item, found in _described(ctx, c, store, operation, key[0].upper() + key[1:], ids).items():
         if found is None:
             rows.pop(item, None)
@@ -216,25 +219,20 @@ def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
     instance = c.audited_instance(ctx)
     store = c._client(ctx, "identitystore", instance["region"])
     store_id = instance["identityStoreId"]
-    (users, user_calls), (groups, group_calls) = fan_out(
-        lambda job: _patched(ctx, c, store, job[0], job[1], job[2], changes),
-        [("users", old_users, changes.users), ("groups", old_groups, changes.groups)], 2)
-    ctx.progress(source, len(users) + len(groups))
-    group_ids = [g["groupId"] for g in groups]
-    now_groups, now_users = set(group_ids), {u["userId"] for u in users}
-    gone_users = {u["userId"] for u in old_users} - now_users
+    old_user_ids, old_group_ids = {u["userId"] for u in old_users}, {g["groupId"] for g in old_groups}
     by_group = _grouped(old_members, "groupId")
-    if changes.all_memberships:
-        reread = set(now_groups)
-    else:
-        reread = (now_groups - {g["groupId"] for g in old_groups}) | changes.membership_groups
-        group_of = {m["membershipId"]: m["groupId"] for m in old_members}
+    group_of = {m["membershipId"]: m["groupId"] for m in old_members}
+
+    def to_reread(now_groups: set[str], gone_users: set[str]) -> set[str]:
+        if changes.all_memberships:
+            return set(now_groups)
+        found = (now_groups - old_group_ids) | changes.membership_groups
         # A deleted membership not in the previous table was made inside the window, by a write that named its
         # group (CreateGroupMembership's groupId, PatchGroup's id).
-        reread |= {group_of[m] for m in changes.deleted_memberships if m in group_of}
+        found |= {group_of[m] for m in changes.deleted_memberships if m in group_of}
         # AWS does not document what deleting a user does to its memberships: the groups it was in are read.
-        reread |= {m["groupId"] for m in old_members if m["userId"] in gone_users}
-    reread &= now_groups
+        found |= {m["groupId"] for m in old_members if m["userId"] in gone_users}
+        return found & now_groups
 
     def members(group_id: str) -> list[dict]:
         found = c._unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
@@ -242,16 +240,37 @@ def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
         return [{"groupId": group_id, "userId": (m.get("MemberId") or {}).get("UserId"),
                  "membershipId": m.get("MembershipId")} for m in found]
 
-    ordered = [g for g in group_ids if g in reread]
-    fresh = dict(zip(ordered, fan_out(members, ordered, c._workers(ctx))))
-    rows = [m for g in group_ids for m in (fresh[g] if g in fresh else by_group.get(g, []))]
-    ctx.notes[source] = {"users_described": 0 if "users" in changes.relist else len(changes.users),
-                         "groups_described": 0 if "groups" in changes.relist else len(changes.groups),
-                         "groups_members_reread": len(ordered),
+    def read_members(groups: set[str]) -> dict[str, list[dict]]:
+        ordered = sorted(groups)
+        return dict(zip(ordered, fan_out(members, ordered, c._workers(ctx))))
+
+    # Without a listing, which groups' members to read is known from the events alone (new and deleted users and
+    # groups are named), so they are read alongside the Describe calls: each API has its own rate limit.
+    early: set[str] = set()
+    if not {"users", "groups"} & set(changes.relist):
+        early = to_reread((old_group_ids | changes.groups) - changes.deleted_groups,
+                          changes.deleted_users & old_user_ids)
+    jobs = [("users", old_users, changes.users), ("groups", old_groups, changes.groups), ("members", None, early)]
+    results = fan_out(lambda job: read_members(job[2]) if job[0] == "members"
+                      else _patched(ctx, c, store, job[0], job[1], job[2], changes), jobs, 3)
+    (users, user_calls), (groups, group_calls), fresh = results
+    ctx.progress(source, len(users) + len(groups))
+    group_ids = [g["groupId"] for g in groups]
+    now_groups = set(group_ids)
+    reread = to_reread(now_groups, old_user_ids - {u["userId"] for u in users})
+    fresh.update(read_members(reread - early))  # a listing, or a user found gone without its DeleteUser
+    rows = [m for g in group_ids for m in (fresh[g] if g in reread else by_group.get(g, []))]
+    ctx.notes[source] = {"users_described": 0 if "users" in changes.relist else len(changes.users
+                                                                                  - changes.deleted_users),
+                         "groups_described": 0 if "groups" in changes.relist else len(changes.groups
+                                                                                    - changes.deleted_groups),
+                         "users_deleted": len(changes.deleted_users), "groups_deleted": len(changes.deleted_groups),
+                         "groups_members_reread": len(reread | early),
                          "listed_whole": sorted(k for k in changes.relist if k in ("users", "groups"))}
     return ({"idc_users": table("idc_users", users),
              "idc_groups": table("idc_groups", groups),
-             "idc_group_memberships": table("idc_group_memberships", rows)}, len(ordered) + user_calls + group_calls)
+             "idc_group_memberships": table("idc_group_memberships", rows)},
+            len(reread | early) + user_calls + group_calls)
 
 
 def _set_arns(ctx: CollectContext, c, source: str, changes: ch.Changes, sso, instance_arn: str) -> list[str]:
