@@ -366,8 +366,9 @@ def test_each_identity_write_is_read_by_id_not_relisted(box, tmp_path, kind):
     assert note["listed_whole"] == []
     if kind in ("rename_user", "create_user", "scim_rename"):
         assert note["users_described"] >= 1, (done, note)
-    if kind == "scim_out_of_scope":  # Entra disables (PatchUser) or deletes (DeleteUser) the user
-        assert note["users_described"] + note["users_deleted"] >= 1, (done, note)
+    if kind == "scim_out_of_scope":  # Entra disables (PatchUser) or deletes (DeleteUser) the user, unless it is
+        # still in scope another way; the groups it left change either way
+        assert note["users_described"] + note["users_deleted"] + note["groups_members_reread"] >= 1, (done, note)
     if kind in ("rename_group", "create_group"):
         assert note["groups_described"] >= 1, (done, note)
     if kind in ("delete_user", "delete_group"):  # a successful delete is final: the row goes without a Describe
@@ -375,6 +376,44 @@ def test_each_identity_write_is_read_by_id_not_relisted(box, tmp_path, kind):
         assert not any("Describe" in k for k in inc.manifest["api_calls"] if "identitystore" in k.lower()), done
     if kind in ("add_member", "remove_member", "scim_add", "scim_remove", "delete_group", "create_group"):
         assert note["groups_members_reread"] >= (0 if kind == "delete_group" else 1), (done, note)
+
+
+@pytest.mark.parametrize("answer", ["listed", "not found"])
+def test_a_deleted_users_memberships_are_asked_of_aws(box, tmp_path, monkeypatch, answer):
+    """A deleted user's memberships: ListGroupMembershipsForMember once for the user (AWS does not document
+    whether deleting a user removes them); when AWS answers ResourceNotFound, the groups it was in are listed."""
+    from idbridge.sandbox.aws import patch_identitystore
+
+    changer = Changer(box, random.Random(77))
+    # a user in two groups, made before the previous snapshot
+    name = f"gone-{answer[:3]}-{uuid.uuid4().hex[:6]}"
+    member = changer.ids.create_user(IdentityStoreId=changer.store, UserName=name, DisplayName="Gone",
+                                     Name={"GivenName": "Gone", "FamilyName": "User"})["UserId"]
+    for group in changer.rng.sample(changer._groups(), 2):
+        changer.ids.create_group_membership(IdentityStoreId=changer.store, GroupId=group["GroupId"],
+                                            MemberId={"UserId": member})
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    runs.advance()
+    changer.ids.delete_user(IdentityStoreId=changer.store, UserId=member)
+    if answer == "not found":
+        real = patch_identitystore.ids.membership_ids_of_user
+
+        def refuse(data, user_id):
+            if user_id == member:
+                raise patch_identitystore.ids.NotFound("USER not found.", resource_type="USER")
+            return real(data, user_id)
+
+        monkeypatch.setattr(patch_identitystore.ids, "membership_ids_of_user", refuse)
+    inc = runs.collect(incremental=True)
+    full = runs.collect(incremental=False, wait=False)
+    for name in TABLES:
+        assert rows(inc, name) == rows(full, name), name
+    note = inc.manifest["collection_notes"]["aws.identity_store"]
+    assert note["deleted_users_memberships_read"] == 1
+    assert inc.manifest["api_calls"]["identitystore:ListGroupMembershipsForMember"] == 1
+    listed = inc.manifest["api_calls"].get("identitystore:ListGroupMemberships", 0)
+    assert (listed >= 1) if answer == "not found" else (listed == 0), (answer, listed)
 
 
 def test_a_write_that_names_no_user_lists_users_whole_saying_so(box, tmp_path):

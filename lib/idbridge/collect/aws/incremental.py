@@ -223,54 +223,83 @@ def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
     by_group = _grouped(old_members, "groupId")
     group_of = {m["membershipId"]: m["groupId"] for m in old_members}
 
-    def to_reread(now_groups: set[str], gone_users: set[str]) -> set[str]:
+    def to_reread(now_groups: set[str]) -> set[str]:
         if changes.all_memberships:
             return set(now_groups)
         found = (now_groups - old_group_ids) | changes.membership_groups
         # A deleted membership not in the previous table was made inside the window, by a write that named its
         # group (CreateGroupMembership's groupId, PatchGroup's id).
         found |= {group_of[m] for m in changes.deleted_memberships if m in group_of}
-        # AWS does not document what deleting a user does to its memberships: the groups it was in are read.
-        found |= {m["groupId"] for m in old_members if m["userId"] in gone_users}
         return found & now_groups
+
+    def row(m: dict, group_id: str | None = None) -> dict:
+        return {"groupId": group_id or m.get("GroupId"), "userId": (m.get("MemberId") or {}).get("UserId"),
+                "membershipId": m.get("MembershipId")}
 
     def members(group_id: str) -> list[dict]:
         found = c._unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
                                                 IdentityStoreId=store_id, GroupId=group_id, MaxResults=c.PAGE))
-        return [{"groupId": group_id, "userId": (m.get("MemberId") or {}).get("UserId"),
-                 "membershipId": m.get("MembershipId")} for m in found]
+        return [row(m, group_id) for m in found]
 
     def read_members(groups: set[str]) -> dict[str, list[dict]]:
         ordered = sorted(groups)
         return dict(zip(ordered, fan_out(members, ordered, c._workers(ctx))))
 
-    # Without a listing, which groups' members to read is known from the events alone (new and deleted users and
-    # groups are named), so they are read alongside the Describe calls: each API has its own rate limit.
-    early: set[str] = set()
+    def of_member(user_id: str) -> list[dict] | None:
+        """A deleted user's memberships as AWS lists them now (AWS does not document whether deleting a user
+        removes them): one call per user instead of listing every group it was in. None when AWS answers
+        ResourceNotFound for the user: then its groups are listed."""
+        try:
+            found = read_all(store, "list_group_memberships_for_member", "GroupMemberships",
+                             IdentityStoreId=store_id, MemberId={"UserId": user_id}, MaxResults=c.PAGE)
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+        return [row(m) for m in found]
+
+    def read_gone(users: set[str]) -> dict[str, list[dict] | None]:
+        ordered = sorted(users)
+        return dict(zip(ordered, fan_out(of_member, ordered, c._workers(ctx))))
+
+    # Without a listing, which groups' members to read and which users are gone is known from the events alone
+    # (new and deleted users and groups are named), so those reads go alongside the Describe calls: each API has
+    # its own rate limit.
+    early_groups: set[str] = set()
+    early_gone: set[str] = set()
     if not {"users", "groups"} & set(changes.relist):
-        early = to_reread((old_group_ids | changes.groups) - changes.deleted_groups,
-                          changes.deleted_users & old_user_ids)
-    jobs = [("users", old_users, changes.users), ("groups", old_groups, changes.groups), ("members", None, early)]
-    results = fan_out(lambda job: read_members(job[2]) if job[0] == "members"
-                      else _patched(ctx, c, store, job[0], job[1], job[2], changes), jobs, 3)
-    (users, user_calls), (groups, group_calls), fresh = results
+        early_groups = to_reread((old_group_ids | changes.groups) - changes.deleted_groups)
+        early_gone = changes.deleted_users & old_user_ids
+    jobs = [("users", old_users, changes.users), ("groups", old_groups, changes.groups),
+            ("members", None, early_groups), ("gone", None, early_gone)]
+    results = fan_out(lambda job: read_members(job[2]) if job[0] == "members" else read_gone(job[2])
+                      if job[0] == "gone" else _patched(ctx, c, store, job[0], job[1], job[2], changes), jobs, 4)
+    (users, user_calls), (groups, group_calls), fresh, gone = results
     ctx.progress(source, len(users) + len(groups))
     group_ids = [g["groupId"] for g in groups]
     now_groups = set(group_ids)
-    reread = to_reread(now_groups, old_user_ids - {u["userId"] for u in users})
-    fresh.update(read_members(reread - early))  # a listing, or a user found gone without its DeleteUser
-    rows = [m for g in group_ids for m in (fresh[g] if g in reread else by_group.get(g, []))]
+    gone_users = old_user_ids - {u["userId"] for u in users}
+    gone.update(read_gone(gone_users - early_gone))  # a listing, or a user found gone without its DeleteUser
+    reread = to_reread(now_groups)
+    reread |= {m["groupId"] for m in old_members if m["userId"] in gone and gone[m["userId"]] is None}
+    reread &= now_groups
+    fresh.update(read_members(reread - early_groups))
+    still = _grouped([m for found in gone.values() for m in found or ()], "groupId")
+    rows = [m for g in group_ids
+            for m in (fresh[g] if g in reread else
+                      [m for m in by_group.get(g, []) if m["userId"] not in gone] + still.get(g, []))]
     ctx.notes[source] = {"users_described": 0 if "users" in changes.relist else len(changes.users
                                                                                   - changes.deleted_users),
                          "groups_described": 0 if "groups" in changes.relist else len(changes.groups
                                                                                     - changes.deleted_groups),
                          "users_deleted": len(changes.deleted_users), "groups_deleted": len(changes.deleted_groups),
-                         "groups_members_reread": len(reread | early),
+                         "groups_members_reread": len(reread | early_groups),
+                         "deleted_users_memberships_read": len(gone),
                          "listed_whole": sorted(k for k in changes.relist if k in ("users", "groups"))}
     return ({"idc_users": table("idc_users", users),
              "idc_groups": table("idc_groups", groups),
              "idc_group_memberships": table("idc_group_memberships", rows)},
-            len(reread | early) + user_calls + group_calls)
+            len(reread | early_groups) + len(gone) + user_calls + group_calls)
 
 
 def _set_arns(ctx: CollectContext, c, source: str, changes: ch.Changes, sso, instance_arn: str) -> list[str]:
