@@ -43,9 +43,13 @@ name its object (Changes.relist, said in the source's manifest note with the eve
                            /Users/{id} or /Groups/{id} path. AWS's page shows no example of these, so `id` is not
                            documented (fixture cloudtrail_scim_patch_group): an event without it lists its kind
                            (users or groups) whole, and a PatchGroup without it re-reads every group's members.
-  Memberships: ListGroupMemberships for groups that are new, named by a membership write (CreateGroupMembership's
-  groupId, DeleteGroupMembership's membershipId looked up in the previous table, SCIM PatchGroup's id), or that
-  held a user now gone (AWS does not document whether deleting a user removes its memberships);
+  Memberships: ListGroupMemberships for groups that are new or named by a membership write (CreateGroupMembership's
+  groupId, DeleteGroupMembership's membershipId looked up in the previous table, SCIM PatchGroup's id). AWS does not
+  document whether deleting a user removes its memberships, so a deleted user's are asked of AWS with one
+  ListGroupMembershipsForMember call (what it lists is kept, the rest of its rows dropped); should AWS answer
+  ResourceNotFound for the deleted member, the groups it was in are listed instead. When no kind is listed whole,
+  every one of these reads is known from the events, so they run alongside the Describe calls (each identitystore
+  API has its own rate limit);
 - permission sets: the previous list plus the sets CreatePermissionSet names (responseElements.permissionSet.
   permissionSetArn); DescribePermissionSet (and its policies) for the sets named by a permission-set write
   (DeletePermissionSet included: the read finds it gone) and new ones;
