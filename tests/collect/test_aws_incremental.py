@@ -289,10 +289,26 @@ class Changer:
         provisioning.run_cycle(world, graph.aws_sp_id, job)
         return "scim cycle"
 
+    def scim_remove(self, whole: bool = False):
+        """Entra's provisioning: a member taken out of an assigned group (PatchGroup remove), or, with `whole`,
+        out of every assigned group, which takes the user out of the app's scope (SCIM PatchUser / DeleteUser)."""
+        world = self.box.world
+        graph = world.graph
+        with world.lock:
+            assigned = sorted({a["principalId"] for a in graph.app_role_assignments.values()
+                               if a["resourceId"] == graph.aws_sp_id and a["principalType"] == "Group"})
+            held = [(g, m) for g in assigned for m in graph.direct_members.get(g, []) if m in graph.users]
+            group, member = self.rng.choice(held)
+            for g in (assigned if whole else [group]):
+                graph.direct_members[g] = [m for m in graph.direct_members.get(g, []) if m != member]
+        job = next(iter(graph.sync_jobs[graph.aws_sp_id]))
+        provisioning.run_cycle(world, graph.aws_sp_id, job)
+        return "scim remove" + (" from scope" if whole else "")
+
     KINDS = ("create_user", "rename_user", "delete_user", "create_group", "rename_group", "delete_group",
              "add_member", "add_member", "remove_member", "create_assignment", "create_assignment",
              "delete_assignment", "edit_permission_set", "edit_permission_set", "create_permission_set",
-             "move_account", "rename_ou", "create_ou", "tag_account", "tag_account", "scim")
+             "move_account", "rename_ou", "create_ou", "tag_account", "tag_account", "scim", "scim_remove")
 
     def change_set(self, size: int) -> list[str]:
         return [getattr(self, self.rng.choice(self.KINDS))() for _ in range(size)]
@@ -318,6 +334,113 @@ def test_incremental_equals_full_after_random_change_sets(box, tmp_path):
     # Re-reads were targeted, not a full walk in disguise: at most a few pairs per round.
     note = inc.manifest["collection_notes"]["aws.account_assignments"]
     assert note["pairs_reread"] < note["pairs"]
+
+
+def _listings(snapshot: Snapshot) -> dict[str, int]:
+    return {k: v for k, v in snapshot.manifest["api_calls"].items()
+            if any(op in k for op in ("ListUsers", "ListGroups", "ListPermissionSets"))}
+
+
+@pytest.mark.parametrize("kind", ["delete_user", "rename_user", "create_user", "rename_group", "delete_group",
+                                  "create_group", "add_member", "remove_member", "scim_add", "scim_rename",
+                                  "scim_remove", "scim_out_of_scope", "create_permission_set"])
+def test_each_identity_write_is_read_by_id_not_relisted(box, tmp_path, kind):
+    """Users, groups and permission sets a write names are described one by one (DescribeUser / DescribeGroup /
+    DescribePermissionSet, ResourceNotFound meaning deleted), members of the groups it names listed again; nothing
+    is listed whole, and the tables equal a full collection's."""
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    runs.advance()
+    changer = Changer(box, random.Random(sum(map(ord, kind))))
+    do = {"scim_add": lambda: changer.scim(add=True), "scim_rename": lambda: changer.scim(add=False),
+          "scim_out_of_scope": lambda: changer.scim_remove(whole=True)}.get(kind) or getattr(changer, kind)
+    done = do()
+    inc = runs.collect(incremental=True)
+    full = runs.collect(incremental=False, wait=False)
+    assert modes(inc) == {s: "cloudtrail" for s in INCREMENTAL}, (done, inc.manifest["incremental"])
+    for name in TABLES:
+        assert rows(inc, name) == rows(full, name), (done, name)
+    assert _listings(inc) == {}, (done, _listings(inc))
+    assert _listings(full)  # the full collection lists them: the counter sees listings
+    note = inc.manifest["collection_notes"]["aws.identity_store"]
+    assert note["listed_whole"] == []
+    if kind in ("rename_user", "create_user", "scim_rename"):
+        assert note["users_described"] >= 1, (done, note)
+    if kind == "scim_out_of_scope":  # Entra disables (PatchUser) or deletes (DeleteUser) the user, unless it is
+        # still in scope another way; the groups it left change either way
+        assert note["users_described"] + note["users_deleted"] + note["groups_members_reread"] >= 1, (done, note)
+    if kind in ("rename_group", "create_group"):
+        assert note["groups_described"] >= 1, (done, note)
+    if kind in ("delete_user", "delete_group"):  # a successful delete is final: the row goes without a Describe
+        assert note[f"{kind[7:]}s_deleted"] == 1 and note[f"{kind[7:]}s_described"] == 0, (done, note)
+        assert not any("Describe" in k for k in inc.manifest["api_calls"] if "identitystore" in k.lower()), done
+    if kind in ("add_member", "remove_member", "scim_add", "scim_remove", "delete_group", "create_group"):
+        assert note["groups_members_reread"] >= (0 if kind == "delete_group" else 1), (done, note)
+
+
+@pytest.mark.parametrize("answer", ["listed", "not found"])
+def test_a_deleted_users_memberships_are_asked_of_aws(box, tmp_path, monkeypatch, answer):
+    """A deleted user's memberships: ListGroupMembershipsForMember once for the user (AWS does not document
+    whether deleting a user removes them); when AWS answers ResourceNotFound, the groups it was in are listed."""
+    from idbridge.sandbox.aws import patch_identitystore
+
+    changer = Changer(box, random.Random(77))
+    # a user in two groups, made before the previous snapshot
+    name = f"gone-{answer[:3]}-{uuid.uuid4().hex[:6]}"
+    member = changer.ids.create_user(IdentityStoreId=changer.store, UserName=name, DisplayName="Gone",
+                                     Name={"GivenName": "Gone", "FamilyName": "User"})["UserId"]
+    for group in changer.rng.sample(changer._groups(), 2):
+        changer.ids.create_group_membership(IdentityStoreId=changer.store, GroupId=group["GroupId"],
+                                            MemberId={"UserId": member})
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    runs.advance()
+    changer.ids.delete_user(IdentityStoreId=changer.store, UserId=member)
+    if answer == "not found":
+        real = patch_identitystore.ids.membership_ids_of_user
+
+        def refuse(data, user_id):
+            if user_id == member:
+                raise patch_identitystore.ids.NotFound("USER not found.", resource_type="USER")
+            return real(data, user_id)
+
+        monkeypatch.setattr(patch_identitystore.ids, "membership_ids_of_user", refuse)
+    inc = runs.collect(incremental=True)
+    full = runs.collect(incremental=False, wait=False)
+    for name in TABLES:
+        assert rows(inc, name) == rows(full, name), name
+    note = inc.manifest["collection_notes"]["aws.identity_store"]
+    assert note["deleted_users_memberships_read"] == 1
+    assert inc.manifest["api_calls"]["identitystore:ListGroupMembershipsForMember"] == 1
+    listed = inc.manifest["api_calls"].get("identitystore:ListGroupMemberships", 0)
+    assert (listed >= 1) if answer == "not found" else (listed == 0), (answer, listed)
+
+
+def test_a_write_that_names_no_user_lists_users_whole_saying_so(box, tmp_path):
+    """A SCIM write whose event carries no id (the id of a PATCH or DELETE is not shown in AWS's examples): users
+    are listed whole, the rest of the plan stands, and the manifest says which event made it so."""
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    runs.advance()
+    changer = Changer(box, random.Random(31))
+    changer.rename_user()
+    store = box.world.aws.cloudtrail
+    planted = store.record({"eventName": "PatchUser", "eventSource": ch.SCIM, "eventTime": runs.clock,
+                            "requestParameters": {"httpBody": {"Operations": []}, "tenantId": "x"}})
+    try:
+        inc = runs.collect(incremental=True)
+    finally:
+        with store._lock:
+            store._entries = [e for e in store._entries if e.record is not planted]
+    full = runs.collect(incremental=False, wait=False)
+    assert modes(inc) == {s: "cloudtrail" for s in INCREMENTAL}
+    for name in TABLES:
+        assert rows(inc, name) == rows(full, name), name
+    why = inc.manifest["incremental"]["sources"]["aws.identity_store"]["why"]
+    assert "users listed whole" in why and "identitystore-scim.amazonaws.com PatchUser" in why, why
+    assert "groups listed whole" not in why
+    assert inc.manifest["collection_notes"]["aws.identity_store"]["listed_whole"] == ["users"]
+    assert any("ListUsers" in k for k in _listings(inc)) and not any("ListGroups" in k for k in _listings(inc))
 
 
 # ------------------------------------------------------------------------------------------------ full, and why
@@ -486,7 +609,46 @@ def test_what_is_not_understood_voids_the_plan(event, words):
 def test_a_scim_patch_of_an_unnamed_group_rereads_every_group():
     changes = _changes()
     ch.apply_event(changes, _event(ch.SCIM, "PatchGroup", httpBody={"Operations": []}))
-    assert changes.all_memberships
+    assert changes.all_memberships and "groups" in changes.relist and "users" not in changes.relist
+
+
+def test_identity_store_writes_name_the_user_or_group_they_touched():
+    from support.contract import load_fixture
+
+    changes = _changes()
+    scim_create = load_fixture("scim_create_user", "aws")["response"]  # AWS's own example: the id in the answer
+    api_create = load_fixture("identitystore_api_create_user_event", "aws")["response"]
+    ch.apply_event(changes, scim_create)
+    ch.apply_event(changes, api_create)
+    ch.apply_event(changes, _event(ch.STORE, "UpdateUser", userId="u-2"))
+    ch.apply_event(changes, _event(ch.STORE, "DeleteUser", userId="u-3"))
+    ch.apply_event(changes, _event(ch.SCIM, "PatchUser", id="u-4", httpBody={"Operations": []}))
+    ch.apply_event(changes, _event(ch.SCIM, "DeleteUser", id="u-5"))
+    ch.apply_event(changes, {**_event(ch.STORE, "CreateGroup"), "responseElements": {"groupId": "g-1"}})
+    ch.apply_event(changes, _event(ch.STORE, "UpdateGroup", groupId="g-2"))
+    ch.apply_event(changes, _event(ch.SCIM, "DeleteGroup", id="g-3"))
+    ch.apply_event(changes, _event(ch.SCIM, "PatchGroup", id="g-4"))
+    ch.apply_event(changes, {**_event(ch.SSO, "CreatePermissionSet"),
+                             "responseElements": {"permissionSet": {"permissionSetArn": "arn:ps-new"}}})
+    assert changes.users == {scim_create["responseElements"]["id"], api_create["responseElements"]["userId"],
+                             "u-2", "u-3", "u-4", "u-5"}
+    assert changes.groups == {"g-1", "g-2", "g-3", "g-4"} and changes.membership_groups == {"g-4"}
+    assert changes.created_sets == {"arn:ps-new"}
+    assert changes.relist == {}
+
+
+@pytest.mark.parametrize("event, kind", [
+    (_event(ch.SCIM, "DeleteUser"), "users"),
+    (_event(ch.STORE, "UpdateUser", userId="HIDDEN_DUE_TO_SECURITY_REASONS"), "users"),
+    (_event(ch.STORE, "CreateGroup", displayName="HIDDEN_DUE_TO_SECURITY_REASONS"), "groups"),
+    (_event(ch.SCIM, "CreateGroup", httpBody={}), "groups"),
+    (_event(ch.SSO, "CreatePermissionSet", instanceArn="arn:ins"), "permission sets"),
+])
+def test_a_write_naming_nothing_lists_its_kind_whole(event, kind):
+    changes = _changes()
+    ch.apply_event(changes, event)
+    assert set(changes.relist) == {kind}
+    assert f"{event['eventSource']} {event['eventName']}" in changes.relist[kind]
 
 
 # ------------------------------------------------------------------------------------------------ the shapes

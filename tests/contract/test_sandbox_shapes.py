@@ -239,6 +239,8 @@ def _aws_requests(i: dict) -> dict:
         "idstore_list_groups": ("identitystore", "list_groups", store),
         "idstore_describe_group": ("identitystore", "describe_group", {**store, "GroupId": i["group"]}),
         "idstore_list_group_memberships": ("identitystore", "list_group_memberships", {**store, "GroupId": i["group"]}),
+        "idstore_list_group_memberships_for_member": ("identitystore", "list_group_memberships_for_member",
+                                                      {**store, "MemberId": {"UserId": i["user"]}}),
         "idstore_get_user_id": ("identitystore", "get_user_id", {**store, "AlternateIdentifier": {"UniqueAttribute": {
             "AttributePath": "userName", "AttributeValue": i["user_name"]}}}),
         "idstore_get_group_id": ("identitystore", "get_group_id", {**store, "AlternateIdentifier": {"UniqueAttribute": {

@@ -22,25 +22,52 @@ and the watched sources are kept from it:
     organizations.amazonaws.com        in the management account, Region us-east-1 (Organizations is global:
                                        https://docs.aws.amazon.com/organizations/latest/userguide/
                                        orgs_cloudtrail-integration.html)
-Every write event of a watched source must be on the allow-list below (EFFECTS): one that is not, or that lacks
-the parameter that says what it touched, makes the whole plan void (a full walk, naming the event). A refused
+Every write event of a watched source must be on the allow-list below (UNDERSTOOD): one that is not, or (outside the
+identity store's users and groups and CreatePermissionSet, see below) that lacks the parameter that says what it
+touched, makes the whole plan void (a full walk, naming the event). A refused
 call (errorCode) changed nothing and is skipped.
 
-What is re-read (cheap listings are always re-read; only the per-item reads are spared):
-- identity store: ListUsers and ListGroups whole (at 100 a page, re-listing costs what DescribeUser per changed
-  user would at 1% change, and it shows deletions without trusting event ids); the memberships of groups that are
-  new, named by a membership write (CreateGroupMembership's groupId, DeleteGroupMembership's membershipId looked up
-  in the previous table, SCIM PatchGroup's id) or that held a user now gone;
-- permission sets: ListPermissionSets whole; the sets named by a permission-set write, and new ones;
+What is re-read. Only what a write names; a kind of object is listed whole only when a write of that kind does not
+name its object (Changes.relist, said in the source's manifest note with the event), the rest of the plan standing:
+- identity store: each user and group a write names is described (DescribeUser / DescribeGroup, one call each;
+  ResourceNotFound means deleted, its row dropped), except one a successful DeleteUser / DeleteGroup named, whose
+  row is dropped without a call (ids are not reused: "After you delete a user, you cannot undo this action",
+  userguide/deleteusers.html); a new one goes after the previous rows (ListUsers' order is not documented).
+  Where the events name them:
+      Identity Store API   CreateUser / CreateGroup: the answer's userId / groupId (their response is {UserId |
+                           GroupId, IdentityStoreId}); UpdateUser, DeleteUser, UpdateGroup, DeleteGroup: the
+                           request's userId / groupId (fixture identitystore_api_create_user_event: ids are logged,
+                           attribute values masked)
+      SCIM                 CreateUser / CreateGroup: responseElements.id (AWS's CreateUser example shows it);
+                           PutUser, PatchUser, DeleteUser, PatchGroup, DeleteGroup: `id`, the resource of the
+                           /Users/{id} or /Groups/{id} path. AWS's page shows no example of these, so `id` is not
+                           documented (fixture cloudtrail_scim_patch_group): an event without it lists its kind
+                           (users or groups) whole, and a PatchGroup without it re-reads every group's members.
+  Memberships: ListGroupMemberships for groups that are new or named by a membership write (CreateGroupMembership's
+  groupId, DeleteGroupMembership's membershipId looked up in the previous table, SCIM PatchGroup's id). AWS does not
+  document whether deleting a user removes its memberships, so a deleted user's are asked of AWS with one
+  ListGroupMembershipsForMember call (what it lists is kept, the rest of its rows dropped); should AWS answer
+  ResourceNotFound for the deleted member, the groups it was in are listed instead. When no kind is listed whole,
+  every one of these reads is known from the events, so they run alongside the Describe calls (each identitystore
+  API has its own rate limit);
+- permission sets: the previous list plus the sets CreatePermissionSet names (responseElements.permissionSet.
+  permissionSetArn); DescribePermissionSet (and its policies) for the sets named by a permission-set write
+  (DeletePermissionSet included: the read finds it gone) and new ones;
 - provisioning status: the sets named by any write on them (an edited set becomes not provisioned), an assignment
   write or ProvisionPermissionSet, and new ones;
 - assignments: the (account, permission set) pairs named by CreateAccountAssignment / DeleteAccountAssignment,
   pairs newly provisioned, and pairs where a principal now gone held an assignment;
-- organizations: the OU tree is walked every run (two calls per OU and one per 20 accounts: cheaper than proving
-  it unchanged, since a member account leaving or accepting a handshake is logged in that account, not in the
-  management account); account tags, one call per account, are re-read only for accounts a TagResource /
-  UntagResource (or any Organizations event naming the account) touched and accounts whose tags were not read
-  before.
+- organizations: the OU tree is walked every run (two calls per OU and one per 20 accounts). Organizations' own
+  writes are logged in the management account's us-east-1 history (the page above), and since AWS logs joins and
+  departures there too ("Organizations logs membership events in CloudTrail, available only in the management
+  account's event history": AccountJoinedOrganization / AccountDepartedOrganization, AcceptHandshake's API
+  reference), moves and OU changes could follow events. The rows also hold each account's name, e-mail and state,
+  which change without an Organizations event in this history: a member account renames itself through the Account
+  Management API (PutAccountName without AccountId, logged as account.amazonaws.com in that member's own history),
+  and AWS itself moves a closed account to SUSPENDED and later out of the organisation. Reading those needs
+  ListAccounts (one call per 20 accounts), which costs about what the walk does; so the walk stays. Account tags,
+  one call per account, are re-read only for accounts a TagResource / UntagResource (or any Organizations event
+  naming the account) touched and accounts whose tags were not read before.
 
 The window, and why a run may refuse to be incremental. CloudTrail delivers an event some minutes after the call:
 "CloudTrail typically delivers logs within an average of about 5 minutes of an API call. This time is not
@@ -93,13 +120,10 @@ IDENTITY_CENTER_SOURCES = (SSO, STORE, SCIM, DIRECTORY)
 # Write events that change none of the tables an incremental run builds on (what they change is read in full
 # every run, or not collected at all).
 _NO_EFFECT = {
-    SSO: {"CreatePermissionSet",  # a new set shows in ListPermissionSets, re-read every run
-          "TagResource", "UntagResource",  # tags of permission sets and instances: not collected
+    SSO: {"TagResource", "UntagResource",  # tags of permission sets and instances: not collected
           "CreateInstanceAccessControlAttributeConfiguration", "UpdateInstanceAccessControlAttributeConfiguration",
           "DeleteInstanceAccessControlAttributeConfiguration",  # aws.abac, read in full every run
           "UpdateInstance"},  # the instance's name: aws.instances, read in full every run
-    STORE: {"CreateUser", "UpdateUser", "DeleteUser", "CreateGroup", "UpdateGroup", "DeleteGroup"},  # re-listed
-    SCIM: {"CreateUser", "PutUser", "PatchUser", "DeleteUser", "CreateGroup", "DeleteGroup"},  # re-listed
     DIRECTORY: {"CreateBearerToken", "DeleteBearerToken",  # the SCIM token and SAML set-up: none of these tables
                 *(f"{verb}ExternalIdPConfigurationForDirectory"
                   for verb in ("Create", "Update", "Delete", "Enable", "Disable"))},
@@ -112,6 +136,16 @@ _NO_EFFECT = {
            "DeregisterDelegatedAdministrator", "EnableAWSServiceAccess", "DisableAWSServiceAccess"},
 }
 ASSIGNMENT_EVENTS = {"CreateAccountAssignment", "DeleteAccountAssignment"}
+# Identity-store writes, by what they touch and where the event names it: (request key | None, response key | None).
+# The Identity Store API names the id in its request (UpdateUser's userId...) or, for a create, in its answer
+# (CreateUser's {UserId, IdentityStoreId}); SCIM names a new object's id in the answer (AWS's CreateUser example:
+# responseElements.id) and the object a PUT, PATCH or DELETE went to as `id` (the /Users/{id} path).
+STORE_USER_EVENTS = {"CreateUser": (None, "userId"), "UpdateUser": ("userId", None), "DeleteUser": ("userId", None)}
+STORE_GROUP_EVENTS = {"CreateGroup": (None, "groupId"), "UpdateGroup": ("groupId", None),
+                      "DeleteGroup": ("groupId", None)}
+SCIM_USER_EVENTS = {"CreateUser": (None, "id"), "PutUser": ("id", None), "PatchUser": ("id", None),
+                    "DeleteUser": ("id", None)}
+SCIM_GROUP_EVENTS = {"CreateGroup": (None, "id"), "PatchGroup": ("id", None), "DeleteGroup": ("id", None)}
 PERMISSION_SET_EVENTS = {
     "UpdatePermissionSet", "DeletePermissionSet", "AttachManagedPolicyToPermissionSet",
     "DetachManagedPolicyFromPermissionSet", "AttachCustomerManagedPolicyReferenceToPermissionSet",
@@ -120,9 +154,10 @@ PERMISSION_SET_EVENTS = {
     "DeletePermissionsBoundaryFromPermissionSet"}
 # Everything a watched source may log that this module understands (the allow-list), per event source.
 UNDERSTOOD = {
-    SSO: _NO_EFFECT[SSO] | ASSIGNMENT_EVENTS | PERMISSION_SET_EVENTS | {"ProvisionPermissionSet"},
-    STORE: _NO_EFFECT[STORE] | {"CreateGroupMembership", "DeleteGroupMembership"},
-    SCIM: _NO_EFFECT[SCIM] | {"PatchGroup"},
+    SSO: _NO_EFFECT[SSO] | ASSIGNMENT_EVENTS | PERMISSION_SET_EVENTS | {"ProvisionPermissionSet",
+                                                                        "CreatePermissionSet"},
+    STORE: set(STORE_USER_EVENTS) | set(STORE_GROUP_EVENTS) | {"CreateGroupMembership", "DeleteGroupMembership"},
+    SCIM: set(SCIM_USER_EVENTS) | set(SCIM_GROUP_EVENTS),
     DIRECTORY: _NO_EFFECT[DIRECTORY],
     ORGS: _NO_EFFECT[ORGS] | {"TagResource", "UntagResource"},
 }
@@ -147,6 +182,16 @@ class Changes:
     membership_groups: set[str] = field(default_factory=set)
     deleted_memberships: set[str] = field(default_factory=set)  # membership ids; their group from the previous table
     all_memberships: bool = False  # a membership write that does not say which group: every group re-read
+    users: set[str] = field(default_factory=set)  # identity-store user ids written (DescribeUser each)
+    groups: set[str] = field(default_factory=set)  # group ids written (DescribeGroup each)
+    # ids a successful DeleteUser / DeleteGroup named: gone for good (AWS: a deletion "cannot" be undone, and ids
+    # are never handed out again), so their rows are dropped without a Describe
+    deleted_users: set[str] = field(default_factory=set)
+    deleted_groups: set[str] = field(default_factory=set)
+    created_sets: set[str] = field(default_factory=set)  # permission sets created (their ARN from the answer)
+    # kind ("users", "groups", "permission sets") -> why it is listed whole: the first write that did not name its
+    # object. Only that kind is re-listed; the rest of the plan stands.
+    relist: dict[str, str] = field(default_factory=dict)
     tag_accounts: set[str] = field(default_factory=set)
 
     def summary(self) -> dict[str, Any]:
@@ -217,6 +262,34 @@ def _param(record: dict, *keys: str) -> str:
     raise Fallback(f"CloudTrail event {_describe(record)} does not say which {'/'.join(keys)} it changed")
 
 
+def _named(record: dict, request_key: str | None, response_key: str | None) -> str | None:
+    """The id an event names at requestParameters.<request_key> or responseElements.<response_key> (a dotted
+    path), None when it is absent or masked."""
+    for part, key in (("requestParameters", request_key), ("responseElements", response_key)):
+        node: Any = record.get(part) if key else None
+        for step in (key or "").split("."):
+            node = node.get(step) if isinstance(node, dict) else None
+        if isinstance(node, str) and node and node != "HIDDEN_DUE_TO_SECURITY_REASONS":
+            return node
+    return None
+
+
+def _unnamed(record: dict) -> str:
+    return f"CloudTrail event {_describe(record)} does not name what it changed"
+
+
+def _touch(changes: Changes, record: dict, kind: str, request_key: str | None, response_key: str | None) -> str | None:
+    """Add the user or group an identity-store write names; when it names none, that kind is listed whole."""
+    found = _named(record, request_key, response_key)
+    if found:
+        getattr(changes, kind).add(found)
+        if record.get("eventName", "").startswith("Delete"):
+            getattr(changes, f"deleted_{kind}").add(found)
+    else:
+        changes.relist.setdefault(kind, _unnamed(record))
+    return found
+
+
 def apply_event(changes: Changes, record: dict) -> None:
     """Add what one write event touched to `changes`; Fallback when it is not understood."""
     source, name = record.get("eventSource"), record.get("eventName")
@@ -239,17 +312,31 @@ def apply_event(changes: Changes, record: dict) -> None:
             changes.provisioning.add(arn)
         elif name == "ProvisionPermissionSet":
             changes.provisioning.add(_param(record, "permissionSetArn"))
+        elif name == "CreatePermissionSet":
+            arn = _named(record, None, "permissionSet.permissionSetArn")
+            if arn:
+                changes.created_sets.add(arn)
+            else:
+                changes.relist.setdefault("permission sets", _unnamed(record))
     elif source == STORE:
         if name == "CreateGroupMembership":
             changes.membership_groups.add(_param(record, "groupId"))
         elif name == "DeleteGroupMembership":
             changes.deleted_memberships.add(_param(record, "membershipId"))
-    elif source == SCIM and name == "PatchGroup":
-        group = (params.get("id") or "")
-        if group and group != "HIDDEN_DUE_TO_SECURITY_REASONS":
-            changes.membership_groups.add(group)
-        else:  # a PATCH of an unnamed group: any group's members may have changed
-            changes.all_memberships = True
+        elif name in STORE_USER_EVENTS:
+            _touch(changes, record, "users", *STORE_USER_EVENTS[name])
+        else:
+            _touch(changes, record, "groups", *STORE_GROUP_EVENTS[name])
+    elif source == SCIM:
+        if name in SCIM_USER_EVENTS:
+            _touch(changes, record, "users", *SCIM_USER_EVENTS[name])
+        else:  # a group's name, external id or members (PatchGroup: "displayName, members, and externalId")
+            group = _touch(changes, record, "groups", *SCIM_GROUP_EVENTS[name])
+            if name == "PatchGroup":
+                if group:
+                    changes.membership_groups.add(group)
+                else:  # a PATCH of an unnamed group: any group's members may have changed
+                    changes.all_memberships = True
     elif source == ORGS:
         if name in ("TagResource", "UntagResource"):
             target = _param(record, "resourceId")

@@ -146,12 +146,21 @@ def read(ctx: CollectContext, source: str, full: Callable[[], Tables | Partial],
     except ch.Fallback as exc:
         why = str(exc)
     else:
+        listed = ctx.aws_plans.get(f"listed:{source}") or {}
         _note(ctx, source, "cloudtrail", f"changes since {ctx.previous.manifest.get('collected_at')} (CloudTrail) "
-                                         f"applied to {ctx.previous.directory.name}", reread)
+                                         f"applied to {ctx.previous.directory.name}"
+              + "".join(f"; {kind} listed whole: {why}" for kind, why in sorted(listed.items())), reread)
         return tables
     result = full()
     _note(ctx, source, "full", why)
     return result
+
+
+def _listed_whole(ctx: CollectContext, source: str, kind: str, why: str) -> None:
+    """Say in the source's manifest note that `kind` was listed whole, and why (a write that did not name what it
+    changed)."""
+    with _lock:
+        ctx.aws_plans.setdefault(f"listed:{source}", {})[kind] = why
 
 
 def _note(ctx: CollectContext, source: str, mode: str, why: str, reread: int | None = None) -> None:
@@ -166,6 +175,43 @@ def _previous(ctx: CollectContext, source: str, *names: str) -> list[list[dict]]
         raise ch.Fallback(f"the previous snapshot's {source} cannot be read: {exc}") from None
 
 
+def _described(ctx: CollectContext, c, store, operation: str, key: str, ids: list[str]) -> dict[str, dict | None]:
+    """id -> what Describe<User|Group> answers, None where it answers ResourceNotFound (deleted)."""
+    store_id = c.audited_instance(ctx)["identityStoreId"]
+
+    def one(item: str) -> dict | None:
+        found = c._unless_gone(lambda: [getattr(store, operation)(IdentityStoreId=store_id, **{key: item})])
+        return found[0] if found else None
+
+    return dict(zip(ids, fan_out(one, ids, c._workers(ctx))))
+
+
+def _patched(ctx: CollectContext, c, store, kind: str, old: list[dict], touched: set[str],
+             changes: ch.Changes) -> tuple[list[dict], int]:
+    """The users or groups now: the previous rows with each one a write named read again (Describe*; deleted when
+    it answers ResourceNotFound), new ones after the rest; or, when a write did not name its object, the whole
+    listing. Returns the rows and the number of calls."""
+    key, listing, operation, row = (("userId", ("list_users", "Users"), "describe_user", c._user_row)
+                                    if kind == "users" else
+                                    ("groupId", ("list_groups", "Groups"), "describe_group", c._group_row))
+    if kind in changes.relist:
+        _listed_whole(ctx, "aws.identity_store", kind, changes.relist[kind])
+        store_id = c.audited_instance(ctx)["identityStoreId"]
+        items = read_all(store, *listing, IdentityStoreId=store_id, MaxResults=c.PAGE)
+        return [row(item) for item in items], -(-len(items) // c.PAGE) or 1
+    rows = {r[key]: r for r in old}
+    deleted = getattr(changes, f"deleted_{kind}")
+    for item in deleted:
+        rows.pop(item, None)
+    ids = sorted(touched - deleted)
+    for item, found in _described(ctx, c, store, operation, key[0].upper() + key[1:], ids).items():
+        if found is None:
+            rows.pop(item, None)
+        else:
+            rows[item] = row(found)
+    return list(rows.values()), len(ids)
+
+
 def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
     source = "aws.identity_store"
     changes = identity_center_plan(ctx, c)
@@ -173,36 +219,101 @@ def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
     instance = c.audited_instance(ctx)
     store = c._client(ctx, "identitystore", instance["region"])
     store_id = instance["identityStoreId"]
-    users, groups = fan_out(lambda key: read_all(store, *key, IdentityStoreId=store_id, MaxResults=c.PAGE),
-                            [("list_users", "Users"), ("list_groups", "Groups")], c._workers(ctx))
-    ctx.progress(source, len(users) + len(groups))
-    group_ids = [g["GroupId"] for g in groups]
-    now_groups, now_users = set(group_ids), {u["UserId"] for u in users}
-    gone_users = {u["userId"] for u in old_users} - now_users
+    old_user_ids, old_group_ids = {u["userId"] for u in old_users}, {g["groupId"] for g in old_groups}
     by_group = _grouped(old_members, "groupId")
-    if changes.all_memberships:
-        reread = set(now_groups)
-    else:
-        reread = (now_groups - {g["groupId"] for g in old_groups}) | changes.membership_groups
-        group_of = {m["membershipId"]: m["groupId"] for m in old_members}
+    group_of = {m["membershipId"]: m["groupId"] for m in old_members}
+
+    def to_reread(now_groups: set[str]) -> set[str]:
+        if changes.all_memberships:
+            return set(now_groups)
+        found = (now_groups - old_group_ids) | changes.membership_groups
         # A deleted membership not in the previous table was made inside the window, by a write that named its
         # group (CreateGroupMembership's groupId, PatchGroup's id).
-        reread |= {group_of[m] for m in changes.deleted_memberships if m in group_of}
-        reread |= {m["groupId"] for m in old_members if m["userId"] in gone_users}
-    reread &= now_groups
+        found |= {group_of[m] for m in changes.deleted_memberships if m in group_of}
+        return found & now_groups
+
+    def row(m: dict, group_id: str | None = None) -> dict:
+        return {"groupId": group_id or m.get("GroupId"), "userId": (m.get("MemberId") or {}).get("UserId"),
+                "membershipId": m.get("MembershipId")}
 
     def members(group_id: str) -> list[dict]:
         found = c._unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
                                                 IdentityStoreId=store_id, GroupId=group_id, MaxResults=c.PAGE))
-        return [{"groupId": group_id, "userId": (m.get("MemberId") or {}).get("UserId"),
-                 "membershipId": m.get("MembershipId")} for m in found]
+        return [row(m, group_id) for m in found]
 
-    ordered = [g for g in group_ids if g in reread]
-    fresh = dict(zip(ordered, fan_out(members, ordered, c._workers(ctx))))
-    rows = [m for g in group_ids for m in (fresh[g] if g in fresh else by_group.get(g, []))]
-    return ({"idc_users": table("idc_users", [c._user_row(u) for u in users]),
-             "idc_groups": table("idc_groups", [c._group_row(g) for g in groups]),
-             "idc_group_memberships": table("idc_group_memberships", rows)}, len(ordered))
+    def read_members(groups: set[str]) -> dict[str, list[dict]]:
+        ordered = sorted(groups)
+        return dict(zip(ordered, fan_out(members, ordered, c._workers(ctx))))
+
+    def of_member(user_id: str) -> list[dict] | None:
+        """A deleted user's memberships as AWS lists them now (AWS does not document whether deleting a user
+        removes them): one call per user instead of listing every group it was in. None when AWS answers
+        ResourceNotFound for the user: then its groups are listed."""
+        try:
+            found = read_all(store, "list_group_memberships_for_member", "GroupMemberships",
+                             IdentityStoreId=store_id, MemberId={"UserId": user_id}, MaxResults=c.PAGE)
+        except Exception as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None
+            raise
+        return [row(m) for m in found]
+
+    def read_gone(users: set[str]) -> dict[str, list[dict] | None]:
+        ordered = sorted(users)
+        return dict(zip(ordered, fan_out(of_member, ordered, c._workers(ctx))))
+
+    # Without a listing, which groups' members to read and which users are gone is known from the events alone
+    # (new and deleted users and groups are named), so those reads go alongside the Describe calls: each API has
+    # its own rate limit.
+    early_groups: set[str] = set()
+    early_gone: set[str] = set()
+    if not {"users", "groups"} & set(changes.relist):
+        early_groups = to_reread((old_group_ids | changes.groups) - changes.deleted_groups)
+        early_gone = changes.deleted_users & old_user_ids
+    jobs = [("users", old_users, changes.users), ("groups", old_groups, changes.groups),
+            ("members", None, early_groups), ("gone", None, early_gone)]
+    results = fan_out(lambda job: read_members(job[2]) if job[0] == "members" else read_gone(job[2])
+                      if job[0] == "gone" else _patched(ctx, c, store, job[0], job[1], job[2], changes), jobs, 4)
+    (users, user_calls), (groups, group_calls), fresh, gone = results
+    ctx.progress(source, len(users) + len(groups))
+    group_ids = [g["groupId"] for g in groups]
+    now_groups = set(group_ids)
+    gone_users = old_user_ids - {u["userId"] for u in users}
+    gone.update(read_gone(gone_users - early_gone))  # a listing, or a user found gone without its DeleteUser
+    reread = to_reread(now_groups)
+    reread |= {m["groupId"] for m in old_members if m["userId"] in gone and gone[m["userId"]] is None}
+    reread &= now_groups
+    fresh.update(read_members(reread - early_groups))
+    still = _grouped([m for found in gone.values() for m in found or ()], "groupId")
+    rows = [m for g in group_ids
+            for m in (fresh[g] if g in reread else
+                      [m for m in by_group.get(g, []) if m["userId"] not in gone] + still.get(g, []))]
+    ctx.notes[source] = {"users_described": 0 if "users" in changes.relist else len(changes.users
+                                                                                  - changes.deleted_users),
+                         "groups_described": 0 if "groups" in changes.relist else len(changes.groups
+                                                                                    - changes.deleted_groups),
+                         "users_deleted": len(changes.deleted_users), "groups_deleted": len(changes.deleted_groups),
+                         "groups_members_reread": len(reread | early_groups),
+                         "deleted_users_memberships_read": len(gone),
+                         "listed_whole": sorted(k for k in changes.relist if k in ("users", "groups"))}
+    return ({"idc_users": table("idc_users", users),
+             "idc_groups": table("idc_groups", groups),
+             "idc_group_memberships": table("idc_group_memberships", rows)},
+            len(reread | early_groups) + len(gone) + user_calls + group_calls)
+
+
+def _set_arns(ctx: CollectContext, c, source: str, changes: ch.Changes, sso, instance_arn: str) -> list[str]:
+    """The permission sets to consider: the previous listing plus the sets CreatePermissionSet events name (a
+    deleted one stays in this list: its DeletePermissionSet event makes it read again, and the read finds it
+    gone); ListPermissionSets only when a CreatePermissionSet event did not name its set."""
+    if "permission sets" in changes.relist:
+        _listed_whole(ctx, source, "permission sets", changes.relist["permission sets"])
+        return c._permission_set_arns(sso, instance_arn)
+    try:
+        before = list(ctx.previous.table("idc_permission_sets")["permissionSetArn"])
+    except Exception as exc:
+        raise ch.Fallback(f"the previous snapshot's permission sets cannot be read: {exc}") from None
+    return list(dict.fromkeys([*before, *sorted(changes.created_sets)]))
 
 
 def permission_sets(ctx: CollectContext, c) -> tuple[Tables, int]:
@@ -211,7 +322,7 @@ def permission_sets(ctx: CollectContext, c) -> tuple[Tables, int]:
     old_sets, old_policies = _previous(ctx, source, "idc_permission_sets", "idc_permission_set_policies")
     instance = c.audited_instance(ctx)
     sso = c._client(ctx, "sso-admin", instance["region"])
-    arns = c._permission_set_arns(sso, instance["instanceArn"])
+    arns = _set_arns(ctx, c, source, changes, sso, instance["instanceArn"])
     previous = {row["permissionSetArn"]: row for row in old_sets}
     policies = _grouped(old_policies, "permissionSetArn")
     reread = [a for a in arns if a in changes.permission_sets or a not in previous]
@@ -231,7 +342,7 @@ def provisioning_status(ctx: CollectContext, c) -> tuple[Tables, int]:
     (old,) = _previous(ctx, source, "idc_permission_set_provisioning")
     instance = c.audited_instance(ctx)
     sso = c._client(ctx, "sso-admin", instance["region"])
-    arns = c._permission_set_arns(sso, instance["instanceArn"])
+    arns = _set_arns(ctx, c, source, changes, sso, instance["instanceArn"])
     previous = _grouped(old, "permissionSetArn")
     known = {row["permissionSetArn"] for row in old}
     # A set provisioned nowhere has no previous row: without an event it is still provisioned nowhere, but a new
