@@ -45,6 +45,13 @@ SOURCES = ["entra.app", "entra.users", "entra.groups", "entra.app_assignments", 
 TABLES = ["entra_users", "entra_groups", "entra_app_role_assignments", "entra_group_members"]
 
 
+def rows(snapshot, table: str) -> list[tuple]:
+    """A table as sorted tuples of reprs: an incremental and a full snapshot compare equal whatever the row order."""
+    frame = snapshot.table(table)
+    return sorted(tuple(repr(v.tolist() if hasattr(v, "tolist") else v) for v in r)
+                  for r in frame.itertuples(index=False))
+
+
 def change_one_percent(store, rng: random.Random) -> dict[str, int]:
     users, groups = sorted(store.users), sorted(store.groups)
     done = {"users renamed": 0, "users added": 0, "users deleted": 0, "memberships changed": 0,
@@ -136,11 +143,6 @@ def entra_main(args) -> None:
         full_s, full = run(False, "full")
     finally:
         box.stop()
-
-    def rows(snapshot, table):
-        frame = snapshot.table(table)
-        return sorted(tuple(repr(v.tolist() if hasattr(v, "tolist") else v) for v in r)
-                      for r in frame.itertuples(index=False))
 
     same = all(rows(inc, t) == rows(full, t) for t in TABLES)
     calls = lambda s: sum(s.manifest["api_calls"].values())  # noqa: E731
@@ -288,11 +290,6 @@ def aws_main(args) -> None:
         full_s, full = run(False, "full")
     finally:
         box.stop()
-
-    def rows(snapshot, table):
-        frame = snapshot.table(table)
-        return sorted(tuple(repr(v.tolist() if hasattr(v, "tolist") else v) for v in r)
-                      for r in frame.itertuples(index=False))
 
     same = all(rows(inc, t) == rows(full, t) for t in AWS_TABLES)
     calls = lambda s: sum(s.manifest["api_calls"].values())  # noqa: E731

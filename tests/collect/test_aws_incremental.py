@@ -12,9 +12,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import boto3
-import numpy as np
-import pandas as pd
 import pytest
+from support.snapshots import table_rows
 
 from idbridge.clients.aws.pacing import PACER
 from idbridge.collect.aws import changes as ch
@@ -87,17 +86,7 @@ class Runs:
         return Snapshot(collect(params, out, now=now or self.clock))
 
 
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return tuple(_plain(v) for v in value.tolist())
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
-
-
-def rows(snapshot: Snapshot, name: str) -> list[tuple]:
-    frame: pd.DataFrame = snapshot.table(name)
-    return sorted(tuple(repr(_plain(v)) for v in record) for record in frame.itertuples(index=False))
+rows = table_rows
 
 
 def modes(snapshot: Snapshot) -> dict[str, str]:

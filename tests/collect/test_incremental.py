@@ -11,9 +11,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
+from support.snapshots import table_rows
 from support.sandbox import forget_sandbox, running_sandbox, sandbox_parameters
 
 from idbridge.collect.run import collect
@@ -52,17 +51,7 @@ class Runs:
         return Snapshot(collect(params, out, now=self.clock))
 
 
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return tuple(_plain(v) for v in value.tolist())
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
-
-
-def rows(snapshot: Snapshot, table: str) -> list[tuple]:
-    frame: pd.DataFrame = snapshot.table(table)
-    return sorted((tuple(repr(_plain(v)) for v in record) for record in frame.itertuples(index=False)))
+rows = table_rows
 
 
 # ------------------------------------------------------------------------------------------------ random changes

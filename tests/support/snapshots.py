@@ -23,3 +23,20 @@ def stand_in_snapshot(folder: Path, collected_at: str, engagement: str,
         if source.name not in given:
             writer.mark(source.name, "not_collected", error="stand-in", tables=list(source.tables))
     return writer.finish({"engagement": engagement, "collected_at": collected_at})
+
+
+def _plain(value):
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return tuple(_plain(v) for v in value.tolist())
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def table_rows(snapshot, table: str) -> list[tuple]:
+    """A snapshot table as sorted tuples of reprs (arrays as tuples, NaN as None): two collections of the same
+    tenant compare equal whatever the row order."""
+    frame: pd.DataFrame = snapshot.table(table)
+    return sorted(tuple(repr(_plain(v)) for v in record) for record in frame.itertuples(index=False))
