@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.snapshots import table_rows
-from support.sandbox import forget_sandbox, running_sandbox, sandbox_parameters
+from support.sandbox import sandbox_parameters
 
 from idbridge.collect.run import collect
 from idbridge.core.parameters import Parameters
@@ -27,11 +27,8 @@ TRACKED = ("entra.users", "entra.groups", "entra.group_members")
 
 
 @pytest.fixture(scope="module")
-def box():
-    b = running_sandbox("demo")
-    yield b
-    b.stop()
-    forget_sandbox()
+def box(demo_sandbox):
+    return demo_sandbox  # conftest's: one demo sandbox for the module
 
 
 class Runs:

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from support.sandbox import forget_sandbox, running_sandbox, sandbox_parameters
+from support.sandbox import sandbox_parameters
 
 from idbridge.clients.factory import graph_credential
 from idbridge.sandbox.graph import routes_delta
@@ -22,11 +22,8 @@ USER_SELECT = "displayName,jobTitle,mobilePhone"
 
 
 @pytest.fixture(scope="module")
-def box():
-    b = running_sandbox("demo")
-    yield b
-    b.stop()
-    forget_sandbox()
+def box(demo_sandbox):
+    return demo_sandbox  # conftest's: one demo sandbox for the module
 
 
 @pytest.fixture(scope="module")

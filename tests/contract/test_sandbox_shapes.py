@@ -11,18 +11,15 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from support.sandbox import forget_sandbox, running_sandbox, sandbox_parameters
+from support.sandbox import sandbox_parameters
 
 from idbridge.clients.factory import aws_client, aws_session, graph_credential
 from tests.support.contract import load_fixture, shape_differences
 
 
 @pytest.fixture(scope="module")
-def box():
-    b = running_sandbox("demo")
-    yield b
-    b.stop()
-    forget_sandbox()
+def box(demo_sandbox):
+    return demo_sandbox  # conftest's: one demo sandbox for the module
 
 
 class Graph:

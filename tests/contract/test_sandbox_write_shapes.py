@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from defusedxml.ElementTree import fromstring
-from support.sandbox import forget_sandbox, running_sandbox, sandbox_parameters
+from support.sandbox import sandbox_parameters
 
 from idbridge.clients.factory import aws_client, aws_session
 from idbridge.sandbox.faults import FaultConfig
@@ -31,11 +31,8 @@ from tests.support.contract import load_fixture, shape_differences
 
 
 @pytest.fixture(scope="module")
-def box():
-    b = running_sandbox("demo")
-    yield b
-    b.stop()
-    forget_sandbox()
+def box(demo_sandbox):
+    return demo_sandbox  # conftest's: one demo sandbox for the module
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.sandbox import forget_sandbox, running_sandbox, sandbox_parameters
+from support.sandbox import sandbox_parameters
 
 from idbridge.cli import main
 from idbridge.clients.aws.pacing import LIMITS_TPS, PACER
@@ -76,11 +76,8 @@ def test_the_export_is_paced_to_the_documented_rates():
 
 
 @pytest.fixture(scope="module")
-def box():
-    b = running_sandbox("demo")
-    yield b
-    b.stop()
-    forget_sandbox()
+def box(demo_sandbox):
+    return demo_sandbox  # conftest's: one demo sandbox for the module
 
 
 def _held(export):

@@ -10,28 +10,13 @@ import os
 from pathlib import Path
 
 import pytest
-import yaml
 
 from idbridge.cli import main
 from idbridge.core import files
-from idbridge.core.paths import PARAMETERS_DIR
 from idbridge.errors import EXIT_NOT_COLLECTED
+from support.kit import unreachable_parameters
 
 FULL = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-
-def unreachable_parameters(tmp_path: Path, **changes) -> Path:
-    """The sandbox's parameters pointed at a port nothing listens on: every source fails at once, quickly."""
-    document = yaml.safe_load((PARAMETERS_DIR / "sandbox.yaml").read_text())
-    closed = "http://127.0.0.1:9"
-    document["graph"]["base_url"] = f"{closed}/v1.0"
-    document["graph"]["token_url"] = f"{closed}/{document['graph']['tenant_id']}/oauth2/v2.0/token"
-    document["aws"]["endpoint_url"] = closed
-    document["run_root"] = str(tmp_path / "runs")
-    document.update(changes)
-    path = tmp_path / "unreachable.yaml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return path
 
 
 def disk_full_at(monkeypatch, name: str, how: str) -> None:
@@ -96,7 +81,7 @@ def one_error_line(err: str) -> str:
 
 @pytest.mark.parametrize("how", ["write", "rename"])
 def test_collect_on_a_full_disk_exits_3_with_one_line_and_no_snapshot(tmp_path, monkeypatch, capsys, how):
-    params = unreachable_parameters(tmp_path, collection={"sources": ["entra.tenant"]})
+    params = unreachable_parameters(tmp_path)
     out = tmp_path / "snapshots" / "s1"
     disk_full_at(monkeypatch, "manifest.json", how)
     with pytest.raises(SystemExit) as exit_info:
@@ -111,7 +96,7 @@ def test_collect_on_a_full_disk_exits_3_with_one_line_and_no_snapshot(tmp_path, 
 
 @pytest.mark.parametrize("how", ["write", "rename"])
 def test_run_on_a_full_disk_exits_3_and_leaves_no_half_file(tmp_path, monkeypatch, capsys, how):
-    params = unreachable_parameters(tmp_path, collection={"sources": ["entra.tenant"]})
+    params = unreachable_parameters(tmp_path)
     run = tmp_path / "run"
     disk_full_at(monkeypatch, "findings.json", how)
     with pytest.raises(SystemExit) as exit_info:
@@ -136,7 +121,7 @@ def test_a_notebook_written_on_a_full_disk_is_not_left_truncated(tmp_path, monke
     monkeypatch.setattr(papermill.iorw.LocalHandler, "write", write_half)
     run = tmp_path / "run"
     with pytest.raises(SystemExit) as exit_info:
-        main(["run", "-p", str(unreachable_parameters(tmp_path)), "--only", "00", "--out", str(run)])
+        main(["run", "-p", str(unreachable_parameters(tmp_path, sources=None)), "--only", "00", "--out", str(run)])
     err = capsys.readouterr().err
     assert exit_info.value.code == EXIT_NOT_COLLECTED, err
     assert f"cannot write {run / 'notebooks' / '00_preflight.ipynb'}" in one_error_line(err)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.kit import ENGAGEMENT, kit_run
+from support.kit import ENGAGEMENT, kit_run, unreachable_parameters
 
 from idbridge.cli import main
 from idbridge.core.paths import NOTEBOOKS_DIR
@@ -146,24 +146,11 @@ def test_a_source_not_collected_exits_3_and_the_log_names_it(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------------------- one truthful verdict
-def _unreachable_parameters(tmp_path: Path) -> Path:
-    """The sandbox's parameters pointed at a port nothing listens on: every probe fails, as with no network."""
-    document = yaml.safe_load((NOTEBOOKS_DIR.parent / "parameters" / "sandbox.yaml").read_text())
-    closed = "http://127.0.0.1:9"
-    document["graph"]["base_url"] = f"{closed}/v1.0"
-    document["graph"]["token_url"] = f"{closed}/{document['graph']['tenant_id']}/oauth2/v2.0/token"
-    document["aws"]["endpoint_url"] = closed
-    document["run_root"] = str(tmp_path / "runs")
-    path = tmp_path / "unreachable.yaml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return path
-
-
 @pytest.mark.notebook
 def test_a_failed_preflight_stops_the_run_with_exit_3_and_names_the_probe(tmp_path):
     from idbridge.checks.artifact import read_evaluation
 
-    result = run_kit(_unreachable_parameters(tmp_path), only="00,10,30", out=tmp_path / "run")
+    result = run_kit(unreachable_parameters(tmp_path, sources=None), only="00,10,30", out=tmp_path / "run")
     assert result.exit_code == EXIT_NOT_COLLECTED
     assert [r.name for r in result.notebooks] == ["00_preflight"], "nothing runs after a failed preflight"
     assert result.snapshot is None and not (tmp_path / "run" / "snapshot").exists()
@@ -183,7 +170,8 @@ def test_a_failed_collection_is_not_checked_in_every_artifact(tmp_path):
     # Without preflight (only 10) nothing answers: every source is not collected, and the run and the report
     # say NOT CHECKED for every check (the report was once headed "PASS — no findings").
     with pytest.raises(SystemExit) as exit_info:
-        main(["run", "-p", str(_unreachable_parameters(tmp_path)), "--only", "10", "--out", str(tmp_path / "run")])
+        main(["run", "-p", str(unreachable_parameters(tmp_path, sources=None)), "--only", "10",
+              "--out", str(tmp_path / "run")])
     assert exit_info.value.code == EXIT_NOT_COLLECTED
     record = json.loads((tmp_path / "run" / "run.json").read_text())
     findings = json.loads((tmp_path / "run" / "findings.json").read_text())

@@ -16,14 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import yaml
 
-from idbridge.core.paths import NOTEBOOKS_DIR
 from idbridge.kit.render import figure_ids
 from idbridge.report.page import HEADER_FIELDS
 from support.browser import (CHROMIUM, OUTPUT, PROBE_ID, first_page_png, offline_prefix, probe,
                              screenshot_and_print, why_no_browser)
-from support.kit import kit_run
+from support.kit import kit_run, unreachable_parameters
 
 pytestmark = [pytest.mark.notebook,
               pytest.mark.skipif(CHROMIUM is None, reason=why_no_browser())]
@@ -145,26 +143,13 @@ PAGE_LIMIT = {"20_access_review": 9}
 DEFAULT_PAGE_LIMIT = 15  # the others: 10 of a run that collected nothing prints 14 (one long reason per check)
 
 
-def _unreachable_parameters(folder: Path) -> Path:
-    """The sandbox's parameters pointed at a port nothing listens on: nothing can be collected."""
-    document = yaml.safe_load((NOTEBOOKS_DIR.parent / "parameters" / "sandbox.yaml").read_text())
-    closed = "http://127.0.0.1:9"
-    document["graph"]["base_url"] = f"{closed}/v1.0"
-    document["graph"]["token_url"] = f"{closed}/{document['graph']['tenant_id']}/oauth2/v2.0/token"
-    document["aws"]["endpoint_url"] = closed
-    document["run_root"] = str(folder / "runs")
-    path = folder / "unreachable.yaml"
-    path.write_text(yaml.safe_dump(document), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def failed_run(tmp_path_factory):
     """A run whose collection failed: 10 says NOT CHECKED, 20-22 stop early, 30 says there is nothing to compare."""
     from idbridge.kit.run import run_kit
 
     folder = tmp_path_factory.mktemp("failed-run")
-    result = run_kit(_unreachable_parameters(folder), only="10,20,21,22,30", out=folder / "run")
+    result = run_kit(unreachable_parameters(folder, sources=None), only="10,20,21,22,30", out=folder / "run")
     assert any(not r.ok for r in result.notebooks), "the failed run has a failed notebook to show"
     return folder / "run"
 

@@ -106,10 +106,12 @@ def without_notebooks(monkeypatch) -> dict[str, dict]:
     return given
 
 
-def unreachable_parameters(folder: Path, engagement: str, **updates) -> Path:
-    """parameters/sandbox.yaml pointed at a port nothing listens on, collecting entra.tenant only, with its run
-    root in `folder` (`updates` replace top-level keys, or update sections given as dicts); written to
-    `folder`/<engagement>.yaml."""
+def unreachable_parameters(folder: Path, engagement: str | None = None, *,
+                           sources: tuple[str, ...] | None = ("entra.tenant",), **updates) -> Path:
+    """parameters/sandbox.yaml pointed at a port nothing listens on (every probe and source fails at once, as with
+    no network), with its run root in `folder`; `engagement` None keeps the file's; `sources` None collects every
+    source, else only those; `updates` replace top-level keys, or update sections given as dicts. Written to
+    `folder`/<engagement or "unreachable">.yaml."""
     from idbridge.core.paths import PARAMETERS_DIR
 
     document = yaml.safe_load((PARAMETERS_DIR / "sandbox.yaml").read_text(encoding="utf-8"))
@@ -117,9 +119,13 @@ def unreachable_parameters(folder: Path, engagement: str, **updates) -> Path:
     document["graph"]["base_url"] = f"{closed}/v1.0"
     document["graph"]["token_url"] = f"{closed}/{document['graph']['tenant_id']}/oauth2/v2.0/token"
     document["aws"]["endpoint_url"] = closed
-    document.update(engagement=engagement, run_root=str(folder / "runs"), collection={"sources": ["entra.tenant"]})
+    document["run_root"] = str(folder / "runs")
+    if engagement is not None:
+        document["engagement"] = engagement
+    if sources is not None:
+        document["collection"] = {"sources": list(sources)}
     for key, value in updates.items():
         document[key] = {**document.get(key, {}), **value} if isinstance(value, dict) else value
-    path = folder / f"{engagement}.yaml"
+    path = folder / f"{engagement or 'unreachable'}.yaml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
     return path

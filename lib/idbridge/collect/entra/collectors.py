@@ -102,19 +102,23 @@ def users_frame(items: list[dict]):
     return frame("entra_users", items, times=("createdDateTime",))
 
 
-async def collect_users(ctx: CollectContext):
-    select = _select("entra_users")
-
+async def _objects(ctx: CollectContext, source: str, table: str, path: str, select: str, build, columns):
+    """A directory list read whole, or (collection.incremental, a usable delta link) as its delta query's changes
+    applied to the previous snapshot's rows: either way `build` makes the table."""
     async def full():
-        return {"entra_users": users_frame(await read_all(
-            ctx.graph_adapter, "/users", params={"$select": select, "$top": PAGE},
-            progress=_progress(ctx, "entra.users")))}
+        return {table: build(await read_all(ctx.graph_adapter, path, params={"$select": select, "$top": PAGE},
+                                            progress=_progress(ctx, source)))}
 
     async def apply(items):
-        previous = delta.previous_rows(ctx.previous.table("entra_users"))
-        return {"entra_users": users_frame(delta.apply_objects(previous, items, columns_of("entra_users")))}
+        previous = delta.previous_rows(ctx.previous.table(table))
+        return {table: build(delta.apply_objects(previous, items, columns))}
 
-    return await delta.tracked(ctx, "entra.users", "/users/delta", select, apply, full)
+    return await delta.tracked(ctx, source, f"{path}/delta", select, apply, full)
+
+
+async def collect_users(ctx: CollectContext):
+    return await _objects(ctx, "entra.users", "entra_users", "/users", _select("entra_users"), users_frame,
+                          columns_of("entra_users"))
 
 
 async def collect_sign_in_activity(ctx: CollectContext):
@@ -142,18 +146,8 @@ def groups_frame(items: list[dict]):
 
 
 async def collect_groups(ctx: CollectContext):
-    select = _select("entra_groups", drop=("isDynamic",))
-
-    async def full():
-        return {"entra_groups": groups_frame(await read_all(
-            ctx.graph_adapter, "/groups", params={"$select": select, "$top": PAGE},
-            progress=_progress(ctx, "entra.groups")))}
-
-    async def apply(items):
-        previous = delta.previous_rows(ctx.previous.table("entra_groups"))
-        return {"entra_groups": groups_frame(delta.apply_objects(previous, items, select.split(",")))}
-
-    return await delta.tracked(ctx, "entra.groups", "/groups/delta", select, apply, full)
+    select = _select("entra_groups", drop=("isDynamic",))  # isDynamic is derived from groupTypes
+    return await _objects(ctx, "entra.groups", "entra_groups", "/groups", select, groups_frame, select.split(","))
 
 
 # ------------------------------------------------------------------------------------------------ the app
