@@ -102,9 +102,11 @@ def users_frame(items: list[dict]):
     return frame("entra_users", items, times=("createdDateTime",))
 
 
-async def _objects(ctx: CollectContext, source: str, table: str, path: str, select: str, build, columns):
+async def _objects(ctx: CollectContext, source: str, table: str, path: str, delta_path: str, select: str, build,
+                   columns):
     """A directory list read whole, or (collection.incremental, a usable delta link) as its delta query's changes
-    applied to the previous snapshot's rows: either way `build` makes the table."""
+    applied to the previous snapshot's rows: either way `build` makes the table. Both paths are given as written
+    (tests/contract/test_inventory.py finds every Graph path in the code's literals)."""
     async def full():
         return {table: build(await read_all(ctx.graph_adapter, path, params={"$select": select, "$top": PAGE},
                                             progress=_progress(ctx, source)))}
@@ -113,12 +115,12 @@ async def _objects(ctx: CollectContext, source: str, table: str, path: str, sele
         previous = delta.previous_rows(ctx.previous.table(table))
         return {table: build(delta.apply_objects(previous, items, columns))}
 
-    return await delta.tracked(ctx, source, f"{path}/delta", select, apply, full)
+    return await delta.tracked(ctx, source, delta_path, select, apply, full)
 
 
 async def collect_users(ctx: CollectContext):
-    return await _objects(ctx, "entra.users", "entra_users", "/users", _select("entra_users"), users_frame,
-                          columns_of("entra_users"))
+    return await _objects(ctx, "entra.users", "entra_users", "/users", "/users/delta", _select("entra_users"),
+                          users_frame, columns_of("entra_users"))
 
 
 async def collect_sign_in_activity(ctx: CollectContext):
@@ -147,7 +149,8 @@ def groups_frame(items: list[dict]):
 
 async def collect_groups(ctx: CollectContext):
     select = _select("entra_groups", drop=("isDynamic",))  # isDynamic is derived from groupTypes
-    return await _objects(ctx, "entra.groups", "entra_groups", "/groups", select, groups_frame, select.split(","))
+    return await _objects(ctx, "entra.groups", "entra_groups", "/groups", "/groups/delta", select, groups_frame,
+                          select.split(","))
 
 
 # ------------------------------------------------------------------------------------------------ the app
