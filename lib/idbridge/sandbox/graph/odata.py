@@ -218,6 +218,12 @@ def collection_body(items: list[Json], q: Query, resource: Resource, *, version:
                     page_url: str, default_page: int | None = None, page_cap: int | None = None) -> Json:
     """Filter, order, count, page and project `items`; returns the response body with value / nextLink.
     `page_cap`: a page never holds more, whatever $top asks (Graph's silent cap, e.g. /users with signInActivity)."""
+    return page_body(selected(items, q, resource), q, resource, version=version, context=context, page_url=page_url,
+                     default_page=default_page, page_cap=page_cap)
+
+
+def selected(items: list[Json], q: Query, resource: Resource) -> list[Json]:
+    """`items` that pass $filter, in $orderby (else the resource's default) order: what the pages of a query cut."""
     if q.filter:
         items = [item for item in items if matches(q.filter, item)]
     order = q.orderby or resource.default_order
@@ -225,6 +231,12 @@ def collection_body(items: list[Json], q: Query, resource: Resource, *, version:
         present = [i for i in items if i.get(order[0]) is not None]
         absent = [i for i in items if i.get(order[0]) is None]
         items = sorted(present, key=_sort_key(order[0]), reverse=order[1]) + absent
+    return items
+
+
+def page_body(items: list[Json], q: Query, resource: Resource, *, version: str, context: str, page_url: str,
+              default_page: int | None = None, page_cap: int | None = None) -> Json:
+    """Count, page and project items already filtered and ordered (selected())."""
     body: Json = {"@odata.context": context}
     if q.count:
         body["@odata.count"] = len(items)

@@ -50,6 +50,8 @@ class GraphStore:
         "eligibilitySchedules", "assignmentSchedules", "eligibilityScheduleInstances", "assignmentScheduleInstances",
         "assignmentScheduleRequests")})
     aws_sp_id: str | None = None                   # the AWS IAM Identity Center service principal, once it exists
+    # What the log routes worked out for one query, reused by its next pages (routes_reports.py); not state.
+    views: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def user_by_upn(self, upn: str) -> Json | None:
         upn = upn.lower()
