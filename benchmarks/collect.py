@@ -12,9 +12,8 @@ Sizes (generated in memory with idbridge.sandbox.generate, seed 1; groups and pe
 Assignment density is the generator's default, 12 (principal, account, permission set) assignments per account:
 for the large organisation that is about 12,000 assignments on about 9,200 (account, permission set) pairs, an
 sso-admin floor of about 9.5 minutes (the script computes it from the scenario, prints it before collecting and
-in table 1). The large organisation gets 1,000 sign-ins instead of the generator's users / 10: the sandbox's
-seeding compares every user with every sign-in (graph/seed.py sign_in_activity, aws/trail_events.py
-idc_user_name), so 10,000 sign-ins would make seeding alone take most of an hour.
+in table 1). Every size gets the generator's sign-ins (users / 10, at least 1,000, on each side); sign-ins and
+CloudTrail at 100,000 events in the window are benchmarks/volume.py's.
 
 For each size: the sandbox is seeded and served in a child process (moto and the Graph emulator on 127.0.0.1, with
 latency, aws_throttle and graph_reports_limit on), so the collector does not share its interpreter, its GIL or its
@@ -67,7 +66,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SIZES: dict[str, Size] = {
     "small": Size(1_000, 100, 50, 20),
     "medium": Size(10_000, 1_000, 300, 60),
-    "large": Size(100_000, 5_000, 1_000, 300, sign_ins=1_000),
+    "large": Size(100_000, 5_000, 1_000, 300),
 }
 
 # Largest page each API serves (documented maxima; the minimum-calls formulas below divide by these).
@@ -653,9 +652,7 @@ def report(results: list[dict], latency_ms: float) -> str:
         "calls made.\n"
         "   Assignment density: " + "; ".join(
             f"{r['name']} {r['size']['assignments_per_account']:g} per account" for r in ok)
-        + " (the generator's default) -> the pairs above."
-        + ("\n   large: 1,000 sign-ins rather than users / 10, as seeding is O(users x sign-ins)."
-           if "large" in cols else "")))
+        + " (the generator's default) -> the pairs above."))
 
     # ------------------------------------------------------------------ 2. calls per operation vs minimum
     minimum = {r["name"]: minimum_calls(r["truth"]) for r in ok}
