@@ -13,7 +13,7 @@ from idbridge.clients.graph import batch as graph_batch
 from idbridge.clients.graph.pacer import Pacer, reports_pacer
 from idbridge.clients.graph.paging import relative_url
 from idbridge.collect.entra.collectors import ENTRA_COLLECTORS
-from idbridge.collect.entra.frames import frame, iso_utc
+from idbridge.collect.entra.frames import dig, frame, iso_utc, row_of
 from idbridge.collect.entra.sync import mapping_rows
 from idbridge.saml.certs import key_credential_thumbprint as thumbprint
 from idbridge.saml.claims import claims_rows
@@ -274,3 +274,16 @@ def test_read_all_retries_transient_errors_then_gives_up(monkeypatch):
     with pytest.raises(GraphSourceError):
         asyncio.run(read_all(object(), "/c"))
     assert len(calls) == 1
+
+
+def test_rows_kept_per_item_frame_as_the_items_do():
+    items = [{"id": "a", "createdDateTime": "2026-03-01T10:00:00.1234567Z", "appId": "x", "userId": "u",
+              "status": {"errorCode": 50126, "failureReason": "Bad password"}, "location": {"city": "Paris"},
+              "deviceDetail": {"browser": "Edge"}},
+             {"id": "b", "createdDateTime": "2026-03-01T11:00:00Z", "status": None, "isInteractive": True}]
+    derived = {"errorCode": lambda i: dig(i, "status", "errorCode"),
+               "failureReason": lambda i: dig(i, "status", "failureReason")}
+    rows = [row_of("entra_sign_ins", derived)(item) for item in items]
+    assert "location" not in rows[0] and rows[0]["errorCode"] == 50126 and rows[1]["errorCode"] is None
+    whole = frame("entra_sign_ins", items, times=("createdDateTime",), derived=derived)
+    assert frame("entra_sign_ins", rows, times=("createdDateTime",)).equals(whole)

@@ -65,11 +65,14 @@ def error_code(exc: BaseException) -> str | None:
 
 
 def lookup_events(trail, attribute: dict[str, str], start: datetime, end: datetime,
-                  on_page: Callable[[int], None] = lambda n: None) -> list[dict]:
-    """CloudTrail LookupEvents for one lookup attribute (the API takes one per call) over [start, end]."""
+                  on_page: Callable[[int], None] = lambda n: None,
+                  each: Callable[[dict], Any] | None = None) -> list:
+    """CloudTrail LookupEvents for one lookup attribute (the API takes one per call) over [start, end]. `each`,
+    if given, turns every event into what is kept of it as its page arrives (None: dropped), so that 100,000
+    events are never all held as boto3 returned them."""
     events = []
     for page in pages(trail, "lookup_events", "Events", LookupAttributes=[attribute], StartTime=start, EndTime=end,
                       MaxResults=LOOKUP_PAGE):
-        events += page
+        events += page if each is None else [kept for kept in map(each, page) if kept is not None]
         on_page(len(page))
     return events

@@ -498,14 +498,15 @@ def collect_cloudtrail(ctx: CollectContext) -> Tables:
     trail = _client(ctx, "cloudtrail")
 
     def one(attribute: dict[str, str]) -> list[dict]:
+        # Rows as the pages arrive: the row keeps CloudTrail's record text, boto3's parsed event goes.
         return lookup_events(trail, attribute, ctx.window_start, ctx.window_end,
-                             on_page=lambda n: ctx.progress("aws.cloudtrail", n))
+                             on_page=lambda n: ctx.progress("aws.cloudtrail", n),
+                             each=lambda event: aws_trail.event_row(event) if aws_trail.keep(event) else None)
 
     rows: dict[str, dict] = {}
-    for events in fan_out(one, aws_trail.LOOKUPS, _workers(ctx)):
-        for event in events:
-            if aws_trail.keep(event):
-                rows.setdefault(event["EventId"], aws_trail.event_row(event))  # an event may match two lookups
+    for found in fan_out(one, aws_trail.LOOKUPS, _workers(ctx)):
+        for row in found:
+            rows.setdefault(row["eventId"], row)  # an event may match two lookups
     ordered = sorted(rows.values(), key=lambda r: (r["eventTime"] or "", r["eventId"]), reverse=True)
     return {"cloudtrail_events": table("cloudtrail_events", ordered)}
 

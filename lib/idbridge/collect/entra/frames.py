@@ -65,6 +65,14 @@ def frame(table: str, items: list[dict], *, times: Iterable[str] = (),
     return pd.DataFrame(data, columns=list(columns_of(table)))
 
 
+def row_of(table: str, derived: dict[str, Callable[[dict], Any]] | None = None) -> Callable[[dict], dict]:
+    """item -> just the table's columns (derived ones computed): frame(table, rows) of these equals
+    frame(table, items, derived=derived), with the rest of each item dropped as soon as it is read."""
+    derived = derived or {}
+    getters = [(column, derived.get(column)) for column in columns_of(table)]
+    return lambda item: {column: getter(item) if getter else item.get(column) for column, getter in getters}
+
+
 def dig(item: dict | None, *path: str) -> Any:
     """item[a][b]... or None as soon as a step is missing or null."""
     for key in path:
