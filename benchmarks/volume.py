@@ -32,7 +32,8 @@ The rate-limit floor of a source is its calls / the allowed rate:
     aws.cloudtrail  LookupEvents calls / 2 TPS (clients/aws/pacing.py LIMITS_TPS["cloudtrail"], AWS's documented
                     2 per second per account per Region); 50 events a page, one lookup per event name
 'at the minimum calls' is the same floor with the fewest pages that read everything (ceil(n / page size), one
-call for an empty lookup). The two sources run concurrently; each ratio is the source's own wall / its floor. The
+call for an empty lookup). The two sources run concurrently; each ratio is the source's own wall / its floor (the
+first 5 report requests may go at once, so at a few dozen requests the sign-in ratio can be under 1). The
 pacing's own best ratio is printed beside it: the reports pacer sends 5 per 10.5 s (pacer.MARGIN_S), the AWS
 pacer draws from a token bucket at PACE_SHARE of the rate and a strict window (WINDOWS) at once.
 """
