@@ -68,8 +68,14 @@ def lookup_events(trail, attribute: dict[str, str], start: datetime, end: dateti
                   on_page: Callable[[int], None] = lambda n: None) -> list[dict]:
     """CloudTrail LookupEvents for one lookup attribute (the API takes one per call) over [start, end]."""
     events = []
-    for page in pages(trail, "lookup_events", "Events", LookupAttributes=[attribute], StartTime=start, EndTime=end,
-                      MaxResults=LOOKUP_PAGE):
+    for page in lookup_pages(trail, attribute, start, end):
         events += page
         on_page(len(page))
     return events
+
+
+def lookup_pages(trail, attribute: dict[str, str], start: datetime, end: datetime) -> Iterator[list[dict]]:
+    """The pages of lookup_events as they arrive, newest events first (LookupEvents' order), for a reader that acts
+    on each page before the next is in."""
+    return pages(trail, "lookup_events", "Events", LookupAttributes=[attribute], StartTime=start, EndTime=end,
+                 MaxResults=LOOKUP_PAGE)
