@@ -21,6 +21,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pandas as pd
 
 from idbridge.clients.graph.batch import list_in_batches
@@ -112,8 +113,7 @@ async def _objects(ctx: CollectContext, source: str, table: str, path: str, delt
                                             progress=_progress(ctx, source)))}
 
     async def apply(items):
-        previous = delta.previous_rows(ctx.previous.table(table))
-        return {table: build(delta.apply_objects(previous, items, columns))}
+        return {table: delta.apply_to_table(ctx.previous.table(table), items, columns, build)}
 
     return await delta.tracked(ctx, source, delta_path, select, apply, full)
 
@@ -231,7 +231,10 @@ async def _read_members(ctx: CollectContext, groups: list[str]) -> tuple[dict[st
 
 
 def _members_result(rows, failed: dict, listings: int):
-    tables = {"entra_group_members": pd.DataFrame(rows, columns=list(columns_of("entra_group_members")))}
+    """rows: a frame, or column -> values."""
+    if not isinstance(rows, pd.DataFrame):
+        rows = pd.DataFrame(rows, columns=list(columns_of("entra_group_members")))
+    tables = {"entra_group_members": rows}
     if not failed:
         return tables
     (group, relation), (status, code, message) = next(iter(failed.items()))
@@ -262,18 +265,25 @@ async def collect_group_members(ctx: CollectContext):
         for group, member in zip(nested["groupId"], nested["memberId"]):
             closure.setdefault(group, {group}).add(str(member))
         entries = delta.member_changes(items)
+        # Each group's previous rows by position, found once (not one scan of the table per group).
+        positions = rows.groupby(rows["groupId"].astype(str), sort=False).indices if len(rows) else {}
+        none = np.empty(0, dtype=np.int64)
         patched = {}
         for group in groups:
             if group in before and closure.get(group, {group}) == {group} and group in entries:
-                rows_of = delta.patch_flat_group(rows, group, entries[group], _member_type)
+                mine = rows.iloc[positions.get(group, none)]
+                rows_of = delta.patch_flat_group(mine, group, entries[group], _member_type)
                 if rows_of is not None:
                     patched[group] = rows_of
         again = [g for g in groups if g not in patched and (g not in before or closure.get(g, {g}) & changed)]
-        kept = rows[rows["groupId"].isin([g for g in groups if g in before and g not in again and g not in patched])]
-        kept = pd.concat([kept, *patched.values()], ignore_index=True) if patched else kept
-        fresh, failed, listings = await _read_members(ctx, again) if again else \
-            ({column: [] for column in columns_of("entra_group_members")}, {}, 0)
-        merged = {column: [*kept[column].tolist(), *fresh[column]] for column in fresh}
+        keep = [positions[g] for g in groups if g in before and g not in again and g not in patched and g in positions]
+        kept = rows.iloc[np.sort(np.concatenate(keep))] if keep else rows.iloc[none]
+        fresh, failed, listings = await _read_members(ctx, again) if again else ({}, {}, 0)
+        parts = [kept, *patched.values()]
+        if fresh:
+            parts.append(pd.DataFrame(fresh, columns=list(columns_of("entra_group_members"))))
+        parts = [p for p in parts if len(p)] or [kept]
+        merged = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
         delta.note(ctx, "entra.group_members", "delta",
                    f"{len(changed)} groups changed membership since {previous.manifest.get('collected_at')}: "
                    f"{len(patched)} of {len(groups)} assigned groups patched from the changes, {len(again)} read "

@@ -66,6 +66,29 @@ def _check(item: dict) -> None:
             raise NotUnderstood(f"a members@delta @removed reason not understood: {gone!r}")
 
 
+def touched_ids(items: list[dict]) -> set[str]:
+    """Ids of the objects a round names (changed, added or removed)."""
+    return {str(item["id"]) for item in items}
+
+
+def apply_to_table(previous: pd.DataFrame, items: list[dict], columns, build) -> pd.DataFrame:
+    """The previous table with a round applied: rows of objects the round does not name are kept as they are (no
+    conversion to dicts and back), the named ones are rebuilt by `build` from their previous row merged with the
+    change (or dropped when removed). The rows are the ones a whole rebuild would give; their order is the
+    previous rows', changed and new ones last."""
+    named = touched_ids(items)
+    ids = previous["id"].astype(str)
+    hit = ids.isin(named).to_numpy()
+    rows = apply_objects(previous_rows(previous[hit]), items, columns)
+    kept = previous[~hit]
+    fresh = build(rows)
+    if not len(fresh):
+        return kept.reset_index(drop=True)
+    if not len(kept):
+        return fresh
+    return pd.concat([kept, fresh], ignore_index=True)
+
+
 def apply_objects(previous: dict[str, dict], items: list[dict], columns: tuple[str, ...]) -> list[dict]:
     """The objects after a delta round: removed ones dropped, changed ones merged over their previous state, new
     ones added. Items apply in order (the same object may come more than once)."""
@@ -104,10 +127,10 @@ def member_changes(items: list[dict]) -> dict[str, list[dict]]:
     return entries
 
 
-def patch_flat_group(rows: pd.DataFrame, group: str, entries: list[dict], member_type) -> pd.DataFrame | None:
-    """A flat group's (no group among its members) direct and transitive rows with `entries` applied, or None when
-    the entries cannot be applied without a read: a group added as member (nesting starts, its members become
-    transitive ones) or an entry whose type is not given."""
+def patch_flat_group(mine: pd.DataFrame, group: str, entries: list[dict], member_type) -> pd.DataFrame | None:
+    """A flat group's (no group among its members) direct and transitive rows (`mine`: its previous ones) with
+    `entries` applied, or None when the entries cannot be applied without a read: a group added as member (nesting
+    starts, its members become transitive ones) or an entry whose type is not given."""
     removed, added = set(), {}
     for entry in entries:
         kind = member_type(entry)
@@ -119,11 +142,10 @@ def patch_flat_group(rows: pd.DataFrame, group: str, entries: list[dict], member
         else:
             removed.discard(str(entry["id"]))
             added[str(entry["id"])] = kind
-    mine = rows[rows["groupId"] == group]
     kept = mine[~mine["memberId"].astype(str).isin(removed | set(added))]
     new = pd.DataFrame([{"groupId": group, "memberId": member, "memberType": kind, "relation": relation}
                         for relation in ("direct", "transitive") for member, kind in added.items()],
-                       columns=list(rows.columns))
+                       columns=list(mine.columns))
     return pd.concat([kept, new], ignore_index=True) if len(new) else kept
 
 

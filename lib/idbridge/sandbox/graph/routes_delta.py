@@ -209,23 +209,35 @@ def _type_then(call: Call, since: _Since, object_id: str) -> str | None:
     return _member_type(call, object_id)
 
 
-def _members_then_now(call: Call, since: _Since, gid: str) -> tuple[dict[str, str], dict[str, str]]:
-    """A group's direct members (id -> @odata.type; only objects that exist) at the token and now."""
+def _member_changes(call: Call, since: _Since, gid: str, appeared: set[str]) -> tuple[dict, dict]:
+    """A group's members added and removed since the token (id -> @odata.type; a member counts while it exists).
+    Only members with a journal entry since can differ: ones listed or unlisted since, or created or deleted."""
     listed = call.store.direct_members.get(gid, [])
-    now: dict[str, str] = {}
-    for mid in listed:
+    first = since.members.get(gid, {})
+    touched = set(first) | appeared.intersection(listed)
+    if not touched:
+        return {}, {}
+    now_listed = set(listed)
+    added, gone = {}, {}
+    for mid in [m for m in dict.fromkeys(listed) if m in touched] + sorted(touched - now_listed):
+        in_now = mid in now_listed
+        in_then = (first[mid] is False) if mid in first else in_now
+        now_type = _member_type(call, mid) if in_now else None
+        then_type = _type_then(call, since, mid) if in_then else None
+        if now_type and not then_type:
+            added[mid] = now_type
+        elif then_type and not now_type:
+            gone[mid] = then_type
+    return added, gone
+
+
+def _members_now(call: Call, gid: str) -> dict[str, str]:
+    typed = {}
+    for mid in call.store.direct_members.get(gid, []):
         odata_type = _member_type(call, mid)
         if odata_type:
-            now[mid] = odata_type
-    first = since.members.get(gid, {})
-    listed_then = [m for m in dict.fromkeys(listed) if first.get(m, False) is not True]  # not added since
-    listed_then += [m for m, added in first.items() if added is False and m not in listed]  # removed since
-    then: dict[str, str] = {}
-    for mid in listed_then:
-        odata_type = _type_then(call, since, mid)
-        if odata_type:
-            then[mid] = odata_type
-    return then, now
+            typed[mid] = odata_type
+    return typed
 
 
 def _changed_items(call: Call, kind: str, old: _State) -> list[dict]:
@@ -235,9 +247,9 @@ def _changed_items(call: Call, kind: str, old: _State) -> list[dict]:
     with_members = kind == "groups" and "members" in old.select
     since = _Since(old.log, old.seq)
     candidates = dict.fromkeys(key for (k, key) in since.events if k == kind)
+    appeared = set(since.existed)  # members created or deleted since change their groups' members
     if with_members:
         candidates.update(dict.fromkeys(since.members))
-        appeared = set(since.existed)  # members created or deleted since change their groups' members
         if appeared:
             candidates.update(dict.fromkeys(gid for gid, listed in store.direct_members.items()
                                             if not appeared.isdisjoint(listed)))
@@ -254,13 +266,10 @@ def _changed_items(call: Call, kind: str, old: _State) -> list[dict]:
         before = since.before(kind, oid, props_now) if existed else None
         entries = None
         if with_members:
-            then_members, now_members = _members_then_now(call, since, oid)
             if before is None:
-                entries = _member_entries(now_members, {})
+                entries = _member_entries(_members_now(call, oid), {})
             else:
-                added = {m: t for m, t in now_members.items() if m not in then_members}
-                gone = {m: t for m, t in then_members.items() if m not in now_members}
-                entries = _member_entries(added, gone)
+                entries = _member_entries(*_member_changes(call, since, oid, appeared))
         if before is not None and before == props_now and not entries:
             continue
         item = {"id": oid}
