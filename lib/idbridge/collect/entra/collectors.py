@@ -266,24 +266,26 @@ async def collect_group_members(ctx: CollectContext):
             closure.setdefault(group, {group}).add(str(member))
         entries = delta.member_changes(items)
         # Each group's previous rows by position, found once (not one scan of the table per group).
-        positions = rows.groupby(rows["groupId"].astype(str), sort=False).indices if len(rows) else {}
+        positions = rows.groupby(rows["groupId"], sort=False).indices if len(rows) else {}
+        member_ids = rows["memberId"].to_numpy()
         none = np.empty(0, dtype=np.int64)
         patched = {}
         for group in groups:
             if group in before and closure.get(group, {group}) == {group} and group in entries:
-                mine = rows.iloc[positions.get(group, none)]
-                rows_of = delta.patch_flat_group(mine, group, entries[group], _member_type)
-                if rows_of is not None:
-                    patched[group] = rows_of
+                mine = positions.get(group, none)
+                result = delta.patch_flat_group(member_ids[mine].tolist(), mine, group, entries[group], _member_type)
+                if result is not None:
+                    patched[group] = result
         again = [g for g in groups if g not in patched and (g not in before or closure.get(g, {g}) & changed)]
         keep = [positions[g] for g in groups if g in before and g not in again and g not in patched and g in positions]
+        keep += [kept_of for kept_of, _ in patched.values()]
         kept = rows.iloc[np.sort(np.concatenate(keep))] if keep else rows.iloc[none]
         fresh, failed, listings = await _read_members(ctx, again) if again else ({}, {}, 0)
-        parts = [kept, *patched.values()]
-        if fresh:
-            parts.append(pd.DataFrame(fresh, columns=list(columns_of("entra_group_members"))))
-        parts = [p for p in parts if len(p)] or [kept]
-        merged = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        columns = list(columns_of("entra_group_members"))
+        added = [row for _, new in patched.values() for row in new]
+        extra = {c: [row[c] for row in added] + list(fresh.get(c, ())) for c in columns}
+        merged = pd.concat([kept, pd.DataFrame(extra, columns=columns)], ignore_index=True) if extra["groupId"] \
+            else kept.reset_index(drop=True)
         delta.note(ctx, "entra.group_members", "delta",
                    f"{len(changed)} groups changed membership since {previous.manifest.get('collected_at')}: "
                    f"{len(patched)} of {len(groups)} assigned groups patched from the changes, {len(again)} read "

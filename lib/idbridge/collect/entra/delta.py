@@ -77,8 +77,7 @@ def apply_to_table(previous: pd.DataFrame, items: list[dict], columns, build) ->
     change (or dropped when removed). The rows are the ones a whole rebuild would give; their order is the
     previous rows', changed and new ones last."""
     named = touched_ids(items)
-    ids = previous["id"].astype(str)
-    hit = ids.isin(named).to_numpy()
+    hit = previous["id"].isin(named).to_numpy()  # ids are text already: no per-value conversion
     rows = apply_objects(previous_rows(previous[hit]), items, columns)
     kept = previous[~hit]
     fresh = build(rows)
@@ -127,10 +126,12 @@ def member_changes(items: list[dict]) -> dict[str, list[dict]]:
     return entries
 
 
-def patch_flat_group(mine: pd.DataFrame, group: str, entries: list[dict], member_type) -> pd.DataFrame | None:
-    """A flat group's (no group among its members) direct and transitive rows (`mine`: its previous ones) with
-    `entries` applied, or None when the entries cannot be applied without a read: a group added as member (nesting
-    starts, its members become transitive ones) or an entry whose type is not given."""
+def patch_flat_group(members: list, positions: np.ndarray, group: str, entries: list[dict],
+                     member_type) -> tuple[np.ndarray, list[dict]] | None:
+    """A flat group's (no group among its members) rows with `entries` applied: the positions of its previous rows
+    to keep (`members`: the member ids at `positions`) and the rows to add; or None when the entries cannot be
+    applied without a read: a group added as member (nesting starts, its members become transitive ones) or an
+    entry whose type is not given."""
     removed, added = set(), {}
     for entry in entries:
         kind = member_type(entry)
@@ -142,11 +143,11 @@ def patch_flat_group(mine: pd.DataFrame, group: str, entries: list[dict], member
         else:
             removed.discard(str(entry["id"]))
             added[str(entry["id"])] = kind
-    kept = mine[~mine["memberId"].astype(str).isin(removed | set(added))]
-    new = pd.DataFrame([{"groupId": group, "memberId": member, "memberType": kind, "relation": relation}
-                        for relation in ("direct", "transitive") for member, kind in added.items()],
-                       columns=list(mine.columns))
-    return pd.concat([kept, new], ignore_index=True) if len(new) else kept
+    drop = removed | set(added)
+    keep = positions[np.fromiter((str(m) not in drop for m in members), dtype=bool, count=len(members))]
+    new = [{"groupId": group, "memberId": member, "memberType": kind, "relation": relation}
+           for relation in ("direct", "transitive") for member, kind in added.items()]
+    return keep, new
 
 
 def note(ctx: CollectContext, source: str, mode: str, why: str, changes: int | None = None) -> None:
