@@ -136,7 +136,8 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
             log.debug("source %s failed", name, exc_info=True)
             status, error, tables = "not_collected", describe_error(exc), {}
         for table, frame in tables.items():
-            writer.write_table(name, table, frame)
+            # Off the event loop: parquet encoding of a large table would hold up every other source's requests.
+            await asyncio.to_thread(writer.write_table, name, table, frame)
         if status != "not_collected":
             ctx.results[name] = tables
         writer.mark(name, status, error, seconds=round(time.monotonic() - started, 3), tables=list(source.tables))

@@ -112,10 +112,10 @@ async def _objects(ctx: CollectContext, source: str, table: str, path: str, delt
         return {table: build(await read_all(ctx.graph_adapter, path, params={"$select": select, "$top": PAGE},
                                             progress=_progress(ctx, source)))}
 
-    async def apply(items):
-        return {table: delta.apply_to_table(ctx.previous.table(table), items, columns, build)}
+    async def apply(items, previous):
+        return {table: delta.apply_to_table(previous, items, columns, build)}
 
-    return await delta.tracked(ctx, source, delta_path, select, apply, full)
+    return await delta.tracked(ctx, source, delta_path, select, apply, full, previous_table=table)
 
 
 async def collect_users(ctx: CollectContext):
@@ -253,13 +253,12 @@ async def collect_group_members(ctx: CollectContext):
     async def full():
         return _members_result(*await _read_members(ctx, groups))
 
-    async def apply(items):
+    async def apply(items, rows):
         changed, events = delta.changed_groups(items)
         previous = ctx.previous
         if str(previous.table("entra_service_principal")["id"].iloc[0]) != _sp(ctx)["id"]:
             raise delta.NotUnderstood("the app's service principal is not the previous snapshot's")
         before = set(_assigned_groups(previous.table("entra_app_role_assignments")))
-        rows = previous.table("entra_group_members")
         nested = rows[(rows["relation"] == "transitive") & (rows["memberType"] == "group")]
         closure = {group: {group} for group in before}
         for group, member in zip(nested["groupId"], nested["memberId"]):
@@ -293,7 +292,7 @@ async def collect_group_members(ctx: CollectContext):
         return _members_result(merged, failed, listings)
 
     return await delta.tracked(ctx, "entra.group_members", "/groups/delta", "members", apply, full,
-                               needs=("entra.app_assignments", "entra.app"))
+                               needs=("entra.app_assignments", "entra.app"), previous_table="entra_group_members")
 
 
 # ------------------------------------------------------------------------------------------------ provisioning

@@ -19,6 +19,7 @@ incremental read: the source is read in full, the manifest saying why.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -155,24 +156,33 @@ def note(ctx: CollectContext, source: str, mode: str, why: str, changes: int | N
 
 
 async def tracked(ctx: CollectContext, source: str, path: str, query: str,
-                  apply: Callable[[list[dict]], Awaitable[Any]], full: Callable[[], Awaitable[Any]], *,
-                  needs: tuple[str, ...] = ()) -> Any:
+                  apply: Callable[..., Awaitable[Any]], full: Callable[[], Awaitable[Any]], *,
+                  needs: tuple[str, ...] = (), previous_table: str | None = None) -> Any:
     """Read `source` through the previous snapshot's delta link when it may be used, else in full. Either way a
     new delta link is kept for the next run: the round's own, or one taken ("$deltatoken=latest") just before the
-    full read, so a change made during the read is replayed next time rather than missed."""
+    full read, so a change made during the read is replayed next time rather than missed. With `previous_table`,
+    that table of the previous snapshot is read on a worker thread while the round's pages arrive, and given to
+    `apply` after the items."""
     if not ctx.params.collection.incremental:
         return await full()
     adapter = ctx.graph_adapter
     record, why = usable_link(ctx.previous, ctx.previous_why, source, query, ctx.window_end, needs)
     if record is not None:
+        reading = asyncio.ensure_future(asyncio.to_thread(ctx.previous.table, previous_table)) \
+            if previous_table else None
+        applied = False
         try:
             items, link = await read_round(adapter, record["link"])
-            result = await apply(items)
+            result = await apply(items, await reading) if reading is not None else await apply(items)
+            applied = True
         except DeltaUnavailable as exc:
             why = exc.why
         except NotUnderstood as exc:
             why = str(exc)
-        else:
+        finally:
+            if not applied:
+                await _settle(reading)
+        if applied:
             keep(ctx, source, link, query)
             if source not in ctx.incremental:
                 note(ctx, source, "delta", f"changes since {ctx.previous.manifest.get('collected_at')} applied to "
@@ -184,6 +194,14 @@ async def tracked(ctx: CollectContext, source: str, path: str, query: str,
         keep(ctx, source, link, query)
     note(ctx, source, "full", why)
     return result
+
+
+async def _settle(reading) -> None:
+    """A previous-table read not left running behind a full read, its error (if any) retrieved."""
+    if reading is not None:
+        await asyncio.wait([reading])
+        if not reading.cancelled():
+            reading.exception()
 
 
 def keep(ctx: CollectContext, source: str, link: str, query: str) -> None:
