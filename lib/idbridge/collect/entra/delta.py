@@ -75,18 +75,23 @@ def touched_ids(items: list[dict]) -> set[str]:
 def apply_to_table(previous: pd.DataFrame, items: list[dict], columns, build) -> pd.DataFrame:
     """The previous table with a round applied: rows of objects the round does not name are kept as they are (no
     conversion to dicts and back), the named ones are rebuilt by `build` from their previous row merged with the
-    change (or dropped when removed). The rows are the ones a whole rebuild would give; their order is the
-    previous rows', changed and new ones last."""
-    named = touched_ids(items)
-    hit = previous["id"].isin(named).to_numpy()  # ids are text already: no per-value conversion
-    rows = apply_objects(previous_rows(previous[hit]), items, columns)
+    change (or dropped when removed). Row order: the previous rows', changed and new ones last.
+
+    Rows and column types are the ones a whole rebuild would give. pandas infers a column's type from its values,
+    so a column stitched from two separately typed pieces (text kept, only nulls rebuilt) or left with only nulls
+    could be typed, and written to parquet, differently from the same column built whole: such a column is
+    typed again from all its values, the way a full read types it."""
+    hit = previous["id"].isin(touched_ids(items)).to_numpy()  # ids are text already: no per-value conversion
     kept = previous[~hit]
-    fresh = build(rows)
-    if not len(fresh):
-        return kept.reset_index(drop=True)
-    if not len(kept):
-        return fresh
-    return pd.concat([kept, fresh], ignore_index=True)
+    fresh = build(apply_objects(previous_rows(previous[hit]), items, columns))
+    table = pd.concat([kept, fresh], ignore_index=True) if len(fresh) else kept.reset_index(drop=True)
+    for name in table.columns:
+        mixed = len(fresh) and len(kept) and kept[name].dtype != fresh[name].dtype
+        if mixed or (table[name].dtype != object and len(table) and table[name].isna().all()):
+            values = [v.tolist() if isinstance(v, np.ndarray) else None if v is None or v != v else v
+                      for v in table[name].tolist()] if table[name].dtype != bool else table[name].tolist()
+            table[name] = pd.DataFrame({name: values})[name]
+    return table
 
 
 def apply_objects(previous: dict[str, dict], items: list[dict], columns: tuple[str, ...]) -> list[dict]:
