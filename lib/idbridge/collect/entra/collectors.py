@@ -292,7 +292,13 @@ async def collect_group_members(ctx: CollectContext):
         return _members_result(merged, failed, listings)
 
     return await delta.tracked(ctx, "entra.group_members", "/groups/delta", "members", apply, full,
-                               needs=("entra.app_assignments", "entra.app"), previous_table="entra_group_members")
+                               needs=MEMBERS_NEEDS, previous_table="entra_group_members")
+
+
+MEMBERS_NEEDS = ("entra.app_assignments", "entra.app")
+# The membership round needs nothing of the app or its assignments (only applying it does): read while they are.
+collect_group_members.before_needs = lambda ctx: delta.early_round(ctx, "entra.group_members", "members",
+                                                                   needs=MEMBERS_NEEDS)
 
 
 # ------------------------------------------------------------------------------------------------ provisioning

@@ -176,8 +176,10 @@ async def tracked(ctx: CollectContext, source: str, path: str, query: str,
         reading = asyncio.ensure_future(asyncio.to_thread(ctx.previous.table, previous_table)) \
             if previous_table else None
         applied = False
+        early = ctx.early.get(source)
         try:
-            items, link = await read_round(adapter, record["link"])
+            round_ = await early if early is not None else None
+            items, link = round_ if round_ is not None else await read_round(adapter, record["link"])
             result = await apply(items, await reading) if reading is not None else await apply(items)
             applied = True
         except DeltaUnavailable as exc:
@@ -207,6 +209,15 @@ async def _settle(reading) -> None:
         await asyncio.wait([reading])
         if not reading.cancelled():
             reading.exception()
+
+
+async def early_round(ctx: CollectContext, source: str, query: str, needs: tuple[str, ...] = ()):
+    """A collector's `before_needs`: the delta round of `source` read while the sources it needs are collected
+    (a round needs nothing of them), or None when no usable link (tracked() then decides, with the same inputs)."""
+    if not ctx.params.collection.incremental:
+        return None
+    record, _why = usable_link(ctx.previous, ctx.previous_why, source, query, ctx.window_end, needs)
+    return None if record is None else await read_round(ctx.graph_adapter, record["link"])
 
 
 def keep(ctx: CollectContext, source: str, link: str, query: str) -> None:
