@@ -15,6 +15,10 @@
 
 Anything not understood in a round (an @removed reason, an annotation other than members@delta) stops the
 incremental read: the source is read in full, the manifest saying why.
+
+Cost: a round's pages come one after another (each names the next), so the previous table is read on a worker
+thread meanwhile; only the rows a round names are turned into dicts and rebuilt, the others are kept as read; and
+entra.group_members reads its round while the app and its assignments are collected (collectors' before_needs).
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ class _State:
     select: tuple[str, ...]
     issued: datetime
     generation: int
-    log: ChangeLog                   # the store's journal (a store replaced since: the token is not found)
+    log: ChangeLog                   # the store's journal (a store replaced since answers like a reset)
     seq: int                         # the journal's length when the round ended
 
 
