@@ -14,15 +14,19 @@ the sandbox's CloudTrail; then one incremental and one full collection run on th
 calls), and their tables compared.
 
 Entra (--side entra):
-One generated organisation (idbridge.sandbox.generate, seed common.SEED) is served in this process (Graph emulator
-and moto on 127.0.0.1, with latency). The Entra sources that change tracking covers and their dependencies
-(entra.app, entra.users, entra.groups, entra.app_assignments, entra.group_members) are collected in full with
-collection.incremental on (the base, which also takes the delta links); then 1% of users are renamed, added or
-deleted, 1% of groups get a membership change and 1% of the app's group assignments are added or removed; then
-one incremental and one full collection run on the same state, timed, and their tables are compared.
+One generated organisation (idbridge.sandbox.generate, seed common.SEED) is seeded and served in a child process
+(Graph emulator and moto on 127.0.0.1, with latency), so the collector does not share its interpreter or its GIL
+with the servers (as in benchmarks/collect.py). The Entra sources that change tracking covers and their
+dependencies (entra.app, entra.users, entra.groups, entra.app_assignments, entra.group_members) are collected in
+full with collection.incremental on (the base, which also takes the delta links); then, in the child, 1% of users
+are renamed, added or deleted, 1% of groups get a membership change and 1% of the app's group assignments are
+removed, written into the emulator's store (whose containers journal every write: the delta rounds see them, and
+a full read sees the same state); then one incremental and one full collection run on the same state, timed, and
+their tables are compared. Each wall is the collector's whole collect() (reading the previous snapshot, requests
+and their latency, the emulator's answers, building and writing the snapshot); the emulator's CPU is spent in the
+other process, on the same 2 cores when the machine has 2.
 
-The servers share this interpreter (and its GIL) with the collector, so both walls include the emulator's own
-work; the ratio is what matters.
+The AWS side (--side aws) still serves its sandbox in this process (its wall includes the servers' work).
 """
 
 from __future__ import annotations
@@ -50,6 +54,14 @@ def rows(snapshot, table: str) -> list[tuple]:
     frame = snapshot.table(table)
     return sorted(tuple(repr(v.tolist() if hasattr(v, "tolist") else v) for v in r)
                   for r in frame.itertuples(index=False))
+
+
+def same_table(a, b, table: str) -> bool:
+    """Same rows, and the same column types as written to parquet."""
+    import pyarrow.parquet as pq
+
+    schema = lambda s: pq.read_schema(s.directory / f"{table}.parquet").remove_metadata()  # noqa: E731
+    return rows(a, table) == rows(b, table) and schema(a).equals(schema(b))
 
 
 def change_one_percent(store, rng: random.Random) -> dict[str, int]:
@@ -107,44 +119,99 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def entra_main(args) -> None:
-
-    from idbridge.collect.run import collect
-    from idbridge.core.parameters import Parameters
+def entra_sandbox(conn, users: int, groups: int, latency_ms: float) -> None:
+    """Child process: generate, seed and serve the Entra organisation; make the changes when told to; stop when told
+    to (or when the parent is gone)."""
+    logging.disable(logging.WARNING)
     from idbridge.sandbox.faults import parse_fault_spec
     from idbridge.sandbox.generate import generate_scenario
     from idbridge.sandbox.scenario import Scenario
     from idbridge.sandbox.server import Sandbox
+
+    box = None
+    try:
+        scenario = Scenario.model_validate(generate_scenario(users, groups, 50, 20, seed=common.SEED, sign_ins=1_000))
+        box = Sandbox(scenario, scenario_file="generated-incremental",
+                      faults=parse_fault_spec(f"latency={latency_ms:g}"))
+        box.start()
+        conn.send({"ok": True, "now": box.now.isoformat(),
+                   "parameters": {name: box.parameters(engagement=name) for name in ("bench-inc", "bench-full")}})
+        while True:
+            message = conn.recv()  # EOFError when the parent is gone
+            if message == "change":
+                started = time.perf_counter()
+                with box.world.lock:
+                    changes = change_one_percent(box.world.graph, random.Random(1))
+                conn.send({"changes": changes, "seconds": time.perf_counter() - started})
+            elif message == "stop":
+                break
+    except EOFError:
+        pass
+    except BaseException as exc:  # reported to the parent, which prints it
+        try:
+            conn.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+        except Exception:
+            pass
+    finally:
+        if box is not None:
+            box.stop()
+
+
+def _receive(conn, seconds: float):
+    if not conn.poll(seconds):
+        raise TimeoutError(f"no answer from the sandbox process in {seconds:.0f} s")
+    message = conn.recv()
+    if isinstance(message, dict) and message.get("ok") is False:
+        raise RuntimeError(f"sandbox process failed: {message['error']}")
+    return message
+
+
+def entra_main(args) -> None:
+    import multiprocessing as mp
+    from datetime import datetime
+
+    from idbridge.collect.run import collect
+    from idbridge.core.parameters import Parameters
     from idbridge.snapshot.store import Snapshot
 
-    scenario = Scenario.model_validate(generate_scenario(args.users, args.groups, 50, 20, seed=common.SEED,
-                                                         sign_ins=1_000))
-    box = Sandbox(scenario, scenario_file="generated-incremental",
-                  faults=parse_fault_spec(f"latency={args.latency_ms:g}"))
-    box.start()
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"  # every request is for 127.0.0.1
+    ctx = mp.get_context("spawn")
+    parent_end, child_end = ctx.Pipe()
+    server = ctx.Process(target=entra_sandbox, name="sandbox-entra", daemon=True,
+                         args=(child_end, args.users, args.groups, args.latency_ms))
+    server.start()
+    child_end.close()
     root = Path(args.out or tempfile.mkdtemp(prefix="idbridge-incremental-"))
-    clock = [box.now]
-
-    def run(incremental: bool, label: str) -> tuple[float, Snapshot]:
-        clock[0] += timedelta(hours=1)
-        document = box.parameters(engagement="bench-inc" if incremental else "bench-full")
-        document["run_root"] = str(root)
-        document["collection"] = {**document.get("collection", {}), "incremental": incremental, "sources": SOURCES}
-        params = Parameters.model_validate(document)
-        started = time.perf_counter()
-        path = collect(params, root / params.engagement / "snapshots" / label, now=clock[0])
-        return time.perf_counter() - started, Snapshot(path)
-
     try:
+        ready = _receive(parent_end, 1800)
+        clock = [datetime.fromisoformat(ready["now"])]
+
+        def run(incremental: bool, label: str) -> tuple[float, Snapshot]:
+            clock[0] += timedelta(hours=1)
+            document = copy.deepcopy(ready["parameters"]["bench-inc" if incremental else "bench-full"])
+            document["run_root"] = str(root)
+            document["collection"] = {**document.get("collection", {}), "incremental": incremental,
+                                      "sources": SOURCES}
+            params = Parameters.model_validate(document)
+            started = time.perf_counter()
+            path = collect(params, root / params.engagement / "snapshots" / label, now=clock[0])
+            return time.perf_counter() - started, Snapshot(path)
+
         base_s, _ = run(True, "base")
-        with box.world.lock:
-            changes = change_one_percent(box.world.graph, random.Random(1))
+        parent_end.send("change")
+        changes = _receive(parent_end, 600)["changes"]
         inc_s, inc = run(True, "incremental")
         full_s, full = run(False, "full")
     finally:
-        box.stop()
+        try:
+            parent_end.send("stop")
+        except OSError:
+            pass
+        server.join(60)
+        if server.is_alive():
+            server.terminate()
 
-    same = all(rows(inc, t) == rows(full, t) for t in TABLES)
+    same = all(same_table(inc, full, t) for t in TABLES)
     calls = lambda s: sum(s.manifest["api_calls"].values())  # noqa: E731
     print(f"organisation: {args.users:,} users, {args.groups:,} groups; Graph latency {args.latency_ms:g} ms; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -153,7 +220,7 @@ def entra_main(args) -> None:
     print(f"{'base (full + delta links)':<28}{base_s:>9.2f}s")
     print(f"{'full':<28}{full_s:>9.2f}s{calls(full):>14,}")
     print(f"{'incremental':<28}{inc_s:>9.2f}s{calls(inc):>14,}")
-    print(f"incremental / full wall: {inc_s / full_s:.3f}; tables identical: {same}")
+    print(f"incremental / full wall: {inc_s / full_s:.3f}; tables identical (rows and parquet types): {same}")
     for source, note in sorted(inc.manifest["incremental"]["sources"].items()):
         print(f"  {source}: {note['mode']} ({note['why']})")
 

@@ -367,6 +367,49 @@ def test_each_identity_write_is_read_by_id_not_relisted(box, tmp_path, kind):
         assert note["groups_members_reread"] >= (0 if kind == "delete_group" else 1), (done, note)
 
 
+def test_users_are_described_while_later_pages_of_events_come_in(box, tmp_path, monkeypatch):
+    """The users the first page of write events names are described before the second page is in (CloudTrail and
+    DescribeUser have limits of their own: reading one after the other took their sum), each once; and the
+    Identity Center and Organizations plans, both reading us-east-1 here, look its events up once, not twice.
+    Seen from botocore's side: the second LookupEvents page is held back until a DescribeUser has been sent, which
+    only happens in time if the reads start on the first page (else the hold times out and the test says so)."""
+    import threading
+
+    from botocore.client import BaseClient
+
+    runs = Runs(box, tmp_path)
+    runs.collect(incremental=True, wait=False)
+    runs.advance()
+    changer = Changer(box, random.Random(61))
+    renamed = changer.rng.sample(changer._users(), 5)
+    for round_ in range(12):  # 60 write events: two pages of 50
+        for user in renamed:
+            changer.ids.update_user(IdentityStoreId=changer.store, UserId=user["UserId"], Operations=[
+                {"AttributePath": "displayName", "AttributeValue": f"Twice renamed {round_}"}])
+    described, held = threading.Event(), []
+    real = BaseClient._make_api_call
+
+    def observed(self, operation, params):
+        if operation == "DescribeUser":
+            described.set()
+        elif operation == "LookupEvents" and params.get("NextToken"):
+            held.append(described.wait(timeout=20))
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", observed)
+    inc = runs.collect(incremental=True)
+    monkeypatch.undo()
+    full = runs.collect(incremental=False, wait=False)
+    for name in TABLES:
+        assert rows(inc, name) == rows(full, name), name
+    assert held and all(held), held  # every later page found a DescribeUser already sent
+    assert inc.manifest["api_calls"]["identitystore:DescribeUser"] == 5
+    looked = inc.manifest["collection_notes"]["aws.incremental"]["identity_center"]["events_looked_through"]
+    assert looked >= 60
+    assert inc.manifest["collection_notes"]["aws.incremental"]["organizations"]["events_looked_through"] == looked
+    assert inc.manifest["api_calls"]["cloudtrail:LookupEvents"] == -(-looked // 50)
+
+
 @pytest.mark.parametrize("answer", ["listed", "not found"])
 def test_a_deleted_users_memberships_are_asked_of_aws(box, tmp_path, monkeypatch, answer):
     """A deleted user's memberships: ListGroupMembershipsForMember once for the user (AWS does not document

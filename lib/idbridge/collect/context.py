@@ -86,6 +86,9 @@ class CollectContext:
     previous_why: str | None = None
     delta_links: dict[str, dict] = field(default_factory=dict)
     incremental: dict[str, dict] = field(default_factory=dict)
+    # Work a source starts before the sources it needs have finished (its collector's `before_needs`, e.g. reading
+    # its delta round, which needs nothing of them): source -> asyncio task, which the collector may await.
+    early: dict[str, Any] = field(default_factory=dict)
     # The AWS change plans of an incremental run (collect/aws/incremental.py), built once by the first source that
     # needs one; kept out of `notes`, which goes into the manifest.
     aws_plans: dict[str, Any] = field(default_factory=dict)

@@ -110,9 +110,14 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
         function, needs = registry[name]
         started = time.monotonic()
         status, error, tables = "complete", None, {}
+        early = getattr(function, "before_needs", None)
         try:
             if source.side in setup_errors:
                 raise DependencyMissing(setup_errors[source.side])
+            if early is not None and needs:
+                # What the collector can do before its dependencies are ready (e.g. read its delta round) runs
+                # while they are collected; the collector awaits ctx.early[name] when it gets to it.
+                ctx.early[name] = asyncio.ensure_future(early(ctx))
             for dependency in needs:
                 if dependency not in done:
                     raise DependencyMissing(f"needs {dependency}, which was not selected")
@@ -135,8 +140,15 @@ async def _collect(params: Parameters, writer: SnapshotWriter, ctx: CollectConte
         except Exception as exc:  # any failure of one source is reported, never fatal to the others
             log.debug("source %s failed", name, exc_info=True)
             status, error, tables = "not_collected", describe_error(exc), {}
+        finally:
+            task = ctx.early.pop(name, None)
+            if task is not None:  # not left running, its error (if the collector never awaited it) retrieved
+                await asyncio.wait([task])
+                if not task.cancelled():
+                    task.exception()
         for table, frame in tables.items():
-            writer.write_table(name, table, frame)
+            # Off the event loop: parquet encoding of a large table would hold up every other source's requests.
+            await asyncio.to_thread(writer.write_table, name, table, frame)
         if status != "not_collected":
             ctx.results[name] = tables
         writer.mark(name, status, error, seconds=round(time.monotonic() - started, 3), tables=list(source.tables))

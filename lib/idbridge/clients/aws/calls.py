@@ -71,8 +71,14 @@ def lookup_events(trail, attribute: dict[str, str], start: datetime, end: dateti
     if given, turns every event into what is kept of it as its page arrives (None: dropped), so that 100,000
     events are never all held as boto3 returned them."""
     events = []
-    for page in pages(trail, "lookup_events", "Events", LookupAttributes=[attribute], StartTime=start, EndTime=end,
-                      MaxResults=LOOKUP_PAGE):
+    for page in lookup_pages(trail, attribute, start, end):
         events += page if each is None else [kept for kept in map(each, page) if kept is not None]
         on_page(len(page))
     return events
+
+
+def lookup_pages(trail, attribute: dict[str, str], start: datetime, end: datetime) -> Iterator[list[dict]]:
+    """The pages of lookup_events as they arrive, newest events first (LookupEvents' order), for a reader that acts
+    on each page before the next is in."""
+    return pages(trail, "lookup_events", "Events", LookupAttributes=[attribute], StartTime=start, EndTime=end,
+                 MaxResults=LOOKUP_PAGE)

@@ -7,8 +7,9 @@ that plan, or says why no plan can be trusted, in which case the sources are rea
 
 Which events. LookupEvents takes one lookup attribute per call; a lookup by EventSource would page through every
 read as well (each collection makes thousands of sso-admin and identitystore reads, each SCIM cycle thousands of
-SCIM reads, all logged), so one lookup of ReadOnly=false per Region reads the account's writes of every service,
-and the watched sources are kept from it:
+SCIM reads, all logged), so one lookup of ReadOnly=false per Region reads the account's writes of every service
+(once per run, even when the instance is in us-east-1 and both plans need that Region: RegionHistory), and the
+watched sources are kept from it:
     sso.amazonaws.com                  Identity Center's admin API (sso-admin) and console actions
     identitystore.amazonaws.com        the Identity Store API
     identitystore-scim.amazonaws.com   SCIM provisioning (Entra's pushes). AWS's page "Logging IAM Identity Center
@@ -49,14 +50,16 @@ name its object (Changes.relist, said in the source's manifest note with the eve
   ListGroupMembershipsForMember call (what it lists is kept, the rest of its rows dropped); should AWS answer
   ResourceNotFound for the deleted member, the groups it was in are listed instead. When no kind is listed whole,
   every one of these reads is known from the events, so they run alongside the Describe calls (each identitystore
-  API has its own rate limit);
+  API has its own rate limit), and they start as soon as a page of events names them, while the next pages are
+  still being read (incremental.EarlyReads);
 - permission sets: the previous list plus the sets CreatePermissionSet names (responseElements.permissionSet.
   permissionSetArn); DescribePermissionSet (and its policies) for the sets named by a permission-set write
   (DeletePermissionSet included: the read finds it gone) and new ones;
 - provisioning status: the sets named by any write on them (an edited set becomes not provisioned), an assignment
   write or ProvisionPermissionSet, and new ones;
 - assignments: the (account, permission set) pairs named by CreateAccountAssignment / DeleteAccountAssignment,
-  pairs newly provisioned, and pairs where a principal now gone held an assignment;
+  pairs newly provisioned (these two read while the identity store is), and pairs where a principal now gone held
+  an assignment;
 - organizations: the OU tree is walked every run (two calls per OU and one per 20 accounts). Organizations' own
   writes are logged in the management account's us-east-1 history (the page above), and since AWS logs joins and
   departures there too ("Organizations logs membership events in CloudTrail, available only in the management
@@ -100,11 +103,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from idbridge.clients.aws.calls import lookup_events
+from idbridge.clients.aws.calls import lookup_pages
 from idbridge.collect.context import CollectContext
 
 DELIVERY_MARGIN = timedelta(minutes=15)  # three times AWS's stated average delivery time (see above)
@@ -347,14 +352,65 @@ def apply_event(changes: Changes, record: dict) -> None:
             changes.tag_accounts.add(account)  # moved, closed, removed...: its tags are read again too
 
 
-def read_changes(trail, start: datetime, end: datetime, sources: tuple[str, ...], changes: Changes) -> int:
-    """Apply the write events of `sources` in [start, end] from one Region's event history; returns the number of
-    events looked through (every service's writes)."""
-    events = lookup_events(trail, WRITES, start, end)
-    for event in events:
-        if event.get("EventSource") in sources or _record(event).get("eventSource") in sources:
-            record = _record(event)
-            if not record:
-                raise Fallback(f"CloudTrail event {event.get('EventName')} carries no readable record")
-            apply_event(changes, record)
-    return len(events)
+class RegionHistory:
+    """One ReadOnly=false lookup of a Region's event history, read once on a thread of its own for every plan that
+    needs that Region: when the instance is in us-east-1, the Identity Center and Organizations plans read the same
+    events, and two lookups would share CloudTrail's 2 calls a second (doubling the time) to fetch each page twice.
+    Each plan iterates the pages as they arrive and keeps its own sources' events; a plan that gives up (an event it
+    does not understand) stops iterating while the other goes on."""
+
+    def __init__(self, trail, start: datetime, end: datetime) -> None:
+        self._pages: list[list[dict]] = []
+        self._done = False
+        self._error: BaseException | None = None
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(trail, start, end), daemon=True,
+                                        name="idbridge-cloudtrail")
+        self._thread.start()
+
+    def _read(self, trail, start: datetime, end: datetime) -> None:
+        try:
+            for events in lookup_pages(trail, WRITES, start, end):
+                with self._changed:
+                    self._pages.append(events)
+                    self._changed.notify_all()
+        except BaseException as exc:  # handed to every reader: each decides what it means for its plan
+            self._error = exc
+        finally:
+            with self._changed:
+                self._done = True
+                self._changed.notify_all()
+
+    def pages(self) -> Iterator[list[dict]]:
+        """Every page, from the first, as it arrives; raises what the lookup raised once the pages before it are
+        given."""
+        index = 0
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: index < len(self._pages) or self._done)
+                if index >= len(self._pages):
+                    if self._error is not None:
+                        raise self._error
+                    return
+                page = self._pages[index]
+            index += 1
+            yield page
+
+
+def read_changes(pages: Iterable[list[dict]], sources: tuple[str, ...], changes: Changes,
+                 on_page: Callable[[Changes], None] = lambda changes: None) -> int:
+    """Apply the write events of `sources` from one Region's event history (RegionHistory.pages); returns the
+    number of events looked through (every service's writes). `on_page` sees `changes` after each page: what it
+    names so far can be read while the next pages come in (CloudTrail allows 2 lookups a second; the reads have
+    limits of their own)."""
+    looked = 0
+    for events in pages:
+        looked += len(events)
+        for event in events:
+            if event.get("EventSource") in sources or _record(event).get("eventSource") in sources:
+                record = _record(event)
+                if not record:
+                    raise Fallback(f"CloudTrail event {event.get('EventName')} carries no readable record")
+                apply_event(changes, record)
+        on_page(changes)
+    return looked

@@ -14,6 +14,7 @@ complete through are in collection_notes["aws.incremental"].
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -69,9 +70,19 @@ def _cached(ctx: CollectContext, key: str, build: Callable[[], Any]) -> Any:
     return found
 
 
-def _lookup(ctx: CollectContext, c, region: str, start, end, sources, changes: ch.Changes) -> int:
+def _history(ctx: CollectContext, c, region: str, start, end) -> ch.RegionHistory:
+    """The Region's write events, looked up once per run whichever plan asks first (see RegionHistory)."""
+    with _lock:
+        key = f"history:{region}"
+        if key not in ctx.aws_plans:
+            ctx.aws_plans[key] = ch.RegionHistory(c._client(ctx, "cloudtrail", region), start, end)
+        return ctx.aws_plans[key]
+
+
+def _lookup(ctx: CollectContext, c, region: str, start, end, sources, changes: ch.Changes,
+            on_page: Callable[[ch.Changes], None] = lambda changes: None) -> int:
     try:
-        return ch.read_changes(c._client(ctx, "cloudtrail", region), start, end, sources, changes)
+        return ch.read_changes(_history(ctx, c, region, start, end).pages(), sources, changes, on_page)
     except ch.Fallback:
         raise
     except Exception as exc:  # denied, not offered, failing: completeness cannot be shown
@@ -106,7 +117,14 @@ def identity_center_plan(ctx: CollectContext, c) -> ch.Changes:
             raise ch.Fallback(f"Identity Center has a delegated administrator ({', '.join(admins['accountId'])}), "
                               "whose writes are logged in its own account's event history")
         changes = ch.Changes(start, end, end - ch.DELIVERY_MARGIN)
-        looked = _lookup(ctx, c, instance["region"], start, end, ch.IDENTITY_CENTER_SOURCES, changes)
+        early = _early_reads(ctx, c)
+        try:
+            looked = _lookup(ctx, c, instance["region"], start, end, ch.IDENTITY_CENTER_SOURCES, changes,
+                             early.start if early else lambda changes: None)
+        except BaseException:
+            if early:
+                early.close()
+            raise
         _note_window(ctx, "identity_center", changes, looked)
         return changes
 
@@ -130,6 +148,103 @@ def organizations_plan(ctx: CollectContext, c) -> ch.Changes:
         return changes
 
     return _cached(ctx, "organizations", build)
+
+
+# --------------------------------------------------------------------------------------------- early reads
+
+
+def _members_of_group(c, store, store_id: str, group_id: str) -> list[dict]:
+    found = c._unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
+                                            IdentityStoreId=store_id, GroupId=group_id, MaxResults=c.PAGE))
+    return [_membership_row(m, group_id) for m in found]
+
+
+def _memberships_of_user(c, store, store_id: str, user_id: str) -> list[dict] | None:
+    """A deleted user's memberships as AWS lists them now (AWS does not document whether deleting a user removes
+    them): one call per user instead of listing every group it was in. None when AWS answers ResourceNotFound for
+    the user: then its groups are listed."""
+    try:
+        found = read_all(store, "list_group_memberships_for_member", "GroupMemberships",
+                         IdentityStoreId=store_id, MemberId={"UserId": user_id}, MaxResults=c.PAGE)
+    except Exception as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+    return [_membership_row(m) for m in found]
+
+
+def _membership_row(m: dict, group_id: str | None = None) -> dict:
+    return {"groupId": group_id or m.get("GroupId"), "userId": (m.get("MemberId") or {}).get("UserId"),
+            "membershipId": m.get("MembershipId")}
+
+
+class EarlyReads:
+    """The identity-store reads the write events name, started while later pages of events are still coming in.
+
+    CloudTrail serves 2 lookups a second (50 events each) and each identitystore API 20 calls a second, each API a
+    limit of its own: reading the events first and the objects after took the sum of the two (at 1% of 100k users,
+    ~11 s of events then ~15 s of DescribeUser); reading each page's objects as it arrives takes about the longer.
+    A read is started only for what a page already proves must be read (named, not deleted); a later event can
+    only add to that (ids are not reused), so an early read is never a wrong one: at worst, when the plan turns out
+    void (an event not understood), a wasted call. Reads happen after the window's end either way, so an early read
+    sees what a late one would. One pool per API, so one API's limit does not hold up another's calls."""
+
+    KINDS = ("users", "groups", "gone", "members")
+
+    def __init__(self, ctx: CollectContext, c, old_user_ids: set[str], old_group_ids: set[str]) -> None:
+        instance = c.audited_instance(ctx)
+        self.c, self.old_user_ids, self.old_group_ids = c, old_user_ids, old_group_ids
+        self.store = c._client(ctx, "identitystore", instance["region"])
+        self.store_id = instance["identityStoreId"]
+        self.pools = {kind: ThreadPoolExecutor(max_workers=c._workers(ctx), thread_name_prefix=f"idbridge-early-{kind}")
+                      for kind in self.KINDS}
+        self.futures: dict[tuple[str, str], Future] = {}
+        self.reads = {"users": lambda item: self.described("describe_user", "UserId", item),
+                      "groups": lambda item: self.described("describe_group", "GroupId", item),
+                      "gone": lambda item: _memberships_of_user(c, self.store, self.store_id, item),
+                      "members": lambda item: _members_of_group(c, self.store, self.store_id, item)}
+
+    def described(self, operation: str, key: str, item: str) -> dict | None:
+        found = self.c._unless_gone(lambda: [getattr(self.store, operation)(IdentityStoreId=self.store_id,
+                                                                            **{key: item})])
+        return found[0] if found else None
+
+    def start(self, changes: ch.Changes) -> None:
+        """Called after each page of events: start the reads the events so far name and no earlier page did."""
+        wanted = {"users": () if "users" in changes.relist else changes.users - changes.deleted_users,
+                  "groups": () if "groups" in changes.relist else changes.groups - changes.deleted_groups,
+                  "gone": changes.deleted_users & self.old_user_ids,
+                  "members": () if changes.all_memberships else
+                  (changes.membership_groups | (changes.groups - self.old_group_ids)) - changes.deleted_groups}
+        for kind, items in wanted.items():
+            for item in sorted(items):
+                if (kind, item) not in self.futures:
+                    self.futures[(kind, item)] = self.pools[kind].submit(self.reads[kind], item)
+
+    def read(self, kind: str, items: list[str], workers: int) -> list:
+        """Each item's answer, in order: from the read started early, else read now."""
+        return fan_out(lambda item: (self.futures[(kind, item)].result() if (kind, item) in self.futures
+                                     else self.reads[kind](item)), items, workers)
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _early_reads(ctx: CollectContext, c) -> EarlyReads | None:
+    """Early reads for aws.identity_store when it is selected and its previous tables can be read (else it will
+    fall back to a full read, and early reads would be wasted)."""
+    if "aws.identity_store" not in ctx.finished:
+        return None
+    try:
+        ch.previous_complete(ctx, "aws.identity_store")
+        users = set(ctx.previous.table("idc_users")["userId"])
+        groups = set(ctx.previous.table("idc_groups")["groupId"])
+    except Exception:
+        return None
+    early = EarlyReads(ctx, c, users, groups)
+    ctx.aws_plans["early"] = early
+    return early
 
 
 # --------------------------------------------------------------------------------------------- per source
@@ -175,36 +290,23 @@ def _previous(ctx: CollectContext, source: str, *names: str) -> list[list[dict]]
         raise ch.Fallback(f"the previous snapshot's {source} cannot be read: {exc}") from None
 
 
-def _described(ctx: CollectContext, c, store, operation: str, key: str, ids: list[str]) -> dict[str, dict | None]:
-    """id -> what Describe<User|Group> answers, None where it answers ResourceNotFound (deleted)."""
-    store_id = c.audited_instance(ctx)["identityStoreId"]
-
-    def one(item: str) -> dict | None:
-        found = c._unless_gone(lambda: [getattr(store, operation)(IdentityStoreId=store_id, **{key: item})])
-        return found[0] if found else None
-
-    return dict(zip(ids, fan_out(one, ids, c._workers(ctx))))
-
-
-def _patched(ctx: CollectContext, c, store, kind: str, old: list[dict], touched: set[str],
+def _patched(ctx: CollectContext, c, store, early: EarlyReads, kind: str, old: list[dict], touched: set[str],
              changes: ch.Changes) -> tuple[list[dict], int]:
     """The users or groups now: the previous rows with each one a write named read again (Describe*; deleted when
     it answers ResourceNotFound), new ones after the rest; or, when a write did not name its object, the whole
     listing. Returns the rows and the number of calls."""
-    key, listing, operation, row = (("userId", ("list_users", "Users"), "describe_user", c._user_row)
-                                    if kind == "users" else
-                                    ("groupId", ("list_groups", "Groups"), "describe_group", c._group_row))
+    key, listing, row = (("userId", ("list_users", "Users"), c._user_row) if kind == "users" else
+                         ("groupId", ("list_groups", "Groups"), c._group_row))
     if kind in changes.relist:
         _listed_whole(ctx, "aws.identity_store", kind, changes.relist[kind])
-        store_id = c.audited_instance(ctx)["identityStoreId"]
-        items = read_all(store, *listing, IdentityStoreId=store_id, MaxResults=c.PAGE)
+        items = read_all(store, *listing, IdentityStoreId=early.store_id, MaxResults=c.PAGE)
         return [row(item) for item in items], -(-len(items) // c.PAGE) or 1
     rows = {r[key]: r for r in old}
     deleted = getattr(changes, f"deleted_{kind}")
     for item in deleted:
         rows.pop(item, None)
     ids = sorted(touched - deleted)
-    for item, found in _described(ctx, c, store, operation, key[0].upper() + key[1:], ids).items():
+    for item, found in zip(ids, early.read(kind, ids, c._workers(ctx))):
         if found is None:
             rows.pop(item, None)
         else:
@@ -215,13 +317,25 @@ def _patched(ctx: CollectContext, c, store, kind: str, old: list[dict], touched:
 def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
     source = "aws.identity_store"
     changes = identity_center_plan(ctx, c)
-    old_users, old_groups, old_members = _previous(ctx, source, "idc_users", "idc_groups", "idc_group_memberships")
-    instance = c.audited_instance(ctx)
-    store = c._client(ctx, "identitystore", instance["region"])
-    store_id = instance["identityStoreId"]
-    old_user_ids, old_group_ids = {u["userId"] for u in old_users}, {g["groupId"] for g in old_groups}
+    early = ctx.aws_plans.get("early")
+    try:
+        old_users, old_groups, old_members = _previous(ctx, source, "idc_users", "idc_groups",
+                                                       "idc_group_memberships")
+        old_user_ids, old_group_ids = {u["userId"] for u in old_users}, {g["groupId"] for g in old_groups}
+        early = early or EarlyReads(ctx, c, old_user_ids, old_group_ids)
+        return _identity_store(ctx, c, source, changes, early, old_users, old_groups, old_members)
+    finally:
+        if early:
+            early.close()
+
+
+def _identity_store(ctx: CollectContext, c, source: str, changes: ch.Changes, early: EarlyReads,
+                    old_users: list[dict], old_groups: list[dict], old_members: list[dict]) -> tuple[Tables, int]:
+    store = early.store
+    old_user_ids, old_group_ids = early.old_user_ids, early.old_group_ids
     by_group = _grouped(old_members, "groupId")
     group_of = {m["membershipId"]: m["groupId"] for m in old_members}
+    workers = c._workers(ctx)
 
     def to_reread(now_groups: set[str]) -> set[str]:
         if changes.all_memberships:
@@ -232,39 +346,17 @@ def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
         found |= {group_of[m] for m in changes.deleted_memberships if m in group_of}
         return found & now_groups
 
-    def row(m: dict, group_id: str | None = None) -> dict:
-        return {"groupId": group_id or m.get("GroupId"), "userId": (m.get("MemberId") or {}).get("UserId"),
-                "membershipId": m.get("MembershipId")}
-
-    def members(group_id: str) -> list[dict]:
-        found = c._unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
-                                                IdentityStoreId=store_id, GroupId=group_id, MaxResults=c.PAGE))
-        return [row(m, group_id) for m in found]
-
     def read_members(groups: set[str]) -> dict[str, list[dict]]:
         ordered = sorted(groups)
-        return dict(zip(ordered, fan_out(members, ordered, c._workers(ctx))))
-
-    def of_member(user_id: str) -> list[dict] | None:
-        """A deleted user's memberships as AWS lists them now (AWS does not document whether deleting a user
-        removes them): one call per user instead of listing every group it was in. None when AWS answers
-        ResourceNotFound for the user: then its groups are listed."""
-        try:
-            found = read_all(store, "list_group_memberships_for_member", "GroupMemberships",
-                             IdentityStoreId=store_id, MemberId={"UserId": user_id}, MaxResults=c.PAGE)
-        except Exception as exc:
-            if error_code(exc) == "ResourceNotFoundException":
-                return None
-            raise
-        return [row(m) for m in found]
+        return dict(zip(ordered, early.read("members", ordered, workers)))
 
     def read_gone(users: set[str]) -> dict[str, list[dict] | None]:
         ordered = sorted(users)
-        return dict(zip(ordered, fan_out(of_member, ordered, c._workers(ctx))))
+        return dict(zip(ordered, early.read("gone", ordered, workers)))
 
     # Without a listing, which groups' members to read and which users are gone is known from the events alone
     # (new and deleted users and groups are named), so those reads go alongside the Describe calls: each API has
-    # its own rate limit.
+    # its own rate limit. Most of them were started while the events were read (EarlyReads).
     early_groups: set[str] = set()
     early_gone: set[str] = set()
     if not {"users", "groups"} & set(changes.relist):
@@ -273,7 +365,8 @@ def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
     jobs = [("users", old_users, changes.users), ("groups", old_groups, changes.groups),
             ("members", None, early_groups), ("gone", None, early_gone)]
     results = fan_out(lambda job: read_members(job[2]) if job[0] == "members" else read_gone(job[2])
-                      if job[0] == "gone" else _patched(ctx, c, store, job[0], job[1], job[2], changes), jobs, 4)
+                      if job[0] == "gone" else _patched(ctx, c, store, early, job[0], job[1], job[2], changes),
+                      jobs, 4)
     (users, user_calls), (groups, group_calls), fresh, gone = results
     ctx.progress(source, len(users) + len(groups))
     group_ids = [g["groupId"] for g in groups]
@@ -377,20 +470,12 @@ def account_assignments(ctx: CollectContext, c) -> tuple[Tables, int]:
         old_groups = set(ctx.previous.table("idc_groups")["groupId"])
     except Exception as exc:
         raise ch.Fallback(f"the previous snapshot's provisioning or identity store cannot be read: {exc}") from None
-    store = ctx.wait_for("aws.identity_store")
-    if store is None:
-        raise ch.Fallback("aws.identity_store was not collected: principals deleted since cannot be told")
-    gone = (old_users - set(store["idc_users"]["userId"])) | (old_groups - set(store["idc_groups"]["groupId"]))
     instance = c.audited_instance(ctx)
     ctx.needs("aws.permission_sets")
     pairs = c.assignment_pairs(ctx.needs("aws.provisioning_status")["idc_permission_set_provisioning"])
-    by_pair = _grouped(old, "accountId")
     previous: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for account, rows in by_pair.items():
-        for row in rows:
-            previous[(account, row["permissionSetArn"])].append(row)
-    reread = [p for p in pairs if p in changes.pairs or p not in old_pairs
-              or any(r["principalId"] in gone for r in previous.get(p, ()))]
+    for row in old:
+        previous[(row["accountId"], row["permissionSetArn"])].append(row)
     sso = c._client(ctx, "sso-admin", instance["region"])
 
     def one(pair: tuple[str, str]) -> list[dict]:
@@ -400,13 +485,28 @@ def account_assignments(ctx: CollectContext, c) -> tuple[Tables, int]:
                                                 AccountId=account, PermissionSetArn=arn))
         return [c._assignment_row(a, account, arn) for a in found]
 
-    fresh = dict(zip(reread, fan_out(one, reread, c._workers(ctx))))
+    # The pairs the events name and the newly provisioned ones are read while the identity store is still being
+    # read; the pairs of principals deleted since (which only the identity store can tell) after it.
+    named = [p for p in pairs if p in changes.pairs or p not in old_pairs]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="idbridge-aws-pairs") as pool:
+        reading = pool.submit(fan_out, one, named, c._workers(ctx))
+        store = ctx.wait_for("aws.identity_store")
+        if store is None:
+            reading.cancel()
+            raise ch.Fallback("aws.identity_store was not collected: principals deleted since cannot be told")
+        gone = ((old_users - set(store["idc_users"]["userId"]))
+                | (old_groups - set(store["idc_groups"]["groupId"])))
+        named_set = set(named)
+        held = [p for p in pairs if p not in named_set and any(r["principalId"] in gone for r in previous.get(p, ()))]
+        fresh = dict(zip(held, fan_out(one, held, c._workers(ctx))))
+        fresh.update(zip(named, reading.result()))
+    reread = len(named) + len(held)
     rows = [row for p in pairs for row in (fresh[p] if p in fresh else previous.get(p, []))]
     ctx.progress(source, len(rows))
-    ctx.notes[source] = {"chosen": "incremental", "pairs": len(pairs), "pairs_reread": len(reread),
-                         "actual_calls": len(reread)}
+    ctx.notes[source] = {"chosen": "incremental", "pairs": len(pairs), "pairs_reread": reread,
+                         "actual_calls": reread}
     rows = sorted({tuple(r.values()): r for r in rows}.values(), key=lambda r: tuple(str(v) for v in r.values()))
-    return {"idc_account_assignments": table("idc_account_assignments", rows)}, len(reread)
+    return {"idc_account_assignments": table("idc_account_assignments", rows)}, reread
 
 
 def organizations(ctx: CollectContext, c) -> tuple[Tables, int]:

@@ -21,6 +21,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pandas as pd
 
 from idbridge.clients.graph.batch import list_in_batches
@@ -111,11 +112,10 @@ async def _objects(ctx: CollectContext, source: str, table: str, path: str, delt
         return {table: build(await read_all(ctx.graph_adapter, path, params={"$select": select, "$top": PAGE},
                                             progress=_progress(ctx, source)))}
 
-    async def apply(items):
-        previous = delta.previous_rows(ctx.previous.table(table))
-        return {table: build(delta.apply_objects(previous, items, columns))}
+    async def apply(items, previous):
+        return {table: delta.apply_to_table(previous, items, columns, build)}
 
-    return await delta.tracked(ctx, source, delta_path, select, apply, full)
+    return await delta.tracked(ctx, source, delta_path, select, apply, full, previous_table=table)
 
 
 async def collect_users(ctx: CollectContext):
@@ -231,7 +231,10 @@ async def _read_members(ctx: CollectContext, groups: list[str]) -> tuple[dict[st
 
 
 def _members_result(rows, failed: dict, listings: int):
-    tables = {"entra_group_members": pd.DataFrame(rows, columns=list(columns_of("entra_group_members")))}
+    """rows: a frame, or column -> values."""
+    if not isinstance(rows, pd.DataFrame):
+        rows = pd.DataFrame(rows, columns=list(columns_of("entra_group_members")))
+    tables = {"entra_group_members": rows}
     if not failed:
         return tables
     (group, relation), (status, code, message) = next(iter(failed.items()))
@@ -250,30 +253,38 @@ async def collect_group_members(ctx: CollectContext):
     async def full():
         return _members_result(*await _read_members(ctx, groups))
 
-    async def apply(items):
+    async def apply(items, rows):
         changed, events = delta.changed_groups(items)
         previous = ctx.previous
         if str(previous.table("entra_service_principal")["id"].iloc[0]) != _sp(ctx)["id"]:
             raise delta.NotUnderstood("the app's service principal is not the previous snapshot's")
         before = set(_assigned_groups(previous.table("entra_app_role_assignments")))
-        rows = previous.table("entra_group_members")
         nested = rows[(rows["relation"] == "transitive") & (rows["memberType"] == "group")]
         closure = {group: {group} for group in before}
         for group, member in zip(nested["groupId"], nested["memberId"]):
             closure.setdefault(group, {group}).add(str(member))
         entries = delta.member_changes(items)
+        # Each group's previous rows by position, found once (not one scan of the table per group).
+        positions = rows.groupby(rows["groupId"], sort=False).indices if len(rows) else {}
+        member_ids = rows["memberId"].to_numpy()
+        none = np.empty(0, dtype=np.int64)
         patched = {}
         for group in groups:
             if group in before and closure.get(group, {group}) == {group} and group in entries:
-                rows_of = delta.patch_flat_group(rows, group, entries[group], _member_type)
-                if rows_of is not None:
-                    patched[group] = rows_of
+                mine = positions.get(group, none)
+                result = delta.patch_flat_group(member_ids[mine].tolist(), mine, group, entries[group], _member_type)
+                if result is not None:
+                    patched[group] = result
         again = [g for g in groups if g not in patched and (g not in before or closure.get(g, {g}) & changed)]
-        kept = rows[rows["groupId"].isin([g for g in groups if g in before and g not in again and g not in patched])]
-        kept = pd.concat([kept, *patched.values()], ignore_index=True) if patched else kept
-        fresh, failed, listings = await _read_members(ctx, again) if again else \
-            ({column: [] for column in columns_of("entra_group_members")}, {}, 0)
-        merged = {column: [*kept[column].tolist(), *fresh[column]] for column in fresh}
+        keep = [positions[g] for g in groups if g in before and g not in again and g not in patched and g in positions]
+        keep += [kept_of for kept_of, _ in patched.values()]
+        kept = rows.iloc[np.sort(np.concatenate(keep))] if keep else rows.iloc[none]
+        fresh, failed, listings = await _read_members(ctx, again) if again else ({}, {}, 0)
+        columns = list(columns_of("entra_group_members"))
+        added = [row for _, new in patched.values() for row in new]
+        extra = {c: [row[c] for row in added] + list(fresh.get(c, ())) for c in columns}
+        merged = pd.concat([kept, pd.DataFrame(extra, columns=columns)], ignore_index=True) if extra["groupId"] \
+            else kept.reset_index(drop=True)
         delta.note(ctx, "entra.group_members", "delta",
                    f"{len(changed)} groups changed membership since {previous.manifest.get('collected_at')}: "
                    f"{len(patched)} of {len(groups)} assigned groups patched from the changes, {len(again)} read "
@@ -281,7 +292,13 @@ async def collect_group_members(ctx: CollectContext):
         return _members_result(merged, failed, listings)
 
     return await delta.tracked(ctx, "entra.group_members", "/groups/delta", "members", apply, full,
-                               needs=("entra.app_assignments", "entra.app"))
+                               needs=MEMBERS_NEEDS, previous_table="entra_group_members")
+
+
+MEMBERS_NEEDS = ("entra.app_assignments", "entra.app")
+# The membership round needs nothing of the app or its assignments (only applying it does): read while they are.
+collect_group_members.before_needs = lambda ctx: delta.early_round(ctx, "entra.group_members", "members",
+                                                                   needs=MEMBERS_NEEDS)
 
 
 # ------------------------------------------------------------------------------------------------ provisioning

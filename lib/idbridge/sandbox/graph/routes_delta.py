@@ -15,19 +15,24 @@
   synchronization reset (`DeltaTracker.reset()`, a test hook) an older token answers 410 Gone with a Location header
   naming the initial query.
 
-Tokens are opaque ids of state kept here (what each tracked round last saw), not encodings of it: the emulator
-diffs the state a token names against the store, so every way the store is changed is tracked.
+Change tracking as the service keeps it: the store journals every write to users, groups, service principals and
+direct memberships (graph/changes.py), and a delta token names the journal's sequence number when its round ended
+(with the round's query options and issue time). A round from a token reads only the journal's entries after it:
+which objects were created, deleted or had a selected property set, and which groups gained or lost a direct
+member (or had a member created or deleted), each object's earlier values taken from the journal. The cost of a
+round is the number of changes since, not the size of the directory; only a first round reads every object.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from idbridge.sandbox.graph import resources as R
+from idbridge.sandbox.graph.changes import MISSING, ChangeLog
 from idbridge.sandbox.graph.core import Call, Result, Router
 from idbridge.sandbox.graph.errors import GraphError, bad_request
 
@@ -49,8 +54,8 @@ class _State:
     select: tuple[str, ...]
     issued: datetime
     generation: int
-    objects: dict[str, dict]         # id -> selected properties (None for unset)
-    members: dict[str, dict[str, str]] | None  # group id -> member id -> @odata.type (when members selected)
+    log: ChangeLog                   # the store's journal (a store replaced since answers like a reset)
+    seq: int                         # the journal's length when the round ended
 
 
 @dataclass
@@ -155,31 +160,126 @@ def _initial_items(objects: dict[str, dict], members: dict | None) -> list[dict]
     return items
 
 
-def _changed_items(call: Call, kind: str, old: _State, objects: dict[str, dict], members: dict | None) -> list[dict]:
-    items = []
-    for oid, props in objects.items():
-        before = old.objects.get(oid)
+_KINDS = {"#microsoft.graph.user": "users", "#microsoft.graph.group": "groups",
+          "#microsoft.graph.servicePrincipal": "servicePrincipals"}
+_TYPES = {kind: odata_type for odata_type, kind in _KINDS.items()}
+
+
+class _Since:
+    """The journal's entries after a token, indexed: per object, its events in order; per group, its member events;
+    per id, whether it existed when the token was issued (its first creation or deletion since says)."""
+
+    def __init__(self, log: ChangeLog, seq: int):
+        self.events: dict[tuple[str, str], list[tuple]] = defaultdict(list)
+        self.members: dict[str, dict[str, bool]] = defaultdict(dict)   # group -> member -> first event "added?"
+        self.existed: dict[str, tuple[str, bool]] = {}                 # id -> (kind, existed then?)
+        for kind, key, event in log.since(seq):
+            if kind == "members":
+                member, added = event
+                self.members[key].setdefault(member, added)
+                continue
+            self.events[(kind, key)].append(event)
+            if event[0] in ("created", "deleted") and key not in self.existed:
+                self.existed[key] = (kind, event[0] == "deleted")
+
+    def before(self, kind: str, oid: str, current: dict) -> dict:
+        """An object's selected properties as they were at the token (`current`: as they are now)."""
+        then = dict(current)
+        known: set[str] = set()
+        for event in self.events.get((kind, oid), ()):
+            if event[0] == "set":
+                name, old = event[1], event[2]
+                if name in then and name not in known:
+                    then[name] = None if old is MISSING else old
+                    known.add(name)
+            elif event[0] == "deleted":
+                last = event[1] or {}
+                for name in then:
+                    if name not in known:
+                        then[name] = last.get(name)
+                break
+        return then
+
+
+def _type_then(call: Call, since: _Since, object_id: str) -> str | None:
+    """A member's @odata.type when the token was issued, or None when it did not exist then."""
+    if object_id in since.existed:
+        kind, existed = since.existed[object_id]
+        return _TYPES[kind] if existed else None
+    return _member_type(call, object_id)
+
+
+def _member_changes(call: Call, since: _Since, gid: str, appeared: set[str]) -> tuple[dict, dict]:
+    """A group's members added and removed since the token (id -> @odata.type; a member counts while it exists).
+    Only members with a journal entry since can differ: ones listed or unlisted since, or created or deleted."""
+    listed = call.store.direct_members.get(gid, [])
+    first = since.members.get(gid, {})
+    touched = set(first) | appeared.intersection(listed)
+    if not touched:
+        return {}, {}
+    now_listed = set(listed)
+    added, gone = {}, {}
+    for mid in [m for m in dict.fromkeys(listed) if m in touched] + sorted(touched - now_listed):
+        in_now = mid in now_listed
+        in_then = (first[mid] is False) if mid in first else in_now
+        now_type = _member_type(call, mid) if in_now else None
+        then_type = _type_then(call, since, mid) if in_then else None
+        if now_type and not then_type:
+            added[mid] = now_type
+        elif then_type and not now_type:
+            gone[mid] = then_type
+    return added, gone
+
+
+def _members_now(call: Call, gid: str) -> dict[str, str]:
+    typed = {}
+    for mid in call.store.direct_members.get(gid, []):
+        odata_type = _member_type(call, mid)
+        if odata_type:
+            typed[mid] = odata_type
+    return typed
+
+
+def _changed_items(call: Call, kind: str, old: _State) -> list[dict]:
+    store = call.store
+    source = store.users if kind == "users" else store.groups
+    props = [p for p in old.select if p != "members"]
+    with_members = kind == "groups" and "members" in old.select
+    since = _Since(old.log, old.seq)
+    candidates = dict.fromkeys(key for (k, key) in since.events if k == kind)
+    appeared = set(since.existed)  # members created or deleted since change their groups' members
+    if with_members:
+        candidates.update(dict.fromkeys(since.members))
+        if appeared:
+            candidates.update(dict.fromkeys(gid for gid, listed in store.direct_members.items()
+                                            if not appeared.isdisjoint(listed)))
+    items, removed = [], []
+    for oid in candidates:
+        now_item = source.get(oid)
+        existed = since.existed[oid][1] if oid in since.existed else now_item is not None
+        if now_item is None:
+            if existed:
+                reason = "changed" if kind == "users" and oid in store.deleted_users else "deleted"
+                removed.append({"id": oid, "@removed": {"reason": reason}})
+            continue
+        props_now = {p: now_item.get(p) for p in props}
+        before = since.before(kind, oid, props_now) if existed else None
         entries = None
-        if members is not None and old.members is not None:
-            now_members, then_members = members.get(oid, {}), old.members.get(oid, {})
-            added = {m: t for m, t in now_members.items() if m not in then_members}
-            removed = {m: t for m, t in then_members.items() if m not in now_members}
-            entries = _member_entries(added, removed) if before is not None else _member_entries(now_members, {})
-        if before is not None and before == props and not entries:
+        if with_members:
+            if before is None:
+                entries = _member_entries(_members_now(call, oid), {})
+            else:
+                entries = _member_entries(*_member_changes(call, since, oid, appeared))
+        if before is not None and before == props_now and not entries:
             continue
         item = {"id": oid}
-        for name, value in props.items():
+        for name, value in props_now.items():
             # Default behaviour (api/user-delta): changed and unchanged selected properties; a property set to null
             # since is sent as null, one never set is left out.
             if value is not None or (before is not None and before.get(name) is not None):
                 item[name] = value
         items.extend(_occurrences(item, entries or None))
-    deleted_users = call.store.deleted_users if kind == "users" else {}
-    for oid in old.objects:
-        if oid not in objects:
-            reason = "changed" if oid in deleted_users else "deleted"
-            items.append({"id": oid, "@removed": {"reason": reason}})
-    return items
+    return items + removed
 
 
 # ------------------------------------------------------------------------------------------------ handler
@@ -235,7 +335,7 @@ def delta(call: Call, kind: str) -> Result:
         old = state.states.get(deltatoken)
         if old is None or old.kind != kind:
             raise sync_state_not_found()
-        if old.generation != state.generation:
+        if old.generation != state.generation or old.log is not call.store.changes:
             raise GraphError(410, "resyncRequired", "The delta token is no longer valid; synchronize again.",
                              headers={"Location": call.url()})
         if now - old.issued > TOKEN_LIFETIME:
@@ -243,14 +343,14 @@ def delta(call: Call, kind: str) -> Result:
         select = old.select
     else:
         select = _select(call, kind)
-    objects, members = _current(call, kind, select)
-    new_token = state.keep_state(_State(kind, select, now, state.generation, objects, members))
+    log = call.store.changes
     if deltatoken == "latest":
         items = []
     elif deltatoken:
-        items = _changed_items(call, kind, old, objects, members)
+        items = _changed_items(call, kind, old)
     else:
-        items = _initial_items(objects, members)
+        items = _initial_items(*_current(call, kind, select))
+    new_token = state.keep_state(_State(kind, select, now, state.generation, log, log.seq))
     pages = [items[i:i + PAGE] for i in range(0, len(items), PAGE)] or [[]]
     return Result(200, _page(call, kind, state, state.keep_round(pages, new_token)))
 

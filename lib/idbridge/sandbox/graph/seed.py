@@ -425,26 +425,27 @@ def _sid(guid: str) -> str:
 def build_store(scenario: Scenario, now: datetime) -> GraphStore:
     seeder = _Seeder(scenario, now)
     store = GraphStore(tenant=seeder.organization())
-    for u in scenario.entra.users:
-        user = seeder.user(u)
-        if u.deleted:
-            user["deletedDateTime"] = graph_time(seeder.t("now-3d"))
-            store.deleted_users[user["id"]] = user
-        else:
-            store.users[user["id"]] = user
-    for g in scenario.entra.groups:
-        store.groups[seeder.group_id(g)] = seeder.group(g)
-    for g in scenario.entra.groups:
-        members = [seeder.user_ids[m.lower()] for m in g.members]
-        members = [m for m in members if m in store.users]  # deleted users leave their groups
-        members += [seeder.group_ids[name] for name in g.member_groups]
-        store.direct_members[seeder.group_id(g)] = list(dict.fromkeys(members))
-    seed_pim(store, scenario, now, seeder.user_ids, seeder.group_ids)
-    for template in shapes.gallery_templates():
-        store.application_templates[template["id"]] = template
-    seeder.ca_policies(store)
-    if scenario.entra.aws_app is not None:
-        seeder.aws_app(store, scenario.entra.aws_app)
-    seeder.sign_ins(store)
-    seeder.registration_details(store)
+    with store.changes.pause():  # the state before any change: no delta token can predate it
+        for u in scenario.entra.users:
+            user = seeder.user(u)
+            if u.deleted:
+                user["deletedDateTime"] = graph_time(seeder.t("now-3d"))
+                store.deleted_users[user["id"]] = user
+            else:
+                store.users[user["id"]] = user
+        for g in scenario.entra.groups:
+            store.groups[seeder.group_id(g)] = seeder.group(g)
+        for g in scenario.entra.groups:
+            members = [seeder.user_ids[m.lower()] for m in g.members]
+            members = [m for m in members if m in store.users]  # deleted users leave their groups
+            members += [seeder.group_ids[name] for name in g.member_groups]
+            store.direct_members[seeder.group_id(g)] = list(dict.fromkeys(members))
+        seed_pim(store, scenario, now, seeder.user_ids, seeder.group_ids)
+        for template in shapes.gallery_templates():
+            store.application_templates[template["id"]] = template
+        seeder.ca_policies(store)
+        if scenario.entra.aws_app is not None:
+            seeder.aws_app(store, scenario.entra.aws_app)
+        seeder.sign_ins(store)
+        seeder.registration_details(store)
     return store

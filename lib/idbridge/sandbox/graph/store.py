@@ -2,6 +2,8 @@
 
 Everything here is what Graph would return for the object with no $select, so serving a request is a matter of
 filtering, selecting and paging these dicts. Writes through the API change them in place (under world.lock).
+Users, groups, service principals and direct memberships are kept in containers that journal every write
+(graph/changes.py), which is what delta queries answer from.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from idbridge.sandbox.graph.changes import ChangeLog, tracked
 
 Json = dict[str, Any]
 
@@ -52,6 +56,18 @@ class GraphStore:
     aws_sp_id: str | None = None                   # the AWS IAM Identity Center service principal, once it exists
     # What the log routes worked out for one query, reused by its next pages (routes_reports.py); not state.
     views: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Assigning a whole collection (the dataclass __init__ included) stores its journaling container.
+        object.__setattr__(self, name, tracked(self.changes, name, value))
+
+    @property
+    def changes(self) -> ChangeLog:
+        """The journal of writes to users, groups, service principals and direct memberships."""
+        log = self.__dict__.get("_changes")
+        if log is None:
+            log = self.__dict__["_changes"] = ChangeLog()
+        return log
 
     def user_by_upn(self, upn: str) -> Json | None:
         upn = upn.lower()
