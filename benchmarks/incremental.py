@@ -27,6 +27,11 @@ and their latency, the emulator's answers, building and writing the snapshot); t
 other process, on the same 2 cores when the machine has 2.
 
 The AWS side (--side aws) still serves its sandbox in this process (its wall includes the servers' work).
+
+A whole run (--side aws --whole): the AWS side's organisation, whose Entra half has the same users and groups,
+collected with the Entra sources above as well as the AWS ones, and 1% of Entra changed too (in the emulator's
+store, as --side entra does) before the incremental run: what a scheduled audit of both clouds costs, both sides
+read at once as a real run reads them.
 """
 
 from __future__ import annotations
@@ -88,8 +93,13 @@ def change_one_percent(store, rng: random.Random) -> dict[str, int]:
             for aid in [a for a, v in store.app_role_assignments.items() if v["principalId"] == oid]:
                 del store.app_role_assignments[aid]
             done["users deleted"] += 1
+    everyone = sorted(store.users)
     for gid in rng.sample(groups, max(1, len(groups) // 100)):
-        store.direct_members.setdefault(gid, []).append(rng.choice(sorted(store.users)))
+        members = store.direct_members.setdefault(gid, [])
+        # someone not in the group yet: Graph refuses to add a member twice (a 400 naming the reference that
+        # "already exists"), so a listed duplicate would be a state no tenant can be in
+        newcomer = next(u for u in iter(lambda: rng.choice(everyone), None) if u not in members)
+        members.append(newcomer)
         done["memberships changed"] += 1
     assigned = [a for a in store.app_role_assignments.values()
                 if a["resourceId"] == store.aws_sp_id and a["principalType"] == "Group"]
@@ -109,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=100)
     parser.add_argument("--permission-sets", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=50)
+    parser.add_argument("--whole", action="store_true",
+                        help="--side aws: collect the Entra sources too and change 1%% of Entra as well (a whole "
+                             "scheduled run, both sides at once, on one organisation)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
@@ -337,7 +350,7 @@ def aws_main(args) -> None:
         document = box.parameters(engagement="bench-aws-inc" if incremental else "bench-aws-full")
         document["run_root"] = str(root)
         document["collection"] = {**document.get("collection", {}), "incremental": incremental,
-                                  "sources": AWS_SOURCES}
+                                  "sources": AWS_SOURCES + (SOURCES if args.whole else [])}
         params = Parameters.model_validate(document)
         started = time.perf_counter()
         path = collect(params, root / params.engagement / "snapshots" / label, now=clock[0])
@@ -351,6 +364,10 @@ def aws_main(args) -> None:
         box.world.now = clock[0]
         started = time.perf_counter()
         changes = aws_change_one_percent(box, random.Random(1))
+        if args.whole:
+            with box.world.lock:
+                changes.update({f"Entra {k}": v for k, v in
+                                change_one_percent(box.world.graph, random.Random(2)).items()})
         change_s = time.perf_counter() - started
         clock[0] += aws_changes.DELIVERY_MARGIN + timedelta(minutes=1)
         inc_s, inc = run(True, "incremental")
@@ -358,19 +375,21 @@ def aws_main(args) -> None:
     finally:
         box.stop()
 
-    same = all(rows(inc, t) == rows(full, t) for t in AWS_TABLES)
+    differ = [t for t in AWS_TABLES if rows(inc, t) != rows(full, t)] + \
+        [t for t in (TABLES if args.whole else []) if not same_table(inc, full, t)]
+    same = not differ
     calls = lambda s: sum(s.manifest["api_calls"].values())  # noqa: E731
     pairs = full.manifest["collection_notes"].get("aws.account_assignments", {}).get("pairs")
     print(f"AWS organisation: {args.aws_users:,} users, {args.aws_groups:,} groups, {args.accounts:,} accounts, "
           f"{args.permission_sets} permission sets, {pairs} provisioned pairs; latency {args.latency_ms:g} ms, "
           f"throttling on; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print("changes: " + ", ".join(f"{k} {v}" for k, v in changes.items()) + f" ({change_s:.1f} s of writes)")
-    print(f"{'collection':<28}{'wall':>10}{'AWS calls':>12}")
+    print(f"{'collection':<28}{'wall':>10}{'calls':>12}" + ("   (AWS and Entra: a whole run)" if args.whole else ""))
     print(f"{'base (full)':<28}{base_s:>9.2f}s")
     print(f"{'full':<28}{full_s:>9.2f}s{calls(full):>12,}")
     print(f"{'incremental':<28}{inc_s:>9.2f}s{calls(inc):>12,}")
     print(f"incremental / full: wall {inc_s / full_s:.3f}, calls {calls(inc) / calls(full):.3f}; "
-          f"tables identical: {same}")
+          f"tables identical: {same}" + (f" (differ: {', '.join(differ)})" if differ else ""))
     for source, note in sorted(inc.manifest["incremental"]["sources"].items()):
         print(f"  {source}: {note['mode']}, {note.get('reread', '-')} re-read ({note['why']})")
 
