@@ -52,7 +52,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
-from common import Size
+from common import Size, serve_sandbox, stop_sandbox
 
 # Never go through a proxy: every request of this script is for 127.0.0.1.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -204,14 +204,15 @@ def sandbox_process(conn, name: str, size: Size, latency_ms: float, now_iso: str
     from idbridge.sandbox.scenario import Scenario, check_references
     from idbridge.sandbox.server import Sandbox
 
-    deadline = time.monotonic() + lifetime_s
-    box = None
-    try:
-        now = datetime.fromisoformat(now_iso)
+    now = datetime.fromisoformat(now_iso)
+    took: dict[str, float] = {}
+    scenario_of: dict[str, Scenario] = {}
+
+    def start():
         started = time.perf_counter()
         doc = size.scenario()
         generated = time.perf_counter()
-        scenario = Scenario.model_validate(doc)
+        scenario = scenario_of["it"] = Scenario.model_validate(doc)
         problems = check_references(scenario)
         if problems:
             raise ValueError(f"generated scenario has dangling references, e.g. {problems[0]}")
@@ -219,33 +220,25 @@ def sandbox_process(conn, name: str, size: Size, latency_ms: float, now_iso: str
         box = Sandbox(scenario, scenario_file=f"generated-{name}", now=now,
                       faults=parse_fault_spec(FAULTS.format(latency=latency_ms)))
         box.start()
-        seeded = time.perf_counter()
-        truth = _ground_truth(box, scenario, now - timedelta(days=window_days), now)
-        conn.send({"ok": True, "parameters": box.parameters(engagement=f"bench-{name}"),
-                   "generate_s": generated - started, "validate_s": validated - generated,
-                   "seed_s": seeded - validated, "truth": truth})
-        while time.monotonic() < deadline:
-            if not conn.poll(1.0):
-                continue
-            message = conn.recv()  # EOFError when the parent is gone: stop serving
-            if message == "stats":
-                conn.send(_server_stats(box))
-            elif message == "stop":
-                break
-    except EOFError:
-        pass
-    except BaseException as exc:  # report, then stop: the parent prints it
-        try:
-            conn.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-        except Exception:
-            pass
-    finally:
-        if box is not None:
-            box.stop()
-        try:
-            conn.send({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
-        except Exception:
-            pass
+        took.update(generate_s=generated - started, validate_s=validated - generated,
+                    seed_s=time.perf_counter() - validated)
+        return box
+
+    def ready(box) -> dict:
+        truth = _ground_truth(box, scenario_of["it"], now - timedelta(days=window_days), now)
+        return {"parameters": box.parameters(engagement=f"bench-{name}"), **took, "truth": truth}
+
+    serve_sandbox(conn, start, ready, _answer_stats, lifetime_s, last_words=_peak_rss)
+
+
+def _answer_stats(box, message: str) -> dict:
+    if message != "stats":
+        raise ValueError(f"unknown message {message!r}")
+    return _server_stats(box)
+
+
+def _peak_rss() -> dict:
+    return {"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 # ============================================================================================ minimum calls
@@ -534,19 +527,7 @@ def run_size(conn, name: str, size: Size, latency_ms: float, out_root: str, type
     except BaseException as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
-        try:
-            parent_end.send("stop")
-            if parent_end.poll(30):
-                message = parent_end.recv()
-                while "max_rss_mb" not in message and parent_end.poll(5):
-                    message = parent_end.recv()
-                result["sandbox_rss_mb"] = message.get("max_rss_mb")
-        except (EOFError, OSError):
-            pass
-        box.join(10)
-        if box.is_alive():
-            box.terminate()
-            box.join(5)
+        result["sandbox_rss_mb"] = stop_sandbox(parent_end, box)
         conn.send(result)
 
 

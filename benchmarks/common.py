@@ -41,3 +41,60 @@ class Size:
 
         return generate_scenario(self.users, self.groups, self.accounts, self.permission_sets, seed=SEED,
                                  assignments=self.assignments, sign_ins=self.sign_ins)
+
+
+def serve_sandbox(conn, start, ready, answer, lifetime_s: float = float("inf"), last_words=None) -> None:
+    """The child side of a benchmark's sandbox process (the servers get an interpreter of their own, so the
+    collector's wall and memory are its own). `start()` seeds and starts the sandbox and returns it; `ready(box)`
+    is what the first message tells the parent (a failure there still stops the box). Then each message from the parent is answered with `answer(box, message)` until "stop", the parent
+    going away, or `lifetime_s`. A failure is sent to the parent as {"ok": False, "error": ...}; `last_words()`,
+    if given, is sent after the box has stopped (the child's peak RSS, say)."""
+    import time
+
+    deadline = time.monotonic() + lifetime_s
+    box = None
+    try:
+        box = start()
+        conn.send({"ok": True, **ready(box)})
+        while time.monotonic() < deadline:
+            if not conn.poll(1.0):
+                continue
+            message = conn.recv()  # EOFError when the parent is gone: stop serving
+            if message == "stop":
+                break
+            conn.send(answer(box, message))
+    except EOFError:
+        pass
+    except BaseException as exc:  # reported to the parent, which prints it
+        try:
+            conn.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+        except Exception:
+            pass
+    finally:
+        if box is not None:
+            box.stop()
+        if last_words is not None:
+            try:
+                conn.send(last_words())
+            except Exception:
+                pass
+
+
+def stop_sandbox(conn, process, join_s: float = 30.0) -> float | None:
+    """The parent side of serve_sandbox's end: tell the child to stop, wait for it (terminated if it hangs), and
+    return the peak RSS in MB it sent as its last words, None when it sent none."""
+    peak = None
+    try:
+        conn.send("stop")
+        while conn.poll(join_s):
+            message = conn.recv()
+            if isinstance(message, dict) and "max_rss_mb" in message:
+                peak = message["max_rss_mb"]
+                break
+    except (EOFError, OSError):
+        pass
+    process.join(join_s)
+    if process.is_alive():
+        process.terminate()
+        process.join(5)
+    return peak

@@ -141,33 +141,26 @@ def entra_sandbox(conn, users: int, groups: int, latency_ms: float) -> None:
     from idbridge.sandbox.scenario import Scenario
     from idbridge.sandbox.server import Sandbox
 
-    box = None
-    try:
+    def start():
         scenario = Scenario.model_validate(generate_scenario(users, groups, 50, 20, seed=common.SEED, sign_ins=1_000))
         box = Sandbox(scenario, scenario_file="generated-incremental",
                       faults=parse_fault_spec(f"latency={latency_ms:g}"))
         box.start()
-        conn.send({"ok": True, "now": box.now.isoformat(),
-                   "parameters": {name: box.parameters(engagement=name) for name in ("bench-inc", "bench-full")}})
-        while True:
-            message = conn.recv()  # EOFError when the parent is gone
-            if message == "change":
-                started = time.perf_counter()
-                with box.world.lock:
-                    changes = change_one_percent(box.world.graph, random.Random(1))
-                conn.send({"changes": changes, "seconds": time.perf_counter() - started})
-            elif message == "stop":
-                break
-    except EOFError:
-        pass
-    except BaseException as exc:  # reported to the parent, which prints it
-        try:
-            conn.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-        except Exception:
-            pass
-    finally:
-        if box is not None:
-            box.stop()
+        return box
+
+    def ready(box) -> dict:
+        return {"now": box.now.isoformat(),
+                "parameters": {name: box.parameters(engagement=name) for name in ("bench-inc", "bench-full")}}
+
+    def answer(box, message: str) -> dict:
+        if message != "change":
+            raise ValueError(f"unknown message {message!r}")
+        started = time.perf_counter()
+        with box.world.lock:
+            changes = change_one_percent(box.world.graph, random.Random(1))
+        return {"changes": changes, "seconds": time.perf_counter() - started}
+
+    common.serve_sandbox(conn, start, ready, answer)
 
 
 def _receive(conn, seconds: float):
@@ -216,13 +209,7 @@ def entra_main(args) -> None:
         inc_s, inc = run(True, "incremental")
         full_s, full = run(False, "full")
     finally:
-        try:
-            parent_end.send("stop")
-        except OSError:
-            pass
-        server.join(60)
-        if server.is_alive():
-            server.terminate()
+        common.stop_sandbox(parent_end, server, join_s=60)
 
     same = all(same_table(inc, full, t) for t in TABLES)
     calls = lambda s: sum(s.manifest["api_calls"].values())  # noqa: E731

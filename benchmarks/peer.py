@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
-from common import Size
+from common import Size, serve_sandbox, stop_sandbox
 
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 SOURCES = ["aws.instances", "aws.identity_store", "aws.permission_sets", "aws.provisioning_status",
@@ -54,39 +54,27 @@ def sandbox_process(conn, size: Size, latency_ms: float, lifetime_s: float) -> N
     from idbridge.sandbox.scenario import Scenario
     from idbridge.sandbox.server import Sandbox
 
-    box = None
-    deadline = time.monotonic() + lifetime_s
-    try:
+    def start():
         scenario = Scenario.model_validate(size.scenario())
         box = Sandbox(scenario, scenario_file="generated-peer", now=datetime.now(timezone.utc),
                       faults=parse_fault_spec(f"latency={latency_ms},aws_throttle=on"))
         box.start()
-        conn.send({"ok": True, "parameters": box.parameters(engagement="bench-peer")})
-        while time.monotonic() < deadline:
-            if not conn.poll(1.0):
-                continue
-            message = conn.recv()
-            if message.startswith("faults "):
-                box.world.faults = parse_fault_spec(message.split(" ", 1)[1])
-                conn.send("ok")
-            elif message == "reset":
-                box._aws_server.reset_calls()
-                box._aws_server.refused.clear()
-                conn.send("ok")
-            elif message == "stats":
-                conn.send({"calls": dict(box.aws_calls), "refused": dict(box._aws_server.refused)})
-            elif message == "stop":
-                break
-    except EOFError:
-        pass
-    except BaseException as exc:
-        try:
-            conn.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-        except Exception:
-            pass
-    finally:
-        if box is not None:
-            box.stop()
+        return box
+
+    def answer(box, message: str):
+        if message.startswith("faults "):
+            box.world.faults = parse_fault_spec(message.split(" ", 1)[1])
+            return "ok"
+        if message == "reset":
+            box._aws_server.reset_calls()
+            box._aws_server.refused.clear()
+            return "ok"
+        if message == "stats":
+            return {"calls": dict(box.aws_calls), "refused": dict(box._aws_server.refused)}
+        raise ValueError(f"unknown message {message!r}")
+
+    serve_sandbox(conn, start, lambda box: {"parameters": box.parameters(engagement="bench-peer")}, answer,
+                  lifetime_s)
 
 
 def ask(conn, message: str, timeout_s: float = 60.0):
@@ -218,13 +206,7 @@ def main(argv: list[str] | None = None) -> int:
                 peer_stats = ask(parent, "stats")
                 results.append((shape, ours, ours_stats, peer, peer_stats))
         finally:
-            try:
-                parent.send("stop")
-            except OSError:
-                pass
-            proc.join(30)
-            if proc.is_alive():
-                proc.terminate()
+            stop_sandbox(parent, proc)
 
     print(f"\naws-sso-util {version}; organisation {size.users:,} users / {size.groups:,} groups / "
           f"{size.accounts:,} accounts / {size.permission_sets} permission sets; latency {args.latency_ms:g} ms; "

@@ -55,7 +55,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlparse
 
-from common import Size
+from common import Size, serve_sandbox, stop_sandbox
 
 # Never go through a proxy: every request of this script is for 127.0.0.1.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -170,50 +170,31 @@ def sandbox_process(conn, sign_ins: int, trail_events: int, latency_ms: float, n
     import logging
 
     logging.disable(logging.WARNING)
-    from collect import _server_stats
+    from collect import _answer_stats, _peak_rss
 
     from idbridge.sandbox.faults import parse_fault_spec
     from idbridge.sandbox.scenario import Scenario
     from idbridge.sandbox.server import Sandbox
 
-    deadline = time.monotonic() + lifetime_s
-    box = None
-    try:
-        now = datetime.fromisoformat(now_iso)
+    now = datetime.fromisoformat(now_iso)
+    took: dict[str, float] = {}
+
+    def start():
         started = time.perf_counter()
-        doc = volume_scenario(sign_ins, trail_events)
-        scenario = Scenario.model_validate(doc)
+        scenario = Scenario.model_validate(volume_scenario(sign_ins, trail_events))
         generated = time.perf_counter()
         box = Sandbox(scenario, scenario_file="generated-volume", now=now,
                       faults=parse_fault_spec(FAULTS.format(latency=latency_ms)))
         box.start()
-        seeded = time.perf_counter()
-        truth = _ground_truth(box, now - timedelta(days=window_days), now)
-        conn.send({"ok": True, "parameters": box.parameters(engagement="bench-volume"),
-                   "generate_s": generated - started, "seed_s": seeded - generated, "truth": truth,
-                   "rss_seeded_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
-        while time.monotonic() < deadline:
-            if not conn.poll(1.0):
-                continue
-            message = conn.recv()  # EOFError when the parent is gone: stop serving
-            if message == "stats":
-                conn.send(_server_stats(box))
-            elif message == "stop":
-                break
-    except EOFError:
-        pass
-    except BaseException as exc:  # report, then stop: the parent prints it
-        try:
-            conn.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-        except Exception:
-            pass
-    finally:
-        if box is not None:
-            box.stop()
-        try:
-            conn.send({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
-        except Exception:
-            pass
+        took.update(generate_s=generated - started, seed_s=time.perf_counter() - generated)
+        return box
+
+    def ready(box) -> dict:
+        return {"parameters": box.parameters(engagement="bench-volume"), **took,
+                "truth": _ground_truth(box, now - timedelta(days=window_days), now),
+                "rss_seeded_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+    serve_sandbox(conn, start, ready, _answer_stats, lifetime_s, last_words=_peak_rss)
 
 
 # ============================================================================================ collector process
@@ -303,19 +284,7 @@ def run(conn, sign_ins: int, trail_events: int, latency_ms: float, out_root: str
     except BaseException as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
-        try:
-            parent_end.send("stop")
-            if parent_end.poll(30):
-                message = parent_end.recv()
-                while "max_rss_mb" not in message and parent_end.poll(5):
-                    message = parent_end.recv()
-                result["sandbox_rss_mb"] = message.get("max_rss_mb")
-        except (EOFError, OSError):
-            pass
-        box.join(10)
-        if box.is_alive():
-            box.terminate()
-            box.join(5)
+        result["sandbox_rss_mb"] = stop_sandbox(parent_end, box)
         conn.send(result)
 
 

@@ -197,3 +197,26 @@ def test_the_store_journals_writes_and_copies_do_not():
     gone = store.users.pop("a")
     gone["displayName"] = "after deletion"  # no longer the store's: not journaled
     assert store.changes.since(mark)[-1] == ("users", "a", ("deleted", {"id": "a", "displayName": "B"}))
+
+
+def test_every_dict_write_of_the_store_is_journaled():
+    """update, popitem, clear and |= change the maps without __setitem__ / __delitem__ in a plain dict: each one
+    must still reach the journal (a write that bypassed it would be missing from every later delta round)."""
+    store = GraphStore(tenant={"id": "t"})
+    mark = store.changes.seq
+    store.users.update({"a": {"id": "a", "displayName": "A"}}, b={"id": "b", "displayName": "B"})
+    store.users["a"].update(jobTitle="Engineer")
+    store.users |= {"c": {"id": "c"}}
+    last, _ = store.users.popitem()
+    store.direct_members.update(g=["a", "b"])
+    store.direct_members.popitem()
+    store.users["a"].clear()
+    store.users.clear()
+    journal = store.changes.since(mark)
+    users = [(key, event[0]) for kind, key, event in journal if kind == "users"]
+    assert users == [("a", "created"), ("b", "created"), ("a", "set"), ("c", "created"), (last, "deleted"),
+                     *[("a", "set")] * 3,  # id, displayName and jobTitle cleared
+                     ("a", "deleted"), ("b", "deleted")]
+    members = sorted(event for kind, key, event in journal if kind == "members")  # a set's order within a write
+    assert members == [("a", False), ("a", True), ("b", False), ("b", True)]
+    assert last == "c" and dict(store.users) == {} and dict(store.direct_members) == {}

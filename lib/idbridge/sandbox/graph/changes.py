@@ -58,7 +58,63 @@ class ChangeLog:
             self.paused -= 1
 
 
-class TrackedObject(dict):
+class _WritesThrough(dict):
+    """A dict whose every write goes through __setitem__ / __delitem__ (where the subclasses journal it): dict's
+    own pop, update, setdefault... would change the dict without calling them. Copies are plain: a copy is not the
+    stored object and must not journal anything."""
+
+    __slots__ = ()
+
+    def pop(self, key, *default):
+        if key not in self:
+            return super().pop(key, *default)
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        if not self:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self))
+        return key, self.pop(key)
+
+    def setdefault(self, key, value=None):
+        if key not in self:
+            self[key] = self._default() if value is None else value
+        return self[key]
+
+    def _default(self):
+        return None
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def clear(self):
+        for key in list(self):
+            del self[key]
+
+    def _plain(self) -> dict:
+        return dict(self)
+
+    def __copy__(self):
+        return dict(self)
+
+    def copy(self):
+        return dict(self)
+
+    def __deepcopy__(self, memo):
+        return copy.deepcopy(self._plain(), memo)
+
+    def __reduce__(self):
+        return dict, (self._plain(),)
+
+
+class TrackedObject(_WritesThrough):
     """A user or group: each property write is journaled with the value it replaces."""
 
     __slots__ = ("_owner",)
@@ -83,50 +139,8 @@ class TrackedObject(dict):
         super().__delitem__(name)
         self._set(name, old)
 
-    def pop(self, name, *default):
-        had = name in self
-        old = super().pop(name, *default)
-        if had:
-            self._set(name, old)
-        return old
 
-    def popitem(self):
-        name, old = super().popitem()
-        self._set(name, old)
-        return name, old
-
-    def setdefault(self, name, value=None):
-        if name not in self:
-            self[name] = value
-        return self[name]
-
-    def update(self, *args, **kwargs):
-        for name, value in dict(*args, **kwargs).items():
-            self[name] = value
-
-    def __ior__(self, other):
-        self.update(other)
-        return self
-
-    def clear(self):
-        for name in list(self):
-            del self[name]
-
-    # Copies are plain dicts: a copy is not the stored object and must not journal anything.
-    def __copy__(self):
-        return dict(self)
-
-    def __deepcopy__(self, memo):
-        return copy.deepcopy(dict(self), memo)
-
-    def __reduce__(self):
-        return dict, (dict(self),)
-
-    def copy(self):
-        return dict(self)
-
-
-class TrackedMap(dict):
+class TrackedMap(_WritesThrough):
     """id -> object, journaling creations and deletions; with `objects`, the stored objects journal their writes."""
 
     def __init__(self, log: ChangeLog, kind: str, items=(), *, objects: bool = True):
@@ -171,47 +185,6 @@ class TrackedMap(dict):
     def _gone(self, key, old) -> None:
         self._release(old)
         self._log.record(self._kind, key, ("deleted", dict(old) if isinstance(old, dict) else None))
-
-    def pop(self, key, *default):
-        if key not in self:
-            return super().pop(key, *default)
-        old = super().pop(key)
-        self._gone(key, old)
-        return old
-
-    def popitem(self):
-        key, old = super().popitem()
-        self._gone(key, old)
-        return key, old
-
-    def setdefault(self, key, value=None):
-        if key not in self:
-            self[key] = value
-        return self[key]
-
-    def update(self, *args, **kwargs):
-        for key, value in dict(*args, **kwargs).items():
-            self[key] = value
-
-    def __ior__(self, other):
-        self.update(other)
-        return self
-
-    def clear(self):
-        for key in list(self):
-            del self[key]
-
-    def __copy__(self):
-        return dict(self)
-
-    def __deepcopy__(self, memo):
-        return copy.deepcopy(dict(self), memo)
-
-    def __reduce__(self):
-        return dict, (dict(self),)
-
-    def copy(self):
-        return dict(self)
 
 
 class TrackedList(list):
@@ -288,7 +261,7 @@ class TrackedList(list):
         return list(self)
 
 
-class TrackedMembers(dict):
+class TrackedMembers(_WritesThrough):
     """group id -> TrackedList of direct member ids."""
 
     def __init__(self, log: ChangeLog, items=()):
@@ -325,46 +298,11 @@ class TrackedMembers(dict):
             old._owner = None
         self._record(group, old, ())
 
-    def pop(self, group, *default):
-        if group not in self:
-            return super().pop(group, *default)
-        old = super().pop(group)
-        self._gone(group, old)
-        return old
+    def _default(self):
+        return []
 
-    def popitem(self):
-        group, old = super().popitem()
-        self._gone(group, old)
-        return group, old
-
-    def setdefault(self, group, members=None):
-        if group not in self:
-            self[group] = [] if members is None else members
-        return self[group]
-
-    def update(self, *args, **kwargs):
-        for group, members in dict(*args, **kwargs).items():
-            self[group] = members
-
-    def __ior__(self, other):
-        self.update(other)
-        return self
-
-    def clear(self):
-        for group in list(self):
-            del self[group]
-
-    def __copy__(self):
-        return dict(self)
-
-    def __deepcopy__(self, memo):
-        return copy.deepcopy({g: list(m) for g, m in self.items()}, memo)
-
-    def __reduce__(self):
-        return dict, ({g: list(m) for g, m in self.items()},)
-
-    def copy(self):
-        return dict(self)
+    def _plain(self) -> dict:
+        return {g: list(m) for g, m in self.items()}
 
 
 def tracked(log: ChangeLog, name: str, value: Any) -> Any:
