@@ -162,9 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", default="bucket,window")
     parser.add_argument("--venv", help="where to install aws-sso-util (default: a temporary folder)")
     parser.add_argument("--timeout", type=float, default=3600.0)
-    parser.add_argument("--walk", default="principal-walk", choices=("auto", "pair-walk", "principal-walk"),
-                        help="idbridge's aws.assignment_walk (auto = the complete pair-walk; default: the "
-                             "principal-walk, the cheaper one on the default organisation)")
+    parser.add_argument("--walk", default="auto", choices=("auto", "pair-walk", "principal-walk"),
+                        help="idbridge's aws.assignment_walk (default auto: what a user gets, the complete "
+                             "pair-walk; the principal-walk is cheaper here but misses assignments of deleted "
+                             "principals)")
     args = parser.parse_args(argv)
     size = Size(args.users, args.groups, args.accounts, args.permission_sets)
 
