@@ -321,8 +321,7 @@ def identity_store(ctx: CollectContext, c) -> tuple[Tables, int]:
     try:
         old_users, old_groups, old_members = _previous(ctx, source, "idc_users", "idc_groups",
                                                        "idc_group_memberships")
-        old_user_ids, old_group_ids = {u["userId"] for u in old_users}, {g["groupId"] for g in old_groups}
-        early = early or EarlyReads(ctx, c, old_user_ids, old_group_ids)
+        early = early or EarlyReads(ctx, c, {u["userId"] for u in old_users}, {g["groupId"] for g in old_groups})
         return _identity_store(ctx, c, source, changes, early, old_users, old_groups, old_members)
     finally:
         if early:
