@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from idbridge.clients.factory import aws_client, aws_session, graph_adapter
+from idbridge.clients.factory import AWS_PROBE_CONFIG, aws_client, aws_session, graph_adapter
 from idbridge.clients.graph.raw import get_json, odata_error_code
 from idbridge.core.parameters import Parameters
 from idbridge.errors import EXIT_NOT_COLLECTED, IdbridgeError
@@ -59,6 +59,9 @@ def _aws_probes(params: Parameters) -> list[Probe]:
     except Exception as exc:
         return [Probe("AWS", "credentials", False, str(exc))]
 
+    def client(service: str):
+        return aws_client(session, service, params, config=AWS_PROBE_CONFIG)
+
     def probe(name: str, call, describe) -> dict | None:
         try:
             body = call()
@@ -68,16 +71,16 @@ def _aws_probes(params: Parameters) -> list[Probe]:
         probes.append(Probe("AWS", name, True, describe(body)))
         return body
 
-    probe("identity", lambda: aws_client(session, "sts", params).get_caller_identity(),
+    probe("identity", lambda: client("sts").get_caller_identity(),
           lambda b: f"account {b['Account']} as {b['Arn']}")
-    instances = probe("Identity Center instance", lambda: aws_client(session, "sso-admin", params).list_instances(),
+    instances = probe("Identity Center instance", lambda: client("sso-admin").list_instances(),
                       lambda b: ", ".join(f"{i['InstanceArn']} (store {i['IdentityStoreId']})"
                                           for i in b["Instances"]) or "no instance in this region")
     if instances and instances["Instances"]:
         store = instances["Instances"][0]["IdentityStoreId"]
-        probe("identity store", lambda: aws_client(session, "identitystore", params).list_users(
+        probe("identity store", lambda: client("identitystore").list_users(
             IdentityStoreId=store, MaxResults=1), lambda b: "readable" + (" (has users)" if b["Users"] else " (empty)"))
-    probe("organization", lambda: aws_client(session, "organizations", params).describe_organization(),
+    probe("organization", lambda: client("organizations").describe_organization(),
           lambda b: f"{b['Organization']['Id']} (management account {b['Organization']['MasterAccountId']})")
     return probes
 
