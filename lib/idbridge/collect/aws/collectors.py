@@ -157,6 +157,18 @@ def _group_row(group: dict) -> dict:
             "createdBy": group.get("CreatedBy"), "createdAt": utc_iso(group.get("CreatedAt"))}
 
 
+def _membership_row(m: dict, group_id: str | None = None) -> dict:
+    return {"groupId": group_id or m.get("GroupId"), "userId": (m.get("MemberId") or {}).get("UserId"),
+            "membershipId": m.get("MembershipId")}
+
+
+def _group_members(store, store_id: str, group_id: str) -> list[dict]:
+    """idc_group_memberships rows of one group; none when it was deleted since it was listed."""
+    found = _unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
+                                          IdentityStoreId=store_id, GroupId=group_id, MaxResults=PAGE))
+    return [_membership_row(m, group_id) for m in found]
+
+
 def collect_identity_store(ctx: CollectContext) -> Tables:
     # With collection.incremental: the previous snapshot plus what CloudTrail says changed, when that can
     # be shown complete (collect/aws/changes.py); else, and always without it, read in full.
@@ -180,11 +192,9 @@ def _full_identity_store(ctx: CollectContext) -> Tables:
     users, groups = fan_out(listing, [("list_users", "Users"), ("list_groups", "Groups")], _workers(ctx))
 
     def members(group_id: str) -> list[dict]:
-        found = _unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
-                                              IdentityStoreId=store_id, GroupId=group_id, MaxResults=PAGE))
+        found = _group_members(store, store_id, group_id)
         ctx.progress(source, len(found))
-        return [{"groupId": group_id, "userId": (m.get("MemberId") or {}).get("UserId"),
-                 "membershipId": m.get("MembershipId")} for m in found]
+        return found
 
     memberships = fan_out(members, [g["GroupId"] for g in groups], _workers(ctx))
     return {"idc_users": table("idc_users", [_user_row(u) for u in users]),

@@ -153,12 +153,6 @@ def organizations_plan(ctx: CollectContext, c) -> ch.Changes:
 # --------------------------------------------------------------------------------------------- early reads
 
 
-def _members_of_group(c, store, store_id: str, group_id: str) -> list[dict]:
-    found = c._unless_gone(lambda: read_all(store, "list_group_memberships", "GroupMemberships",
-                                            IdentityStoreId=store_id, GroupId=group_id, MaxResults=c.PAGE))
-    return [_membership_row(m, group_id) for m in found]
-
-
 def _memberships_of_user(c, store, store_id: str, user_id: str) -> list[dict] | None:
     """A deleted user's memberships as AWS lists them now (AWS does not document whether deleting a user removes
     them): one call per user instead of listing every group it was in. None when AWS answers ResourceNotFound for
@@ -170,12 +164,7 @@ def _memberships_of_user(c, store, store_id: str, user_id: str) -> list[dict] | 
         if error_code(exc) == "ResourceNotFoundException":
             return None
         raise
-    return [_membership_row(m) for m in found]
-
-
-def _membership_row(m: dict, group_id: str | None = None) -> dict:
-    return {"groupId": group_id or m.get("GroupId"), "userId": (m.get("MemberId") or {}).get("UserId"),
-            "membershipId": m.get("MembershipId")}
+    return [c._membership_row(m) for m in found]
 
 
 class EarlyReads:
@@ -202,7 +191,7 @@ class EarlyReads:
         self.reads = {"users": lambda item: self.described("describe_user", "UserId", item),
                       "groups": lambda item: self.described("describe_group", "GroupId", item),
                       "gone": lambda item: _memberships_of_user(c, self.store, self.store_id, item),
-                      "members": lambda item: _members_of_group(c, self.store, self.store_id, item)}
+                      "members": lambda item: c._group_members(self.store, self.store_id, item)}
 
     def described(self, operation: str, key: str, item: str) -> dict | None:
         found = self.c._unless_gone(lambda: [getattr(self.store, operation)(IdentityStoreId=self.store_id,
