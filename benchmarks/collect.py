@@ -50,9 +50,8 @@ from collections import Counter, defaultdict
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlparse
 
-from common import Size, serve_sandbox, stop_sandbox
+from common import Size, require_loopback, serve_sandbox, start_sandbox, stop_sandbox
 
 # Never go through a proxy: every request of this script is for 127.0.0.1.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -60,7 +59,6 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 FAULTS = "latency={latency},aws_throttle=on,graph_reports_limit=on"
 WALL_TARGET = 1.15     # wall time <= 1.15 x the floor
 PARSE_TARGET = 100.0   # raw users/s >= 100 x typed users/s
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 SIZES: dict[str, Size] = {
@@ -460,27 +458,17 @@ def run_size(conn, name: str, size: Size, latency_ms: float, out_root: str, type
     from idbridge.core.parameters import CollectionParams, Parameters
 
     result: dict = {"name": name, "size": {**asdict(size), "assignments_per_account": size.assignments_per_account}}
-    ctx = mp.get_context("spawn")
-    parent_end, child_end = ctx.Pipe()
     now = datetime.now(timezone.utc).replace(microsecond=0)
     window_days = CollectionParams().window_days
-    box = ctx.Process(target=sandbox_process, name=f"sandbox-{name}", daemon=True,
-                      args=(child_end, name, size, latency_ms, now.isoformat(), window_days, timeout_s))
-    box.start()
-    child_end.close()
     deadline = time.monotonic() + timeout_s
+    parent_end = box = None
     try:
         log(f"[{name}] generating and seeding {size.users:,} users / {size.accounts:,} accounts ...")
-        if not parent_end.poll(max(1.0, deadline - time.monotonic())):
-            raise TimeoutError("the sandbox was not ready in time")
-        ready = parent_end.recv()
-        if not ready.get("ok"):
-            raise RuntimeError(f"sandbox failed: {ready.get('error')}")
+        parent_end, box, ready = start_sandbox(sandbox_process, (name, size, latency_ms, now.isoformat(),
+                                                                 window_days, timeout_s), f"sandbox-{name}", timeout_s)
         result.update({k: ready[k] for k in ("generate_s", "validate_s", "seed_s", "truth")})
         document = ready["parameters"]
-        for url in (document["graph"]["base_url"], document["graph"]["token_url"], document["aws"]["endpoint_url"]):
-            if urlparse(url).hostname not in LOOPBACK:
-                raise RuntimeError(f"refusing to send traffic to {url}: not a loopback address")
+        require_loopback(document)
         params = Parameters.model_validate(document)
         minimum = minimum_calls(result["truth"])
         predicted = max(f for f, _ in floors({k: v for k, (v, _) in minimum.items()}).values())
@@ -527,7 +515,7 @@ def run_size(conn, name: str, size: Size, latency_ms: float, out_root: str, type
     except BaseException as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
-        result["sandbox_rss_mb"] = stop_sandbox(parent_end, box)
+        result["sandbox_rss_mb"] = stop_sandbox(parent_end, box) if box is not None else None
         conn.send(result)
 
 

@@ -80,6 +80,41 @@ def serve_sandbox(conn, start, ready, answer, lifetime_s: float = float("inf"), 
                 pass
 
 
+def start_sandbox(target, args: tuple, name: str, timeout_s: float):
+    """The parent side of serve_sandbox's start: run `target(conn, *args)` in a spawned child process and wait up
+    to `timeout_s` for its first message. Returns (conn, process, ready); when the child fails or does not answer
+    in time it is stopped and TimeoutError or RuntimeError raised."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    conn, child_end = ctx.Pipe()
+    process = ctx.Process(target=target, args=(child_end, *args), name=name, daemon=True)
+    process.start()
+    child_end.close()
+    try:
+        if not conn.poll(max(1.0, timeout_s)):
+            raise TimeoutError(f"the sandbox was not ready in {timeout_s:.0f} s")
+        ready = conn.recv()
+        if not ready.get("ok"):
+            raise RuntimeError(f"sandbox failed: {ready.get('error')}")
+    except BaseException:
+        stop_sandbox(conn, process)
+        raise
+    return conn, process, ready
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def require_loopback(document: dict) -> None:
+    """Refuse parameters whose endpoints are not this machine: a benchmark talks to its sandbox only."""
+    from urllib.parse import urlparse
+
+    for url in (document["graph"]["base_url"], document["graph"]["token_url"], document["aws"]["endpoint_url"]):
+        if urlparse(url).hostname not in LOOPBACK:
+            raise RuntimeError(f"refusing to send traffic to {url}: not a loopback address")
+
+
 def stop_sandbox(conn, process, join_s: float = 30.0) -> float | None:
     """The parent side of serve_sandbox's end: tell the child to stop, wait for it (terminated if it hangs), and
     return the peak RSS in MB it sent as its last words, None when it sent none."""

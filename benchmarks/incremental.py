@@ -173,7 +173,6 @@ def _receive(conn, seconds: float):
 
 
 def entra_main(args) -> None:
-    import multiprocessing as mp
     from datetime import datetime
 
     from idbridge.collect.run import collect
@@ -181,15 +180,10 @@ def entra_main(args) -> None:
     from idbridge.snapshot.store import Snapshot
 
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"  # every request is for 127.0.0.1
-    ctx = mp.get_context("spawn")
-    parent_end, child_end = ctx.Pipe()
-    server = ctx.Process(target=entra_sandbox, name="sandbox-entra", daemon=True,
-                         args=(child_end, args.users, args.groups, args.latency_ms))
-    server.start()
-    child_end.close()
+    parent_end, server, ready = common.start_sandbox(entra_sandbox, (args.users, args.groups, args.latency_ms),
+                                                     "sandbox-entra", 1800)
     root = Path(args.out or tempfile.mkdtemp(prefix="idbridge-incremental-"))
     try:
-        ready = _receive(parent_end, 1800)
         clock = [datetime.fromisoformat(ready["now"])]
 
         def run(incremental: bool, label: str) -> tuple[float, Snapshot]:

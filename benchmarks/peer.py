@@ -26,7 +26,6 @@ import argparse
 import csv
 import io
 import json
-import multiprocessing as mp
 import os
 import subprocess
 import sys
@@ -35,9 +34,8 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlparse
 
-from common import Size, serve_sandbox, stop_sandbox
+from common import Size, require_loopback, serve_sandbox, start_sandbox, stop_sandbox
 
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 SOURCES = ["aws.instances", "aws.identity_store", "aws.permission_sets", "aws.provisioning_status",
@@ -176,23 +174,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"installing aws-sso-util into {venv} ...", flush=True)
         exe = install_peer(venv)
         version = subprocess.run([str(exe), "--version"], capture_output=True, text=True).stdout.strip()
-        ctx = mp.get_context("spawn")
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=sandbox_process, args=(child, size, args.latency_ms, args.timeout), daemon=True)
-        proc.start()
-        child.close()
+        print(f"seeding {size.users:,} users, {size.groups:,} groups, {size.accounts:,} accounts, "
+              f"{size.permission_sets} permission sets ...", flush=True)
+        parent, proc, ready = start_sandbox(sandbox_process, (size, args.latency_ms, args.timeout), "sandbox-peer",
+                                            args.timeout)
         try:
-            print(f"seeding {size.users:,} users, {size.groups:,} groups, {size.accounts:,} accounts, "
-                  f"{size.permission_sets} permission sets ...", flush=True)
-            if not parent.poll(args.timeout):
-                raise TimeoutError("the sandbox was not ready in time")
-            ready = parent.recv()
-            if not ready.get("ok"):
-                raise RuntimeError(ready.get("error"))
             document = ready["parameters"]
+            require_loopback(document)
             document["aws"] = {**document["aws"], "assignment_walk": args.walk}
-            if urlparse(document["aws"]["endpoint_url"]).hostname not in ("127.0.0.1", "localhost", "::1"):
-                raise RuntimeError("refusing a non-loopback endpoint")
             results = []
             for shape in [s for s in args.shapes.split(",") if s]:
                 ask(parent, f"faults latency={args.latency_ms},aws_throttle=on,limiter={shape}")

@@ -53,15 +53,13 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlparse
 
-from common import Size, serve_sandbox, stop_sandbox
+from common import Size, require_loopback, serve_sandbox, start_sandbox, stop_sandbox
 
 # Never go through a proxy: every request of this script is for 127.0.0.1.
 os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
 FAULTS = "latency={latency},aws_throttle=on,graph_reports_limit=on"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 BASE = Size(2_000, 50, 10, 12)
 TIME_SEED = 7
 SOURCES = ["entra.app", "entra.sign_ins", "aws.cloudtrail"]
@@ -215,28 +213,17 @@ def run(conn, sign_ins: int, trail_events: int, latency_ms: float, out_root: str
     from collect import log
 
     result: dict = {}
-    ctx = mp.get_context("spawn")
-    parent_end, child_end = ctx.Pipe()
     now = datetime.now(timezone.utc).replace(microsecond=0)
     window_days = 30
-    box = ctx.Process(target=sandbox_process, name="sandbox-volume", daemon=True,
-                      args=(child_end, sign_ins, trail_events, latency_ms, now.isoformat(), window_days, timeout_s))
-    box.start()
-    child_end.close()
-    deadline = time.monotonic() + timeout_s
+    parent_end = box = None
     try:
         log(f"generating and seeding {sign_ins:,} sign-ins and about {trail_events:,} CloudTrail events ...")
-        if not parent_end.poll(max(1.0, deadline - time.monotonic())):
-            raise TimeoutError("the sandbox was not ready in time")
-        ready = parent_end.recv()
-        if not ready.get("ok"):
-            raise RuntimeError(f"sandbox failed: {ready.get('error')}")
+        parent_end, box, ready = start_sandbox(sandbox_process, (sign_ins, trail_events, latency_ms, now.isoformat(),
+                                                                 window_days, timeout_s), "sandbox-volume", timeout_s)
         truth = ready["truth"]
         result.update({k: ready[k] for k in ("generate_s", "seed_s", "rss_seeded_mb")})
         document = ready["parameters"]
-        for url in (document["graph"]["base_url"], document["graph"]["token_url"], document["aws"]["endpoint_url"]):
-            if urlparse(url).hostname not in LOOPBACK:
-                raise RuntimeError(f"refusing to send traffic to {url}: not a loopback address")
+        require_loopback(document)
         document["collection"] = {**document.get("collection", {}), "sources": SOURCES, "window_days": window_days}
 
         import boto3, pyarrow.parquet, msgraph  # noqa: E401,F401  start-up cost, not collection
@@ -284,7 +271,7 @@ def run(conn, sign_ins: int, trail_events: int, latency_ms: float, out_root: str
     except BaseException as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"
     finally:
-        result["sandbox_rss_mb"] = stop_sandbox(parent_end, box)
+        result["sandbox_rss_mb"] = stop_sandbox(parent_end, box) if box is not None else None
         conn.send(result)
 
 
